@@ -1,0 +1,64 @@
+/**
+ * One error catalogue for sockets and REST. A code is stable and never reused; `status` is the
+ * HTTP status the REST API answers with; `numeric` lets clients switch on a number.
+ */
+export const ErrorCode = {
+  // authentication (auth-error carries these; its `message` is the seed's text)
+  INVALID_AUTH_DATA: { numeric: 4001, status: 400, message: 'Invalid authentication data' },
+  INVALID_TOKEN: { numeric: 4002, status: 401, message: 'Invalid token' },
+  TOKEN_EXPIRED: { numeric: 4003, status: 401, message: 'Token expired' },
+  USER_MISMATCH: { numeric: 4004, status: 401, message: 'User ID does not match token' },
+  USER_SWITCH_REFUSED: { numeric: 4005, status: 403, message: 'Socket is already authenticated as another user' },
+  AUTH_RATE_LIMITED: { numeric: 4006, status: 429, message: 'Too many failed authentication attempts' },
+  NOT_AUTHENTICATED: { numeric: 4007, status: 401, message: 'Authenticate first' },
+  TOO_MANY_CONNECTIONS: { numeric: 4008, status: 429, message: 'Too many connections for this user' },
+  // requests
+  INVALID_PAYLOAD: { numeric: 4100, status: 400, message: 'Invalid payload' },
+  FORBIDDEN: { numeric: 4101, status: 403, message: 'Not allowed' },
+  UNKNOWN_COMMODITY: { numeric: 4102, status: 400, message: 'Unknown commodity' },
+  UNKNOWN_EVENT: { numeric: 4103, status: 400, message: 'Unknown event' },
+  PAYLOAD_TOO_LARGE: { numeric: 4104, status: 413, message: 'Payload too large' },
+  TOO_MANY_COMMODITIES: { numeric: 4105, status: 400, message: 'Too many commodities in one request' },
+  TOO_MANY_SUBSCRIPTIONS: { numeric: 4106, status: 400, message: 'Too many subscriptions on this socket' },
+  RATE_LIMITED: { numeric: 4107, status: 429, message: 'Too many requests' },
+  NOT_FOUND: { numeric: 4108, status: 404, message: 'Not found' },
+  UNAUTHORIZED: { numeric: 4109, status: 401, message: 'Missing or invalid credentials' },
+  INVALID_STREAM: { numeric: 4110, status: 400, message: 'Unknown stream' },
+  // trading
+  INVALID_ORDER: { numeric: 4200, status: 400, message: 'Invalid order' },
+  PRICE_OFF_TICK: { numeric: 4201, status: 400, message: 'Price is not on the tick grid' },
+  PRICE_OUT_OF_BAND: { numeric: 4202, status: 400, message: 'Price is outside the allowed band' },
+  QUANTITY_INVALID: { numeric: 4203, status: 400, message: 'Quantity must be a positive whole number of contracts' },
+  ORDER_NOT_FOUND: { numeric: 4204, status: 404, message: 'Order not found' },
+  ORDER_NOT_CANCELLABLE: { numeric: 4205, status: 409, message: 'Order is no longer open' },
+  COMPLIANCE_REJECTED: { numeric: 4206, status: 422, message: 'Order rejected by compliance' },
+  CLIENT_ORDER_ID_CONFLICT: { numeric: 4207, status: 409, message: 'clientOrderId was used for a different order' },
+  NO_LIQUIDITY: { numeric: 4208, status: 422, message: 'No liquidity' },
+  // server
+  SERVICE_UNAVAILABLE: { numeric: 5001, status: 503, message: 'Service unavailable' },
+  INTERNAL: { numeric: 5000, status: 500, message: 'Internal error' },
+} as const satisfies Record<string, { numeric: number; status: number; message: string }>;
+
+export type ErrorCodeName = keyof typeof ErrorCode;
+
+/** The wire shape of an error: `{code, message}` (plus `field` when one field is at fault). */
+export interface WireError {
+  code: ErrorCodeName;
+  message: string;
+  field?: string;
+}
+
+export function wireError(code: ErrorCodeName, message?: string, field?: string): WireError {
+  const e: WireError = { code, message: message ?? ErrorCode[code].message };
+  if (field !== undefined) e.field = field;
+  return e;
+}
+
+/** Why the server closed a socket; sent as `disconnect-reason` just before it does. */
+export const DisconnectCode = {
+  SLOW_CONSUMER: { numeric: 4500, message: 'Client could not keep up with its private event stream' },
+  ABUSE: { numeric: 4501, message: 'Sustained rate-limit or protocol abuse' },
+  AUTH_FAILURES: { numeric: 4502, message: 'Too many failed authentication attempts' },
+  SHUTDOWN: { numeric: 4503, message: 'Server shutting down' },
+} as const;
+export type DisconnectCodeName = keyof typeof DisconnectCode;

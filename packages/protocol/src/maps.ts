@@ -1,0 +1,88 @@
+/**
+ * The typed contract, shared by the server (`Server<ClientToServerEvents, ServerToClientEvents>`)
+ * and every TypeScript client.
+ */
+import type { Envelope } from './envelopes.js';
+import type { ErrorCodeName, WireError, DisconnectCodeName } from './errors.js';
+
+export interface AuthSuccess {
+  message: string;
+  userId: string;
+  /** additions: when the token expires (ISO) and the roles it grants */
+  expiresAt: string | null;
+  roles: string[];
+}
+export interface AuthError {
+  message: string;
+  code: ErrorCodeName;
+}
+export interface RoomConfirmation {
+  room: string;
+  message: string;
+}
+export interface UserRoomConfirmation {
+  userId: string;
+  room: string;
+  message: string;
+}
+export interface MarketConfirmation {
+  commodities: string[];
+  message: string;
+}
+export interface Pong {
+  timestamp: number;
+}
+export interface RequestError {
+  event: string;
+  code: ErrorCodeName;
+  message: string;
+  field?: string;
+}
+export interface Resumed {
+  /** per stream: how many missed envelopes were replayed, and the last seq now held */
+  streams: Record<string, { replayed: number; lastSeq: number }>;
+}
+export interface DisconnectNotice {
+  code: DisconnectCodeName;
+  numeric: number;
+  message: string;
+}
+
+export type AckResponse<T = object> = ({ ok: true } & T) | { ok: false; error: WireError };
+export type Ack<T = object> = (response: AckResponse<T>) => void;
+
+export interface ClientToServerEvents {
+  authenticate: (payload: { userId: string; token: string }, ack?: Ack<AuthSuccess>) => void;
+  'join-trading': (userId: string, ack?: Ack<RoomConfirmation>) => void;
+  'leave-trading': (userId: string, ack?: Ack<RoomConfirmation>) => void;
+  'subscribe-market': (commodities: string[] | string, ack?: Ack<MarketConfirmation>) => void;
+  'unsubscribe-market': (commodities: string[] | string, ack?: Ack<MarketConfirmation>) => void;
+  'subscribe-orders': (userId: string, ack?: Ack<UserRoomConfirmation>) => void;
+  'unsubscribe-orders': (userId: string, ack?: Ack<UserRoomConfirmation>) => void;
+  'subscribe-compliance': (userId: string, ack?: Ack<UserRoomConfirmation>) => void;
+  'unsubscribe-compliance': (userId: string, ack?: Ack<UserRoomConfirmation>) => void;
+  ping: (ack?: Ack<Pong>) => void;
+  resume: (lastSeqs: Record<string, number>, ack?: Ack<Resumed>) => void;
+}
+
+export interface ServerToClientEvents {
+  'auth-success': (data: AuthSuccess) => void;
+  'auth-error': (data: AuthError) => void;
+  'trading-joined': (data: RoomConfirmation) => void;
+  'trading-left': (data: RoomConfirmation) => void;
+  'market-subscribed': (data: MarketConfirmation) => void;
+  'market-unsubscribed': (data: MarketConfirmation) => void;
+  'orders-subscribed': (data: UserRoomConfirmation) => void;
+  'orders-unsubscribed': (data: UserRoomConfirmation) => void;
+  'compliance-subscribed': (data: UserRoomConfirmation) => void;
+  'compliance-unsubscribed': (data: UserRoomConfirmation) => void;
+  'market-update': (data: Envelope<'market-update'>) => void;
+  'trade-update': (data: Envelope<'trade-update'>) => void;
+  'order-update': (data: Envelope<'order-update'>) => void;
+  'system-alert': (data: Envelope<'system-alert'>) => void;
+  'compliance-alert': (data: Envelope<'compliance-alert'>) => void;
+  pong: (data: Pong) => void;
+  resumed: (data: Resumed) => void;
+  'request-error': (data: RequestError) => void;
+  'disconnect-reason': (data: DisconnectNotice) => void;
+}

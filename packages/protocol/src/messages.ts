@@ -1,0 +1,12 @@
+/** The human-readable messages of the seed's confirmations, built in one place. */
+export const messages = {
+  authSuccess: 'Authentication successful',
+  tradingJoined: (userId: string) => `Joined trading room for user ${userId}`,
+  tradingLeft: (userId: string) => `Left trading room for user ${userId}`,
+  marketSubscribed: (commodities: readonly string[]) => `Subscribed to market data for: ${commodities.join(', ')}`,
+  marketUnsubscribed: (commodities: readonly string[]) => `Unsubscribed from market data for: ${commodities.join(', ')}`,
+  ordersSubscribed: (userId: string) => `Subscribed to order updates for user ${userId}`,
+  ordersUnsubscribed: (userId: string) => `Unsubscribed from order updates for user ${userId}`,
+  complianceSubscribed: (userId: string) => `Subscribed to compliance alerts for user ${userId}`,
+  complianceUnsubscribed: (userId: string) => `Unsubscribed from compliance alerts for user ${userId}`,
+} as const;

@@ -1,0 +1,153 @@
+/**
+ * Payload schemas. Types are not validation: every inbound payload passes one of these before a
+ * handler sees it, and every published payload is checked against its event's schema.
+ */
+import { z } from 'zod';
+import { DataEvent, type DataEventName } from './events.js';
+
+export const USER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/;
+export const COMMODITY_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
+
+export const userIdSchema = z.string().regex(USER_ID_PATTERN, 'must be 1-128 characters of A-Z a-z 0-9 _ . : @ -');
+export const commoditySchema = z.string().regex(COMMODITY_PATTERN, 'must be a lowercase commodity symbol');
+const isoTimestamp = z.iso.datetime({ offset: true });
+const finite = z.number().finite();
+const nonNegative = finite.nonnegative();
+const text = (max: number) => z.string().min(1).max(max);
+
+// ---- client → server -------------------------------------------------------------------------
+
+export const authenticatePayloadSchema = z.object({
+  userId: userIdSchema,
+  token: z.string().min(1).max(8192),
+});
+export type AuthenticatePayload = z.infer<typeof authenticatePayloadSchema>;
+
+/** `join-trading`, `subscribe-orders`, `subscribe-compliance` and their undo take a bare userId. */
+export const userIdPayloadSchema = userIdSchema;
+
+/** `subscribe-market` takes an array of symbols; a single symbol string is accepted too. */
+export const commoditiesPayloadSchema = z
+  .union([commoditySchema.transform((c) => [c]), z.array(commoditySchema).min(1).max(1000)])
+  .transform((list) => [...new Set(list)]);
+
+/** `resume` (addition): the last seq a client holds per private stream; missed events follow. */
+export const resumePayloadSchema = z.record(z.string().max(200), z.number().int().nonnegative()).refine(
+  (r) => Object.keys(r).length <= 16,
+  'at most 16 streams',
+);
+
+// ---- server data payloads (validated on publish) ---------------------------------------------
+
+export const sideSchema = z.enum(['buy', 'sell']);
+export const orderTypeSchema = z.enum(['market', 'limit']);
+export const timeInForceSchema = z.enum(['gtc', 'day', 'ioc', 'fok']);
+export const orderStatusSchema = z.enum(['new', 'partially_filled', 'filled', 'cancelled', 'rejected', 'expired']);
+
+export const marketUpdatePayloadSchema = z.strictObject({
+  commodity: commoditySchema,
+  price: finite.positive(),
+  change: finite,
+  changePercent: finite,
+  volume: nonNegative,
+  timestamp: isoTimestamp.optional(),
+  bid: finite.positive().nullable().optional(),
+  ask: finite.positive().nullable().optional(),
+  /** publish time in ms, carried for latency measurement (addition, optional) */
+  sentAt: finite.optional(),
+});
+export type MarketUpdatePayload = z.output<typeof marketUpdatePayloadSchema>;
+
+export const tradeUpdatePayloadSchema = z.strictObject({
+  id: text(128),
+  orderId: text(128),
+  userId: userIdSchema,
+  commodity: commoditySchema,
+  quantity: finite.positive(),
+  price: finite.positive(),
+  side: sideSchema,
+  status: z.enum(['executed', 'cancelled', 'pending']),
+  executionTime: isoTimestamp,
+  counterpartyOrderId: text(128).optional(),
+  liquidity: z.enum(['maker', 'taker']).optional(),
+});
+export type TradeUpdatePayload = z.output<typeof tradeUpdatePayloadSchema>;
+
+export const orderUpdatePayloadSchema = z.strictObject({
+  id: text(128),
+  userId: userIdSchema,
+  status: orderStatusSchema,
+  filledQuantity: nonNegative,
+  remainingQuantity: nonNegative,
+  averagePrice: nonNegative.nullable(),
+  timestamp: isoTimestamp.optional(),
+  commodity: commoditySchema.optional(),
+  side: sideSchema.optional(),
+  type: orderTypeSchema.optional(),
+  price: finite.positive().nullable().optional(),
+  quantity: finite.positive().optional(),
+  timeInForce: timeInForceSchema.optional(),
+  clientOrderId: text(128).nullable().optional(),
+  reason: text(512).optional(),
+  createdAt: isoTimestamp.optional(),
+});
+export type OrderUpdatePayload = z.output<typeof orderUpdatePayloadSchema>;
+
+export const systemAlertPayloadSchema = z.strictObject({
+  alertType: text(64),
+  severity: z.enum(['info', 'warning', 'critical']),
+  message: text(1024),
+  affectedCommodities: z.array(commoditySchema).max(64).optional(),
+  timestamp: isoTimestamp.optional(),
+  details: z.record(z.string().max(64), z.union([finite, z.string().max(256), z.boolean()])).optional(),
+});
+export type SystemAlertPayload = z.output<typeof systemAlertPayloadSchema>;
+
+export const complianceAlertPayloadSchema = z.strictObject({
+  type: z.literal('COMPLIANCE_ALERT'),
+  checkType: text(64),
+  severity: z.enum(['low', 'medium', 'high', 'critical']),
+  message: text(1024),
+  userId: userIdSchema,
+  details: z
+    .looseObject({
+      currentPosition: finite.optional(),
+      limit: finite.optional(),
+      utilization: finite.optional(),
+      commodity: commoditySchema.optional(),
+    })
+    .refine((d) => Object.keys(d).length <= 16, 'at most 16 detail fields'),
+  timestamp: isoTimestamp.optional(),
+});
+export type ComplianceAlertPayload = z.output<typeof complianceAlertPayloadSchema>;
+
+export const dataPayloadSchemas = {
+  [DataEvent.MarketUpdate]: marketUpdatePayloadSchema,
+  [DataEvent.TradeUpdate]: tradeUpdatePayloadSchema,
+  [DataEvent.OrderUpdate]: orderUpdatePayloadSchema,
+  [DataEvent.SystemAlert]: systemAlertPayloadSchema,
+  [DataEvent.ComplianceAlert]: complianceAlertPayloadSchema,
+} as const satisfies Record<DataEventName, z.ZodType>;
+
+export interface DataPayloads {
+  'market-update': MarketUpdatePayload;
+  'trade-update': TradeUpdatePayload;
+  'order-update': OrderUpdatePayload;
+  'system-alert': SystemAlertPayload;
+  'compliance-alert': ComplianceAlertPayload;
+}
+
+/** Body of `POST /api/v1/publish`. */
+export const publishRequestSchema = z.strictObject({
+  event: z.enum(['market-update', 'trade-update', 'order-update', 'system-alert', 'compliance-alert']),
+  payload: z.unknown(),
+  userId: userIdSchema.optional(),
+});
+
+/** First issue of a failed parse as `{field, message}`: the field path joined with dots. */
+export function describeZodError(error: z.ZodError): { field: string; message: string } {
+  const issue = error.issues[0];
+  if (!issue) return { field: '', message: 'invalid' };
+  const field = issue.path.map(String).join('.');
+  return { field, message: field ? `${field}: ${issue.message}` : issue.message };
+}

@@ -37,6 +37,7 @@ export const ServerEvent = {
   OrdersUnsubscribed: 'orders-unsubscribed',
   ComplianceUnsubscribed: 'compliance-unsubscribed',
   Resumed: 'resumed',
+  Session: 'session',
   RequestError: 'request-error',
   DisconnectReason: 'disconnect-reason',
 } as const;

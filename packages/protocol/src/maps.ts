@@ -48,6 +48,17 @@ export interface DisconnectNotice {
   message: string;
 }
 
+/**
+ * Sent once after connecting. Its last argument is a string, which is what lets a Socket.IO
+ * client present an offset when it reconnects, and so have its session (rooms, authentication)
+ * recovered after a short disconnect. Clients that do not listen for it lose nothing.
+ */
+export interface SessionInfo {
+  recovered: boolean;
+  /** how long a dropped connection stays recoverable, in ms */
+  recoveryWindowMs: number;
+}
+
 export type AckResponse<T = object> = ({ ok: true } & T) | { ok: false; error: WireError };
 export type Ack<T = object> = (response: AckResponse<T>) => void;
 
@@ -83,6 +94,7 @@ export interface ServerToClientEvents {
   'compliance-alert': (data: Envelope<'compliance-alert'>) => void;
   pong: (data: Pong) => void;
   resumed: (data: Resumed) => void;
+  session: (data: SessionInfo, offset: string) => void;
   'request-error': (data: RequestError) => void;
   'disconnect-reason': (data: DisconnectNotice) => void;
 }

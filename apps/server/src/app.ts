@@ -1,0 +1,201 @@
+/**
+ * Builds the whole gateway from a parsed config, without listening: `buildServer(config)` returns
+ * something to `listen` and `close`. Parts are started in order and stopped in reverse.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Server } from 'socket.io';
+import pino, { type Logger } from 'pino';
+import { ServerEvent, DisconnectCode } from '@qx/protocol';
+import type { Config } from './config.js';
+import { Metrics } from './metrics.js';
+import { openDatabase, type Sqlite } from './store/database.js';
+import { EventLog } from './store/event-log.js';
+import { MarketSnapshotStore } from './store/market-snapshots.js';
+import { JwksTokenVerifier, SecretTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
+import { FailureLimiter } from './auth/failure-limiter.js';
+import { Hub } from './realtime/hub.js';
+import { Publisher } from './realtime/publisher.js';
+import { Authenticator } from './realtime/authenticator.js';
+import { Gateway } from './realtime/gateway.js';
+import { RecoveryAdapter } from './realtime/recovery-adapter.js';
+import type { QxServer } from './realtime/types.js';
+import { marketChannel } from './channels/market.js';
+import { tradingChannel } from './channels/trading.js';
+import { ordersChannel } from './channels/orders.js';
+import { complianceChannel } from './channels/compliance.js';
+import { systemChannel } from './channels/system.js';
+import { installErrorHandlers } from './http/errors.js';
+import { healthRoutes } from './http/routes/health.js';
+import { publishRoutes } from './http/routes/publish.js';
+import { eventRoutes } from './http/routes/events.js';
+import { devTokenRoutes } from './http/routes/dev-token.js';
+import { marketRoutes } from './http/routes/market.js';
+
+export interface ServerDeps {
+  logger?: Logger;
+  now?: () => number;
+  /** a verifier to use instead of the one the config describes (tests) */
+  verifier?: TokenVerifier;
+}
+
+export interface QxApp {
+  readonly config: Config;
+  readonly http: FastifyInstance;
+  readonly io: QxServer;
+  readonly publisher: Publisher;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly db: Sqlite;
+  /** the demo secret's signer (demo mode only) */
+  readonly devSigner: SecretTokenVerifier | null;
+  /** the publish API key in force (random in demo mode when none was configured) */
+  readonly publishApiKey: string;
+  listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
+  close(): Promise<void>;
+}
+
+/** How many missed events one replay sends at most; beyond that the client pages through REST. */
+const REPLAY_LIMIT = 1000;
+
+export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
+  const logger = deps.logger ?? pino({ level: config.logLevel, base: { service: 'quantenergx-realtime' } });
+  const now = deps.now ?? Date.now;
+  const metrics = new Metrics();
+  const db = openDatabase(config.dataDir);
+  const eventLog = new EventLog(db);
+  const snapshots = new MarketSnapshotStore(db);
+
+  let devSigner: SecretTokenVerifier | null = null;
+  let verifier: TokenVerifier;
+  const claims = { issuer: config.auth.issuer, audience: config.auth.audience };
+  if (config.auth.jwksUrl) verifier = new JwksTokenVerifier(config.auth.jwksUrl, config.auth.algorithms, claims);
+  else if (config.auth.secret) verifier = new SecretTokenVerifier(config.auth.secret, claims);
+  else {
+    devSigner = new SecretTokenVerifier(randomBytes(32).toString('hex'), claims);
+    verifier = devSigner;
+  }
+  if (deps.verifier) verifier = deps.verifier;
+  const publishApiKey = config.publishApiKey ?? randomBytes(24).toString('hex');
+
+  // pino's Logger type is richer than Fastify's base logger type; the instance is the same
+  const http = Fastify({
+    // per-request logs would drown everything else; errors are still logged
+    loggerInstance: logger.child({ part: 'http' }, { level: logger.levelVal > 40 ? logger.level : 'warn' }),
+    bodyLimit: config.limits.maxPayloadBytes,
+    trustProxy: config.trustProxy,
+  }) as unknown as FastifyInstance;
+  const io: QxServer = new Server(http.server, {
+    adapter: RecoveryAdapter as never,
+    serveClient: false,
+    cors: { origin: config.corsOrigin === '*' ? true : config.corsOrigin.split(',').map((o) => o.trim()) },
+    // a hard cap well above MAX_PAYLOAD_BYTES: between the two, requests get a coded error
+    maxHttpBufferSize: Math.max(1024 * 1024, config.limits.maxPayloadBytes * 4),
+    ...(config.recoveryWindowMs > 0
+      ? { connectionStateRecovery: { maxDisconnectionDuration: config.recoveryWindowMs, skipMiddlewares: true } }
+      : {}),
+  });
+
+  let gateway: Gateway | null = null;
+  const hub = new Hub(io, config.limits, metrics, (socket) => gateway?.disconnect(socket, 'SLOW_CONSUMER', true));
+  const commodities = new Set(config.commodities.map((c) => c.symbol));
+  const publisher = new Publisher({ db, eventLog, snapshots, hub, metrics, now, commodities });
+  const addressLimiter = new FailureLimiter(config.limits.authFailuresPerAddress, 60_000, now);
+  const authenticator = new Authenticator({
+    verifier,
+    publisher,
+    metrics,
+    addressLimiter,
+    now,
+    maxConnectionsPerUser: config.limits.maxConnectionsPerUser,
+    authFailuresPerSocket: config.limits.authFailuresPerSocket,
+    replayLimit: REPLAY_LIMIT,
+    onTooManyFailures: (socket) => gateway?.disconnect(socket, 'AUTH_FAILURES', false),
+  });
+  const privateDeps = { publisher, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket, replayLimit: REPLAY_LIMIT };
+  gateway = new Gateway({
+    io,
+    hub,
+    authenticator,
+    channels: [
+      marketChannel({ hub, publisher, commodities, maxCommoditiesPerRequest: config.limits.maxCommoditiesPerRequest, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket }),
+      tradingChannel(privateDeps),
+      ordersChannel(privateDeps),
+      complianceChannel(privateDeps),
+      systemChannel({ publisher, replayLimit: REPLAY_LIMIT, now }),
+    ],
+    metrics,
+    logger: logger.child({ part: 'gateway' }),
+    now,
+    trustProxy: config.trustProxy,
+    limits: config.limits,
+    recoveryWindowMs: config.recoveryWindowMs,
+  });
+
+  metrics.setSources({
+    connections: () => io.engine.clientsCount,
+    authenticated: () => io.of('/').adapter.rooms.get('authenticated')?.size ?? 0,
+    subscriptions: () => {
+      const counts: Record<string, number> = { market: 0, trading: 0, orders: 0, compliance: 0 };
+      for (const [room, members] of io.of('/').adapter.rooms) {
+        const channel = room.slice(0, room.indexOf('-'));
+        if (channel in counts) counts[channel] = (counts[channel] ?? 0) + members.size;
+      }
+      return counts;
+    },
+  });
+
+  let ready = false;
+  installErrorHandlers(http, metrics);
+  healthRoutes(http, { metrics, ready: () => ready && db.open });
+  publishRoutes(http, { publisher, apiKey: publishApiKey });
+  eventRoutes(http, { eventLog, verifier });
+  marketRoutes(http, { commodities: config.commodities, publisher, verifier });
+  if (devSigner) devTokenRoutes(http, { signer: devSigner, ttlSeconds: config.auth.devTokenTtlSeconds });
+
+  const sweeper = setInterval(() => {
+    addressLimiter.sweep();
+    try {
+      eventLog.prune(now() - config.eventLogRetentionHours * 3_600_000);
+    } catch (err) {
+      logger.error({ err }, 'event log pruning failed');
+    }
+  }, 60_000);
+  sweeper.unref();
+
+  let closed = false;
+  return {
+    config,
+    http,
+    io,
+    publisher,
+    metrics,
+    logger,
+    db,
+    devSigner,
+    publishApiKey,
+    async listen(port = config.port, host = config.host) {
+      await http.listen({ port, host });
+      ready = true;
+      const address = http.server.address() as AddressInfo;
+      const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+      logger.info({ port: address.port, host, demo: config.auth.demo }, 'listening');
+      return { port: address.port, url };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      ready = false;
+      clearInterval(sweeper);
+      const { numeric, message } = DisconnectCode.SHUTDOWN;
+      io.emit(ServerEvent.DisconnectReason, { code: 'SHUTDOWN', numeric, message });
+      hub.flushAll();
+      await new Promise<void>((resolve) => {
+        void io.close(() => resolve());
+      });
+      await http.close();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * System-wide: `system-alert` reaches every authenticated socket; `ping` answers `pong`; `resume`
+ * (addition) replays what a client missed in the streams it follows, by sequence number.
+ */
+import {
+  ClientEvent,
+  ServerEvent,
+  SYSTEM_STREAM,
+  describeZodError,
+  parsePrivateStream,
+  resumePayloadSchema,
+  rooms,
+} from '@qx/protocol';
+import { failure, success, type Outcome } from '../realtime/outcome.js';
+import type { Publisher } from '../realtime/publisher.js';
+import type { QxSocket } from '../realtime/types.js';
+import type { Channel } from './channel.js';
+
+export interface SystemChannelDeps {
+  publisher: Publisher;
+  replayLimit: number;
+  now: () => number;
+}
+
+export function systemChannel(deps: SystemChannelDeps): Channel {
+  function ping(): Outcome {
+    return success(ServerEvent.Pong, { timestamp: deps.now() });
+  }
+
+  function resume(socket: QxSocket, payload: unknown): Outcome {
+    const parsed = resumePayloadSchema.safeParse(payload);
+    if (!parsed.success) return failure('INVALID_PAYLOAD', `Expected {stream: lastSeq} (${describeZodError(parsed.error).message})`);
+    const entries = Object.entries(parsed.data);
+    for (const [stream] of entries) {
+      if (stream !== SYSTEM_STREAM && !parsePrivateStream(stream)) return failure('INVALID_STREAM', `Unknown stream: ${stream}`, stream);
+      const room = stream === SYSTEM_STREAM ? rooms.authenticated : stream;
+      if (!socket.rooms.has(room)) return failure('FORBIDDEN', `Not subscribed to ${stream}`, stream);
+    }
+    const streams: Record<string, { replayed: number; lastSeq: number }> = {};
+    for (const [stream, after] of entries) streams[stream] = deps.publisher.replay(socket, stream, after, deps.replayLimit);
+    return success(ServerEvent.Resumed, { streams });
+  }
+
+  return {
+    name: 'system',
+    handlers: { [ClientEvent.Ping]: ping, [ClientEvent.Resume]: resume },
+    onRecovered(socket) {
+      if (!socket.rooms.has(rooms.authenticated)) return;
+      const from = socket.data.confirmed[SYSTEM_STREAM] ?? socket.data.written[SYSTEM_STREAM];
+      if (from !== undefined) deps.publisher.replay(socket, SYSTEM_STREAM, from, deps.replayLimit);
+    },
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * Configuration: every setting comes from one environment variable, is parsed once at start with
+ * its problems reported together, and is frozen. `main.ts` is the only reader of process.env.
+ */
+import { z } from 'zod';
+import { DEFAULT_COMMODITIES, type Commodity } from '@qx/protocol';
+
+const bool = z.enum(['true', 'false', '1', '0', 'on', 'off', 'yes', 'no']).transform((v) => ['true', '1', 'on', 'yes'].includes(v));
+const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+const optionalString = z.string().min(1).optional();
+
+/** The documented settings: name → schema, with the README's table generated from the same list. */
+export const envSchema = z.object({
+  PORT: int(3001, 0, 65535),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
+  JWKS_URL: z.url().optional(),
+  JWT_ISSUER: optionalString,
+  JWT_AUDIENCE: optionalString,
+  JWT_ALGORITHMS: z.string().default('RS256,ES256'),
+  PUBLISH_API_KEY: z.string().min(16, 'PUBLISH_API_KEY must be at least 16 characters').optional(),
+  CORS_ORIGIN: z.string().default('*'),
+  TRUST_PROXY: bool.default(false),
+  COMMODITIES_FILE: optionalString,
+  SIMULATOR: bool.default(true),
+  SIMULATOR_SEED: z.coerce.number().int().optional(),
+  MARKET_UPDATES_PER_SECOND: int(4, 1, 1000),
+  MAX_PAYLOAD_BYTES: int(16 * 1024, 256, 1024 * 1024),
+  MAX_EVENTS_PER_SECOND: int(50, 1, 100_000),
+  MAX_COMMODITIES_PER_REQUEST: int(32, 1, 1000),
+  MAX_SUBSCRIPTIONS_PER_SOCKET: int(64, 1, 10_000),
+  MAX_CONNECTIONS_PER_USER: int(20, 1, 1_000_000),
+  AUTH_FAILURES_PER_SOCKET: int(5, 1, 1000),
+  AUTH_FAILURES_PER_ADDRESS: int(30, 1, 10_000_000),
+  AUTH_TIMEOUT_MS: int(0, 0, 3_600_000),
+  SLOW_CONSUMER_BUFFER_BYTES: int(256 * 1024, 1024, 256 * 1024 * 1024),
+  SLOW_CONSUMER_MAX_PENDING: int(5000, 10, 10_000_000),
+  RECOVERY_WINDOW_MS: int(120_000, 0, 3_600_000),
+  EVENT_LOG_RETENTION_HOURS: int(24 * 7, 1, 24 * 365 * 10),
+  DEV_TOKEN_TTL_SECONDS: int(3600, 60, 86_400 * 30),
+  SHUTDOWN_GRACE_MS: int(5000, 0, 120_000),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  logLevel: string;
+  dataDir: string;
+  auth: {
+    /** demo mode: neither JWT_SECRET nor JWKS_URL was given; a random secret is made at start */
+    demo: boolean;
+    secret?: string;
+    jwksUrl?: string;
+    issuer?: string;
+    audience?: string;
+    algorithms: string[];
+    devTokenTtlSeconds: number;
+  };
+  publishApiKey?: string;
+  corsOrigin: string;
+  trustProxy: boolean;
+  commodities: readonly Commodity[];
+  simulator: { enabled: boolean; seed?: number; updatesPerSecond: number };
+  limits: {
+    maxPayloadBytes: number;
+    maxEventsPerSecond: number;
+    maxCommoditiesPerRequest: number;
+    maxSubscriptionsPerSocket: number;
+    maxConnectionsPerUser: number;
+    authFailuresPerSocket: number;
+    authFailuresPerAddress: number;
+    authTimeoutMs: number;
+    slowConsumerBufferBytes: number;
+    slowConsumerMaxPending: number;
+  };
+  recoveryWindowMs: number;
+  eventLogRetentionHours: number;
+  shutdownGraceMs: number;
+}
+
+const commoditySchema = z.strictObject({
+  symbol: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/),
+  name: z.string().min(1),
+  unit: z.string().min(1),
+  currency: z.string().length(3),
+  tickSize: z.number().positive(),
+  contractSize: z.number().positive(),
+  referencePrice: z.number().positive(),
+  positionLimit: z.number().int().positive(),
+  maxOrderSize: z.number().int().positive(),
+});
+const catalogueSchema = z.array(commoditySchema).min(1).max(256);
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
+
+/**
+ * Parses the environment. `readFile` loads COMMODITIES_FILE (injected so this stays free of I/O in
+ * tests). Every problem is reported, not just the first.
+ */
+export function parseConfig(env: Record<string, string | undefined>, readFile?: (path: string) => string): ConfigResult {
+  // empty strings count as unset, as a shell `FOO=` usually means
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') cleaned[key] = value;
+  }
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    return { ok: false, errors: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
+  }
+  const e = parsed.data;
+  const errors: string[] = [];
+  if (e.JWT_SECRET && e.JWKS_URL) errors.push('JWT_SECRET and JWKS_URL: set one, not both');
+
+  let commodities: readonly Commodity[] = DEFAULT_COMMODITIES;
+  if (e.COMMODITIES_FILE) {
+    try {
+      const raw = readFile ? readFile(e.COMMODITIES_FILE) : '';
+      const cat = catalogueSchema.safeParse(JSON.parse(raw));
+      if (!cat.success) errors.push(`COMMODITIES_FILE: ${cat.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      else {
+        const symbols = new Set(cat.data.map((c) => c.symbol));
+        if (symbols.size !== cat.data.length) errors.push('COMMODITIES_FILE: duplicate symbols');
+        commodities = cat.data;
+      }
+    } catch (err) {
+      errors.push(`COMMODITIES_FILE: ${(err as Error).message}`);
+    }
+  }
+  const algorithms = e.JWT_ALGORITHMS.split(',').map((a) => a.trim()).filter(Boolean);
+  const allowedAlgs = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
+  for (const a of algorithms) if (!allowedAlgs.has(a)) errors.push(`JWT_ALGORITHMS: ${a} is not an asymmetric JWS algorithm`);
+  if (errors.length) return { ok: false, errors };
+
+  const config: Config = {
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    dataDir: e.DATA_DIR,
+    auth: {
+      demo: !e.JWT_SECRET && !e.JWKS_URL,
+      ...(e.JWT_SECRET ? { secret: e.JWT_SECRET } : {}),
+      ...(e.JWKS_URL ? { jwksUrl: e.JWKS_URL } : {}),
+      ...(e.JWT_ISSUER ? { issuer: e.JWT_ISSUER } : {}),
+      ...(e.JWT_AUDIENCE ? { audience: e.JWT_AUDIENCE } : {}),
+      algorithms,
+      devTokenTtlSeconds: e.DEV_TOKEN_TTL_SECONDS,
+    },
+    ...(e.PUBLISH_API_KEY ? { publishApiKey: e.PUBLISH_API_KEY } : {}),
+    corsOrigin: e.CORS_ORIGIN,
+    trustProxy: e.TRUST_PROXY,
+    commodities,
+    simulator: { enabled: e.SIMULATOR, ...(e.SIMULATOR_SEED !== undefined ? { seed: e.SIMULATOR_SEED } : {}), updatesPerSecond: e.MARKET_UPDATES_PER_SECOND },
+    limits: {
+      maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+      maxEventsPerSecond: e.MAX_EVENTS_PER_SECOND,
+      maxCommoditiesPerRequest: e.MAX_COMMODITIES_PER_REQUEST,
+      maxSubscriptionsPerSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET,
+      maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
+      authFailuresPerSocket: e.AUTH_FAILURES_PER_SOCKET,
+      authFailuresPerAddress: e.AUTH_FAILURES_PER_ADDRESS,
+      authTimeoutMs: e.AUTH_TIMEOUT_MS,
+      slowConsumerBufferBytes: e.SLOW_CONSUMER_BUFFER_BYTES,
+      slowConsumerMaxPending: e.SLOW_CONSUMER_MAX_PENDING,
+    },
+    recoveryWindowMs: e.RECOVERY_WINDOW_MS,
+    eventLogRetentionHours: e.EVENT_LOG_RETENTION_HOURS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+  };
+  return { ok: true, config: deepFreeze(config) };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,57 @@
+/**
+ * Entry point: the only place that reads process.env and listens. Bad configuration stops the
+ * process with every problem listed; SIGTERM/SIGINT close it gracefully.
+ */
+import { readFileSync } from 'node:fs';
+import { buildServer } from './app.js';
+import { parseConfig } from './config.js';
+
+const parsed = parseConfig(process.env, (path) => readFileSync(path, 'utf8'));
+if (!parsed.ok) {
+  process.stderr.write(`Invalid configuration:\n${parsed.errors.map((e) => `  - ${e}`).join('\n')}\n`);
+  process.exit(2);
+}
+const config = parsed.config;
+const app = buildServer(config);
+
+if (config.auth.demo) {
+  app.logger.warn('demo mode: no JWT_SECRET or JWKS_URL set; tokens come from POST /api/v1/auth/dev-token (a random secret, gone at restart)');
+}
+if (!config.publishApiKey) {
+  app.logger.warn({ publishApiKey: app.publishApiKey }, 'PUBLISH_API_KEY not set: using a random key for this run');
+}
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  app.logger.info({ signal }, 'shutting down');
+  const force = setTimeout(() => {
+    app.logger.error('shutdown took too long; exiting');
+    process.exit(1);
+  }, config.shutdownGraceMs + 1000);
+  force.unref();
+  try {
+    await app.close();
+    process.exit(0);
+  } catch (err) {
+    app.logger.error({ err }, 'shutdown failed');
+    process.exit(1);
+  }
+}
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('uncaughtException', (err) => {
+  app.logger.fatal({ err }, 'uncaught exception');
+  void stop('uncaughtException');
+});
+process.on('unhandledRejection', (err) => {
+  app.logger.error({ err }, 'unhandled rejection');
+});
+
+try {
+  await app.listen();
+} catch (err) {
+  app.logger.fatal({ err }, 'could not listen');
+  process.exit(1);
+}

@@ -1,0 +1,193 @@
+/**
+ * Authentication of sockets: by the `authenticate` event or the handshake token; refresh with a
+ * fresh token for the same user; expiry (the socket leaves its private rooms and is told); failed
+ * attempts limited per socket and per address; connections counted per user.
+ */
+import { ServerEvent, authenticatePayloadSchema, rooms, SYSTEM_STREAM, messages, parsePrivateStream, type ErrorCodeName } from '@qx/protocol';
+import type { TokenVerifier, VerifiedToken } from '../auth/token-verifier.js';
+import { mayFollow } from '../auth/roles.js';
+import type { FailureLimiter } from '../auth/failure-limiter.js';
+import { failure, success, type Outcome } from './outcome.js';
+import type { Publisher } from './publisher.js';
+import type { QxSocket } from './types.js';
+import type { Metrics } from '../metrics.js';
+
+export interface AuthenticatorDeps {
+  verifier: TokenVerifier;
+  publisher: Publisher;
+  metrics: Metrics;
+  addressLimiter: FailureLimiter;
+  now: () => number;
+  maxConnectionsPerUser: number;
+  authFailuresPerSocket: number;
+  replayLimit: number;
+  /** called when a socket has failed too often and must go */
+  onTooManyFailures: (socket: QxSocket) => void;
+}
+
+/** The largest delay setTimeout accepts; longer expiries are re-armed when it fires. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+export class Authenticator {
+  private readonly perUser = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly socketFailures = new Map<string, number>();
+
+  constructor(private readonly deps: AuthenticatorDeps) {}
+
+  /** Whether the socket holds an authentication that has not expired. */
+  isActive(socket: QxSocket): boolean {
+    const auth = socket.data.auth;
+    return auth !== null && (auth.expiresAt === null || auth.expiresAt > this.deps.now());
+  }
+
+  /** Verifies a token offered in the handshake; the socket is activated once connected. */
+  async verifyHandshake(auth: unknown, address: string): Promise<{ ok: true; token: VerifiedToken } | { ok: false; code: ErrorCodeName }> {
+    const a = (auth ?? {}) as Record<string, unknown>;
+    if (!this.deps.addressLimiter.allowed(address)) return { ok: false, code: 'AUTH_RATE_LIMITED' };
+    if (typeof a['token'] !== 'string' || a['token'].length > 8192) return this.failedHandshake(address, 'INVALID_AUTH_DATA');
+    const result = await this.deps.verifier.verify(a['token']);
+    if (!result.ok) return this.failedHandshake(address, result.code);
+    if (a['userId'] !== undefined && a['userId'] !== result.token.userId) return this.failedHandshake(address, 'USER_MISMATCH');
+    if ((this.perUser.get(result.token.userId) ?? 0) >= this.deps.maxConnectionsPerUser) {
+      this.deps.metrics.authFailures.labels('TOO_MANY_CONNECTIONS').inc();
+      return { ok: false, code: 'TOO_MANY_CONNECTIONS' };
+    }
+    return { ok: true, token: result.token };
+  }
+
+  async authenticate(socket: QxSocket, payload: unknown, address: string): Promise<Outcome> {
+    const failures = this.socketFailures.get(socket.id) ?? 0;
+    if (failures >= this.deps.authFailuresPerSocket || !this.deps.addressLimiter.allowed(address)) {
+      return this.fail(socket, address, 'AUTH_RATE_LIMITED');
+    }
+    const parsed = authenticatePayloadSchema.safeParse(payload);
+    if (!parsed.success) return this.fail(socket, address, 'INVALID_AUTH_DATA');
+    const result = await this.deps.verifier.verify(parsed.data.token);
+    if (!socket.connected) return failure('INVALID_AUTH_DATA', 'Socket disconnected');
+    if (!result.ok) return this.fail(socket, address, result.code);
+    if (result.token.userId !== parsed.data.userId) return this.fail(socket, address, 'USER_MISMATCH');
+    const current = socket.data.auth;
+    if (current && current.userId !== result.token.userId) return this.fail(socket, address, 'USER_SWITCH_REFUSED');
+    if (!current && (this.perUser.get(result.token.userId) ?? 0) >= this.deps.maxConnectionsPerUser) {
+      this.deps.metrics.authFailures.labels('TOO_MANY_CONNECTIONS').inc();
+      return failure('TOO_MANY_CONNECTIONS', `At most ${this.deps.maxConnectionsPerUser} connections per user`);
+    }
+    this.socketFailures.delete(socket.id);
+    this.activate(socket, result.token);
+    return this.successFor(socket);
+  }
+
+  successFor(socket: QxSocket): Outcome {
+    const auth = socket.data.auth;
+    return success(ServerEvent.AuthSuccess, {
+      message: messages.authSuccess,
+      userId: auth?.userId,
+      expiresAt: auth?.expiresAt ? new Date(auth.expiresAt).toISOString() : null,
+      roles: auth?.roles ?? [],
+    });
+  }
+
+  /** Makes `token` the socket's authentication: a first sign-in, or a refresh by the same user. */
+  activate(socket: QxSocket, token: VerifiedToken): void {
+    const first = socket.data.auth === null;
+    socket.data.auth = { userId: token.userId, roles: token.roles, expiresAt: token.expiresAt };
+    if (first) this.perUser.set(token.userId, (this.perUser.get(token.userId) ?? 0) + 1);
+    if (!socket.rooms.has(rooms.authenticated)) {
+      const systemFrom = socket.data.written[SYSTEM_STREAM];
+      if (systemFrom === undefined) {
+        const last = this.deps.publisher.lastSeq(SYSTEM_STREAM);
+        socket.data.written[SYSTEM_STREAM] = last;
+        socket.data.confirmed[SYSTEM_STREAM] = last;
+      }
+      void socket.join(rooms.authenticated);
+      // back from expiry: the system alerts raised meanwhile
+      if (systemFrom !== undefined) this.deps.publisher.replay(socket, SYSTEM_STREAM, systemFrom, this.deps.replayLimit);
+    }
+    this.restoreSuspended(socket);
+    this.armExpiry(socket);
+  }
+
+  /** A recovered socket: count it again and re-check its expiry (it may have lapsed while away). */
+  recovered(socket: QxSocket): void {
+    const auth = socket.data.auth;
+    if (!auth) return;
+    this.perUser.set(auth.userId, (this.perUser.get(auth.userId) ?? 0) + 1);
+    if (this.isActive(socket)) this.armExpiry(socket);
+    else this.expire(socket);
+  }
+
+  disconnected(socket: QxSocket): void {
+    const timer = this.timers.get(socket.id);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(socket.id);
+    this.socketFailures.delete(socket.id);
+    const auth = socket.data.auth;
+    if (auth) {
+      const n = (this.perUser.get(auth.userId) ?? 1) - 1;
+      if (n <= 0) this.perUser.delete(auth.userId);
+      else this.perUser.set(auth.userId, n);
+    }
+  }
+
+  connectionsOf(userId: string): number {
+    return this.perUser.get(userId) ?? 0;
+  }
+
+  private armExpiry(socket: QxSocket): void {
+    const old = this.timers.get(socket.id);
+    if (old) clearTimeout(old);
+    this.timers.delete(socket.id);
+    const expiresAt = socket.data.auth?.expiresAt;
+    if (expiresAt === null || expiresAt === undefined) return;
+    const delay = Math.min(Math.max(expiresAt - this.deps.now(), 0), MAX_TIMER_MS);
+    const timer = setTimeout(() => {
+      this.timers.delete(socket.id);
+      if (!socket.connected) return;
+      if (this.isActive(socket)) this.armExpiry(socket);
+      else this.expire(socket);
+    }, delay);
+    timer.unref();
+    this.timers.set(socket.id, timer);
+  }
+
+  /** The token has lapsed: leave private rooms (remembered for a refresh) and say so. */
+  private expire(socket: QxSocket): void {
+    const suspended = [...socket.rooms].filter((r) => parsePrivateStream(r) !== null);
+    socket.data.suspendedRooms = [...new Set([...socket.data.suspendedRooms, ...suspended])];
+    for (const room of suspended) void socket.leave(room);
+    void socket.leave(rooms.authenticated);
+    this.deps.metrics.authFailures.labels('TOKEN_EXPIRED').inc();
+    socket.emit(ServerEvent.AuthError, { message: 'Token expired', code: 'TOKEN_EXPIRED' });
+  }
+
+  /** After a refresh, rejoin the rooms left at expiry that the token still allows, and replay what was missed. */
+  private restoreSuspended(socket: QxSocket): void {
+    const auth = socket.data.auth;
+    if (!auth || socket.data.suspendedRooms.length === 0) return;
+    const rooms = socket.data.suspendedRooms;
+    socket.data.suspendedRooms = [];
+    for (const room of rooms) {
+      const p = parsePrivateStream(room);
+      if (!p || !mayFollow(auth, p.channel, p.userId)) continue;
+      void socket.join(room);
+      const from = socket.data.written[room] ?? this.deps.publisher.lastSeq(room);
+      this.deps.publisher.replay(socket, room, from, this.deps.replayLimit);
+    }
+  }
+
+  private fail(socket: QxSocket, address: string, code: ErrorCodeName): Outcome {
+    this.deps.metrics.authFailures.labels(code).inc();
+    if (code !== 'AUTH_RATE_LIMITED') this.deps.addressLimiter.fail(address);
+    const n = (this.socketFailures.get(socket.id) ?? 0) + 1;
+    this.socketFailures.set(socket.id, n);
+    if (n >= this.deps.authFailuresPerSocket * 2) this.deps.onTooManyFailures(socket);
+    return failure(code);
+  }
+
+  private failedHandshake(address: string, code: ErrorCodeName): { ok: false; code: ErrorCodeName } {
+    this.deps.metrics.authFailures.labels(code).inc();
+    this.deps.addressLimiter.fail(address);
+    return { ok: false, code };
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * The Socket.IO side of the gateway: handshake authentication, one dispatcher per socket that
+ * checks size, rate and authentication before any handler sees a request, the channels' handlers,
+ * connection state recovery, and the disconnects the server decides (slow consumer, abuse).
+ */
+import { randomUUID } from 'node:crypto';
+import { ClientEvent, DisconnectCode, ErrorCode, ServerEvent, type DisconnectCodeName } from '@qx/protocol';
+import type { Logger } from 'pino';
+import type { Channel, RequestHandler } from '../channels/channel.js';
+import type { Authenticator } from './authenticator.js';
+import type { Hub } from './hub.js';
+import { answer, failure, type AckFn, type Outcome } from './outcome.js';
+import type { QxServer, QxSocket } from './types.js';
+import type { VerifiedToken } from '../auth/token-verifier.js';
+import type { Metrics } from '../metrics.js';
+
+export interface GatewayDeps {
+  io: QxServer;
+  hub: Hub;
+  authenticator: Authenticator;
+  channels: readonly Channel[];
+  metrics: Metrics;
+  logger: Logger;
+  now: () => number;
+  trustProxy: boolean;
+  limits: { maxPayloadBytes: number; maxEventsPerSecond: number; authTimeoutMs: number };
+  recoveryWindowMs: number;
+}
+
+/** Seconds in a row with rate-limited requests after which a socket is disconnected for abuse. */
+const ABUSE_SECONDS = 5;
+
+/** Per-socket bookkeeping that need not survive a reconnect. */
+interface SocketState {
+  tokens: number;
+  refilledAt: number;
+  rejectStreak: number;
+  lastRejectSecond: number;
+  lastPacketBytes: number;
+  /** written seqs at the last ping; confirmed when its pong comes back */
+  atPing: Record<string, number> | null;
+}
+
+const handshakeTokens = new WeakMap<object, VerifiedToken>();
+
+export class Gateway {
+  private readonly handlers = new Map<string, RequestHandler>();
+
+  constructor(private readonly deps: GatewayDeps) {
+    for (const channel of deps.channels) {
+      for (const [event, handler] of Object.entries(channel.handlers)) this.handlers.set(event, handler);
+    }
+    this.handlers.set(ClientEvent.Authenticate, (socket, payload) => deps.authenticator.authenticate(socket, payload, this.address(socket)));
+    deps.io.use((socket, next) => {
+      const auth = socket.handshake.auth as Record<string, unknown> | undefined;
+      if (!auth || auth['token'] === undefined) return next();
+      deps.authenticator.verifyHandshake(auth, this.address(socket)).then(
+        (result) => {
+          if (result.ok) {
+            handshakeTokens.set(socket, result.token);
+            return next();
+          }
+          const err = new Error(ErrorCode[result.code].message) as Error & { data?: unknown };
+          err.data = { code: result.code };
+          next(err);
+        },
+        (err: unknown) => {
+          deps.logger.error({ err }, 'handshake verification failed');
+          next(new Error('Internal error'));
+        },
+      );
+    });
+    deps.io.on('connection', (socket) => this.onConnection(socket));
+  }
+
+  /** Tells a socket why it is being closed, then closes it. `recoverable` keeps its session for a reconnect. */
+  disconnect(socket: QxSocket, code: DisconnectCodeName, recoverable: boolean): void {
+    const { numeric, message } = DisconnectCode[code];
+    this.deps.logger.info({ socket: socket.id, user: socket.data.auth?.userId, code }, 'disconnecting socket');
+    socket.emit(ServerEvent.DisconnectReason, { code, numeric, message });
+    // closing the transport (rather than the socket) lets the client reconnect and recover
+    if (recoverable) socket.conn.close();
+    else socket.disconnect(true);
+  }
+
+  private onConnection(socket: QxSocket): void {
+    const { deps } = this;
+    const state: SocketState = {
+      tokens: deps.limits.maxEventsPerSecond,
+      refilledAt: deps.now(),
+      rejectStreak: 0,
+      lastRejectSecond: 0,
+      lastPacketBytes: 0,
+      atPing: null,
+    };
+    if (!socket.recovered) {
+      socket.data.auth = null;
+      socket.data.suspendedRooms = [];
+      socket.data.written = {};
+      socket.data.confirmed = {};
+    }
+    socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
+      if (packet.type === 'message') state.lastPacketBytes = typeof packet.data === 'string' ? packet.data.length : 0;
+      else if (packet.type === 'pong' && state.atPing) {
+        Object.assign(socket.data.confirmed, state.atPing);
+        state.atPing = null;
+      }
+    });
+    socket.conn.on('packetCreate', (packet: { type: string }) => {
+      if (packet.type === 'ping') state.atPing = { ...socket.data.written };
+    });
+    socket.use((packet, _next) => {
+      // handled here in full; Socket.IO's own listeners are not used
+      void this.dispatch(socket, state, packet as unknown[]);
+    });
+    socket.on('disconnect', (reason) => {
+      deps.hub.detach(socket.id);
+      deps.authenticator.disconnected(socket);
+      deps.logger.debug({ socket: socket.id, reason }, 'socket disconnected');
+    });
+
+    if (socket.recovered) {
+      deps.authenticator.recovered(socket);
+      for (const channel of deps.channels) channel.onRecovered?.(socket);
+    } else {
+      const token = handshakeTokens.get(socket);
+      if (token) {
+        deps.authenticator.activate(socket, token);
+        answer(socket, ClientEvent.Authenticate, deps.authenticator.successFor(socket), undefined, deps.metrics);
+      } else if (deps.limits.authTimeoutMs > 0) {
+        setTimeout(() => {
+          if (socket.connected && socket.data.auth === null) socket.disconnect(true);
+        }, deps.limits.authTimeoutMs).unref();
+      }
+    }
+    if (deps.recoveryWindowMs > 0) {
+      socket.emit(ServerEvent.Session, { recovered: socket.recovered, recoveryWindowMs: deps.recoveryWindowMs }, randomUUID());
+    }
+  }
+
+  private async dispatch(socket: QxSocket, state: SocketState, packet: unknown[]): Promise<void> {
+    const { deps } = this;
+    const event = String(packet[0]);
+    const last = packet.length > 1 ? packet[packet.length - 1] : undefined;
+    const ack = typeof last === 'function' ? (last as AckFn) : undefined;
+    const payload = packet.length > (ack ? 2 : 1) ? packet[1] : undefined;
+    let outcome: Outcome;
+    try {
+      outcome = await this.handle(socket, state, event, payload);
+    } catch (err) {
+      deps.logger.error({ err, event, socket: socket.id }, 'request failed');
+      outcome = failure('INTERNAL');
+    }
+    if (socket.connected) answer(socket, event, outcome, ack, deps.metrics);
+  }
+
+  private handle(socket: QxSocket, state: SocketState, event: string, payload: unknown): Outcome | Promise<Outcome> {
+    const { deps } = this;
+    if (!this.takeToken(socket, state)) return failure('RATE_LIMITED', `At most ${deps.limits.maxEventsPerSecond} requests per second`);
+    if (state.lastPacketBytes > deps.limits.maxPayloadBytes) {
+      return failure('PAYLOAD_TOO_LARGE', `Requests are limited to ${deps.limits.maxPayloadBytes} bytes`);
+    }
+    const handler = this.handlers.get(event);
+    if (!handler) return failure('UNKNOWN_EVENT', `Unknown event: ${event.slice(0, 64)}`);
+    const open = event === ClientEvent.Authenticate || event === ClientEvent.Ping;
+    if (!open && !deps.authenticator.isActive(socket)) {
+      return socket.data.auth ? failure('TOKEN_EXPIRED', 'Token expired: authenticate again') : failure('NOT_AUTHENTICATED');
+    }
+    return handler(socket, payload);
+  }
+
+  /** Token bucket per socket; sustained excess (ABUSE_SECONDS seconds in a row) disconnects. */
+  private takeToken(socket: QxSocket, state: SocketState): boolean {
+    const now = this.deps.now();
+    const rate = this.deps.limits.maxEventsPerSecond;
+    state.tokens = Math.min(rate, state.tokens + ((now - state.refilledAt) * rate) / 1000);
+    state.refilledAt = now;
+    if (state.tokens >= 1) {
+      state.tokens -= 1;
+      return true;
+    }
+    const second = Math.floor(now / 1000);
+    if (second !== state.lastRejectSecond) {
+      state.rejectStreak = second === state.lastRejectSecond + 1 ? state.rejectStreak + 1 : 1;
+      state.lastRejectSecond = second;
+      if (state.rejectStreak >= ABUSE_SECONDS) this.disconnect(socket, 'ABUSE', false);
+    }
+    return false;
+  }
+
+  private address(socket: { handshake: { address: string; headers: Record<string, string | string[] | undefined> } }): string {
+    if (this.deps.trustProxy) {
+      const xff = socket.handshake.headers['x-forwarded-for'];
+      const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
+      if (first) return first;
+    }
+    return socket.handshake.address;
+  }
+}
+

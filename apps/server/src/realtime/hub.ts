@@ -1,0 +1,214 @@
+/**
+ * The data plane. Each data event is encoded once (`OutboundFrame`); each recipient socket gets a
+ * reference in its queue; once per event-loop turn every socket with pending frames is flushed in
+ * one write (corked), straight onto its WebSocket when it is on one. A socket that cannot keep up
+ * (its kernel-side buffer is over the limit) gets market data conflated — the latest per commodity
+ * wins — and its private events queued; past the queue limit it is told why and disconnected, and
+ * its private events wait in the event log for it to resume.
+ */
+import type { Socket as NetSocket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { OutboundFrame } from './frame.js';
+import type { QxServer, QxSocket } from './types.js';
+import type { Metrics } from '../metrics.js';
+
+export interface HubLimits {
+  /** bytes waiting in a socket's write buffer above which it counts as slow */
+  slowConsumerBufferBytes: number;
+  /** frames a slow socket may have queued (after conflation) before it is disconnected */
+  slowConsumerMaxPending: number;
+}
+
+interface EngineConn {
+  readyState: string;
+  writeBuffer: unknown[];
+  upgrading: boolean;
+  transport: { name: string; socket?: { readyState: number; _socket?: NetSocket } };
+  write(data: string, options?: { wsPreEncodedFrame?: Buffer[] }): void;
+}
+
+class Subscriber {
+  queue: OutboundFrame[] = [];
+  /** index in `queue` of the pending market frame per commodity, for conflation */
+  marketAt: Map<string, number> | null = null;
+  slow = false;
+  scheduled = false;
+  private waitingDrain = false;
+
+  constructor(
+    readonly socket: QxSocket,
+    private readonly hub: Hub,
+  ) {}
+
+  enqueue(frame: OutboundFrame): void {
+    const key = frame.conflateKey;
+    if (key !== null) {
+      const at = this.marketAt?.get(key);
+      if (at !== undefined && this.slow) {
+        this.queue[at] = frame;
+        this.hub.metrics.conflated.inc();
+        return;
+      }
+      (this.marketAt ??= new Map()).set(key, this.queue.length);
+    }
+    this.queue.push(frame);
+    if (this.queue.length > this.hub.limits.slowConsumerMaxPending) {
+      this.hub.dropSlowConsumer(this);
+      return;
+    }
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.hub.schedule(this);
+    }
+  }
+
+  /** Writes what is queued, unless the socket is still digesting earlier writes. */
+  flush(): void {
+    this.scheduled = false;
+    const queue = this.queue;
+    if (queue.length === 0) return;
+    const conn = this.socket.conn as unknown as EngineConn;
+    if (conn.readyState !== 'open') {
+      // closing: what is queued stays in the event log for recovery
+      this.reset();
+      return;
+    }
+    const ws = conn.transport.name === 'websocket' ? conn.transport.socket : undefined;
+    const raw = ws?.readyState === 1 ? ws._socket : undefined;
+    if (raw && conn.writeBuffer.length === 0 && !conn.upgrading) {
+      if (raw.writableLength > this.hub.limits.slowConsumerBufferBytes) {
+        this.markSlow(raw);
+        return;
+      }
+      this.slow = false;
+      if (queue.length === 1) {
+        raw.write((queue[0] as OutboundFrame).wsFrame);
+      } else {
+        raw.cork();
+        for (const frame of queue) raw.write(frame.wsFrame);
+        raw.uncork();
+      }
+    } else {
+      // polling, or mid-upgrade: go through Engine.IO, which keeps order with its own buffer
+      if (conn.writeBuffer.length > 256) {
+        this.slow = true;
+        setTimeout(() => this.hub.schedule(this), 50).unref();
+        return;
+      }
+      for (const frame of queue) conn.write(frame.packet, { wsPreEncodedFrame: [frame.wsFrame] });
+    }
+    this.hub.recordWritten(this.socket, queue);
+    this.reset();
+  }
+
+  private reset(): void {
+    this.queue = [];
+    this.marketAt = null;
+  }
+
+  private markSlow(raw: NetSocket): void {
+    this.slow = true;
+    if (this.waitingDrain) return;
+    this.waitingDrain = true;
+    raw.once('drain', () => {
+      this.waitingDrain = false;
+      if (!this.scheduled && this.queue.length) {
+        this.scheduled = true;
+        this.hub.schedule(this);
+      }
+    });
+  }
+}
+
+export class Hub {
+  private readonly subscribers = new Map<string, Subscriber>();
+  private dirty: Subscriber[] = [];
+  private flushScheduled = false;
+  /** frames first written during the current flush, timed once it has finished */
+  private justWritten: OutboundFrame[] = [];
+
+  constructor(
+    private readonly io: QxServer,
+    readonly limits: HubLimits,
+    readonly metrics: Metrics,
+    private readonly onSlowConsumer: (socket: QxSocket) => void,
+  ) {}
+
+  /** Queues `frame` for every local socket in `room`; returns how many. */
+  deliverToRoom(room: string, frame: OutboundFrame): number {
+    const nsp = this.io.of('/');
+    const ids = nsp.adapter.rooms.get(room);
+    if (!ids || ids.size === 0) return 0;
+    let n = 0;
+    for (const id of ids) {
+      const sub = this.subscriber(id, nsp.sockets.get(id));
+      if (sub) {
+        sub.enqueue(frame);
+        n++;
+      }
+    }
+    if (n) this.metrics.eventsEmitted.labels(frame.event).inc(n);
+    return n;
+  }
+
+  deliverToSocket(socket: QxSocket, frame: OutboundFrame): void {
+    const sub = this.subscriber(socket.id, socket);
+    if (!sub) return;
+    sub.enqueue(frame);
+    this.metrics.eventsEmitted.labels(frame.event).inc();
+  }
+
+  /** Forgets a socket that has gone (its queue, if any, is dropped: the event log keeps it). */
+  detach(socketId: string): void {
+    this.subscribers.delete(socketId);
+  }
+
+  schedule(sub: Subscriber): void {
+    this.dirty.push(sub);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushAll);
+    }
+  }
+
+  /** Flushes now rather than at the end of the turn (tests, shutdown). */
+  readonly flushAll = (): void => {
+    this.flushScheduled = false;
+    const dirty = this.dirty;
+    this.dirty = [];
+    for (const sub of dirty) sub.flush();
+    if (this.justWritten.length) {
+      const now = performance.now();
+      for (const frame of this.justWritten) this.metrics.publishToEmit.observe((now - frame.publishedAt) / 1000);
+      this.justWritten = [];
+    }
+  };
+
+  recordWritten(socket: QxSocket, frames: readonly OutboundFrame[]): void {
+    const written = socket.data.written;
+    for (const frame of frames) {
+      if (frame.conflateKey === null) written[frame.stream] = frame.seq;
+      if (!frame.timed) {
+        frame.timed = true;
+        this.justWritten.push(frame);
+      }
+    }
+  }
+
+  dropSlowConsumer(sub: Subscriber): void {
+    this.subscribers.delete(sub.socket.id);
+    sub.queue = [];
+    this.metrics.slowConsumerDisconnects.inc();
+    this.onSlowConsumer(sub.socket);
+  }
+
+  private subscriber(id: string, socket: QxSocket | undefined): Subscriber | undefined {
+    let sub = this.subscribers.get(id);
+    if (!sub) {
+      if (!socket) return undefined;
+      sub = new Subscriber(socket, this);
+      this.subscribers.set(id, sub);
+    }
+    return sub;
+  }
+}

@@ -1,0 +1,26 @@
+import type { Server, Socket } from 'socket.io';
+import type { ClientToServerEvents, ServerToClientEvents } from '@qx/protocol';
+
+export interface SocketAuth {
+  userId: string;
+  roles: string[];
+  /** epoch ms; null when the token never expires */
+  expiresAt: number | null;
+}
+
+/** Per-socket state; kept across a short disconnect by connection state recovery. */
+export interface SocketData {
+  auth: SocketAuth | null;
+  /** private rooms left when the token expired, rejoined on refresh */
+  suspendedRooms: string[];
+  /** last seq written to the socket, per private stream */
+  written: Record<string, number>;
+  /** last seq the client provably received (it answered a ping sent after it), per private stream */
+  confirmed: Record<string, number>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface InterServerEvents {}
+
+export type QxServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type QxSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

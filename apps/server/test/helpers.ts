@@ -1,0 +1,166 @@
+/**
+ * Test harness: a real server on port 0 with its own data folder, real socket.io clients, and
+ * helpers to wait for events with a timeout (so a missing event fails the test, never hangs it).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { io as connect, type Socket, type ManagerOptions, type SocketOptions } from 'socket.io-client';
+import { buildServer, type QxApp } from '../src/app.js';
+import { parseConfig } from '../src/config.js';
+import { SecretTokenVerifier } from '../src/auth/token-verifier.js';
+
+export const SECRET = 'test-secret-that-is-long-enough-0123456789';
+export const PUBLISH_KEY = 'test-publish-key-0123456789';
+
+export interface TestServer {
+  app: QxApp;
+  url: string;
+  port: number;
+  dataDir: string;
+  sign(userId: string, opts?: { roles?: string[]; ttlSeconds?: number; nowSeconds?: number }): Promise<string>;
+  client(opts?: Partial<ManagerOptions & SocketOptions>): Socket;
+  authed(userId: string, opts?: { roles?: string[] }): Promise<Socket>;
+  publish(body: unknown, key?: string): Promise<{ status: number; body: any }>;
+  http(path: string, init?: RequestInit & { token?: string; json?: unknown }): Promise<{ status: number; body: any }>;
+  close(): Promise<void>;
+}
+
+export async function startServer(env: Record<string, string> = {}, opts: { dataDir?: string; keepData?: boolean } = {}): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'qx-test-'));
+  const parsed = parseConfig({
+    JWT_SECRET: SECRET,
+    PUBLISH_API_KEY: PUBLISH_KEY,
+    DATA_DIR: dataDir,
+    SIMULATOR: 'off',
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    ...env,
+  });
+  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+  const app = buildServer(parsed.config, { logger: pino({ level: process.env['TEST_LOG'] ?? 'silent' }) });
+  const { port, url } = await app.listen(0, '127.0.0.1');
+  const signer = new SecretTokenVerifier(SECRET, {
+    issuer: parsed.config.auth.issuer,
+    audience: parsed.config.auth.audience,
+  });
+  const sockets: Socket[] = [];
+  const server: TestServer = {
+    app,
+    url,
+    port,
+    dataDir,
+    sign: (userId, o = {}) => signer.sign(userId, { roles: o.roles ?? [], ttlSeconds: o.ttlSeconds ?? 3600, ...(o.nowSeconds ? { nowSeconds: o.nowSeconds } : {}) }),
+    client(o = {}) {
+      const s = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true, ...o });
+      sockets.push(s);
+      return s;
+    },
+    async authed(userId, o = {}) {
+      const token = await server.sign(userId, o);
+      const s = server.client();
+      const ok = once(s, 'auth-success');
+      s.emit('authenticate', { userId, token });
+      await ok;
+      return s;
+    },
+    async publish(body, key = PUBLISH_KEY) {
+      return server.http('/api/v1/publish', { method: 'POST', json: body, headers: { authorization: `Bearer ${key}` } });
+    },
+    async http(path, init = {}) {
+      const headers: Record<string, string> = { ...(init.headers as Record<string, string> | undefined) };
+      if (init.token) headers['authorization'] = `Bearer ${init.token}`;
+      let body = init.body;
+      if (init.json !== undefined) {
+        headers['content-type'] = 'application/json';
+        body = JSON.stringify(init.json);
+      }
+      const res = await fetch(url + path, { ...init, headers, body: body ?? null });
+      const text = await res.text();
+      let parsedBody: unknown = text;
+      try {
+        parsedBody = JSON.parse(text);
+      } catch {
+        /* not JSON */
+      }
+      return { status: res.status, body: parsedBody };
+    },
+    async close() {
+      for (const s of sockets) s.disconnect();
+      await app.close();
+      if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}
+
+/** Resolves with the first `event` (its first argument), or rejects after `ms`. */
+export function once<T = any>(socket: Socket, event: string, ms = 3000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.off(event, handler);
+      reject(new Error(`timed out waiting for ${event}`));
+    }, ms);
+    const handler = (data: T) => {
+      clearTimeout(timer);
+      resolve(data);
+    };
+    socket.once(event, handler);
+  });
+}
+
+/** Collects every `event` a socket receives until read. */
+export function collect<T = any>(socket: Socket, event: string): T[] {
+  const seen: T[] = [];
+  socket.on(event, (data: T) => seen.push(data));
+  return seen;
+}
+
+/** Emits with an acknowledgement and resolves with it (or rejects after `ms`). */
+export function request<T = any>(socket: Socket, event: string, ...args: unknown[]): Promise<T> {
+  return socket.timeout(3000).emitWithAck(event, ...args) as Promise<T>;
+}
+
+/** Waits until `predicate` holds, polling; rejects after `ms`. */
+export async function until(predicate: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Resolves after `ms`, to prove that something did NOT arrive. */
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const marketUpdate = (commodity = 'crude_oil', price = 75.25) => ({
+  event: 'market-update',
+  payload: { commodity, price, change: 0.75, changePercent: 1.01, volume: 125000, bid: price - 0.05, ask: price + 0.05 },
+});
+export const orderUpdate = (userId: string, id = 'order-456') => ({
+  event: 'order-update',
+  userId,
+  payload: { id, userId, status: 'partially_filled', filledQuantity: 500, remainingQuantity: 500, averagePrice: 75.23 },
+});
+export const tradeUpdate = (userId: string, id = 'trade-123') => ({
+  event: 'trade-update',
+  userId,
+  payload: { id, orderId: 'order-456', userId, commodity: 'crude_oil', quantity: 1000, price: 75.25, side: 'buy', status: 'executed', executionTime: '2024-07-29T22:00:00.000Z' },
+});
+export const complianceAlert = (userId: string) => ({
+  event: 'compliance-alert',
+  userId,
+  payload: {
+    type: 'COMPLIANCE_ALERT',
+    checkType: 'position_limit',
+    severity: 'high',
+    message: 'Position limit approaching for crude oil',
+    userId,
+    details: { currentPosition: 9500000, limit: 10000000, utilization: 0.95 },
+  },
+});
+export const systemAlert = () => ({
+  event: 'system-alert',
+  payload: { alertType: 'market_volatility', severity: 'warning', message: 'High volatility detected in crude oil market', affectedCommodities: ['crude_oil'] },
+});

@@ -1,0 +1,43 @@
+import type { Commodity } from '@qx/protocol';
+import { OrderBook } from './order-book.js';
+import { PriceGrid } from './price-grid.js';
+
+/** Everything the exchange keeps per commodity: its grid, its book and its session statistics. */
+export class CommodityMarket {
+  readonly grid: PriceGrid;
+  readonly book: OrderBook;
+  /** the session's reference (opening) price: change and changePercent are measured from it */
+  referenceTicks: number;
+  /** last trade price this session; null until the session's first trade */
+  lastTicks: number | null = null;
+  /** units traded this session */
+  volume = 0;
+  sessionStartedAt = 0;
+
+  constructor(readonly commodity: Commodity) {
+    this.grid = PriceGrid.of(commodity);
+    this.book = new OrderBook(commodity.symbol);
+    this.referenceTicks = Math.round(commodity.referencePrice / commodity.tickSize);
+  }
+
+  get symbol(): string {
+    return this.commodity.symbol;
+  }
+
+  /** The price the band is anchored on and market data shows: last trade, else the reference. */
+  markTicks(): number {
+    return this.lastTicks ?? this.referenceTicks;
+  }
+
+  recordTrade(priceTicks: number, quantity: number): void {
+    this.lastTicks = priceTicks;
+    this.volume += quantity;
+  }
+
+  startSession(nowMs: number): void {
+    this.referenceTicks = this.markTicks();
+    this.lastTicks = null;
+    this.volume = 0;
+    this.sessionStartedAt = nowMs;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The journal: what the server must persist, atomically, before it answers a request or
+ * publishes the events of the same operation. Every record is a plain JSON-able object in the
+ * engine's integer units (prices in ticks of the catalogue's tickSize, quantities in units,
+ * times in ms since the epoch).
+ *
+ * Keys (upsert semantics; a later record with the same key replaces the earlier one):
+ * - `order`      by `order.id`             (one record per order changed in the operation)
+ * - `trade`      by (`trade.id`, `trade.side`) insert-only: one record per real user's side
+ * - `position`   by (`userId`, `commodity`)
+ * - `compliance` by (`userId`, `commodity`) the post-trade threshold level already alerted
+ * - `session`    by `commodity`            written by `startSession`
+ *
+ * Restore contract: `Exchange.restore(records)` on a fresh Exchange accepts the records in the
+ * order they were journaled (or only the latest record per key, in any order: orders are ranked
+ * by `priority`, trades by `seq`). It rebuilds the books with the same time priority, the open
+ * orders, positions, compliance levels, the clientOrderId index, the session reference prices,
+ * last price and volume (from this session's journaled trades), and the id counters.
+ * Simulated agents (user ids starting with `~`) are never journaled; the simulator re-creates
+ * their quotes after a restart.
+ */
+import type { ErrorCodeName } from '@qx/protocol';
+import type { Liquidity, OrderStatus, OrderType, Side, TimeInForce } from './types.js';
+
+export interface OrderRecord {
+  id: string;
+  /** time priority; also the order id sequence (monotonic, unique) */
+  priority: number;
+  userId: string;
+  commodity: string;
+  side: Side;
+  type: OrderType;
+  timeInForce: TimeInForce;
+  priceTicks: number | null;
+  quantity: number;
+  filledQuantity: number;
+  cancelledQuantity: number;
+  remainingQuantity: number;
+  /** Σ price × quantity of fills (ticks × units) */
+  filledNotional: number;
+  status: OrderStatus;
+  reason: string | null;
+  rejectCode: ErrorCodeName | null;
+  clientOrderId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** One side of one trade, for a real user (a trade between two real users has two records). */
+export interface TradeRecord {
+  id: string;
+  /** trade id sequence (shared by both sides of the trade) */
+  seq: number;
+  commodity: string;
+  priceTicks: number;
+  quantity: number;
+  executedAt: number;
+  userId: string;
+  orderId: string;
+  side: Side;
+  liquidity: Liquidity;
+  counterpartyOrderId: string;
+}
+
+export interface PositionRecord {
+  userId: string;
+  commodity: string;
+  netQuantity: number;
+  /** Σ price × quantity of the open position (ticks × units, ≥ 0) */
+  openCost: number;
+  /** realized P&L in ticks × units */
+  realizedPnl: number;
+  updatedAt: number;
+}
+
+export interface ComplianceRecord {
+  userId: string;
+  commodity: string;
+  /** how many utilization thresholds are currently crossed (and were alerted) */
+  level: number;
+  updatedAt: number;
+}
+
+export interface SessionRecord {
+  commodity: string;
+  startedAt: number;
+  referencePriceTicks: number;
+}
+
+export type JournalRecord =
+  | { kind: 'order'; order: OrderRecord }
+  | { kind: 'trade'; trade: TradeRecord }
+  | { kind: 'position'; position: PositionRecord }
+  | { kind: 'compliance'; compliance: ComplianceRecord }
+  | { kind: 'session'; session: SessionRecord };

@@ -1,0 +1,96 @@
+/**
+ * The edge between the engine's integers and the wire's decimals: order, trade, position and
+ * book views in the shapes of @qx/protocol. The server calls these (through the Exchange).
+ */
+import type { OrderUpdatePayload, TradeUpdatePayload } from '@qx/protocol';
+import type { OrderState } from './order.js';
+import type { Position } from './position.js';
+import type { PriceGrid } from './price-grid.js';
+import type { PriceLevel } from './price-level.js';
+import type { TradeRecord } from './journal.js';
+
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+export function orderToWire(order: OrderState, grid: PriceGrid): OrderUpdatePayload {
+  const payload: OrderUpdatePayload = {
+    id: order.id,
+    userId: order.userId,
+    status: order.status,
+    filledQuantity: order.filledQuantity,
+    remainingQuantity: order.remainingQuantity,
+    averagePrice: order.filledQuantity === 0 ? 0 : grid.fromFractionalTicks(order.filledNotional / order.filledQuantity),
+    timestamp: isoTime(order.updatedAt),
+    commodity: order.commodity,
+    side: order.side,
+    type: order.type,
+    price: order.priceTicks === null ? null : grid.fromTicks(order.priceTicks),
+    quantity: order.quantity,
+    timeInForce: order.timeInForce,
+    clientOrderId: order.clientOrderId,
+    createdAt: isoTime(order.createdAt),
+  };
+  if (order.reason !== null) payload.reason = order.reason;
+  return payload;
+}
+
+export function tradeToWire(trade: TradeRecord, grid: PriceGrid): TradeUpdatePayload {
+  return {
+    id: trade.id,
+    orderId: trade.orderId,
+    userId: trade.userId,
+    commodity: trade.commodity,
+    quantity: trade.quantity,
+    price: grid.fromTicks(trade.priceTicks),
+    side: trade.side,
+    status: 'executed',
+    executionTime: isoTime(trade.executedAt),
+    counterpartyOrderId: trade.counterpartyOrderId,
+    liquidity: trade.liquidity,
+  };
+}
+
+/** A user's position in one commodity, in wire decimals. */
+export interface PositionView {
+  userId: string;
+  commodity: string;
+  /** signed units: long > 0, short < 0 */
+  netQuantity: number;
+  /** average entry price of the open position; 0 when flat */
+  averagePrice: number;
+  /** realized profit and loss in the commodity's currency */
+  realizedPnl: number;
+  /** quantity resting in open orders, per side */
+  openBuyQuantity: number;
+  openSellQuantity: number;
+}
+
+export function positionToWire(position: Position, grid: PriceGrid): PositionView {
+  return {
+    userId: position.userId,
+    commodity: position.commodity,
+    netQuantity: position.netQuantity,
+    averagePrice: grid.fromFractionalTicks(position.averageEntryTicks()),
+    realizedPnl: Math.round(grid.fromTicks(position.realizedPnl) * 100) / 100,
+    openBuyQuantity: position.openBuyQuantity,
+    openSellQuantity: position.openSellQuantity,
+  };
+}
+
+/** One aggregated price level of a book. */
+export interface BookLevelView {
+  price: number;
+  quantity: number;
+  orders: number;
+}
+
+export interface BookView {
+  commodity: string;
+  bids: BookLevelView[];
+  asks: BookLevelView[];
+}
+
+export function levelToWire(level: PriceLevel, grid: PriceGrid): BookLevelView {
+  return { price: grid.fromTicks(level.priceTicks), quantity: level.quantity, orders: level.orderCount };
+}

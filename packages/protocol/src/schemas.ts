@@ -151,3 +151,40 @@ export function describeZodError(error: z.ZodError): { field: string; message: s
   const field = issue.path.map(String).join('.');
   return { field, message: field ? `${field}: ${issue.message}` : issue.message };
 }
+
+// ---- REST: trading ---------------------------------------------------------------------------
+
+/** Body of `POST /api/v1/trading/orders`: wire decimals; the engine checks grid, band and limits. */
+export const orderRequestSchema = z
+  .strictObject({
+    commodity: commoditySchema,
+    side: sideSchema,
+    type: orderTypeSchema,
+    quantity: z.number().int('must be a whole number of units').positive().max(1e12),
+    price: finite.positive().max(1e9).nullable().optional(),
+    timeInForce: timeInForceSchema.optional(),
+    clientOrderId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . : -').optional(),
+  })
+  .superRefine((o, ctx) => {
+    if (o.type === 'limit' && (o.price === undefined || o.price === null)) {
+      ctx.addIssue({ code: 'custom', path: ['price'], message: 'required for limit orders' });
+    }
+    if (o.type === 'market' && o.price !== undefined && o.price !== null) {
+      ctx.addIssue({ code: 'custom', path: ['price'], message: 'must be omitted for market orders' });
+    }
+  });
+export type OrderRequestBody = z.output<typeof orderRequestSchema>;
+
+export const orderListQuerySchema = z.strictObject({
+  status: z.union([orderStatusSchema, z.literal('open')]).optional(),
+  commodity: commoditySchema.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  /** return orders older than this cursor (an opaque value from `nextCursor`) */
+  before: z.coerce.number().int().positive().optional(),
+});
+
+export const tradeListQuerySchema = z.strictObject({
+  commodity: commoditySchema.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  before: z.coerce.number().int().positive().optional(),
+});

@@ -32,12 +32,19 @@ import { publishRoutes } from './http/routes/publish.js';
 import { eventRoutes } from './http/routes/events.js';
 import { devTokenRoutes } from './http/routes/dev-token.js';
 import { marketRoutes } from './http/routes/market.js';
+import { tradingRoutes } from './http/routes/trading.js';
+import { openApiRoutes } from './http/routes/openapi.js';
+import { Exchange, MarketSimulator, mulberry32 } from '@qx/engine';
+import { TradingStore } from './trading/trading-store.js';
+import { TradingService } from './trading/trading-service.js';
 
 export interface ServerDeps {
   logger?: Logger;
   now?: () => number;
   /** a verifier to use instead of the one the config describes (tests) */
   verifier?: TokenVerifier;
+  /** called when the process must stop (the store failed); main.ts exits, tests may observe */
+  onFatal?: (err: unknown) => void;
 }
 
 export interface QxApp {
@@ -45,6 +52,8 @@ export interface QxApp {
   readonly http: FastifyInstance;
   readonly io: QxServer;
   readonly publisher: Publisher;
+  readonly trading: TradingService;
+  readonly exchange: Exchange;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly db: Sqlite;
@@ -146,12 +155,32 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     },
   });
 
+  const exchange = new Exchange({ clock: now, commodities: config.commodities, compliance: config.trading.compliance });
+  const tradingStore = new TradingStore(db);
+  const createSimulator = config.simulator.enabled
+    ? () => new MarketSimulator({ exchange, random: mulberry32(config.simulator.seed ?? now() % 2_147_483_647) })
+    : null;
+  const trading = new TradingService({
+    exchange,
+    createSimulator,
+    store: tradingStore,
+    publisher,
+    logger: logger.child({ part: 'trading' }),
+    now,
+    marketUpdatesPerSecond: config.simulator.updatesPerSecond,
+    sessionCloseMinuteUtc: config.trading.sessionCloseMinuteUtc,
+    onFatal: deps.onFatal ?? ((err) => logger.fatal({ err }, 'trading stopped: the store failed')),
+  });
+  trading.start();
+
   let ready = false;
   installErrorHandlers(http, metrics);
   healthRoutes(http, { metrics, ready: () => ready && db.open });
   publishRoutes(http, { publisher, apiKey: publishApiKey });
   eventRoutes(http, { eventLog, verifier });
   marketRoutes(http, { commodities: config.commodities, publisher, verifier });
+  tradingRoutes(http, { trading, store: tradingStore, exchange, verifier });
+  openApiRoutes(http);
   if (devSigner) devTokenRoutes(http, { signer: devSigner, ttlSeconds: config.auth.devTokenTtlSeconds });
 
   const sweeper = setInterval(() => {
@@ -170,6 +199,8 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     http,
     io,
     publisher,
+    trading,
+    exchange,
     metrics,
     logger,
     db,
@@ -188,6 +219,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       closed = true;
       ready = false;
       clearInterval(sweeper);
+      trading.close();
       const { numeric, message } = DisconnectCode.SHUTDOWN;
       io.emit(ServerEvent.DisconnectReason, { code: 'SHUTDOWN', numeric, message });
       hub.flushAll();

@@ -27,6 +27,8 @@ export const envSchema = z.object({
   SIMULATOR: bool.default(true),
   SIMULATOR_SEED: z.coerce.number().int().optional(),
   MARKET_UPDATES_PER_SECOND: int(4, 1, 1000),
+  COMPLIANCE_FILE: optionalString,
+  TRADING_SESSION_CLOSE_UTC: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (UTC)').default('22:00'),
   MAX_PAYLOAD_BYTES: int(16 * 1024, 256, 1024 * 1024),
   MAX_EVENTS_PER_SECOND: int(50, 1, 100_000),
   MAX_COMMODITIES_PER_REQUEST: int(32, 1, 1000),
@@ -65,6 +67,12 @@ export interface Config {
   trustProxy: boolean;
   commodities: readonly Commodity[];
   simulator: { enabled: boolean; seed?: number; updatesPerSecond: number };
+  trading: {
+    /** per-user limit overrides and alert thresholds (the engine's ComplianceConfig) */
+    compliance: ComplianceFileConfig;
+    /** minutes after midnight UTC when the trading day ends */
+    sessionCloseMinuteUtc: number;
+  };
   limits: {
     maxPayloadBytes: number;
     maxEventsPerSecond: number;
@@ -94,6 +102,16 @@ const commoditySchema = z.strictObject({
   maxOrderSize: z.number().int().positive(),
 });
 const catalogueSchema = z.array(commoditySchema).min(1).max(256);
+
+const limitsOverride = z.strictObject({ positionLimit: z.number().int().positive().optional(), maxOrderSize: z.number().int().positive().optional() });
+const complianceFileSchema = z.strictObject({
+  users: z.record(z.string(), z.record(z.string(), limitsOverride)).optional(),
+  thresholds: z
+    .array(z.strictObject({ utilization: z.number().gt(0).lte(1), severity: z.enum(['low', 'medium', 'high', 'critical']) }))
+    .max(10)
+    .optional(),
+});
+export type ComplianceFileConfig = z.infer<typeof complianceFileSchema>;
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
@@ -131,6 +149,18 @@ export function parseConfig(env: Record<string, string | undefined>, readFile?: 
       errors.push(`COMMODITIES_FILE: ${(err as Error).message}`);
     }
   }
+  let compliance: ComplianceFileConfig = {};
+  if (e.COMPLIANCE_FILE) {
+    try {
+      const raw = readFile ? readFile(e.COMPLIANCE_FILE) : '';
+      const parsedCompliance = complianceFileSchema.safeParse(JSON.parse(raw));
+      if (!parsedCompliance.success) errors.push(`COMPLIANCE_FILE: ${parsedCompliance.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      else compliance = parsedCompliance.data;
+    } catch (err) {
+      errors.push(`COMPLIANCE_FILE: ${(err as Error).message}`);
+    }
+  }
+  const [closeH, closeM] = e.TRADING_SESSION_CLOSE_UTC.split(':').map(Number);
   const algorithms = e.JWT_ALGORITHMS.split(',').map((a) => a.trim()).filter(Boolean);
   const allowedAlgs = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
   for (const a of algorithms) if (!allowedAlgs.has(a)) errors.push(`JWT_ALGORITHMS: ${a} is not an asymmetric JWS algorithm`);
@@ -155,6 +185,7 @@ export function parseConfig(env: Record<string, string | undefined>, readFile?: 
     trustProxy: e.TRUST_PROXY,
     commodities,
     simulator: { enabled: e.SIMULATOR, ...(e.SIMULATOR_SEED !== undefined ? { seed: e.SIMULATOR_SEED } : {}), updatesPerSecond: e.MARKET_UPDATES_PER_SECOND },
+    trading: { compliance, sessionCloseMinuteUtc: (closeH ?? 22) * 60 + (closeM ?? 0) },
     limits: {
       maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
       maxEventsPerSecond: e.MAX_EVENTS_PER_SECOND,

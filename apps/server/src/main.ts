@@ -12,7 +12,16 @@ if (!parsed.ok) {
   process.exit(2);
 }
 const config = parsed.config;
-const app = buildServer(config);
+if (process.argv.includes('--check-config')) {
+  // validate and show the effective configuration (secrets masked), then stop
+  const shown = JSON.parse(JSON.stringify(config)) as { auth: Record<string, unknown>; publishApiKey?: string };
+  if (shown.auth['secret']) shown.auth['secret'] = '***';
+  if (shown.publishApiKey) shown.publishApiKey = '***';
+  process.stdout.write(`${JSON.stringify(shown, null, 2)}\nconfiguration ok\n`);
+  process.exit(0);
+}
+// if the store cannot be written, stop: a restart restores a state that matches it
+const app = buildServer(config, { onFatal: () => void stop('store failure', 1) });
 
 if (config.auth.demo) {
   app.logger.warn('demo mode: no JWT_SECRET or JWKS_URL set; tokens come from POST /api/v1/auth/dev-token (a random secret, gone at restart)');
@@ -22,7 +31,7 @@ if (!config.publishApiKey) {
 }
 
 let stopping = false;
-async function stop(signal: string): Promise<void> {
+async function stop(signal: string, exitCode = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
   app.logger.info({ signal }, 'shutting down');
@@ -33,7 +42,7 @@ async function stop(signal: string): Promise<void> {
   force.unref();
   try {
     await app.close();
-    process.exit(0);
+    process.exit(exitCode);
   } catch (err) {
     app.logger.error({ err }, 'shutdown failed');
     process.exit(1);
@@ -43,7 +52,7 @@ process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('uncaughtException', (err) => {
   app.logger.fatal({ err }, 'uncaught exception');
-  void stop('uncaughtException');
+  void stop('uncaughtException', 1);
 });
 process.on('unhandledRejection', (err) => {
   app.logger.error({ err }, 'unhandled rejection');

@@ -2,7 +2,7 @@
  * Test harness: a real server on port 0 with its own data folder, real socket.io clients, and
  * helpers to wait for events with a timeout (so a missing event fails the test, never hangs it).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -23,10 +23,16 @@ export interface TestServer {
   client(opts?: Partial<ManagerOptions & SocketOptions>): Socket;
   authed(userId: string, opts?: { roles?: string[] }): Promise<Socket>;
   publish(body: unknown, key?: string): Promise<{ status: number; body: any }>;
+  /** the value of one Prometheus sample (0 when absent) */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
   http(path: string, init?: RequestInit & { token?: string; json?: unknown }): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
 
+/**
+ * Starts a gateway on port 0. `env` overrides the test defaults (HS256 with SECRET, a publish key,
+ * no simulator); an empty string unsets a default (e.g. `{JWT_SECRET: ''}` for demo mode).
+ */
 export async function startServer(env: Record<string, string> = {}, opts: { dataDir?: string; keepData?: boolean } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'qx-test-'));
   const parsed = parseConfig({
@@ -37,11 +43,11 @@ export async function startServer(env: Record<string, string> = {}, opts: { data
     LOG_LEVEL: 'silent',
     HOST: '127.0.0.1',
     ...env,
-  });
+  }, (path) => readFileSync(path, 'utf8'));
   if (!parsed.ok) throw new Error(parsed.errors.join('; '));
   const app = buildServer(parsed.config, { logger: pino({ level: process.env['TEST_LOG'] ?? 'silent' }) });
   const { port, url } = await app.listen(0, '127.0.0.1');
-  const signer = new SecretTokenVerifier(SECRET, {
+  const signer = app.devSigner ?? new SecretTokenVerifier(SECRET, {
     issuer: parsed.config.auth.issuer,
     audience: parsed.config.auth.audience,
   });
@@ -65,7 +71,7 @@ export async function startServer(env: Record<string, string> = {}, opts: { data
       await ok;
       return s;
     },
-    async publish(body, key = PUBLISH_KEY) {
+    async publish(body, key = app.publishApiKey) {
       return server.http('/api/v1/publish', { method: 'POST', json: body, headers: { authorization: `Bearer ${key}` } });
     },
     async http(path, init = {}) {
@@ -85,6 +91,10 @@ export async function startServer(env: Record<string, string> = {}, opts: { data
         /* not JSON */
       }
       return { status: res.status, body: parsedBody };
+    },
+    async metric(name, labels = {}) {
+      const res = await fetch(`${url}/metrics`);
+      return readMetric(await res.text(), name, labels);
     },
     async close() {
       for (const s of sockets) s.disconnect();
@@ -164,3 +174,55 @@ export const systemAlert = () => ({
   event: 'system-alert',
   payload: { alertType: 'market_volatility', severity: 'warning', message: 'High volatility detected in crude oil market', affectedCommodities: ['crude_oil'] },
 });
+
+/** Reads one sample of Prometheus text exposition; labels must all match (others may exist). */
+export function readMetric(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have: Record<string, string> = {};
+    for (const pair of (m[3] ?? '').match(/[a-zA-Z_]+="[^"]*"/g) ?? []) {
+      const eq = pair.indexOf('=');
+      have[pair.slice(0, eq)] = pair.slice(eq + 2, -1);
+    }
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) total += Number(m[4]);
+  }
+  return total;
+}
+
+/** Fails if `event` arrives within `ms` (to prove that something is NOT delivered). */
+export async function none(socket: Socket, event: string, ms = 300): Promise<void> {
+  const seen: unknown[] = [];
+  const handler = (data: unknown) => seen.push(data);
+  socket.on(event, handler);
+  await sleep(ms);
+  socket.off(event, handler);
+  if (seen.length) throw new Error(`unexpected ${event}: ${JSON.stringify(seen[0])}`);
+}
+
+/** Collects every event a socket receives, in order, as [name, firstArg]. */
+export function recordAll(socket: Socket): [string, any][] {
+  const seen: [string, any][] = [];
+  socket.onAny((event: string, data: unknown) => seen.push([event, data]));
+  return seen;
+}
+
+/** Resolves once the socket is connected (or rejects on connect_error). */
+export function connected(socket: Socket, ms = 3000): Promise<void> {
+  if (socket.connected) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timed out connecting')), ms);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.once('connect_error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+export const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;

@@ -16,7 +16,7 @@ export type EngineEvent =
   | { event: typeof DataEvent.OrderUpdate; userId: string; payload: OrderUpdatePayload }
   | { event: typeof DataEvent.TradeUpdate; userId: string; payload: TradeUpdatePayload }
   | { event: typeof DataEvent.ComplianceAlert; userId: string; payload: ComplianceAlertPayload }
-  | { event: typeof DataEvent.SystemAlert; payload: SystemAlertPayload };
+  | { event: typeof DataEvent.SystemAlert; userId?: undefined; payload: SystemAlertPayload };
 
 /** The output of every state-changing operation: persist `journal`, then publish `events`. */
 export interface EngineBatch {

@@ -19,6 +19,7 @@ import type { MatchListener } from './order-book.js';
 import { toOrderSpec, validateOrderSpec } from './order-validation.js';
 import { Position } from './position.js';
 import { PositionBook } from './position-book.js';
+import { PriceGrid } from './price-grid.js';
 import { orderFromRecord, orderRecord, positionRecord } from './records.js';
 import { isAgentUser, isOpenStatus, type Clock, type Liquidity, type OrderRequest, type OrderSpec, type OrderStatus } from './types.js';
 import { VolatilityMonitor, type VolatilityOptions } from './volatility-monitor.js';
@@ -61,6 +62,7 @@ export interface RestoreSummary {
   skipped: number;
 }
 
+const TICKS = new PriceGrid(1);
 const SELF_TRADE_REASON = 'Self-trade prevention: resting order cancelled by an incoming order of the same user';
 
 /**
@@ -189,8 +191,8 @@ export class Exchange implements MatchListener {
     this.batch.begin(nowMs);
     const expiring = [...this.open.values()].filter((o) => o.timeInForce === 'day');
     for (const order of expiring) this.takeOff(order, 'expired', 'Day order expired at the end of the session');
-    this.finish(true, null, null);
-    return this.batch.take();
+    const { events, journal } = this.finish(true, null, null);
+    return { events, journal };
   }
 
   /** Opens a new session: reference price = the previous session's last price; volume restarts. */
@@ -225,12 +227,13 @@ export class Exchange implements MatchListener {
     return positionToWire(position, market.grid);
   }
 
-  /** Every commodity the user has traded or has open orders in. */
+  /** The user's positions that are open, have realized P&L, or have open orders behind them. */
   positions(userId: string): PositionView[] {
     const views: PositionView[] = [];
     for (const p of this.positionBook.ofUser(userId)) {
       const market = this.markets.get(p.commodity);
-      if (market !== undefined) views.push(positionToWire(p, market.grid));
+      const relevant = p.netQuantity !== 0 || p.realizedPnl !== 0 || p.openBuyQuantity > 0 || p.openSellQuantity > 0;
+      if (market !== undefined && relevant) views.push(positionToWire(p, market.grid));
     }
     return views;
   }
@@ -286,9 +289,10 @@ export class Exchange implements MatchListener {
     return this.compliance.limitsFor(userId, commodity);
   }
 
-  /** Converts an order (e.g. a PlaceOutcome's) to its wire form. */
-  wire(order: OrderState): OrderUpdatePayload {
-    return orderToWire(order, (this.markets.get(order.commodity) as CommodityMarket).grid);
+  /** Converts an order (a PlaceOutcome's, or a stored OrderRecord) to its wire form. */
+  wire(order: OrderState | OrderRecord): OrderUpdatePayload {
+    // a stored record of a commodity no longer in the catalogue shows its prices in ticks
+    return orderToWire(order, this.markets.get(order.commodity)?.grid ?? TICKS);
   }
 
   // ---- restore ----------------------------------------------------------------------------------

@@ -16,8 +16,8 @@ export interface FairValueParams {
 export const DEFAULT_FAIR_VALUE: FairValueParams = {
   meanReversion: 1 / 600,
   volatility: 0.0004,
-  jumpRate: 1 / 1200,
-  jumpSize: 0.02,
+  jumpRate: 1 / 1800,
+  jumpSize: 0.025,
   maxDeviation: 0.15,
 };
 

@@ -4,11 +4,11 @@ import { isoTime } from './wire.js';
 export interface VolatilityOptions {
   /** rolling window, default 60 s */
   windowMs?: number;
-  /** high−low move over the window (as a fraction of the low) that raises a warning; default 1.5% */
+  /** high−low move over the window (as a fraction of the low) that raises a warning; default 2% */
   warningMove?: number;
-  /** move that escalates to critical; default 3% */
+  /** move that escalates to critical; default 4% */
   criticalMove?: number;
-  /** the alert clears (and may be raised again) only once the move falls below this; default 0.75% */
+  /** the alert clears (and may be raised again) only once the move falls below this; default 1% */
   clearMove?: number;
 }
 
@@ -43,9 +43,9 @@ export class VolatilityMonitor {
 
   constructor(commodities: readonly Commodity[], options: VolatilityOptions = {}) {
     this.windowMs = options.windowMs ?? 60_000;
-    this.warningMove = options.warningMove ?? 0.015;
-    this.criticalMove = options.criticalMove ?? 0.03;
-    this.clearMove = options.clearMove ?? 0.0075;
+    this.warningMove = options.warningMove ?? 0.02;
+    this.criticalMove = options.criticalMove ?? 0.04;
+    this.clearMove = options.clearMove ?? 0.01;
     for (const c of commodities) this.names.set(c.symbol, c.name);
   }
 

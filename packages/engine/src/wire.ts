@@ -7,13 +7,13 @@ import type { OrderState } from './order.js';
 import type { Position } from './position.js';
 import type { PriceGrid } from './price-grid.js';
 import type { PriceLevel } from './price-level.js';
-import type { TradeRecord } from './journal.js';
+import type { OrderRecord, TradeRecord } from './journal.js';
 
 export function isoTime(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-export function orderToWire(order: OrderState, grid: PriceGrid): OrderUpdatePayload {
+export function orderToWire(order: OrderState | OrderRecord, grid: PriceGrid): OrderUpdatePayload {
   const payload: OrderUpdatePayload = {
     id: order.id,
     userId: order.userId,

@@ -104,8 +104,22 @@ export class Authenticator {
       // back from expiry: the system alerts raised meanwhile
       if (systemFrom !== undefined) this.deps.publisher.replay(socket, SYSTEM_STREAM, systemFrom, this.deps.replayLimit);
     }
+    if (!first) this.dropUnauthorized(socket);
     this.restoreSuspended(socket);
     this.armExpiry(socket);
+  }
+
+  /** A refresh may carry fewer roles than before: leave the private rooms it no longer allows. */
+  private dropUnauthorized(socket: QxSocket): void {
+    const auth = socket.data.auth;
+    if (!auth) return;
+    for (const room of [...socket.rooms]) {
+      const p = parsePrivateStream(room);
+      if (!p || mayFollow(auth, p.channel, p.userId)) continue;
+      void socket.leave(room);
+      delete socket.data.written[room];
+      delete socket.data.confirmed[room];
+    }
   }
 
   /** A recovered socket: count it again and re-check its expiry (it may have lapsed while away). */

@@ -36,7 +36,10 @@ interface SocketState {
   refilledAt: number;
   rejectStreak: number;
   lastRejectSecond: number;
+  /** bytes of the request being received: its packet text plus any binary attachments */
   lastPacketBytes: number;
+  /** the answer to the previous request: requests of one socket are answered in the order they came */
+  pending: Promise<void>;
   /** written seqs at the last ping; confirmed when its pong comes back */
   atPing: Record<string, number> | null;
 }
@@ -91,6 +94,7 @@ export class Gateway {
       rejectStreak: 0,
       lastRejectSecond: 0,
       lastPacketBytes: 0,
+      pending: Promise.resolve(),
       atPing: null,
     };
     if (!socket.recovered) {
@@ -100,7 +104,11 @@ export class Gateway {
       socket.data.confirmed = {};
     }
     socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
-      if (packet.type === 'message') state.lastPacketBytes = typeof packet.data === 'string' ? packet.data.length : 0;
+      if (packet.type === 'message') {
+        // a text packet starts a request; binary attachments follow it and count towards its size
+        if (typeof packet.data === 'string') state.lastPacketBytes = Buffer.byteLength(packet.data);
+        else if (packet.data instanceof ArrayBuffer || ArrayBuffer.isView(packet.data)) state.lastPacketBytes += packet.data.byteLength;
+      }
       else if (packet.type === 'pong' && state.atPing) {
         Object.assign(socket.data.confirmed, state.atPing);
         state.atPing = null;
@@ -111,7 +119,7 @@ export class Gateway {
     });
     socket.use((packet, _next) => {
       // handled here in full; Socket.IO's own listeners are not used
-      void this.dispatch(socket, state, packet as unknown[]);
+      this.dispatch(socket, state, packet as unknown[]);
     });
     socket.on('disconnect', (reason) => {
       deps.hub.detach(socket.id);
@@ -138,28 +146,39 @@ export class Gateway {
     }
   }
 
-  private async dispatch(socket: QxSocket, state: SocketState, packet: unknown[]): Promise<void> {
+  private dispatch(socket: QxSocket, state: SocketState, packet: unknown[]): void {
     const { deps } = this;
     const event = String(packet[0]);
     const last = packet.length > 1 ? packet[packet.length - 1] : undefined;
     const ack = typeof last === 'function' ? (last as AckFn) : undefined;
     const payload = packet.length > (ack ? 2 : 1) ? packet[1] : undefined;
-    let outcome: Outcome;
-    try {
-      outcome = await this.handle(socket, state, event, payload);
-    } catch (err) {
-      deps.logger.error({ err, event, socket: socket.id }, 'request failed');
-      outcome = failure('INTERNAL');
-    }
-    if (socket.connected) answer(socket, event, outcome, ack, deps.metrics);
+    // rate and size are judged on arrival; the handler runs once the previous request is answered,
+    // so `authenticate` followed at once by a subscription works
+    const refused = this.admit(socket, state);
+    const run = async (): Promise<void> => {
+      let outcome: Outcome;
+      try {
+        outcome = refused ?? (await this.handle(socket, event, payload));
+      } catch (err) {
+        deps.logger.error({ err, event, socket: socket.id }, 'request failed');
+        outcome = failure('INTERNAL');
+      }
+      if (socket.connected) answer(socket, event, outcome, ack, deps.metrics);
+    };
+    state.pending = state.pending.then(run).catch((err: unknown) => deps.logger.error({ err, event, socket: socket.id }, 'answer failed'));
   }
 
-  private handle(socket: QxSocket, state: SocketState, event: string, payload: unknown): Outcome | Promise<Outcome> {
+  private admit(socket: QxSocket, state: SocketState): Outcome | null {
     const { deps } = this;
     if (!this.takeToken(socket, state)) return failure('RATE_LIMITED', `At most ${deps.limits.maxEventsPerSecond} requests per second`);
     if (state.lastPacketBytes > deps.limits.maxPayloadBytes) {
       return failure('PAYLOAD_TOO_LARGE', `Requests are limited to ${deps.limits.maxPayloadBytes} bytes`);
     }
+    return null;
+  }
+
+  private handle(socket: QxSocket, event: string, payload: unknown): Outcome | Promise<Outcome> {
+    const { deps } = this;
     const handler = this.handlers.get(event);
     if (!handler) return failure('UNKNOWN_EVENT', `Unknown event: ${event.slice(0, 64)}`);
     const open = event === ClientEvent.Authenticate || event === ClientEvent.Ping;

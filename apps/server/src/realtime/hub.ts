@@ -52,7 +52,9 @@ class Subscriber {
       (this.marketAt ??= new Map()).set(key, this.queue.length);
     }
     this.queue.push(frame);
-    if (this.queue.length > this.hub.limits.slowConsumerMaxPending) {
+    // a burst within one turn (an engine batch, a replay) is flushed at its end: only a socket
+    // that has shown it cannot keep up is held to the limit
+    if (this.slow && this.queue.length > this.hub.limits.slowConsumerMaxPending) {
       this.hub.dropSlowConsumer(this);
       return;
     }

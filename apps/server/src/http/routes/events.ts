@@ -1,7 +1,8 @@
 /** `GET /api/v1/events?stream=&after=&limit=`: what a client missed, from the durable log. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { SYSTEM_STREAM, describeZodError, parsePrivateStream } from '@qx/protocol';
+import { SYSTEM_STREAM, parsePrivateStream } from '@qx/protocol';
+import { describeInput } from '../../describe-input.js';
 import { mayFollow } from '../../auth/roles.js';
 import type { TokenVerifier } from '../../auth/token-verifier.js';
 import type { EventLog } from '../../store/event-log.js';
@@ -18,7 +19,7 @@ export function eventRoutes(app: FastifyInstance, deps: { eventLog: EventLog; ve
   app.get('/api/v1/events', { preHandler: bearerAuth(deps.verifier) }, (request, reply) => {
     const q = query.safeParse(request.query);
     if (!q.success) {
-      const { field, message } = describeZodError(q.error);
+      const { field, message } = describeInput(q.error);
       return sendError(reply, 'INVALID_PAYLOAD', message, field || undefined);
     }
     const { stream, after, limit } = q.data;

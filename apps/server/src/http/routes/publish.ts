@@ -1,7 +1,8 @@
 /** `POST /api/v1/publish`: back-end services send any data event of the protocol to its rooms. */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { describeZodError, publishRequestSchema } from '@qx/protocol';
+import { publishRequestSchema } from '@qx/protocol';
+import { describeInput } from '../../describe-input.js';
 import type { Publisher } from '../../realtime/publisher.js';
 import { sendError } from '../errors.js';
 
@@ -15,7 +16,7 @@ export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher
     }
     const body = publishRequestSchema.safeParse(request.body);
     if (!body.success) {
-      const { field, message } = describeZodError(body.error);
+      const { field, message } = describeInput(body.error);
       return sendError(reply, 'INVALID_PAYLOAD', message, field || undefined);
     }
     const checked = deps.publisher.validate(body.data.event, body.data.payload, body.data.userId);

@@ -1,0 +1,124 @@
+/**
+ * `GET /api/v1/openapi.json`: an OpenAPI 3.1 description of the REST API. Request bodies and
+ * event payloads come from the same zod schemas that validate them, so the document cannot drift.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import {
+  complianceAlertPayloadSchema,
+  marketUpdatePayloadSchema,
+  orderRequestSchema,
+  orderUpdatePayloadSchema,
+  publishRequestSchema,
+  systemAlertPayloadSchema,
+  tradeUpdatePayloadSchema,
+  userIdSchema,
+} from '@qx/protocol';
+
+const schema = (s: z.ZodType) => {
+  const json = z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  delete json['$schema'];
+  return json;
+};
+
+export function buildOpenApi(): object {
+  const json = (ref: string) => ({ content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
+  const errorResponse = { description: 'Error', ...json('Error') };
+  const bearer = [{ bearerJwt: [] }];
+  const ok = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' } } } });
+  const query = (name: string, type: string, description: string) => ({ name, in: 'query', required: false, schema: { type }, description });
+  return {
+    openapi: '3.1.0',
+    info: { title: 'QuantEnergx Realtime REST API', version: '1.0.0', description: 'See docs/protocol.md for the Socket.IO protocol.' },
+    components: {
+      securitySchemes: {
+        bearerJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        publishKey: { type: 'http', scheme: 'bearer', description: 'PUBLISH_API_KEY' },
+      },
+      schemas: {
+        Error: {
+          type: 'object',
+          properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } }, required: ['code', 'message'] } },
+        },
+        OrderRequest: schema(orderRequestSchema),
+        Order: schema(orderUpdatePayloadSchema),
+        PublishRequest: schema(publishRequestSchema),
+        MarketUpdate: schema(marketUpdatePayloadSchema),
+        TradeUpdate: schema(tradeUpdatePayloadSchema),
+        OrderUpdate: schema(orderUpdatePayloadSchema),
+        SystemAlert: schema(systemAlertPayloadSchema),
+        ComplianceAlert: schema(complianceAlertPayloadSchema),
+        DevTokenRequest: {
+          type: 'object',
+          properties: { userId: schema(userIdSchema), roles: { type: 'array', items: { enum: ['trader', 'compliance', 'admin'] } } },
+          required: ['userId'],
+        },
+      },
+    },
+    paths: {
+      '/health': { get: { summary: 'Liveness', responses: { 200: ok('alive') } } },
+      '/ready': { get: { summary: 'Readiness', responses: { 200: ok('ready'), 503: ok('not ready') } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format' } } } },
+      '/api/v1/auth/dev-token': {
+        post: { summary: 'Demo mode only: a token for any userId', requestBody: json('DevTokenRequest'), responses: { 200: ok('token'), 400: errorResponse, 404: errorResponse } },
+      },
+      '/api/v1/publish': {
+        post: {
+          summary: 'Publish a data event to its rooms (back-end services)',
+          security: [{ publishKey: [] }],
+          requestBody: json('PublishRequest'),
+          responses: { 202: ok('{event, stream, seq}'), 400: errorResponse, 401: errorResponse, 503: errorResponse },
+        },
+      },
+      '/api/v1/events': {
+        get: {
+          summary: 'Missed events of a stream, by sequence number',
+          security: bearer,
+          parameters: [
+            { name: 'stream', in: 'query', required: true, schema: { type: 'string' }, description: 'orders-<userId>, trading-<userId>, compliance-<userId> or system' },
+            query('after', 'integer', 'return events with seq > after'),
+            query('limit', 'integer', '1-1000, default 100'),
+          ],
+          responses: { 200: ok('{stream, after, events, hasMore, lastSeq}'), 400: errorResponse, 401: errorResponse, 403: errorResponse },
+        },
+      },
+      '/api/v1/market/commodities': { get: { summary: 'The commodity catalogue', security: bearer, responses: { 200: ok('{commodities}') } } },
+      '/api/v1/market/snapshot': { get: { summary: 'Latest market-update per commodity', security: bearer, responses: { 200: ok('{snapshot}') } } },
+      '/api/v1/market/{commodity}/book': {
+        get: {
+          summary: 'Order book depth',
+          security: bearer,
+          parameters: [{ name: 'commodity', in: 'path', required: true, schema: { type: 'string' } }, query('depth', 'integer', '1-100, default 10')],
+          responses: { 200: ok('{commodity, bids, asks}'), 400: errorResponse },
+        },
+      },
+      '/api/v1/trading/orders': {
+        post: {
+          summary: 'Place an order (idempotent by clientOrderId)',
+          security: bearer,
+          requestBody: json('OrderRequest'),
+          responses: { 201: ok('{order}'), 400: errorResponse, 401: errorResponse, 409: errorResponse, 422: errorResponse },
+        },
+        get: {
+          summary: "The caller's orders, newest first",
+          security: bearer,
+          parameters: [query('status', 'string', 'open or an order status'), query('commodity', 'string', ''), query('limit', 'integer', '1-500'), query('before', 'integer', 'cursor')],
+          responses: { 200: ok('{orders, nextCursor}'), 400: errorResponse },
+        },
+      },
+      '/api/v1/trading/orders/{id}': {
+        get: { summary: 'One of the caller\'s orders', security: bearer, parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: ok('{order}'), 404: errorResponse } },
+        delete: { summary: 'Cancel an open order', security: bearer, parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: ok('{order}'), 404: errorResponse, 409: errorResponse } },
+      },
+      '/api/v1/trading/trades': {
+        get: { summary: "The caller's trades, newest first", security: bearer, parameters: [query('commodity', 'string', ''), query('limit', 'integer', '1-500'), query('before', 'integer', 'cursor')], responses: { 200: ok('{trades, nextCursor}') } },
+      },
+      '/api/v1/trading/positions': { get: { summary: "The caller's positions", security: bearer, responses: { 200: ok('{positions}') } } },
+    },
+  };
+}
+
+export function openApiRoutes(app: FastifyInstance): void {
+  const doc = JSON.stringify(buildOpenApi());
+  app.get('/api/v1/openapi.json', (_request, reply) => reply.type('application/json').send(doc));
+}

@@ -1,0 +1,108 @@
+/**
+ * Orders over REST, with the same JWT as the sockets: place (idempotent by clientOrderId), list,
+ * get and cancel one's own orders (another user's order is a 404), trades and positions.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Exchange, TradeRecord } from '@qx/engine';
+import { tradeToWire } from '@qx/engine';
+import { ErrorCode, describeZodError, orderListQuerySchema, orderRequestSchema, tradeListQuerySchema, type ErrorCodeName } from '@qx/protocol';
+import type { TokenVerifier } from '../../auth/token-verifier.js';
+import type { TradingService } from '../../trading/trading-service.js';
+import type { TradingStore } from '../../trading/trading-store.js';
+import { bearerAuth } from '../bearer.js';
+import { sendError } from '../errors.js';
+import { z } from 'zod';
+
+export interface TradingRouteDeps {
+  trading: TradingService;
+  store: TradingStore;
+  exchange: Exchange;
+  verifier: TokenVerifier;
+}
+
+const orderIdParam = z.strictObject({ id: z.string().min(1).max(128) });
+
+export function tradingRoutes(app: FastifyInstance, deps: TradingRouteDeps): void {
+  const auth = { preHandler: bearerAuth(deps.verifier) };
+
+  app.post('/api/v1/trading/orders', auth, (request, reply) => {
+    const body = orderRequestSchema.safeParse(request.body);
+    if (!body.success) {
+      const { field, message } = describeZodError(body.error);
+      return sendError(reply, 'INVALID_ORDER', message, field || undefined);
+    }
+    const outcome = deps.trading.submit(request.user!.userId, body.data);
+    if (outcome.ok) {
+      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(201).send({ order: outcome.order });
+    }
+    return reply.code(statusOf(outcome.error.code)).send({ error: outcome.error, ...(outcome.order ? { order: outcome.order } : {}) });
+  });
+
+  app.get('/api/v1/trading/orders', auth, (request, reply) => {
+    const q = orderListQuerySchema.safeParse(request.query);
+    if (!q.success) {
+      const { field, message } = describeZodError(q.error);
+      return sendError(reply, 'INVALID_PAYLOAD', message, field || undefined);
+    }
+    const records = deps.store.orders({ userId: request.user!.userId, ...q.data, limit: q.data.limit + 1 });
+    const page = records.slice(0, q.data.limit);
+    const last = page.at(-1);
+    return {
+      orders: page.map((r) => deps.exchange.wire(r)),
+      nextCursor: records.length > q.data.limit && last ? String(last.priority) : null,
+    };
+  });
+
+  app.get('/api/v1/trading/orders/:id', auth, (request, reply) => {
+    const params = orderIdParam.safeParse(request.params);
+    const record = params.success ? deps.store.order(params.data.id) : null;
+    // another user's order does not exist, as far as this caller can tell
+    if (!record || record.userId !== request.user!.userId) return sendError(reply, 'ORDER_NOT_FOUND');
+    return { order: deps.exchange.wire(record) };
+  });
+
+  app.delete('/api/v1/trading/orders/:id', auth, (request, reply) => {
+    const params = orderIdParam.safeParse(request.params);
+    const record = params.success ? deps.store.order(params.data.id) : null;
+    if (!record || record.userId !== request.user!.userId) return sendError(reply, 'ORDER_NOT_FOUND');
+    const outcome = deps.trading.cancel(request.user!.userId, record.id);
+    if (outcome.ok) return { order: outcome.order };
+    return reply.code(statusOf(outcome.error.code)).send({ error: outcome.error, ...(outcome.order ? { order: outcome.order } : {}) });
+  });
+
+  app.get('/api/v1/trading/trades', auth, (request, reply) => {
+    const q = tradeListQuerySchema.safeParse(request.query);
+    if (!q.success) {
+      const { field, message } = describeZodError(q.error);
+      return sendError(reply, 'INVALID_PAYLOAD', message, field || undefined);
+    }
+    const records = deps.store.trades({ userId: request.user!.userId, ...q.data, limit: q.data.limit + 1 });
+    const page = records.slice(0, q.data.limit);
+    const last = page.at(-1);
+    return {
+      trades: page.map((t) => wireTrade(deps.exchange, t)),
+      nextCursor: records.length > q.data.limit && last ? String(last.seq) : null,
+    };
+  });
+
+  app.get('/api/v1/trading/positions', auth, (request) => ({ positions: deps.exchange.positions(request.user!.userId) }));
+
+  app.get('/api/v1/market/:commodity/book', auth, (request, reply) => {
+    const params = z.strictObject({ commodity: z.string().max(64) }).safeParse(request.params);
+    const query = z.strictObject({ depth: z.coerce.number().int().min(1).max(100).default(10) }).safeParse(request.query);
+    if (!query.success) return sendError(reply, 'INVALID_PAYLOAD', describeZodError(query.error).message, 'depth');
+    const book = params.success ? deps.exchange.book(params.data.commodity, query.data.depth) : null;
+    if (!book) return sendError(reply, 'UNKNOWN_COMMODITY', `Unknown commodity: ${params.success ? params.data.commodity : ''}`, 'commodity');
+    return book;
+  });
+}
+
+function wireTrade(exchange: Exchange, trade: TradeRecord) {
+  const market = exchange.market(trade.commodity);
+  return market ? tradeToWire(trade, market.grid) : trade;
+}
+
+function statusOf(code: ErrorCodeName): number {
+  return ErrorCode[code].status;
+}

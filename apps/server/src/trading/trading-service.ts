@@ -1,0 +1,163 @@
+/**
+ * The bridge between the engine and the gateway. The engine is the single writer of every book:
+ * each operation (an order, a cancel, a simulator step, a session roll) returns its journal and
+ * its events; both are committed in one SQLite transaction, and only then are the events
+ * emitted and the caller answered. Market data is published from the books, at most N times per
+ * second per commodity (the latest state wins).
+ */
+import type { Logger } from 'pino';
+import type { EngineBatch, Exchange, MarketSimulator, OrderResult } from '@qx/engine';
+import type { OrderRequestBody, OrderUpdatePayload, WireError } from '@qx/protocol';
+import type { Publisher, PublishItem } from '../realtime/publisher.js';
+import type { TradingStore } from './trading-store.js';
+
+export interface TradingServiceDeps {
+  exchange: Exchange;
+  /** makes the simulated market; called after the restore, so it starts from the restored prices */
+  createSimulator: (() => MarketSimulator) | null;
+  store: TradingStore;
+  publisher: Publisher;
+  logger: Logger;
+  now: () => number;
+  marketUpdatesPerSecond: number;
+  /** minutes after midnight UTC at which the trading day ends (day orders expire) */
+  sessionCloseMinuteUtc: number;
+  /** the store could not be written: the process must stop rather than diverge from it */
+  onFatal: (err: unknown) => void;
+}
+
+export type SubmitOutcome =
+  | { ok: true; order: OrderUpdatePayload; replayed: boolean }
+  | { ok: false; error: WireError; order?: OrderUpdatePayload | undefined };
+
+/** How often the simulated market moves. */
+const SIMULATOR_STEP_MS = 100;
+
+export class TradingService {
+  private readonly dirty = new Set<string>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private sessionTimer: NodeJS.Timeout | null = null;
+  private failed = false;
+
+  constructor(private readonly deps: TradingServiceDeps) {}
+
+  /** Restores the engine from the store and starts the market. */
+  start(): void {
+    const { exchange, store, logger, now } = this.deps;
+    const restored = exchange.restore(store.loadForRestore());
+    if (!restored.ok) throw new Error(`cannot restore the trading state: ${restored.error}`);
+    logger.info(restored.summary, 'trading state restored');
+    if (!this.sessionStartedToday()) this.commit(exchange.startSession(now()));
+    for (const c of exchange.commodities()) this.dirty.add(c.symbol);
+    if (this.deps.createSimulator) {
+      const simulator = this.deps.createSimulator();
+      this.every(SIMULATOR_STEP_MS, () => {
+        const step = simulator.step(now());
+        for (const c of step.changed) this.dirty.add(c);
+        this.commit(step);
+      });
+    }
+    this.every(Math.max(1, Math.floor(1000 / this.deps.marketUpdatesPerSecond)), () => this.publishMarketData());
+    this.publishMarketData();
+    this.scheduleSessionClose();
+  }
+
+  close(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers.length = 0;
+    if (this.sessionTimer) clearTimeout(this.sessionTimer);
+  }
+
+  submit(userId: string, body: OrderRequestBody): SubmitOutcome {
+    if (this.failed) return { ok: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'Trading is stopped' } };
+    const result = this.deps.exchange.submit(userId, body, { nowMs: this.deps.now() });
+    return this.settle(result, body.commodity);
+  }
+
+  cancel(userId: string, orderId: string): SubmitOutcome {
+    if (this.failed) return { ok: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'Trading is stopped' } };
+    const result = this.deps.exchange.cancel(userId, orderId, { nowMs: this.deps.now() });
+    return this.settle(result, result.ok ? result.order.commodity : undefined);
+  }
+
+  private settle(result: OrderResult, commodity: string | undefined): SubmitOutcome {
+    const replayed = result.ok && result.journal.length === 0 && result.events.length === 0;
+    if (!this.commit(result)) {
+      return { ok: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'The order could not be stored' } };
+    }
+    if (commodity && !replayed) this.dirty.add(commodity);
+    if (result.ok) return { ok: true, order: result.order, replayed };
+    return { ok: false, error: result.error, order: result.order };
+  }
+
+  /** Persists a batch's journal and logs its events in one transaction, then emits them. */
+  private commit(batch: EngineBatch): boolean {
+    if (batch.journal.length === 0 && batch.events.length === 0) return true;
+    const items: PublishItem[] = batch.events.map((e) => ({ event: e.event, payload: e.payload, userId: 'userId' in e ? e.userId : undefined }));
+    try {
+      this.deps.publisher.publishMany(items, () => this.deps.store.persist(batch.journal));
+      return true;
+    } catch (err) {
+      // the engine has moved on but the store has not: stop trading and let a restart restore
+      this.failed = true;
+      this.deps.logger.fatal({ err }, 'could not persist a trading operation');
+      this.deps.onFatal(err);
+      return false;
+    }
+  }
+
+  private publishMarketData(): void {
+    if (this.dirty.size === 0 || this.failed) return;
+    const nowMs = this.deps.now();
+    const items: PublishItem[] = [];
+    for (const commodity of this.dirty) {
+      const payload = this.deps.exchange.marketData(commodity, nowMs);
+      if (payload) items.push({ event: 'market-update', payload });
+    }
+    this.dirty.clear();
+    try {
+      this.deps.publisher.publishMany(items);
+    } catch (err) {
+      this.deps.logger.error({ err }, 'market data not published');
+    }
+  }
+
+  private sessionStartedToday(): boolean {
+    const market = this.deps.exchange.commodities()[0];
+    if (!market) return true;
+    const startedAt = this.deps.exchange.market(market.symbol)?.sessionStartedAt ?? null;
+    return startedAt !== null && startedAt > this.previousClose(this.deps.now());
+  }
+
+  private previousClose(nowMs: number): number {
+    const day = 86_400_000;
+    const closeOffset = this.deps.sessionCloseMinuteUtc * 60_000;
+    const todayClose = Math.floor(nowMs / day) * day + closeOffset;
+    return todayClose <= nowMs ? todayClose : todayClose - day;
+  }
+
+  private scheduleSessionClose(): void {
+    const nowMs = this.deps.now();
+    const next = this.previousClose(nowMs) + 86_400_000;
+    this.sessionTimer = setTimeout(() => {
+      const t = this.deps.now();
+      this.commit(this.deps.exchange.expireDayOrders(t));
+      this.commit(this.deps.exchange.startSession(t));
+      for (const c of this.deps.exchange.commodities()) this.dirty.add(c.symbol);
+      this.scheduleSessionClose();
+    }, Math.min(next - nowMs, 2_147_483_647));
+    this.sessionTimer.unref();
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const timer = setInterval(() => {
+      try {
+        fn();
+      } catch (err) {
+        this.deps.logger.error({ err }, 'trading timer failed');
+      }
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+}

@@ -1,5 +1,0 @@
-import { benchMatching } from './bench-matching.js';
-for (let r = 0; r < 3; r++) {
-  console.log(JSON.stringify(benchMatching({ operations: 2_000_000, seed: 42 })));
-  console.log(JSON.stringify(benchMatching({ operations: 1_000_000, seed: 42, through: 'exchange' })));
-}

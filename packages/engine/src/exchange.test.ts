@@ -1,0 +1,370 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { OrderUpdatePayload, TradeUpdatePayload } from '@qx/protocol';
+import { Exchange, type ExchangeOptions } from './exchange.js';
+import type { EngineEvent, OrderResult } from './events.js';
+import { manualClock, payloadProblems } from './testing.js';
+import type { OrderRequest } from './types.js';
+
+function setup(options: Partial<ExchangeOptions> = {}) {
+  const clock = manualClock();
+  const exchange = new Exchange({ clock: clock.now, volatility: false, ...options });
+  return { clock, exchange };
+}
+
+const limit = (side: 'buy' | 'sell', price: number, quantity: number, extra: Partial<OrderRequest> = {}): OrderRequest => ({
+  commodity: 'crude_oil',
+  side,
+  type: 'limit',
+  price,
+  quantity,
+  ...extra,
+});
+
+const market = (side: 'buy' | 'sell', quantity: number, extra: Partial<OrderRequest> = {}): OrderRequest => ({
+  commodity: 'crude_oil',
+  side,
+  type: 'market',
+  quantity,
+  ...extra,
+});
+
+function ok(result: OrderResult): OrderUpdatePayload {
+  assert.equal(result.ok, true, result.ok ? '' : `${result.error.code}: ${result.error.message}`);
+  assert.deepEqual(payloadProblems(result.events), []);
+  return (result as { order: OrderUpdatePayload }).order;
+}
+
+const ofKind = <E extends EngineEvent['event']>(events: EngineEvent[], event: E) =>
+  events.filter((e): e is Extract<EngineEvent, { event: E }> => e.event === event);
+
+test('a resting limit order is acknowledged as new and shows in the book and open orders', () => {
+  const { exchange } = setup();
+  const result = exchange.submit('alice', limit('buy', 74.5, 1000, { clientOrderId: 'c1' }));
+  const order = ok(result);
+  assert.equal(order.status, 'new');
+  assert.equal(order.price, 74.5);
+  assert.equal(order.remainingQuantity, 1000);
+  assert.equal(order.averagePrice, 0);
+  assert.equal(order.timeInForce, 'gtc');
+  assert.deepEqual(result.events.map((e) => [e.event, e.userId]), [['order-update', 'alice']]);
+  assert.deepEqual(exchange.book('crude_oil', 5)?.bids, [{ price: 74.5, quantity: 1000, orders: 1 }]);
+  assert.deepEqual(exchange.openOrders('alice').map((o) => o.id), [order.id]);
+  assert.deepEqual(result.journal.map((r) => r.kind), ['order']);
+});
+
+test('a crossing order fills partially at the resting price, with trade-updates to both users', () => {
+  const { exchange } = setup();
+  const maker = ok(exchange.submit('alice', limit('sell', 75.25, 500)));
+  const result = exchange.submit('bob', limit('buy', 75.3, 800));
+  const taker = ok(result);
+  assert.equal(taker.status, 'partially_filled');
+  assert.equal(taker.filledQuantity, 500);
+  assert.equal(taker.remainingQuantity, 300);
+  assert.equal(taker.averagePrice, 75.25);
+
+  const trades = ofKind(result.events, 'trade-update').map((e) => e.payload);
+  assert.deepEqual(
+    trades.map((t: TradeUpdatePayload) => [t.userId, t.side, t.quantity, t.price, t.liquidity, t.orderId, t.counterpartyOrderId]),
+    [
+      ['bob', 'buy', 500, 75.25, 'taker', taker.id, maker.id],
+      ['alice', 'sell', 500, 75.25, 'maker', maker.id, taker.id],
+    ],
+  );
+  assert.equal(trades[0]?.id, trades[1]?.id);
+  const updates = ofKind(result.events, 'order-update').map((e) => [e.userId, e.payload.status]);
+  assert.deepEqual(updates, [
+    ['bob', 'new'],
+    ['alice', 'filled'],
+    ['bob', 'partially_filled'],
+  ]);
+  // the rest of bob's order is now the best bid
+  assert.deepEqual(exchange.book('crude_oil')?.bids[0], { price: 75.3, quantity: 300, orders: 1 });
+  assert.deepEqual(exchange.book('crude_oil')?.asks, []);
+  const kinds = result.journal.map((r) => r.kind).sort();
+  assert.deepEqual(kinds, ['order', 'order', 'position', 'position', 'trade', 'trade']);
+});
+
+test('price-time priority: better price first, then earlier order at the same price', () => {
+  const { exchange } = setup();
+  const first = ok(exchange.submit('a', limit('sell', 75.1, 100)));
+  const second = ok(exchange.submit('b', limit('sell', 75.1, 100)));
+  const better = ok(exchange.submit('c', limit('sell', 75.05, 100)));
+  const result = exchange.submit('d', market('buy', 250));
+  const taker = ok(result);
+  const makers = ofKind(result.events, 'trade-update')
+    .filter((e) => e.payload.liquidity === 'maker')
+    .map((e) => [e.payload.orderId, e.payload.quantity, e.payload.price]);
+  assert.deepEqual(makers, [
+    [better.id, 100, 75.05],
+    [first.id, 100, 75.1],
+    [second.id, 50, 75.1],
+  ]);
+  assert.equal(taker.status, 'filled');
+  assert.equal(taker.averagePrice, 75.08);
+  assert.equal(exchange.getOrder('b', second.id)?.remainingQuantity, 50);
+});
+
+test('a market order with no liquidity is rejected with NO_LIQUIDITY and a rejected order-update', () => {
+  const { exchange } = setup();
+  const result = exchange.submit('bob', market('buy', 10));
+  assert.equal(result.ok, false);
+  assert.equal(!result.ok && result.error.code, 'NO_LIQUIDITY');
+  assert.deepEqual(payloadProblems(result.events), []);
+  const [update] = ofKind(result.events, 'order-update');
+  assert.equal(update?.payload.status, 'rejected');
+  assert.equal(update?.payload.price, null);
+  assert.match(update?.payload.reason ?? '', /liquidity/i);
+});
+
+test('a market order larger than the book fills what there is and cancels the remainder', () => {
+  const { exchange } = setup();
+  ok(exchange.submit('alice', limit('sell', 75, 100)));
+  const order = ok(exchange.submit('bob', market('buy', 300)));
+  assert.equal(order.status, 'cancelled');
+  assert.equal(order.filledQuantity, 100);
+  assert.equal(order.remainingQuantity, 0);
+  assert.match(order.reason ?? '', /remainder cancelled/);
+});
+
+test('ioc: fills what crosses now and cancels the rest; nothing rests', () => {
+  const { exchange } = setup();
+  ok(exchange.submit('alice', limit('sell', 75, 100)));
+  ok(exchange.submit('alice', limit('sell', 75.5, 100)));
+  const order = ok(exchange.submit('bob', limit('buy', 75.2, 300, { timeInForce: 'ioc' })));
+  assert.equal(order.status, 'cancelled');
+  assert.equal(order.filledQuantity, 100);
+  assert.deepEqual(exchange.book('crude_oil')?.bids, []);
+  const none = ok(exchange.submit('bob', limit('buy', 74, 10, { timeInForce: 'ioc' })));
+  assert.equal(none.status, 'cancelled');
+  assert.equal(none.filledQuantity, 0);
+});
+
+test('fok: all at once or nothing (the book is untouched when it cannot fill)', () => {
+  const { exchange } = setup();
+  ok(exchange.submit('alice', limit('sell', 75, 100)));
+  ok(exchange.submit('carol', limit('sell', 75.1, 100)));
+  const refused = exchange.submit('bob', limit('buy', 75.1, 250, { timeInForce: 'fok' }));
+  assert.equal(!refused.ok && refused.error.code, 'NO_LIQUIDITY');
+  assert.equal(refused.order?.status, 'rejected');
+  assert.equal(ofKind(refused.events, 'trade-update').length, 0);
+  assert.equal(exchange.book('crude_oil')?.asks.length, 2);
+  const filled = ok(exchange.submit('bob', limit('buy', 75.1, 200, { timeInForce: 'fok' })));
+  assert.equal(filled.status, 'filled');
+  assert.equal(filled.averagePrice, 75.05);
+  // a market fok too
+  ok(exchange.submit('alice', limit('sell', 75, 10)));
+  assert.equal(exchange.submit('bob', market('buy', 11, { timeInForce: 'fok' })).ok, false);
+  assert.equal(ok(exchange.submit('bob', market('buy', 10, { timeInForce: 'fok' }))).status, 'filled');
+});
+
+test('cancel: owner only; a finished order is not cancellable; others see "not found"', () => {
+  const { exchange } = setup();
+  const order = ok(exchange.submit('alice', limit('buy', 74, 100)));
+  const stranger = exchange.cancel('mallory', order.id);
+  assert.equal(!stranger.ok && stranger.error.code, 'ORDER_NOT_FOUND');
+  assert.equal(exchange.getOrder('mallory', order.id), null);
+  const cancelled = exchange.cancel('alice', order.id);
+  assert.equal(ok(cancelled).status, 'cancelled');
+  assert.deepEqual(cancelled.events.map((e) => e.event), ['order-update']);
+  assert.deepEqual(exchange.book('crude_oil')?.bids, []);
+  assert.deepEqual(exchange.openOrders('alice'), []);
+  const again = exchange.cancel('alice', order.id);
+  assert.equal(!again.ok && again.error.code, 'ORDER_NOT_CANCELLABLE');
+  assert.equal(exchange.getOrder('alice', order.id)?.status, 'cancelled');
+  assert.equal(exchange.cancel('alice', 'ord-999').ok, false);
+});
+
+test('self-trade prevention cancels the resting order of the same user and keeps matching', () => {
+  const { exchange } = setup();
+  const own = ok(exchange.submit('alice', limit('sell', 75, 100)));
+  const other = ok(exchange.submit('bob', limit('sell', 75, 100)));
+  const result = exchange.submit('alice', limit('buy', 75, 150));
+  const taker = ok(result);
+  assert.equal(taker.filledQuantity, 100);
+  assert.equal(taker.status, 'partially_filled');
+  const ownAfter = exchange.getOrder('alice', own.id);
+  assert.equal(ownAfter?.status, 'cancelled');
+  assert.equal(ownAfter?.filledQuantity, 0);
+  assert.match(ownAfter?.reason ?? '', /Self-trade prevention/);
+  assert.equal(exchange.getOrder('bob', other.id)?.status, 'filled');
+  const trades = ofKind(result.events, 'trade-update');
+  assert.ok(trades.every((t) => t.payload.counterpartyOrderId !== own.id));
+  assert.equal(exchange.position('alice', 'crude_oil')?.netQuantity, 100);
+});
+
+test('prices off the tick grid, outside the band, and bad quantities are refused', () => {
+  const { exchange } = setup();
+  const offTick = exchange.submit('alice', limit('buy', 75.005, 10));
+  assert.equal(!offTick.ok && offTick.error.code, 'PRICE_OFF_TICK');
+  assert.equal(!offTick.ok && offTick.error.field, 'price');
+  assert.deepEqual(offTick.events, []);
+  // power ticks are 0.05
+  assert.equal(ok(exchange.submit('alice', { commodity: 'power', side: 'buy', type: 'limit', price: 49.95, quantity: 10 })).price, 49.95);
+  const powerOff = exchange.submit('alice', { commodity: 'power', side: 'buy', type: 'limit', price: 49.97, quantity: 10 });
+  assert.equal(!powerOff.ok && powerOff.error.code, 'PRICE_OFF_TICK');
+
+  const band = exchange.submit('alice', limit('buy', 90.01, 10)); // reference 75, band ±20% = 60–90
+  assert.equal(!band.ok && band.error.code, 'PRICE_OUT_OF_BAND');
+  assert.equal(band.order?.status, 'rejected');
+  assert.deepEqual(payloadProblems(band.events), []);
+  assert.equal(ok(exchange.submit('alice', limit('sell', 90, 10))).status, 'new');
+  assert.equal(exchange.submit('alice', limit('buy', 59.99, 10)).ok, false);
+
+  for (const quantity of [0, -5, 1.5, Number.NaN, 2 ** 60]) {
+    const r = exchange.submit('alice', limit('buy', 75, quantity));
+    assert.equal(!r.ok && r.error.code, 'QUANTITY_INVALID', `quantity ${quantity}`);
+  }
+  const unknown = exchange.submit('alice', { ...limit('buy', 75, 1), commodity: 'unobtainium' });
+  assert.equal(!unknown.ok && unknown.error.code, 'UNKNOWN_COMMODITY');
+  const marketWithPrice = exchange.submit('alice', market('buy', 1, { price: 75 }));
+  assert.equal(!marketWithPrice.ok && marketWithPrice.error.code, 'INVALID_ORDER');
+  const marketGtc = exchange.submit('alice', market('buy', 1, { timeInForce: 'gtc' }));
+  assert.equal(!marketGtc.ok && marketGtc.error.field, 'timeInForce');
+  const noPrice = exchange.submit('alice', { commodity: 'crude_oil', side: 'buy', type: 'limit', quantity: 1 });
+  assert.equal(!noPrice.ok && noPrice.error.code, 'INVALID_ORDER');
+});
+
+test('the band follows the last trade price', () => {
+  const { exchange } = setup();
+  ok(exchange.submit('alice', limit('sell', 89, 10)));
+  ok(exchange.submit('bob', limit('buy', 89, 10)));
+  assert.equal(exchange.marketData('crude_oil')?.price, 89);
+  assert.equal(ok(exchange.submit('bob', limit('buy', 100, 1))).status, 'new'); // 89 × 1.2 = 106.8
+});
+
+test('clientOrderId: a retry returns the same order; different parameters conflict', () => {
+  const { exchange } = setup();
+  const first = ok(exchange.submit('alice', limit('buy', 74, 100, { clientOrderId: 'abc' })));
+  const retry = exchange.submit('alice', limit('buy', 74, 100, { clientOrderId: 'abc' }));
+  assert.deepEqual(ok(retry), first);
+  assert.deepEqual(retry.events, []);
+  assert.deepEqual(retry.journal, []);
+  assert.equal(exchange.openOrders('alice').length, 1);
+  const conflict = exchange.submit('alice', limit('buy', 74, 101, { clientOrderId: 'abc' }));
+  assert.equal(!conflict.ok && conflict.error.code, 'CLIENT_ORDER_ID_CONFLICT');
+  // another user may use the same clientOrderId
+  assert.notEqual(ok(exchange.submit('bob', limit('buy', 74, 100, { clientOrderId: 'abc' }))).id, first.id);
+  // a rejected order is replayed as the same rejection
+  const rejected = exchange.submit('alice', market('buy', 5, { clientOrderId: 'm1' }));
+  const replayed = exchange.submit('alice', market('buy', 5, { clientOrderId: 'm1' }));
+  assert.equal(!replayed.ok && replayed.error.code, 'NO_LIQUIDITY');
+  assert.equal(replayed.order?.id, rejected.order?.id);
+});
+
+test('agents: their own orders produce no events or journal; a fill with a real user produces only the real side', () => {
+  const { exchange } = setup();
+  const quiet = exchange.submit('~mm-crude_oil', limit('sell', 75, 100));
+  assert.equal(quiet.ok, true);
+  assert.deepEqual(quiet.events, []);
+  assert.deepEqual(quiet.journal, []);
+  const agentTrade = exchange.submit('~noise-1', market('buy', 10));
+  assert.deepEqual(agentTrade.events, []);
+  assert.deepEqual(agentTrade.journal, []);
+
+  const result = exchange.submit('alice', market('buy', 20));
+  assert.deepEqual(payloadProblems(result.events), []);
+  assert.ok(result.events.every((e) => e.event !== 'system-alert' && e.userId === 'alice'));
+  assert.deepEqual(ofKind(result.events, 'trade-update').map((t) => t.payload.liquidity), ['taker']);
+  assert.ok(result.journal.every((r) => (r.kind === 'order' ? r.order.userId : r.kind === 'trade' ? r.trade.userId : 'alice') === 'alice'));
+
+  // an agent hitting a real user's resting order
+  const resting = ok(exchange.submit('alice', limit('buy', 74.9, 50)));
+  const hit = exchange.submit('~noise-2', { ...limit('sell', 74.9, 30), timeInForce: 'ioc' });
+  assert.deepEqual(
+    hit.events.map((e) => [e.event, e.userId]),
+    [
+      ['trade-update', 'alice'],
+      ['order-update', 'alice'],
+    ],
+  );
+  assert.equal(exchange.getOrder('alice', resting.id)?.remainingQuantity, 20);
+  assert.equal(exchange.getOrder('~noise-2', resting.id), null);
+});
+
+test('market data: reference before the first trade, then last price, quotes, session volume and change', () => {
+  const { exchange, clock } = setup();
+  const before = exchange.marketData('crude_oil');
+  assert.deepEqual(before, {
+    commodity: 'crude_oil',
+    price: 75,
+    change: 0,
+    changePercent: 0,
+    volume: 0,
+    timestamp: new Date(clock.now()).toISOString(),
+    bid: null,
+    ask: null,
+  });
+  ok(exchange.submit('alice', limit('sell', 75.75, 300)));
+  ok(exchange.submit('alice', limit('buy', 75.5, 100)));
+  ok(exchange.submit('bob', market('buy', 200)));
+  const after = exchange.marketData('crude_oil');
+  assert.equal(after?.price, 75.75);
+  assert.equal(after?.change, 0.75);
+  assert.equal(after?.changePercent, 1);
+  assert.equal(after?.volume, 200);
+  assert.equal(after?.bid, 75.5);
+  assert.equal(after?.ask, 75.75);
+  assert.equal(exchange.marketData('nope'), null);
+});
+
+test('day orders expire at the session boundary; the new session starts from the last price', () => {
+  const { exchange, clock } = setup();
+  const day = ok(exchange.submit('alice', limit('buy', 74, 100, { timeInForce: 'day' })));
+  const gtc = ok(exchange.submit('alice', limit('buy', 73, 100)));
+  ok(exchange.submit('bob', limit('sell', 76, 10)));
+  ok(exchange.submit('alice', market('buy', 10)));
+  clock.advance(3_600_000);
+  const expired = exchange.expireDayOrders(clock.now());
+  assert.deepEqual(payloadProblems(expired.events), []);
+  assert.deepEqual(expired.events.map((e) => [e.event, e.event === 'order-update' && e.payload.status]), [['order-update', 'expired']]);
+  assert.equal(exchange.getOrder('alice', day.id)?.status, 'expired');
+  assert.equal(exchange.getOrder('alice', gtc.id)?.status, 'new');
+  const session = exchange.startSession(clock.now());
+  assert.equal(session.journal.filter((r) => r.kind === 'session').length, exchange.commodities().length);
+  const md = exchange.marketData('crude_oil');
+  assert.equal(md?.price, 76);
+  assert.equal(md?.change, 0);
+  assert.equal(md?.volume, 0);
+});
+
+test('positions: net quantity, average entry price and realized P&L, including a flip', () => {
+  const { exchange } = setup();
+  ok(exchange.submit('mm', limit('sell', 75, 100)));
+  ok(exchange.submit('mm', limit('sell', 76, 100)));
+  ok(exchange.submit('alice', market('buy', 200)));
+  assert.deepEqual(exchange.position('alice', 'crude_oil'), {
+    userId: 'alice',
+    commodity: 'crude_oil',
+    netQuantity: 200,
+    averagePrice: 75.5,
+    realizedPnl: 0,
+    openBuyQuantity: 0,
+    openSellQuantity: 0,
+  });
+  ok(exchange.submit('mm', limit('buy', 77, 300)));
+  ok(exchange.submit('alice', market('sell', 300)));
+  const p = exchange.position('alice', 'crude_oil');
+  assert.equal(p?.netQuantity, -100);
+  assert.equal(p?.averagePrice, 77);
+  assert.equal(p?.realizedPnl, 300); // 200 × (77 − 75.5)
+  assert.equal(exchange.position('mm', 'crude_oil')?.netQuantity, 100);
+  assert.equal(exchange.positions('alice').length, 1);
+  assert.equal(exchange.position('alice', 'brent')?.netQuantity, 0);
+  assert.equal(exchange.position('alice', 'nope'), null);
+});
+
+test('every payload of a busy sequence matches the protocol schemas', () => {
+  const { exchange, clock } = setup({ volatility: {} });
+  const events: EngineEvent[] = [];
+  const push = (r: { events: EngineEvent[] }) => events.push(...r.events);
+  for (let i = 0; i < 20; i++) {
+    clock.advance(1000);
+    push(exchange.submit('alice', limit('sell', 75 + i * 0.1, 100, { clientOrderId: `s${i}` })));
+    push(exchange.submit('bob', limit('buy', 74.5 + i * 0.1, 50, { timeInForce: i % 2 ? 'day' : 'gtc' })));
+    push(exchange.submit('carol', market(i % 2 ? 'buy' : 'sell', 70)));
+  }
+  push(exchange.expireDayOrders());
+  assert.ok(events.length > 100);
+  assert.deepEqual(payloadProblems(events), []);
+});

@@ -144,6 +144,11 @@ export const publishRequestSchema = z.strictObject({
   userId: userIdSchema.optional(),
 });
 
+/** Body of `POST /api/v1/publish/batch`: several events, validated all-or-nothing, emitted in order. */
+export const publishBatchSchema = z.strictObject({
+  events: z.array(publishRequestSchema).min(1).max(500),
+});
+
 /** First issue of a failed parse as `{field, message}`: the field path joined with dots. */
 export function describeZodError(error: z.ZodError): { field: string; message: string } {
   const issue = error.issues[0];

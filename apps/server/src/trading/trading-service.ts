@@ -48,8 +48,10 @@ export class TradingService {
     if (!restored.ok) throw new Error(`cannot restore the trading state: ${restored.error}`);
     logger.info(restored.summary, 'trading state restored');
     if (!this.sessionStartedToday()) this.commit(exchange.startSession(now()));
-    for (const c of exchange.commodities()) this.dirty.add(c.symbol);
     if (this.deps.createSimulator) {
+      // this process is the market: every commodity gets a price at once. Without the simulator
+      // market data may come from elsewhere (the publish API), and the books speak only when traded.
+      for (const c of exchange.commodities()) this.dirty.add(c.symbol);
       const simulator = this.deps.createSimulator();
       this.every(SIMULATOR_STEP_MS, () => {
         const step = simulator.step(now());

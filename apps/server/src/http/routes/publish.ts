@@ -1,34 +1,61 @@
 /** `POST /api/v1/publish`: back-end services send any data event of the protocol to its rooms. */
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { publishRequestSchema } from '@qx/protocol';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { publishBatchSchema, publishRequestSchema } from '@qx/protocol';
 import { describeInput } from '../../describe-input.js';
-import type { Publisher } from '../../realtime/publisher.js';
+import type { Publisher, PublishItem, ValidationResult } from '../../realtime/publisher.js';
 import { sendError } from '../errors.js';
 
 export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher; apiKey: string }): void {
   const expected = Buffer.from(deps.apiKey);
-  app.post('/api/v1/publish', (request, reply) => {
+  const authorized = (request: FastifyRequest): boolean => {
     const header = request.headers.authorization;
     const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7).trim() : '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      return sendError(reply, 'UNAUTHORIZED', 'Authorization: Bearer <PUBLISH_API_KEY> required');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+  const check = (body: { event: Parameters<Publisher['validate']>[0]; payload: unknown; userId?: string | undefined }): ValidationResult => {
+    const checked = deps.publisher.validate(body.event, body.payload, body.userId);
+    if (checked.ok && checked.item.event !== 'market-update' && checked.item.event !== 'system-alert' && !checked.item.userId) {
+      return { ok: false, code: 'INVALID_PAYLOAD', message: 'userId is required for private events', field: 'userId' };
     }
+    return checked;
+  };
+  const emit = (request: FastifyRequest, reply: FastifyReply, items: PublishItem[], single: boolean) => {
+    try {
+      const published = deps.publisher.publishMany(items);
+      return reply.code(202).send(single ? published[0] : { published });
+    } catch (err) {
+      request.log.error({ err }, 'publish failed: events not stored');
+      return sendError(reply, 'SERVICE_UNAVAILABLE', 'The event could not be stored; nothing was emitted');
+    }
+  };
+
+  app.post('/api/v1/publish', (request, reply) => {
+    if (!authorized(request)) return sendError(reply, 'UNAUTHORIZED', 'Authorization: Bearer <PUBLISH_API_KEY> required');
     const body = publishRequestSchema.safeParse(request.body);
     if (!body.success) {
       const { field, message } = describeInput(body.error);
       return sendError(reply, 'INVALID_PAYLOAD', message, field || undefined);
     }
-    const checked = deps.publisher.validate(body.data.event, body.data.payload, body.data.userId);
+    const checked = check(body.data);
     if (!checked.ok) return sendError(reply, checked.code, checked.message, checked.field);
-    if (checked.item.event !== 'market-update' && checked.item.event !== 'system-alert' && !checked.item.userId) {
-      return sendError(reply, 'INVALID_PAYLOAD', 'userId is required for private events', 'userId');
+    return emit(request, reply, [checked.item], true);
+  });
+
+  /** Several events in one request (a feed handler's tick): all valid or none published. */
+  app.post('/api/v1/publish/batch', (request, reply) => {
+    if (!authorized(request)) return sendError(reply, 'UNAUTHORIZED', 'Authorization: Bearer <PUBLISH_API_KEY> required');
+    const body = publishBatchSchema.safeParse(request.body);
+    if (!body.success) {
+      const { field, message } = describeInput(body.error);
+      return sendError(reply, 'INVALID_PAYLOAD', message, field || undefined);
     }
-    try {
-      return reply.code(202).send(deps.publisher.publish(checked.item));
-    } catch (err) {
-      request.log.error({ err }, 'publish failed: event not stored');
-      return sendError(reply, 'SERVICE_UNAVAILABLE', 'The event could not be stored; nothing was emitted');
+    const items: PublishItem[] = [];
+    for (const [i, event] of body.data.events.entries()) {
+      const checked = check(event);
+      if (!checked.ok) return sendError(reply, checked.code, checked.message, `events.${i}.${checked.field ?? ''}`.replace(/\.$/, ''));
+      items.push(checked.item);
     }
+    return emit(request, reply, items, false);
   });
 }

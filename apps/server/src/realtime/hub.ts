@@ -29,7 +29,7 @@ interface EngineConn {
 
 class Subscriber {
   queue: OutboundFrame[] = [];
-  /** index in `queue` of the pending market frame per commodity, for conflation */
+  /** while slow: index in `queue` of the pending market frame per commodity, for conflation */
   marketAt: Map<string, number> | null = null;
   slow = false;
   scheduled = false;
@@ -42,14 +42,16 @@ class Subscriber {
 
   enqueue(frame: OutboundFrame): void {
     const key = frame.conflateKey;
-    if (key !== null) {
-      const at = this.marketAt?.get(key);
-      if (at !== undefined && this.slow) {
+    // only a slow socket's market data is conflated: a socket that keeps up sees every update
+    if (key !== null && this.slow) {
+      const marketAt = (this.marketAt ??= new Map<string, number>());
+      const at = marketAt.get(key);
+      if (at !== undefined) {
         this.queue[at] = frame;
         this.hub.metrics.conflated.inc();
         return;
       }
-      (this.marketAt ??= new Map()).set(key, this.queue.length);
+      marketAt.set(key, this.queue.length);
     }
     this.queue.push(frame);
     // a burst within one turn (an engine batch, a replay) is flushed at its end: only a socket
@@ -105,7 +107,7 @@ class Subscriber {
 
   private reset(): void {
     this.queue = [];
-    this.marketAt = null;
+    this.marketAt?.clear();
   }
 
   private markSlow(raw: NetSocket): void {

@@ -132,7 +132,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       tradingChannel(privateDeps),
       ordersChannel(privateDeps),
       complianceChannel(privateDeps),
-      systemChannel({ publisher, replayLimit: REPLAY_LIMIT, now }),
+      systemChannel({ publisher, flush: hub.flushAll, replayLimit: REPLAY_LIMIT, now }),
     ],
     metrics,
     logger: logger.child({ part: 'gateway' }),
@@ -182,6 +182,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   tradingRoutes(http, { trading, store: tradingStore, exchange, verifier });
   openApiRoutes(http);
   if (devSigner) devTokenRoutes(http, { signer: devSigner, ttlSeconds: config.auth.devTokenTtlSeconds });
+  void http.register(import('./http/routes/dashboard.js'));
 
   const sweeper = setInterval(() => {
     addressLimiter.sweep();

@@ -127,18 +127,16 @@ export function parseConfig(env: Record<string, string | undefined>, readFile?: 
     if (value !== undefined && value !== '') cleaned[key] = value;
   }
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    return { ok: false, errors: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
-  }
-  const e = parsed.data;
-  const errors: string[] = [];
-  if (e.JWT_SECRET && e.JWKS_URL) errors.push('JWT_SECRET and JWKS_URL: set one, not both');
+  const errors: string[] = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  // the checks below read the raw values, so they report their problems even when others failed
+  const raw = cleaned as Partial<Record<keyof typeof envSchema.shape, string>>;
+  if (raw.JWT_SECRET && raw.JWKS_URL) errors.push('JWT_SECRET and JWKS_URL: set one, not both');
 
   let commodities: readonly Commodity[] = DEFAULT_COMMODITIES;
-  if (e.COMMODITIES_FILE) {
+  if (raw.COMMODITIES_FILE) {
     try {
-      const raw = readFile ? readFile(e.COMMODITIES_FILE) : '';
-      const cat = catalogueSchema.safeParse(JSON.parse(raw));
+      const text = readFile ? readFile(raw.COMMODITIES_FILE) : '';
+      const cat = catalogueSchema.safeParse(JSON.parse(text));
       if (!cat.success) errors.push(`COMMODITIES_FILE: ${cat.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       else {
         const symbols = new Set(cat.data.map((c) => c.symbol));
@@ -150,21 +148,22 @@ export function parseConfig(env: Record<string, string | undefined>, readFile?: 
     }
   }
   let compliance: ComplianceFileConfig = {};
-  if (e.COMPLIANCE_FILE) {
+  if (raw.COMPLIANCE_FILE) {
     try {
-      const raw = readFile ? readFile(e.COMPLIANCE_FILE) : '';
-      const parsedCompliance = complianceFileSchema.safeParse(JSON.parse(raw));
+      const text = readFile ? readFile(raw.COMPLIANCE_FILE) : '';
+      const parsedCompliance = complianceFileSchema.safeParse(JSON.parse(text));
       if (!parsedCompliance.success) errors.push(`COMPLIANCE_FILE: ${parsedCompliance.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       else compliance = parsedCompliance.data;
     } catch (err) {
       errors.push(`COMPLIANCE_FILE: ${(err as Error).message}`);
     }
   }
-  const [closeH, closeM] = e.TRADING_SESSION_CLOSE_UTC.split(':').map(Number);
-  const algorithms = e.JWT_ALGORITHMS.split(',').map((a) => a.trim()).filter(Boolean);
+  const algorithms = (raw.JWT_ALGORITHMS ?? envSchema.shape.JWT_ALGORITHMS.parse(undefined)).split(',').map((a) => a.trim()).filter(Boolean);
   const allowedAlgs = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
   for (const a of algorithms) if (!allowedAlgs.has(a)) errors.push(`JWT_ALGORITHMS: ${a} is not an asymmetric JWS algorithm`);
-  if (errors.length) return { ok: false, errors };
+  if (!parsed.success || errors.length) return { ok: false, errors };
+  const e = parsed.data;
+  const [closeH, closeM] = e.TRADING_SESSION_CLOSE_UTC.split(':').map(Number);
 
   const config: Config = {
     port: e.PORT,

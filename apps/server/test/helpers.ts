@@ -226,3 +226,25 @@ export function connected(socket: Socket, ms = 3000): Promise<void> {
 }
 
 export const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * Subscribes to market data and waits for the snapshots that follow (one per commodity that has a
+ * price: the trading core publishes the opening prices at start), so later updates are told apart.
+ */
+export async function subscribeMarket(server: TestServer, socket: Socket, commodities: string[]): Promise<any[]> {
+  const expected = commodities.filter((c) => server.app.publisher.latestMarketFrame(c) !== undefined).length;
+  const snapshots: any[] = [];
+  const onUpdate = (e: any) => snapshots.push(e);
+  socket.on('market-update', onUpdate);
+  try {
+    const ack = await request(socket, 'subscribe-market', commodities);
+    if (!ack.ok) throw new Error(`subscribe-market failed: ${JSON.stringify(ack)}`);
+    await until(() => snapshots.length >= expected, 3000, 'market snapshots');
+  } finally {
+    socket.off('market-update', onUpdate);
+  }
+  return snapshots;
+}
+
+/** The seq of the latest market-update of a commodity (0 when none). */
+export const marketSeq = (server: TestServer, commodity: string): number => server.app.publisher.latestMarketFrame(commodity)?.seq ?? 0;

@@ -28,8 +28,8 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 20_00
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join('\n')}`)), timeoutMs);
-    child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    child.stderr.on('data', (d: Buffer) => logs.push(d.toString()));
+    createInterface({ input: child.stdout }).on('line', (line) => {
       logs.push(line);
       if (line.includes('"msg":"listening"')) {
         clearTimeout(timer);

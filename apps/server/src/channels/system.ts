@@ -18,6 +18,8 @@ import type { Channel } from './channel.js';
 
 export interface SystemChannelDeps {
   publisher: Publisher;
+  /** writes queued frames now, so a replay goes out before the `resumed` answer */
+  flush: () => void;
   replayLimit: number;
   now: () => number;
 }
@@ -38,6 +40,7 @@ export function systemChannel(deps: SystemChannelDeps): Channel {
     }
     const streams: Record<string, { replayed: number; lastSeq: number }> = {};
     for (const [stream, after] of entries) streams[stream] = deps.publisher.replay(socket, stream, after, deps.replayLimit);
+    deps.flush();
     return success(ServerEvent.Resumed, { streams });
   }
 

@@ -88,6 +88,11 @@ export class Gateway {
 
   private onConnection(socket: QxSocket): void {
     const { deps } = this;
+    // Memory per connection: drop the first HTTP request (Socket.IO keeps it for middleware such
+    // as sessions, which we do not use) and keep only the one header we may read later.
+    (socket.conn as unknown as { request: unknown }).request = null;
+    const xff = socket.handshake.headers['x-forwarded-for'];
+    socket.handshake.headers = xff === undefined ? {} : { 'x-forwarded-for': xff };
     const state: SocketState = {
       tokens: deps.limits.maxEventsPerSecond,
       refilledAt: deps.now(),
@@ -128,6 +133,8 @@ export class Gateway {
     });
 
     if (socket.recovered) {
+      // what was written to the dropped transport may not have arrived: only confirmed counts
+      socket.data.written = { ...socket.data.written, ...socket.data.confirmed };
       deps.authenticator.recovered(socket);
       for (const channel of deps.channels) channel.onRecovered?.(socket);
     } else {

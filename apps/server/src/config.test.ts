@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfig } from './config.js';
+
+const files: Record<string, string> = {
+  'bad-catalogue.json': JSON.stringify([{ symbol: 'Crude Oil', name: '', unit: 'bbl', currency: 'USD', tickSize: 0 }]),
+  'not-json.json': '{',
+  'ok-catalogue.json': JSON.stringify([
+    { symbol: 'crude_oil', name: 'WTI', unit: 'bbl', currency: 'USD', tickSize: 0.01, contractSize: 1000, referencePrice: 75, positionLimit: 1000, maxOrderSize: 100 },
+  ]),
+};
+const read = (path: string): string => {
+  const text = files[path];
+  if (text === undefined) throw new Error(`ENOENT: no such file, open '${path}'`);
+  return text;
+};
+
+test('defaults: demo mode, port 3001, the default catalogue; the result is frozen', () => {
+  const r = parseConfig({});
+  assert.ok(r.ok);
+  assert.equal(r.config.port, 3001);
+  assert.equal(r.config.auth.demo, true);
+  assert.equal(r.config.limits.maxEventsPerSecond, 50);
+  assert.ok(r.config.commodities.some((c) => c.symbol === 'crude_oil'));
+  assert.ok(Object.isFrozen(r.config));
+  assert.ok(Object.isFrozen(r.config.limits));
+  assert.throws(() => {
+    (r.config.limits as { maxEventsPerSecond: number }).maxEventsPerSecond = 1;
+  });
+});
+
+test('values are parsed: numbers, booleans, JWT settings; empty strings count as unset', () => {
+  const r = parseConfig({
+    PORT: '8080',
+    JWT_SECRET: 's'.repeat(32),
+    JWT_ISSUER: 'https://idp',
+    JWT_AUDIENCE: 'qx',
+    TRUST_PROXY: 'yes',
+    MAX_PAYLOAD_BYTES: '1024',
+    JWKS_URL: '',
+    COMMODITIES_FILE: 'ok-catalogue.json',
+  }, read);
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+  assert.equal(r.config.port, 8080);
+  assert.equal(r.config.auth.demo, false);
+  assert.equal(r.config.auth.secret, 's'.repeat(32));
+  assert.equal(r.config.auth.issuer, 'https://idp');
+  assert.equal(r.config.trustProxy, true);
+  assert.equal(r.config.limits.maxPayloadBytes, 1024);
+  assert.deepEqual(r.config.commodities.map((c) => c.symbol), ['crude_oil']);
+});
+
+test('every bad value is reported at once, not just the first', () => {
+  const r = parseConfig(
+    {
+      PORT: 'eighty',
+      LOG_LEVEL: 'loud',
+      JWT_SECRET: 'short',
+      JWKS_URL: 'not a url',
+      PUBLISH_API_KEY: 'tiny',
+      TRUST_PROXY: 'maybe',
+      MAX_PAYLOAD_BYTES: '10',
+      MAX_EVENTS_PER_SECOND: '0',
+      RECOVERY_WINDOW_MS: '-1',
+      JWT_ALGORITHMS: 'RS256,HS256,none',
+      COMMODITIES_FILE: 'bad-catalogue.json',
+    },
+    read,
+  );
+  assert.equal(r.ok, false);
+  if (r.ok) return;
+  const named = (key: string) => r.errors.filter((e) => e.startsWith(`${key}:`) || e.startsWith(`${key} `));
+  for (const key of [
+    'PORT',
+    'LOG_LEVEL',
+    'JWT_SECRET',
+    'JWKS_URL',
+    'PUBLISH_API_KEY',
+    'TRUST_PROXY',
+    'MAX_PAYLOAD_BYTES',
+    'MAX_EVENTS_PER_SECOND',
+    'RECOVERY_WINDOW_MS',
+    'COMMODITIES_FILE',
+  ]) {
+    assert.ok(named(key).length >= 1, `${key} not reported in:\n${r.errors.join('\n')}`);
+  }
+  assert.deepEqual(named('JWT_ALGORITHMS'), [
+    'JWT_ALGORITHMS: HS256 is not an asymmetric JWS algorithm',
+    'JWT_ALGORITHMS: none is not an asymmetric JWS algorithm',
+  ]);
+  assert.ok(r.errors.includes('JWT_SECRET and JWKS_URL: set one, not both'), r.errors.join('\n'));
+  assert.match(named('JWT_SECRET').find((e) => e.startsWith('JWT_SECRET:')) ?? '', /at least 32 characters/);
+});
+
+test('cross-field and file problems', () => {
+  const both = parseConfig({ JWT_SECRET: 's'.repeat(32), JWKS_URL: 'https://idp.example/jwks.json' });
+  assert.deepEqual(both, { ok: false, errors: ['JWT_SECRET and JWKS_URL: set one, not both'] });
+  const missing = parseConfig({ COMMODITIES_FILE: 'nope.json' }, read);
+  assert.equal(missing.ok, false);
+  if (!missing.ok) assert.match(missing.errors[0] ?? '', /^COMMODITIES_FILE: ENOENT/);
+  const garbled = parseConfig({ COMMODITIES_FILE: 'not-json.json' }, read);
+  assert.equal(garbled.ok, false);
+  if (!garbled.ok) assert.match(garbled.errors[0] ?? '', /^COMMODITIES_FILE: /);
+});

@@ -5,7 +5,7 @@ import globals from 'globals';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'data/**', 'bench/results/**', 'apps/dashboard/**', 'clients/python/**', 'coverage/**'],
+    ignores: ['**/dist/**', '**/node_modules/**', 'data/**', 'bench/results/**', 'clients/python/**', 'coverage/**'],
   },
   js.configs.recommended,
   {

@@ -1,0 +1,37 @@
+/** One commodity's quote; the price flashes green or red on each move. */
+import { formatCompact, formatPrice, formatSigned, signClass, decimalsOf } from '../model/format.js';
+import type { Quote } from '../model/market.js';
+import type { Commodity } from '../model/types.js';
+
+export function MarketRow(props: { commodity: Commodity; quote: Quote | undefined; selected: boolean; onSelect: (symbol: string) => void }) {
+  const { commodity: c, quote: q } = props;
+  const tick = c.tickSize;
+  const flash = q && q.moves > 0 ? `flash-${q.direction}` : '';
+  return (
+    <tr
+      className={props.selected ? 'selected' : undefined}
+      onClick={() => props.onSelect(c.symbol)}
+      data-commodity={c.symbol}
+      aria-selected={props.selected}
+    >
+      <td className="sym">
+        <div className="sym-name">{c.name}</div>
+        <div className="sym-code">{c.symbol}</div>
+      </td>
+      <td className="unit">
+        {c.currency}/{c.unit}
+      </td>
+      <td className="num last">
+        {/* the key restarts the flash animation on every move */}
+        <span key={q?.moves ?? 0} className={`price ${flash}`} data-testid="last-price">
+          {formatPrice(q?.price, tick)}
+        </span>
+      </td>
+      <td className={`num ${signClass(q?.change)}`}>{formatSigned(q?.change, decimalsOf(tick))}</td>
+      <td className={`num ${signClass(q?.changePercent)}`}>{formatSigned(q?.changePercent, 2, '%')}</td>
+      <td className="num bid">{formatPrice(q?.bid, tick)}</td>
+      <td className="num ask">{formatPrice(q?.ask, tick)}</td>
+      <td className="num muted">{formatCompact(q?.volume)}</td>
+    </tr>
+  );
+}

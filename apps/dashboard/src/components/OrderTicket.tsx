@@ -1,0 +1,133 @@
+/**
+ * Order entry. Sends `POST /api/v1/trading/orders` and shows the outcome: the accepted order's
+ * status, or the server's coded error (PRICE_OFF_TICK, COMPLIANCE_REJECTED, ...) as it came.
+ */
+import { useEffect, useState, type FormEvent } from 'react';
+import { placeOrder } from '../api/endpoints.js';
+import { ApiError, describeError } from '../api/http.js';
+import { formatPrice } from '../model/format.js';
+import type { Quote } from '../model/market.js';
+import { TIME_IN_FORCE, buildOrder, type OrderForm, type OrderType, type Side, type TimeInForce } from '../model/order-form.js';
+import type { Commodity, Order } from '../model/types.js';
+import type { Authed } from '../hooks/useSession.js';
+import { Panel } from './Panel.js';
+
+type Outcome = { kind: 'ok'; text: string } | { kind: 'error'; code: string; text: string } | null;
+
+let nextId = 0;
+const clientOrderId = () => `web-${Date.now().toString(36)}-${(nextId++).toString(36)}`;
+
+export interface TicketProps {
+  authed: Authed;
+  commodities: readonly Commodity[];
+  commodity: string | null;
+  quote: Quote | undefined;
+  /** a price picked from the book; the nonce makes picking the same price again count */
+  picked: { price: number; nonce: number } | null;
+  onCommodity: (symbol: string) => void;
+  onPlaced: (order: Order) => void;
+}
+
+export function OrderTicket(props: TicketProps) {
+  const [form, setForm] = useState<Omit<OrderForm, 'commodity'>>({ side: 'buy', type: 'limit', quantity: '100', price: '', timeInForce: 'gtc' });
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<Outcome>(null);
+  const commodity = props.commodities.find((c) => c.symbol === props.commodity) ?? null;
+
+  useEffect(() => {
+    if (props.picked) setForm((f) => ({ ...f, type: 'limit', price: String(props.picked?.price) }));
+  }, [props.picked]);
+
+  const set = <K extends keyof typeof form>(key: K, value: (typeof form)[K]) => setForm((f) => ({ ...f, [key]: value }));
+  const setType = (type: OrderType) =>
+    setForm((f) => ({ ...f, type, timeInForce: TIME_IN_FORCE[type].includes(f.timeInForce) ? f.timeInForce : (TIME_IN_FORCE[type][0] ?? 'ioc') }));
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const built = buildOrder({ ...form, commodity: props.commodity ?? '' }, clientOrderId());
+    if (!built.ok) return setOutcome({ kind: 'error', code: 'INVALID_ORDER', text: built.message });
+    setBusy(true);
+    setOutcome(null);
+    props
+      .authed((token) => placeOrder(token, built.body))
+      .then((order) => {
+        setOutcome({ kind: 'ok', text: `${order.id} ${order.status.replace('_', ' ')}` });
+        props.onPlaced(order);
+      })
+      .catch((err: unknown) => setOutcome({ kind: 'error', code: err instanceof ApiError ? err.code : 'ERROR', text: err instanceof ApiError ? err.message : describeError(err) }))
+      .finally(() => setBusy(false));
+  };
+
+  const tick = commodity?.tickSize ?? 0.01;
+  return (
+    <Panel title="Order ticket" area="ticket">
+      <form className="ticket" onSubmit={submit} data-testid="ticket">
+        <label>
+          Commodity
+          <select name="commodity" value={props.commodity ?? ''} onChange={(e) => props.onCommodity(e.target.value)}>
+            {props.commodities.map((c) => (
+              <option key={c.symbol} value={c.symbol}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <div className="seg" role="group" aria-label="Side">
+          {(['buy', 'sell'] as Side[]).map((s) => (
+            <button key={s} type="button" name={`side-${s}`} className={`seg-btn ${s} ${form.side === s ? 'on' : ''}`} onClick={() => set('side', s)}>
+              {s === 'buy' ? 'Buy' : 'Sell'}
+            </button>
+          ))}
+        </div>
+        <div className="seg" role="group" aria-label="Type">
+          {(['limit', 'market'] as OrderType[]).map((t) => (
+            <button key={t} type="button" name={`type-${t}`} className={`seg-btn ${form.type === t ? 'on' : ''}`} onClick={() => setType(t)}>
+              {t === 'limit' ? 'Limit' : 'Market'}
+            </button>
+          ))}
+        </div>
+        <div className="row2">
+          <label>
+            Quantity{commodity ? ` (${commodity.unit})` : ''}
+            <input name="quantity" inputMode="numeric" value={form.quantity} onChange={(e) => set('quantity', e.target.value)} />
+          </label>
+          <label>
+            Price{commodity ? ` (${commodity.currency})` : ''}
+            <input
+              name="price"
+              inputMode="decimal"
+              value={form.type === 'market' ? '' : form.price}
+              placeholder={form.type === 'market' ? 'at market' : formatPrice(props.quote?.price, tick)}
+              disabled={form.type === 'market'}
+              onChange={(e) => set('price', e.target.value)}
+            />
+          </label>
+        </div>
+        <label>
+          Time in force
+          <select name="timeInForce" value={form.timeInForce} onChange={(e) => set('timeInForce', e.target.value as TimeInForce)}>
+            {TIME_IN_FORCE[form.type].map((t) => (
+              <option key={t} value={t}>
+                {t.toUpperCase()}
+              </option>
+            ))}
+          </select>
+        </label>
+        <div className="ticket-quote muted">
+          Bid <span className="bid">{formatPrice(props.quote?.bid, tick)}</span> · Ask <span className="ask">{formatPrice(props.quote?.ask, tick)}</span> · tick {tick}
+        </div>
+        <button type="submit" name="place" className={`btn-primary ${form.side}`} disabled={busy || !props.commodity}>
+          {busy ? 'Sending…' : `${form.side === 'buy' ? 'Buy' : 'Sell'} ${form.type}`}
+        </button>
+        <div className="ticket-outcome" data-testid="ticket-outcome" aria-live="polite">
+          {outcome?.kind === 'ok' && <span className="ok">Accepted: {outcome.text}</span>}
+          {outcome?.kind === 'error' && (
+            <span className="error">
+              <code>{outcome.code}</code> {outcome.text}
+            </span>
+          )}
+        </div>
+      </form>
+    </Panel>
+  );
+}

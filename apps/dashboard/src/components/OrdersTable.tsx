@@ -1,0 +1,96 @@
+/** My orders, live from order-update; open ones can be cancelled. */
+import { useState } from 'react';
+import { cancelOrder } from '../api/endpoints.js';
+import { describeError } from '../api/http.js';
+import { formatPrice, formatQuantity, formatTime } from '../model/format.js';
+import { isOpen } from '../model/orders.js';
+import type { Commodity, Order } from '../model/types.js';
+import type { Authed } from '../hooks/useSession.js';
+import { Panel } from './Panel.js';
+
+function CancelButton(props: { authed: Authed; order: Order; onError: (message: string) => void }) {
+  const [busy, setBusy] = useState(false);
+  return (
+    <button
+      type="button"
+      className="btn-small"
+      disabled={busy}
+      onClick={() => {
+        setBusy(true);
+        // the order-update that follows moves the row to cancelled
+        props
+          .authed((token) => cancelOrder(token, props.order.id))
+          .catch((err: unknown) => props.onError(`Cancel ${props.order.id}: ${describeError(err)}`))
+          .finally(() => setBusy(false));
+      }}
+    >
+      Cancel
+    </button>
+  );
+}
+
+export function OrdersTable(props: { authed: Authed; orders: readonly Order[]; tickOf: (symbol: string | undefined) => Commodity | undefined; onError: (message: string) => void }) {
+  const [openOnly, setOpenOnly] = useState(false);
+  const rows = openOnly ? props.orders.filter(isOpen) : props.orders;
+  const openCount = props.orders.filter(isOpen).length;
+  return (
+    <Panel
+      title="My orders"
+      area="orders"
+      extra={
+        <label className="toggle">
+          <input type="checkbox" checked={openOnly} onChange={(e) => setOpenOnly(e.target.checked)} /> open only ({openCount})
+        </label>
+      }
+    >
+      <table className="grid orders-table">
+        <thead>
+          <tr>
+            <th>Time</th>
+            <th>Id</th>
+            <th>Commodity</th>
+            <th>Side</th>
+            <th>Type</th>
+            <th className="num">Price</th>
+            <th className="num">Qty</th>
+            <th className="num">Filled</th>
+            <th className="num">Avg</th>
+            <th>TIF</th>
+            <th>Status</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {rows.length === 0 && (
+            <tr className="empty">
+              <td colSpan={12}>No orders yet</td>
+            </tr>
+          )}
+          {rows.map((o) => {
+            const tick = props.tickOf(o.commodity)?.tickSize ?? 0.0001;
+            return (
+              <tr key={o.id} data-order-id={o.id} data-status={o.status}>
+                <td className="muted">{formatTime(o.createdAt ?? o.timestamp)}</td>
+                <td className="mono muted">{o.id}</td>
+                <td>{o.commodity ?? '—'}</td>
+                <td className={o.side === 'buy' ? 'pos' : 'neg'}>{o.side ?? '—'}</td>
+                <td>{o.type ?? '—'}</td>
+                <td className="num">{o.type === 'market' ? 'MKT' : formatPrice(o.price, tick)}</td>
+                <td className="num">{formatQuantity(o.quantity ?? o.filledQuantity + o.remainingQuantity)}</td>
+                <td className="num">{formatQuantity(o.filledQuantity)}</td>
+                <td className="num">{o.averagePrice ? formatPrice(o.averagePrice, tick / 100) : '—'}</td>
+                <td className="muted">{o.timeInForce?.toUpperCase() ?? '—'}</td>
+                <td>
+                  <span className={`status status-${o.status}`} title={o.reason}>
+                    {o.status.replace('_', ' ')}
+                  </span>
+                </td>
+                <td>{isOpen(o) && <CancelButton authed={props.authed} order={o} onError={props.onError} />}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </Panel>
+  );
+}

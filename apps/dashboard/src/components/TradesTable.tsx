@@ -1,0 +1,44 @@
+/** My fills, live from trade-update. */
+import { formatPrice, formatQuantity, formatTime } from '../model/format.js';
+import type { Commodity, Trade } from '../model/types.js';
+import { Panel } from './Panel.js';
+
+export function TradesTable(props: { trades: readonly Trade[]; tickOf: (symbol: string | undefined) => Commodity | undefined }) {
+  return (
+    <Panel title="My trades" area="trades" extra={<span className="muted">{props.trades.length}</span>}>
+      <table className="grid trades-table">
+        <thead>
+          <tr>
+            <th>Time</th>
+            <th>Trade</th>
+            <th>Order</th>
+            <th>Commodity</th>
+            <th>Side</th>
+            <th className="num">Qty</th>
+            <th className="num">Price</th>
+            <th>Liq.</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.trades.length === 0 && (
+            <tr className="empty">
+              <td colSpan={8}>No trades yet</td>
+            </tr>
+          )}
+          {props.trades.map((t) => (
+            <tr key={t.id} data-trade-id={t.id} data-order-id={t.orderId}>
+              <td className="muted">{formatTime(t.executionTime)}</td>
+              <td className="mono muted">{t.id}</td>
+              <td className="mono muted">{t.orderId}</td>
+              <td>{t.commodity}</td>
+              <td className={t.side === 'buy' ? 'pos' : 'neg'}>{t.side}</td>
+              <td className="num">{formatQuantity(t.quantity)}</td>
+              <td className="num">{formatPrice(t.price, props.tickOf(t.commodity)?.tickSize ?? 0.0001)}</td>
+              <td className="muted">{t.liquidity ?? '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Panel>
+  );
+}

@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EMPTY_ALERTS, MAX_ALERTS, addAlert, complianceAlert, screenNotice, systemAlert } from './alerts.js';
+
+const envelope = { timestamp: '2026-01-01T00:00:00.000Z', seq: 4 };
+
+test('a compliance alert keeps its check, severity, commodity and utilization', () => {
+  const a = complianceAlert(
+    {
+      type: 'COMPLIANCE_ALERT',
+      checkType: 'position_limit',
+      severity: 'high',
+      message: 'Position limit approaching for crude oil',
+      userId: 'u1',
+      details: { currentPosition: 9_500_000, limit: 10_000_000, utilization: 0.95, commodity: 'crude_oil' },
+    },
+    envelope,
+  );
+  assert.deepEqual(
+    { id: a.id, source: a.source, kind: a.kind, severity: a.severity, commodities: a.commodities, utilization: a.utilization, time: a.time },
+    { id: 'compliance:4', source: 'compliance', kind: 'position_limit', severity: 'high', commodities: ['crude_oil'], utilization: 0.95, time: envelope.timestamp },
+  );
+});
+
+test('a system alert keeps its type and affected commodities', () => {
+  const a = systemAlert({ alertType: 'market_volatility', severity: 'warning', message: 'High volatility', affectedCommodities: ['brent'], timestamp: '2026-01-01T00:00:09.000Z' }, envelope);
+  assert.equal(a.kind, 'market_volatility');
+  assert.deepEqual(a.commodities, ['brent']);
+  assert.equal(a.time, '2026-01-01T00:00:09.000Z');
+  assert.equal(a.utilization, null);
+});
+
+test('newest first, each alert once, capped', () => {
+  const one = systemAlert({ alertType: 'x', severity: 'info', message: 'one' }, { timestamp: envelope.timestamp, seq: 1 });
+  const two = systemAlert({ alertType: 'x', severity: 'info', message: 'two' }, { timestamp: envelope.timestamp, seq: 2 });
+  let s = addAlert(addAlert(EMPTY_ALERTS, one), two);
+  s = addAlert(s, one);
+  assert.deepEqual(s.map((a) => a.message), ['two', 'one']);
+  for (let i = 0; i < MAX_ALERTS + 5; i++) s = addAlert(s, screenNotice('n', 'info', `n${i}`, new Date(i)));
+  assert.equal(s.length, MAX_ALERTS);
+});

@@ -1,0 +1,61 @@
+/**
+ * One feed for compliance alerts, system alerts and the screen's own notices (a refused
+ * subscription, a lost connection), newest first.
+ */
+import type { ComplianceAlertPayload, SystemAlertPayload } from './types.js';
+
+/** Severities of both alert kinds, mapped onto one scale for colour. */
+export type Level = 'info' | 'low' | 'medium' | 'warning' | 'high' | 'critical';
+
+export interface Alert {
+  id: string;
+  source: 'compliance' | 'system' | 'screen';
+  /** the alert's own kind: checkType (position_limit, ...) or alertType (market_volatility, ...) */
+  kind: string;
+  severity: Level;
+  message: string;
+  time: string;
+  commodities: readonly string[];
+  /** compliance: how much of the limit is used (0..1) */
+  utilization: number | null;
+}
+
+export type AlertsState = readonly Alert[];
+export const EMPTY_ALERTS: AlertsState = [];
+export const MAX_ALERTS = 200;
+
+export function complianceAlert(payload: ComplianceAlertPayload, envelope: { timestamp: string; seq?: number }): Alert {
+  const commodity = payload.details.commodity;
+  return {
+    id: `compliance:${envelope.seq ?? envelope.timestamp}`,
+    source: 'compliance',
+    kind: payload.checkType,
+    severity: payload.severity,
+    message: payload.message,
+    time: payload.timestamp ?? envelope.timestamp,
+    commodities: commodity ? [commodity] : [],
+    utilization: payload.details.utilization ?? null,
+  };
+}
+
+export function systemAlert(payload: SystemAlertPayload, envelope: { timestamp: string; seq?: number }): Alert {
+  return {
+    id: `system:${envelope.seq ?? envelope.timestamp}`,
+    source: 'system',
+    kind: payload.alertType,
+    severity: payload.severity,
+    message: payload.message,
+    time: payload.timestamp ?? envelope.timestamp,
+    commodities: payload.affectedCommodities ?? [],
+    utilization: null,
+  };
+}
+
+export function screenNotice(kind: string, severity: Level, message: string, now: Date): Alert {
+  return { id: `screen:${now.getTime()}:${kind}:${message}`, source: 'screen', kind, severity, message, time: now.toISOString(), commodities: [], utilization: null };
+}
+
+export function addAlert(state: AlertsState, alert: Alert): AlertsState {
+  if (state.some((a) => a.id === alert.id)) return state;
+  return [alert, ...state].slice(0, MAX_ALERTS);
+}

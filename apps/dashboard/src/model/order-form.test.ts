@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildOrder, type OrderForm } from './order-form.js';
+
+const form = (over: Partial<OrderForm> = {}): OrderForm => ({
+  commodity: 'crude_oil',
+  side: 'buy',
+  type: 'limit',
+  quantity: '1,000',
+  price: '75.10',
+  timeInForce: 'gtc',
+  ...over,
+});
+
+test('a limit order carries its price, quantity and time in force', () => {
+  assert.deepEqual(buildOrder(form(), 'web-1'), {
+    ok: true,
+    body: { commodity: 'crude_oil', side: 'buy', type: 'limit', quantity: 1000, price: 75.1, timeInForce: 'gtc', clientOrderId: 'web-1' },
+  });
+});
+
+test('a market order has no price, and a resting time in force falls back to ioc', () => {
+  const r = buildOrder(form({ type: 'market', side: 'sell', timeInForce: 'gtc' }), 'web-2');
+  assert.ok(r.ok);
+  assert.equal(r.body.price, undefined);
+  assert.equal(r.body.timeInForce, 'ioc');
+});
+
+test('quantity must be a positive whole number', () => {
+  for (const quantity of ['', '0', '-5', '1.5', 'abc']) {
+    const r = buildOrder(form({ quantity }), 'x');
+    assert.equal(r.ok, false);
+    assert.equal(!r.ok && r.field, 'quantity');
+  }
+});
+
+test('a limit order needs a price; the tick grid is left to the server', () => {
+  const missing = buildOrder(form({ price: ' ' }), 'x');
+  assert.equal(!missing.ok && missing.field, 'price');
+  const offTick = buildOrder(form({ price: '75.123' }), 'x');
+  assert.ok(offTick.ok && offTick.body.price === 75.123);
+});

@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EMPTY_MARKET, applyMarketUpdate } from './market.js';
+import { markToMarket } from './positions.js';
+import type { Position } from './types.js';
+
+const position = (over: Partial<Position>): Position => ({
+  commodity: 'crude_oil',
+  netQuantity: 0,
+  averagePrice: 0,
+  realizedPnl: 0,
+  openBuyQuantity: 0,
+  openSellQuantity: 0,
+  ...over,
+});
+
+const market = applyMarketUpdate(EMPTY_MARKET, { commodity: 'crude_oil', price: 75.3, change: 0, changePercent: 0, volume: 0 });
+
+test('a long position gains when the price rises, a short one loses', () => {
+  const [long, short] = markToMarket(
+    [position({ netQuantity: 1000, averagePrice: 75.1 }), position({ netQuantity: -500, averagePrice: 75.1 })],
+    market,
+  );
+  assert.equal(long?.unrealizedPnl, 200);
+  assert.equal(short?.unrealizedPnl, -100);
+  assert.equal(long?.lastPrice, 75.3);
+});
+
+test('without a last price the P&L is unknown, not zero', () => {
+  const [row] = markToMarket([position({ commodity: 'power', netQuantity: 10, averagePrice: 50 })], market);
+  assert.equal(row?.unrealizedPnl, null);
+});
+
+test('flat positions with no history and no open orders are left out', () => {
+  assert.equal(markToMarket([position({})], market).length, 0);
+  assert.equal(markToMarket([position({ openBuyQuantity: 5 })], market).length, 1);
+});

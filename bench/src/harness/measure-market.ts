@@ -1,0 +1,72 @@
+/**
+ * The core measurement: offer `rate` market updates/s for warmup + window, snapshot at both ends
+ * of the window, optionally run the private-path probe inside it.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { OrderProbeStats } from '../loadgen/worker-protocol.js';
+import type { Session } from './session.js';
+import { probeHistogram, takeSnapshot, windowBetween, type WindowMetrics } from './snapshot.js';
+import type { Histogram } from '../lib/histogram.js';
+
+export interface MarketLoad {
+  rate: number;
+  warmupMs: number;
+  measureMs: number;
+  commodities: string[];
+  maxInFlight: number;
+  /** run the order probe during the window at this many orders/s (0: no) */
+  orderRate: number;
+}
+
+export interface MarketMeasurement {
+  window: WindowMetrics;
+  probeHistogram: Histogram;
+  /** published in the window × subscribers */
+  expectedDeliveries: number;
+  publisherLate: number;
+  publisherErrors: Record<string, number>;
+  orders: OrderProbeStats | null;
+  /** whole run, after a short drain: every accepted update × subscribers vs what arrived */
+  totals: { accepted: number; delivered: number };
+}
+
+/**
+ * The order probe trades another market than the fan-out stream: the gateway's engine publishes
+ * market data from its real book, which would otherwise add deliveries nobody published.
+ */
+export const ORDER_BODY = { commodity: 'carbon', side: 'buy', type: 'limit', quantity: 1, price: 60 };
+
+export async function measureMarket(session: Session, load: MarketLoad): Promise<MarketMeasurement> {
+  const tailMs = 300;
+  const run = session.publisher.run(session.target, {
+    rate: load.rate,
+    durationMs: load.warmupMs + load.measureMs + tailMs,
+    commodities: load.commodities,
+    maxInFlight: load.maxInFlight,
+    privateUsers: [],
+    privateRate: 0,
+  });
+  await sleep(load.warmupMs);
+  const a = await takeSnapshot(session.target.pid, session.load, session.probes, session.publisher, true);
+  const orders =
+    load.orderRate > 0
+      ? session.probes.orders({ rate: load.orderRate, durationMs: load.measureMs - 600, body: ORDER_BODY })
+      : Promise.resolve(null);
+  await sleep(load.measureMs);
+  const b = await takeSnapshot(session.target.pid, session.load, session.probes, session.publisher, true);
+  const [final, orderStats] = await Promise.all([run, orders]);
+  await sleep(300);
+  const end = await takeSnapshot(session.target.pid, session.load, session.probes, session.publisher, false);
+  const delivered = [...end.load, ...end.probes].reduce((s, w) => s + w.normal.marketUpdates + w.slow.marketUpdates, 0);
+  const window = windowBetween(a, b);
+  const errors = Object.fromEntries(Object.entries(final.statuses).filter(([status]) => !status.startsWith('2')));
+  return {
+    window,
+    probeHistogram: probeHistogram(b),
+    expectedDeliveries: window.published * session.subscribers,
+    publisherLate: final.late,
+    publisherErrors: errors,
+    orders: orderStats,
+    totals: { accepted: final.accepted, delivered },
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * The sockets of one worker process and what they have seen. It is the sink of every LeanSocket:
+ * counts deliveries, times the ones it must (all on probes, a sample on load clients), and
+ * follows seq per stream only when asked.
+ */
+import { nowMs } from '../lib/clock.js';
+import { Histogram } from '../lib/histogram.js';
+import { signUserToken } from '../lib/tokens.js';
+import { GroupCounters, bump } from './group-counters.js';
+import { LeanSocket, type Sink, type Subscription } from './lean-socket.js';
+import { ClientEvent, ServerEvent, readCommodity, readSentAt, readSeq, socketUrl } from './wire.js';
+import type { ConnectResult, FleetConfig, GroupStats } from './worker-protocol.js';
+
+export class Fleet implements Sink {
+  readonly sockets: LeanSocket[] = [];
+  readonly tokens: string[] = [];
+  readonly latency = new Histogram();
+  private readonly normal = new GroupCounters();
+  private readonly slow = new GroupCounters();
+  private readonly slowSet = new Set<number>();
+  /** per socket: last seq per market stream, and of its order stream */
+  private readonly marketSeq: Array<Map<string, number>> = [];
+  private readonly orderSeq: number[] = [];
+  private sampleCountdown: number;
+  /** the order probe's hook: called with the socket that received an order update */
+  onOrderUpdate: ((socket: LeanSocket) => void) | null = null;
+
+  constructor(readonly config: FleetConfig) {
+    this.sampleCountdown = config.sampleEvery;
+  }
+
+  async connectAll(): Promise<ConnectResult> {
+    const { config } = this;
+    for (let i = 0; i < config.count; i++) {
+      this.tokens.push(await signUserToken(config.secret, `${config.userPrefix}${i}`));
+    }
+    const started = performance.now();
+    const errors = new Map<string, number>();
+    let next = 0;
+    let ready = 0;
+    const lane = async (): Promise<void> => {
+      while (next < config.count) {
+        const socket = this.createSocket(next++);
+        try {
+          await socket.connect();
+          ready++;
+        } catch (error) {
+          bump(errors, error instanceof Error ? error.message.slice(0, 80) : 'error');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(config.connectConcurrency, config.count) }, lane));
+    this.normal.sockets = ready;
+    return { ready, failed: config.count - ready, elapsedMs: performance.now() - started, errors: Object.fromEntries(errors) };
+  }
+
+  pause(count: number): void {
+    for (const socket of this.sockets.slice(0, count)) {
+      if (!socket.isOpen) continue;
+      socket.pause();
+      if (!this.slowSet.has(socket.index)) {
+        this.slowSet.add(socket.index);
+        this.normal.sockets--;
+        this.slow.sockets++;
+      }
+    }
+  }
+
+  resume(): void {
+    for (const index of this.slowSet) this.sockets[index]?.resume();
+  }
+
+  closeAll(): void {
+    for (const socket of this.sockets) socket.terminate();
+  }
+
+  groupStats(slow: boolean): GroupStats {
+    const counters = slow ? this.slow : this.normal;
+    let open = 0;
+    const lowest = new Map<string, number>();
+    for (const socket of this.sockets) {
+      if (this.slowSet.has(socket.index) !== slow) continue;
+      if (socket.isOpen) open++;
+      for (const [stream, seq] of this.marketSeq[socket.index] ?? []) {
+        const seen = lowest.get(stream);
+        if (seen === undefined || seq < seen) lowest.set(stream, seq);
+      }
+    }
+    return counters.snapshot(open, Object.fromEntries(lowest));
+  }
+
+  // ---- Sink: the hot path -------------------------------------------------------------------
+
+  marketUpdate(socket: LeanSocket, frame: Buffer): void {
+    const counters = this.countersOf(socket);
+    counters.marketUpdates++;
+    if (this.config.latency === 'all' || (this.config.sampleEvery > 0 && --this.sampleCountdown <= 0)) {
+      this.sampleCountdown = this.config.sampleEvery;
+      const sentAt = readSentAt(frame);
+      if (Number.isFinite(sentAt)) this.latency.record((nowMs() - sentAt) * 1000);
+    }
+    if (this.config.trackSeq) this.followMarketSeq(socket, frame, counters);
+  }
+
+  orderUpdate(socket: LeanSocket, frame: Buffer): void {
+    const counters = this.countersOf(socket);
+    counters.orderUpdates++;
+    if (this.config.trackSeq) {
+      const seq = readSeq(frame);
+      const last = this.orderSeq[socket.index];
+      if (last !== undefined && seq > last + 1) counters.orderSeqGaps += seq - last - 1;
+      this.orderSeq[socket.index] = seq;
+    }
+    this.onOrderUpdate?.(socket);
+  }
+
+  otherEvent(socket: LeanSocket, name: string, data: unknown): void {
+    const counters = this.countersOf(socket);
+    bump(counters.otherEvents, name);
+    if (name === ServerEvent.DisconnectReason) bump(counters.closes, `reason ${JSON.stringify(data).slice(0, 120)}`);
+  }
+
+  closed(socket: LeanSocket, code: number, reason: string): void {
+    bump(this.countersOf(socket).closes, `${code}${reason ? ` ${reason.slice(0, 80)}` : ''}`);
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  private countersOf(socket: LeanSocket): GroupCounters {
+    return this.slowSet.size > 0 && this.slowSet.has(socket.index) ? this.slow : this.normal;
+  }
+
+  private followMarketSeq(socket: LeanSocket, frame: Buffer, counters: GroupCounters): void {
+    const seq = readSeq(frame);
+    const stream = readCommodity(frame);
+    let seen = this.marketSeq[socket.index];
+    if (!seen) {
+      seen = new Map();
+      this.marketSeq[socket.index] = seen;
+    }
+    const last = seen.get(stream);
+    if (last !== undefined && seq > last + 1) counters.marketSeqGaps += seq - last - 1;
+    if (last === undefined || seq > last) seen.set(stream, seq);
+  }
+
+  private createSocket(index: number): LeanSocket {
+    const { config } = this;
+    const userId = `${config.userPrefix}${index}`;
+    const token = this.tokens[index] ?? '';
+    const subscriptions: Subscription[] = [];
+    if (config.markets.length > 0) {
+      subscriptions.push({ event: ClientEvent.SubscribeMarket, data: config.markets, confirm: ServerEvent.MarketSubscribed });
+    }
+    if (config.orders) {
+      subscriptions.push({ event: ClientEvent.SubscribeOrders, data: userId, confirm: ServerEvent.OrdersSubscribed });
+    }
+    const socket = new LeanSocket(
+      index,
+      userId,
+      {
+        wsUrl: socketUrl(config.baseUrl),
+        handshakeAuth: config.auth === 'handshake' ? { token } : null,
+        authenticateEvent: config.auth === 'event' ? { userId, token } : null,
+        expectAuthSuccess: true,
+        subscriptions,
+        localAddress: config.localAddress,
+        timeoutMs: config.connectTimeoutMs,
+      },
+      this,
+    );
+    this.sockets[index] = socket;
+    return socket;
+  }
+}

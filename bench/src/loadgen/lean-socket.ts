@@ -1,0 +1,200 @@
+/**
+ * A minimal Socket.IO client over `ws`: handshake, auth, subscriptions, pong — and then frames
+ * are only classified by their leading bytes and handed to a sink. Nothing is decoded unless the
+ * sink asks (sampled latency, seq tracking), so one process can hold thousands of these.
+ */
+import WebSocket from 'ws';
+import {
+  EIO_CLOSE,
+  EIO_MESSAGE,
+  EIO_OPEN,
+  EIO_PING,
+  MARKET_UPDATE_PREFIX,
+  ORDER_UPDATE_PREFIX,
+  PONG,
+  SIO_CONNECT,
+  SIO_CONNECT_ERROR,
+  SIO_DISCONNECT,
+  SIO_EVENT,
+  ClientEvent,
+  ServerEvent,
+  connectPacket,
+  decodeEvent,
+  eventPacket,
+  startsWith,
+} from './wire.js';
+
+export interface Subscription {
+  event: string;
+  data: unknown;
+  /** the confirmation event that completes it */
+  confirm: string;
+}
+
+export interface LeanSocketOptions {
+  wsUrl: string;
+  /** sent with the CONNECT packet (`{token}`), or null to connect anonymously */
+  handshakeAuth: Record<string, unknown> | null;
+  /** sent as an `authenticate` event after CONNECT, when the token is not in the handshake */
+  authenticateEvent: { userId: string; token: string } | null;
+  /** wait for `auth-success` before subscribing */
+  expectAuthSuccess: boolean;
+  subscriptions: readonly Subscription[];
+  localAddress?: string | undefined;
+  timeoutMs: number;
+}
+
+export interface Sink {
+  marketUpdate(socket: LeanSocket, frame: Buffer): void;
+  orderUpdate(socket: LeanSocket, frame: Buffer): void;
+  otherEvent(socket: LeanSocket, name: string, data: unknown): void;
+  closed(socket: LeanSocket, code: number, reason: string): void;
+}
+
+type Phase = 'opening' | 'connecting' | 'authenticating' | 'subscribing' | 'ready' | 'closed';
+
+export class LeanSocket {
+  private ws: WebSocket | null = null;
+  private phase: Phase = 'opening';
+  private pendingConfirms = 0;
+  private settle: ((error?: Error) => void) | null = null;
+  paused = false;
+
+  constructor(
+    readonly index: number,
+    readonly userId: string,
+    private readonly options: LeanSocketOptions,
+    private readonly sink: Sink,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.phase !== 'closed';
+  }
+
+  /** Opens, authenticates and subscribes; resolves when every subscription is confirmed. */
+  connect(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => this.fail(new Error(`timeout in ${this.phase}`)), this.options.timeoutMs);
+      this.settle = (error) => {
+        clearTimeout(timer);
+        this.settle = null;
+        if (error) reject(error);
+        else resolve();
+      };
+      const ws = new WebSocket(this.options.wsUrl, {
+        perMessageDeflate: false,
+        skipUTF8Validation: true,
+        localAddress: this.options.localAddress,
+      });
+      this.ws = ws;
+      ws.on('message', (data: Buffer) => this.onFrame(data));
+      ws.on('error', (error) => this.fail(error));
+      ws.on('unexpected-response', (_req, res) => this.fail(new Error(`http ${res.statusCode}`)));
+      ws.on('close', (code, reason) => {
+        const wasOpen = this.phase !== 'closed';
+        this.phase = 'closed';
+        this.settle?.(new Error(`closed ${code}`));
+        if (wasOpen) this.sink.closed(this, code, reason.toString());
+      });
+    });
+  }
+
+  emit(event: string, data: unknown): void {
+    this.ws?.send(eventPacket(event, data));
+  }
+
+  /** Stops reading from the TCP socket (a slow consumer); the server's writes back up. */
+  pause(): void {
+    this.paused = true;
+    this.ws?.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.ws?.resume();
+  }
+
+  /** Drops the connection at once (no close handshake): quick teardown of thousands. */
+  terminate(): void {
+    this.phase = 'closed';
+    this.ws?.terminate();
+  }
+
+  private fail(error: Error): void {
+    if (this.settle) {
+      this.settle(error);
+      this.terminate();
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    const type = frame[0];
+    if (type === EIO_MESSAGE) {
+      const kind = frame[1];
+      if (kind === SIO_EVENT) {
+        if (startsWith(frame, MARKET_UPDATE_PREFIX)) this.sink.marketUpdate(this, frame);
+        else if (startsWith(frame, ORDER_UPDATE_PREFIX)) this.sink.orderUpdate(this, frame);
+        else this.onRareEvent(frame);
+      } else if (kind === SIO_CONNECT) this.onConnected();
+      else if (kind === SIO_CONNECT_ERROR) this.fail(new Error(`connect refused: ${frame.toString('utf8', 2)}`));
+      else if (kind === SIO_DISCONNECT) this.sink.otherEvent(this, 'disconnect', null);
+    } else if (type === EIO_PING) {
+      this.ws?.send(PONG);
+    } else if (type === EIO_OPEN) {
+      this.phase = 'connecting';
+      this.ws?.send(connectPacket(this.options.handshakeAuth));
+    } else if (type === EIO_CLOSE) {
+      this.ws?.close();
+    }
+  }
+
+  private onConnected(): void {
+    if (this.phase !== 'connecting') return;
+    const auth = this.options.authenticateEvent;
+    if (auth) {
+      this.phase = 'authenticating';
+      this.emit(ClientEvent.Authenticate, auth);
+    } else if (this.options.expectAuthSuccess) {
+      this.phase = 'authenticating';
+    } else {
+      this.subscribe();
+    }
+  }
+
+  private subscribe(): void {
+    const subs = this.options.subscriptions;
+    if (subs.length === 0) {
+      this.becomeReady();
+      return;
+    }
+    this.phase = 'subscribing';
+    this.pendingConfirms = subs.length;
+    for (const s of subs) this.emit(s.event, s.data);
+  }
+
+  private becomeReady(): void {
+    this.phase = 'ready';
+    this.settle?.();
+  }
+
+  private onRareEvent(frame: Buffer): void {
+    const event = decodeEvent(frame);
+    if (!event) return;
+    if (this.phase === 'authenticating') {
+      if (event.name === ServerEvent.AuthSuccess) this.subscribe();
+      else if (event.name === ServerEvent.AuthError) this.fail(new Error(`auth-error: ${JSON.stringify(event.data)}`));
+      return;
+    }
+    if (this.phase === 'subscribing') {
+      if (event.name === ServerEvent.RequestError) {
+        this.fail(new Error(`request-error: ${JSON.stringify(event.data)}`));
+        return;
+      }
+      if (this.options.subscriptions.some((s) => s.confirm === event.name) && --this.pendingConfirms === 0) {
+        this.becomeReady();
+      }
+      return;
+    }
+    this.sink.otherEvent(this, event.name, event.data);
+  }
+}

@@ -1,0 +1,82 @@
+/** What the harness and a client worker process say to each other over IPC. */
+import type { SparseCounts } from '../lib/histogram.js';
+
+export interface FleetConfig {
+  /** http://host:port of the target */
+  baseUrl: string;
+  secret: string;
+  /** userIds are `${userPrefix}${i}` */
+  userPrefix: string;
+  count: number;
+  /** token in the Socket.IO handshake, or an `authenticate` event after connecting */
+  auth: 'handshake' | 'event';
+  /** commodities to subscribe to (none: an idle authenticated connection) */
+  markets: string[];
+  /** also subscribe to the socket's own orders room */
+  orders: boolean;
+  /** time every market update (probe), or 1 in `sampleEvery` (0: none) */
+  latency: 'all' | 'sampled';
+  sampleEvery: number;
+  /** follow seq per stream to count gaps (slow-consumer scenario) */
+  trackSeq: boolean;
+  connectConcurrency: number;
+  localAddress?: string | undefined;
+  connectTimeoutMs: number;
+}
+
+export interface OrderProbeConfig {
+  /** orders per second over all sockets, one in flight per socket */
+  rate: number;
+  durationMs: number;
+  body: Record<string, unknown>;
+}
+
+export type WorkerRequest =
+  | { type: 'connect'; config: FleetConfig }
+  | { type: 'stats'; resetLatency: boolean }
+  | { type: 'pause'; count: number }
+  | { type: 'resume' }
+  | { type: 'orders'; config: OrderProbeConfig }
+  | { type: 'close' };
+
+export interface ConnectResult {
+  ready: number;
+  failed: number;
+  elapsedMs: number;
+  errors: Record<string, number>;
+}
+
+/** Counters of one group of sockets: those never paused, and the slow (paused) ones. */
+export interface GroupStats {
+  sockets: number;
+  open: number;
+  marketUpdates: number;
+  orderUpdates: number;
+  otherEvents: Record<string, number>;
+  /** market updates missing by seq (conflated or lost) */
+  marketSeqGaps: number;
+  /** order updates missing by seq: must stay 0 */
+  orderSeqGaps: number;
+  /** per commodity, the lowest last-seen seq over the group's sockets */
+  lastMarketSeq: Record<string, number>;
+  closes: Record<string, number>;
+}
+
+export interface OrderProbeStats {
+  placed: number;
+  answered: number;
+  /** 'n/a' when the target has no order endpoint */
+  status: 'idle' | 'running' | 'done' | 'n/a';
+  httpStatuses: Record<string, number>;
+  latency: SparseCounts;
+}
+
+export interface WorkerStats {
+  pid: number;
+  cpuUs: number;
+  rssKiB: number;
+  normal: GroupStats;
+  slow: GroupStats;
+  latency: SparseCounts;
+  orders: OrderProbeStats;
+}

@@ -1,0 +1,9 @@
+import { connections } from './connections.js';
+import { fanout } from './fanout.js';
+import { latency } from './latency.js';
+import { matching } from './matching.js';
+import type { Scenario } from './scenario.js';
+import { slowConsumer } from './slow-consumer.js';
+
+/** Every scenario, in the order `npm run bench` runs them. */
+export const SCENARIOS: readonly Scenario[] = [fanout, latency, connections, slowConsumer, matching];

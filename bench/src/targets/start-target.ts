@@ -1,0 +1,85 @@
+/**
+ * Starts a target on a free port with the gateway's env contract: the two baselines from
+ * bench/dist, the gateway from apps/server/dist/main.js (after `npm run build`).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { forkEntry, spawnTracked, stopChild } from '../lib/children.js';
+import { freePort } from '../lib/free-port.js';
+import { repoRoot } from '../lib/paths.js';
+import type { RunningTarget, TargetName } from './target.js';
+import { waitListening } from './wait-listening.js';
+
+export const GATEWAY_MAIN = join(repoRoot, 'apps/server/dist/main.js');
+const HOST = '127.0.0.1';
+
+export function gatewayBuilt(): boolean {
+  return existsSync(GATEWAY_MAIN);
+}
+
+/** The gateway's env for benchmarking: no simulator, quiet logs, limits out of the way. */
+function gatewayEnv(port: number, jwtSecret: string, publishApiKey: string, dataDir: string): Record<string, string> {
+  return {
+    PORT: String(port),
+    HOST,
+    JWT_SECRET: jwtSecret,
+    PUBLISH_API_KEY: publishApiKey,
+    SIMULATOR: 'off',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+    MAX_CONNECTIONS_PER_USER: '100000',
+    MAX_EVENTS_PER_SECOND: '1000',
+    AUTH_FAILURES_PER_ADDRESS: '1000000',
+  };
+}
+
+export async function startTarget(name: TargetName, extraEnv: Record<string, string> = {}): Promise<RunningTarget> {
+  const port = await freePort(HOST);
+  const baseUrl = `http://${HOST}:${port}`;
+  const jwtSecret = randomBytes(32).toString('hex');
+  const publishApiKey = randomBytes(16).toString('hex');
+  let dataDir: string | null = null;
+
+  const child = (() => {
+    if (name === 'gateway') {
+      if (!gatewayBuilt()) throw new Error(`gateway not built: ${GATEWAY_MAIN} is missing (npm run build)`);
+      dataDir = mkdtempSync(join(tmpdir(), 'qx-bench-'));
+      return spawnTracked(process.execPath, [GATEWAY_MAIN], {
+        cwd: repoRoot,
+        env: { ...process.env, ...gatewayEnv(port, jwtSecret, publishApiKey, dataDir), ...extraEnv },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+    }
+    const entry = name === 'raw-ws' ? 'baselines/raw-ws-server' : 'baselines/plain-socketio-server';
+    return forkEntry(entry, { PORT: String(port), HOST, JWT_SECRET: jwtSecret, PUBLISH_API_KEY: publishApiKey, ...extraEnv });
+  })();
+
+  const cleanup = (): void => {
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitListening(child, baseUrl, name);
+  } catch (error) {
+    await stopChild(child);
+    cleanup();
+    throw error;
+  }
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${name}: no pid`);
+  return {
+    name,
+    baseUrl,
+    pid,
+    jwtSecret,
+    publishApiKey,
+    hasOrders: name === 'gateway',
+    hasBackpressurePolicy: name === 'gateway',
+    stop: async () => {
+      await stopChild(child, 5000);
+      cleanup();
+    },
+  };
+}

@@ -47,7 +47,9 @@ export async function startTarget(name: TargetName, extraEnv: Record<string, str
     if (name === 'gateway') {
       if (!gatewayBuilt()) throw new Error(`gateway not built: ${GATEWAY_MAIN} is missing (npm run build)`);
       dataDir = mkdtempSync(join(tmpdir(), 'qx-bench-'));
-      return spawnTracked(process.execPath, [GATEWAY_MAIN], {
+      // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway
+      const nodeArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+      return spawnTracked(process.execPath, [...nodeArgs, GATEWAY_MAIN], {
         cwd: repoRoot,
         env: { ...process.env, ...gatewayEnv(port, jwtSecret, publishApiKey, dataDir), ...extraEnv },
         stdio: ['ignore', 'pipe', 'inherit'],

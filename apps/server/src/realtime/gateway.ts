@@ -93,6 +93,8 @@ export class Gateway {
     (socket.conn as unknown as { request: unknown }).request = null;
     const xff = socket.handshake.headers['x-forwarded-for'];
     socket.handshake.headers = xff === undefined ? {} : { 'x-forwarded-for': xff };
+    // the handshake token has been verified (or not given); it need not stay in memory
+    socket.handshake.auth = {};
     const state: SocketState = {
       tokens: deps.limits.maxEventsPerSecond,
       refilledAt: deps.now(),

@@ -106,7 +106,8 @@ class Subscriber {
   }
 
   private reset(): void {
-    this.queue = [];
+    // reused, not reallocated: one array per socket per publish would be garbage at fan-out rates
+    this.queue.length = 0;
     this.marketAt?.clear();
   }
 
@@ -127,6 +128,7 @@ class Subscriber {
 export class Hub {
   private readonly subscribers = new Map<string, Subscriber>();
   private dirty: Subscriber[] = [];
+  private spare: Subscriber[] = [];
   private flushScheduled = false;
   /** frames first written during the current flush, timed once it has finished */
   private justWritten: OutboundFrame[] = [];
@@ -175,12 +177,14 @@ export class Hub {
     }
   }
 
-  /** Flushes now rather than at the end of the turn (tests, shutdown). */
+  /** Writes every pending queue now: after a publish (its whole batch queued), at shutdown, or at the end of the turn. */
   readonly flushAll = (): void => {
     this.flushScheduled = false;
     const dirty = this.dirty;
-    this.dirty = [];
+    this.dirty = this.spare;
+    this.spare = dirty;
     for (const sub of dirty) sub.flush();
+    dirty.length = 0;
     if (this.justWritten.length) {
       const now = performance.now();
       for (const frame of this.justWritten) this.metrics.publishToEmit.observe((now - frame.publishedAt) / 1000);

@@ -122,6 +122,8 @@ export class Publisher {
       this.deps.metrics.eventsPublished.labels(frame.event).inc();
       this.deps.hub.deliverToRoom(room, frame);
     }
+    // the whole batch is queued: write it now, one write per socket, rather than a turn later
+    this.deps.hub.flushAll();
     return results;
   }
 

@@ -102,3 +102,13 @@ test('cross-field and file problems', () => {
   assert.equal(garbled.ok, false);
   if (!garbled.ok) assert.match(garbled.errors[0] ?? '', /^COMMODITIES_FILE: /);
 });
+
+test('a misspelled setting is reported as a warning, unrelated variables are not', () => {
+  const result = parseConfig({ MAX_EVENT_PER_SECOND: '10', JWT_SECERT: 'x', PATH: '/usr/bin', HOSTNAME: 'box', MAX_EVENTS_PER_SECOND: '10' });
+  assert.equal(result.ok, true);
+  if (!result.ok) return;
+  assert.deepEqual(
+    result.warnings.map((w) => w.split(' ')[0]),
+    ['MAX_EVENT_PER_SECOND', 'JWT_SECERT'],
+  );
+});

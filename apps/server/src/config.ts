@@ -113,7 +113,19 @@ const complianceFileSchema = z.strictObject({
 });
 export type ComplianceFileConfig = z.infer<typeof complianceFileSchema>;
 
-export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
+export type ConfigResult = { ok: true; config: Config; warnings: string[] } | { ok: false; errors: string[] };
+
+/**
+ * Environment variables that look like ours but are not (a typo such as `MAX_EVENT_PER_SECOND`
+ * would otherwise be ignored in silence): same first word as a known setting, unknown name.
+ */
+function unknownSettings(env: Record<string, string | undefined>): string[] {
+  const known = new Set(Object.keys(envSchema.shape));
+  const prefixes = new Set([...known].filter((k) => k.includes('_')).map((k) => `${k.split('_')[0]}_`));
+  return Object.keys(env)
+    .filter((name) => !known.has(name) && [...prefixes].some((p) => name.startsWith(p)))
+    .map((name) => `${name} is not a setting of this server (ignored); see the README's configuration table`);
+}
 
 /**
  * Parses the environment. `readFile` loads COMMODITIES_FILE (injected so this stays free of I/O in
@@ -201,7 +213,7 @@ export function parseConfig(env: Record<string, string | undefined>, readFile?: 
     eventLogRetentionHours: e.EVENT_LOG_RETENTION_HOURS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
-  return { ok: true, config: deepFreeze(config) };
+  return { ok: true, config: deepFreeze(config), warnings: unknownSettings(env) };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -23,6 +23,7 @@ if (process.argv.includes('--check-config')) {
 // if the store cannot be written, stop: a restart restores a state that matches it
 const app = buildServer(config, { onFatal: () => void stop('store failure', 1) });
 
+for (const warning of parsed.warnings) app.logger.warn(warning);
 if (config.auth.demo) {
   app.logger.warn('demo mode: no JWT_SECRET or JWKS_URL set; tokens come from POST /api/v1/auth/dev-token (a random secret, gone at restart)');
 }

@@ -153,8 +153,14 @@ export const publishBatchSchema = z.strictObject({
 export function describeZodError(error: z.ZodError): { field: string; message: string } {
   const issue = error.issues[0];
   if (!issue) return { field: '', message: 'invalid' };
-  const field = issue.path.map(String).join('.');
-  return { field, message: field ? `${field}: ${issue.message}` : issue.message };
+  const path = issue.path.map(String).join('.');
+  const message = path ? `${path}: ${issue.message}` : issue.message;
+  // zod reports an unexpected key on the enclosing object: name the key itself
+  if (issue.code === 'unrecognized_keys' && issue.keys.length > 0) {
+    const key = String(issue.keys[0]);
+    return { field: path ? `${path}.${key}` : key, message };
+  }
+  return { field: path, message };
 }
 
 // ---- REST: trading ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import {
   buildEnvelope,
   dataPayloadSchemas,
+  describeZodError,
   rooms,
   SYSTEM_STREAM,
   type DataEventName,
@@ -15,7 +16,6 @@ import {
   type ErrorCodeName,
 } from '@qx/protocol';
 import { encodeFrame, type OutboundFrame } from './frame.js';
-import { describeInput } from '../describe-input.js';
 import type { Hub } from './hub.js';
 import type { QxSocket } from './types.js';
 import type { EventLog } from '../store/event-log.js';
@@ -67,7 +67,7 @@ export class Publisher {
   validate(event: DataEventName, payload: unknown, userId: string | undefined): ValidationResult {
     const parsed = dataPayloadSchemas[event].safeParse(payload);
     if (!parsed.success) {
-      const { field, message } = describeInput(parsed.error);
+      const { field, message } = describeZodError(parsed.error);
       return { ok: false, code: 'INVALID_PAYLOAD', message, field: field ? `payload.${field}` : 'payload' };
     }
     const data = parsed.data as Record<string, unknown>;

@@ -1,8 +1,7 @@
 /** Demo mode only: `POST /api/v1/auth/dev-token {userId, roles?}` signs a token with the random demo secret. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { userIdSchema } from '@qx/protocol';
-import { describeInput } from '../../describe-input.js';
+import { userIdSchema, describeZodError } from '@qx/protocol';
 import type { SecretTokenVerifier } from '../../auth/token-verifier.js';
 import { sendError } from '../errors.js';
 
@@ -15,7 +14,7 @@ export function devTokenRoutes(app: FastifyInstance, deps: { signer: SecretToken
   app.post('/api/v1/auth/dev-token', async (request, reply) => {
     const parsed = body.safeParse(request.body);
     if (!parsed.success) {
-      const { field, message } = describeInput(parsed.error);
+      const { field, message } = describeZodError(parsed.error);
       return sendError(reply, 'INVALID_PAYLOAD', message, field || undefined);
     }
     const roles = parsed.data.roles ?? [];

@@ -1,8 +1,7 @@
 /** `GET /api/v1/events?stream=&after=&limit=`: what a client missed, from the durable log. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { SYSTEM_STREAM, parsePrivateStream } from '@qx/protocol';
-import { describeInput } from '../../describe-input.js';
+import { SYSTEM_STREAM, parsePrivateStream, describeZodError } from '@qx/protocol';
 import { mayFollow } from '../../auth/roles.js';
 import type { TokenVerifier } from '../../auth/token-verifier.js';
 import type { EventLog } from '../../store/event-log.js';
@@ -19,7 +18,7 @@ export function eventRoutes(app: FastifyInstance, deps: { eventLog: EventLog; ve
   app.get('/api/v1/events', { preHandler: bearerAuth(deps.verifier) }, (request, reply) => {
     const q = query.safeParse(request.query);
     if (!q.success) {
-      const { field, message } = describeInput(q.error);
+      const { field, message } = describeZodError(q.error);
       return sendError(reply, 'INVALID_PAYLOAD', message, field || undefined);
     }
     const { stream, after, limit } = q.data;

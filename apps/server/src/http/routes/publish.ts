@@ -1,8 +1,7 @@
 /** `POST /api/v1/publish`: back-end services send any data event of the protocol to its rooms. */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { publishBatchSchema, publishRequestSchema } from '@qx/protocol';
-import { describeInput } from '../../describe-input.js';
+import { publishBatchSchema, publishRequestSchema, describeZodError } from '@qx/protocol';
 import type { Publisher, PublishItem, ValidationResult } from '../../realtime/publisher.js';
 import { sendError } from '../errors.js';
 
@@ -34,7 +33,7 @@ export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher
     if (!authorized(request)) return sendError(reply, 'UNAUTHORIZED', 'Authorization: Bearer <PUBLISH_API_KEY> required');
     const body = publishRequestSchema.safeParse(request.body);
     if (!body.success) {
-      const { field, message } = describeInput(body.error);
+      const { field, message } = describeZodError(body.error);
       return sendError(reply, 'INVALID_PAYLOAD', message, field || undefined);
     }
     const checked = check(body.data);
@@ -47,7 +46,7 @@ export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher
     if (!authorized(request)) return sendError(reply, 'UNAUTHORIZED', 'Authorization: Bearer <PUBLISH_API_KEY> required');
     const body = publishBatchSchema.safeParse(request.body);
     if (!body.success) {
-      const { field, message } = describeInput(body.error);
+      const { field, message } = describeZodError(body.error);
       return sendError(reply, 'INVALID_PAYLOAD', message, field || undefined);
     }
     const items: PublishItem[] = [];

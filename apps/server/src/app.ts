@@ -15,6 +15,7 @@ import { EventLog } from './store/event-log.js';
 import { MarketSnapshotStore } from './store/market-snapshots.js';
 import { JwksTokenVerifier, SecretTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
+import { CachingVerifier } from './auth/caching-verifier.js';
 import { Hub } from './realtime/hub.js';
 import { Publisher } from './realtime/publisher.js';
 import { Authenticator } from './realtime/authenticator.js';
@@ -86,6 +87,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     verifier = devSigner;
   }
   if (deps.verifier) verifier = deps.verifier;
+  verifier = new CachingVerifier(verifier, now);
   const publishApiKey = config.publishApiKey ?? randomBytes(24).toString('hex');
 
   // pino's Logger type is richer than Fastify's base logger type; the instance is the same

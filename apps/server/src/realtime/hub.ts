@@ -12,6 +12,9 @@ import type { OutboundFrame } from './frame.js';
 import type { QxServer, QxSocket } from './types.js';
 import type { Metrics } from '../metrics.js';
 
+/** Longest stretch, in ms, that one flush pass keeps the event loop before yielding. */
+const SLICE_MS = 1;
+
 export interface HubLimits {
   /** bytes waiting in a socket's write buffer above which it counts as slow */
   slowConsumerBufferBytes: number;
@@ -33,6 +36,8 @@ class Subscriber {
   marketAt: Map<string, number> | null = null;
   slow = false;
   scheduled = false;
+  /** in the hub's urgent list: it has a private event waiting */
+  urgent = false;
   private waitingDrain = false;
 
   constructor(
@@ -60,7 +65,12 @@ class Subscriber {
       this.hub.dropSlowConsumer(this);
       return;
     }
-    if (!this.scheduled) {
+    if (key === null && !this.urgent) {
+      // a private event (or system alert) does not wait behind a market-data fan-out
+      this.urgent = true;
+      this.scheduled = true;
+      this.hub.schedule(this, true);
+    } else if (!this.scheduled) {
       this.scheduled = true;
       this.hub.schedule(this);
     }
@@ -68,6 +78,7 @@ class Subscriber {
 
   /** Writes what is queued, unless the socket is still digesting earlier writes. */
   flush(): void {
+    this.urgent = false;
     this.scheduled = false;
     const queue = this.queue;
     if (queue.length === 0) return;
@@ -127,8 +138,11 @@ class Subscriber {
 
 export class Hub {
   private readonly subscribers = new Map<string, Subscriber>();
+  /** sockets with something queued, in the order they got it; flushed from `cursor` on */
   private dirty: Subscriber[] = [];
-  private spare: Subscriber[] = [];
+  private cursor = 0;
+  /** sockets with a private event queued: flushed first */
+  private urgent: Subscriber[] = [];
   private flushScheduled = false;
   /** frames first written during the current flush, timed once it has finished */
   private justWritten: OutboundFrame[] = [];
@@ -169,28 +183,54 @@ export class Hub {
     this.subscribers.delete(socketId);
   }
 
-  schedule(sub: Subscriber): void {
-    this.dirty.push(sub);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flushAll);
-    }
+  schedule(sub: Subscriber, urgent = false): void {
+    (urgent ? this.urgent : this.dirty).push(sub);
+    this.scheduleFlush();
   }
 
-  /** Writes every pending queue now: after a publish (its whole batch queued), at shutdown, or at the end of the turn. */
+  /**
+   * Writes pending queues now: after a publish (its whole batch queued), at shutdown, or at the
+   * end of the turn. Sockets with private events go first; then the fan-out proceeds in slices of
+   * about SLICE_MS, yielding to the event loop in between, so an order or a fill never waits
+   * behind a whole fan-out to thousands of sockets (and a socket still waiting when the next
+   * publish comes gets both in one write).
+   */
   readonly flushAll = (): void => {
     this.flushScheduled = false;
+    const start = performance.now();
+    if (this.urgent.length) {
+      const urgent = this.urgent;
+      this.urgent = [];
+      for (const sub of urgent) sub.flush();
+    }
     const dirty = this.dirty;
-    this.dirty = this.spare;
-    this.spare = dirty;
-    for (const sub of dirty) sub.flush();
-    dirty.length = 0;
+    let i = this.cursor;
+    // new sockets may be appended while flushing; they are picked up in the same pass
+    while (i < dirty.length) {
+      (dirty[i] as Subscriber).flush();
+      i++;
+      if ((i & 31) === 0 && performance.now() - start > SLICE_MS) break;
+    }
+    if (i < dirty.length) {
+      this.cursor = i;
+      this.scheduleFlush();
+    } else {
+      dirty.length = 0;
+      this.cursor = 0;
+    }
     if (this.justWritten.length) {
       const now = performance.now();
       for (const frame of this.justWritten) this.metrics.publishToEmit.observe((now - frame.publishedAt) / 1000);
       this.justWritten = [];
     }
   };
+
+  private scheduleFlush(): void {
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushAll);
+    }
+  }
 
   recordWritten(socket: QxSocket, frames: readonly OutboundFrame[]): void {
     const written = socket.data.written;

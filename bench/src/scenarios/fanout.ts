@@ -21,7 +21,7 @@ interface Plan {
 
 const PLANS = {
   tiny: { clients: [20], offered: [200], probes: 2, warmupMs: 500, measureMs: 1000 },
-  quick: { clients: [1000, 5000], offered: [20_000], probes: 20, warmupMs: 1500, measureMs: 3000 },
+  quick: { clients: [1000, 2500], offered: [20_000], probes: 20, warmupMs: 1000, measureMs: 3000 },
   full: { clients: [1000, 5000, 10_000], offered: [20_000, 50_000], probes: 20, warmupMs: 3000, measureMs: 10_000 },
 } satisfies Record<string, Plan>;
 

@@ -32,7 +32,7 @@ interface Plan {
  */
 const PLANS = {
   tiny: { cells: [{ clients: 20, rate: 10 }], probes: 2, warmupMs: 500, measureMs: 1500, orderRate: 5 },
-  quick: { cells: [{ clients: 1000, rate: 20 }], probes: 20, warmupMs: 1500, measureMs: 4000, orderRate: 20 },
+  quick: { cells: [{ clients: 1000, rate: 20 }], probes: 20, warmupMs: 1000, measureMs: 3000, orderRate: 20 },
   full: {
     cells: [
       { clients: 1000, rate: 20 },

@@ -30,7 +30,7 @@ interface Plan {
 
 const PLANS = {
   tiny: { clients: 20, probes: 2, stalled: 2, dead: 2, rate: 20, privateRate: 4, beforeMs: 800, stallMs: 1500, afterMs: 800 },
-  quick: { clients: 200, probes: 10, stalled: 10, dead: 10, rate: 100, privateRate: 20, beforeMs: 2000, stallMs: 15_000, afterMs: 3000 },
+  quick: { clients: 200, probes: 10, stalled: 10, dead: 10, rate: 100, privateRate: 20, beforeMs: 1500, stallMs: 5000, afterMs: 2000 },
   full: { clients: 300, probes: 20, stalled: 50, dead: 50, rate: 100, privateRate: 50, beforeMs: 5000, stallMs: 60_000, afterMs: 5000 },
 } satisfies Record<string, Plan>;
 

@@ -27,6 +27,9 @@ export interface GatewayDeps {
   recoveryWindowMs: number;
 }
 
+/** How long a socket being closed by the server may take to read its last frames. */
+const CLOSE_GRACE_MS = 2000;
+
 /** Seconds in a row with rate-limited requests after which a socket is disconnected for abuse. */
 const ABUSE_SECONDS = 5;
 
@@ -81,6 +84,10 @@ export class Gateway {
     const { numeric, message } = DisconnectCode[code];
     this.deps.logger.info({ socket: socket.id, user: socket.data.auth?.userId, code }, 'disconnecting socket');
     socket.emit(ServerEvent.DisconnectReason, { code, numeric, message });
+    // the transport's own close waits up to 30 s for a peer that may never read again, holding
+    // its unsent frames: after a short grace the TCP connection is cut
+    const transport = socket.conn.transport as unknown as { socket?: { terminate?: () => void } };
+    setTimeout(() => transport.socket?.terminate?.(), CLOSE_GRACE_MS).unref();
     // closing the transport (rather than the socket) lets the client reconnect and recover
     if (recoverable) socket.conn.close();
     else socket.disconnect(true);

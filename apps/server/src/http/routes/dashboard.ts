@@ -43,7 +43,6 @@ export default async function dashboardRoutes(app: FastifyInstance, opts: Dashbo
     index: false,
     immutable: true,
     maxAge: '365d',
-    suppressWarning: true,
     // a folder is not a file: the catalogue's 404, not a 403
     allowedPath: (pathname) => !pathname.endsWith('/'),
   });

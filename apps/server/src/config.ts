@@ -15,12 +15,12 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('./data'),
-  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
+  JWT_SECRET: z.string().min(1).optional(),
   JWKS_URL: z.url().optional(),
   JWT_ISSUER: optionalString,
   JWT_AUDIENCE: optionalString,
   JWT_ALGORITHMS: z.string().default('RS256,ES256'),
-  PUBLISH_API_KEY: z.string().min(16, 'PUBLISH_API_KEY must be at least 16 characters').optional(),
+  PUBLISH_API_KEY: z.string().min(1).optional(),
   CORS_ORIGIN: z.string().default('*'),
   TRUST_PROXY: bool.default(false),
   COMMODITIES_FILE: optionalString,
@@ -213,7 +213,11 @@ export function parseConfig(env: Record<string, string | undefined>, readFile?: 
     eventLogRetentionHours: e.EVENT_LOG_RETENTION_HOURS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
-  return { ok: true, config: deepFreeze(config), warnings: unknownSettings(env) };
+  const warnings = unknownSettings(env);
+  // weak, but the operator's choice: said loudly rather than refused
+  if (e.JWT_SECRET && e.JWT_SECRET.length < 32) warnings.push('JWT_SECRET is shorter than 32 characters: HS256 secrets should be at least 256 bits');
+  if (e.PUBLISH_API_KEY && e.PUBLISH_API_KEY.length < 16) warnings.push('PUBLISH_API_KEY is shorter than 16 characters: easy to guess');
+  return { ok: true, config: deepFreeze(config), warnings };
 }
 
 function deepFreeze<T>(value: T): T {

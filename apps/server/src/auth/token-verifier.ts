@@ -33,7 +33,8 @@ export class SecretTokenVerifier implements TokenVerifier {
   }
 
   verify(token: string): Promise<VerifyResult> {
-    return verifyWith(token, this.key, ['HS256'], this.claims);
+    // HMAC only: an asymmetric algorithm here would be the classic confusion attack
+    return verifyWith(token, this.key, ['HS256', 'HS384', 'HS512'], this.claims);
   }
 
   /** Issues a token (demo mode's dev sign-in and tests). */
@@ -85,12 +86,14 @@ async function verifyWith(
     const detail = err instanceof errors.JOSEError ? err.code : 'unverifiable';
     return { ok: false, code: 'INVALID_TOKEN', detail };
   }
-  if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
+  // the subject is `sub`; tokens from issuers that carry it as a `userId` claim are read too
+  const subject = typeof payload.sub === 'string' && payload.sub.length > 0 ? payload.sub : payload['userId'];
+  if (typeof subject !== 'string' || subject.length === 0) {
     return { ok: false, code: 'INVALID_TOKEN', detail: 'missing sub' };
   }
   return {
     ok: true,
-    token: { userId: payload.sub, roles: parseRoles(payload['roles']), expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : null },
+    token: { userId: subject, roles: parseRoles(payload['roles']), expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : null },
   };
 }
 

@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SignJWT, generateKeyPair } from 'jose';
+import { SecretTokenVerifier } from './token-verifier.js';
+
+const secret = 'unit-test-secret-unit-test-secret-0123';
+const key = new TextEncoder().encode(secret);
+const verifier = new SecretTokenVerifier(secret);
+
+test('HS256, HS384 and HS512 tokens verify with the shared secret', async () => {
+  for (const alg of ['HS256', 'HS384', 'HS512']) {
+    const token = await new SignJWT({ roles: ['admin'] }).setProtectedHeader({ alg }).setSubject('u1').setExpirationTime('1h').sign(key);
+    const r = await verifier.verify(token);
+    assert.equal(r.ok, true, alg);
+    if (r.ok) assert.deepEqual([r.token.userId, r.token.roles], ['u1', ['admin']]);
+  }
+});
+
+test('a token without sub may name its user in a userId claim; with neither it is invalid', async () => {
+  const withClaim = await new SignJWT({ userId: 'u2' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(key);
+  const r = await verifier.verify(withClaim);
+  assert.equal(r.ok && r.token.userId, 'u2');
+  const anonymous = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(key);
+  assert.deepEqual(await verifier.verify(anonymous), { ok: false, code: 'INVALID_TOKEN', detail: 'missing sub' });
+});
+
+test('an RS256 token is refused by the secret verifier (no algorithm confusion)', async () => {
+  const { privateKey } = await generateKeyPair('RS256');
+  const token = await new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject('u1').setExpirationTime('1h').sign(privateKey);
+  const r = await verifier.verify(token);
+  assert.equal(r.ok, false);
+  if (!r.ok) assert.equal(r.code, 'INVALID_TOKEN');
+});
+
+test('an expired token says so', async () => {
+  const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('u1').setExpirationTime(Math.floor(Date.now() / 1000) - 10).sign(key);
+  assert.deepEqual(await verifier.verify(token), { ok: false, code: 'TOKEN_EXPIRED', detail: 'exp' });
+});

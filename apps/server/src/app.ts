@@ -11,6 +11,7 @@ import { ServerEvent, DisconnectCode } from '@qx/protocol';
 import type { Config } from './config.js';
 import { Metrics } from './metrics.js';
 import { openDatabase, type Sqlite } from './store/database.js';
+import { Checkpointer } from './store/checkpointer.js';
 import { EventLog } from './store/event-log.js';
 import { MarketSnapshotStore } from './store/market-snapshots.js';
 import { JwksTokenVerifier, SecretTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
@@ -74,6 +75,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   const now = deps.now ?? Date.now;
   const metrics = new Metrics();
   const db = openDatabase(config.dataDir);
+  const checkpointer = config.dataDir === ':memory:' ? null : new Checkpointer(db, db.name, logger.child({ part: 'store' }));
   const eventLog = new EventLog(db);
   const snapshots = new MarketSnapshotStore(db);
 
@@ -230,6 +232,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
         void io.close(() => resolve());
       });
       await http.close();
+      await checkpointer?.close();
       db.close();
     },
   };

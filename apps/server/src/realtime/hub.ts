@@ -30,6 +30,13 @@ interface EngineConn {
   write(data: string, options?: { wsPreEncodedFrame?: Buffer[] }): void;
 }
 
+/** The TCP socket under a WebSocket transport that may be written to directly, if there is one. */
+function directSocket(conn: EngineConn): NetSocket | undefined {
+  if (conn.transport.name !== 'websocket' || conn.writeBuffer.length !== 0 || conn.upgrading) return undefined;
+  const ws = conn.transport.socket;
+  return ws?.readyState === 1 ? ws._socket : undefined;
+}
+
 class Subscriber {
   queue: OutboundFrame[] = [];
   /** while slow: index in `queue` of the pending market frame per commodity, for conflation */
@@ -76,6 +83,21 @@ class Subscriber {
     }
   }
 
+  /**
+   * Writes `frame` at once when nothing is queued ahead of it and the socket keeps up; false
+   * when it must be queued instead (so a socket's frames always leave in order).
+   */
+  writeNow(frame: OutboundFrame): boolean {
+    if (this.queue.length !== 0 || this.slow || this.scheduled) return false;
+    const conn = this.socket.conn as unknown as EngineConn;
+    if (conn.readyState !== 'open') return false;
+    const raw = directSocket(conn);
+    if (!raw || raw.writableLength > this.hub.limits.slowConsumerBufferBytes) return false;
+    raw.write(frame.wsFrame);
+    if (frame.conflateKey === null) this.socket.data.written[frame.stream] = frame.seq;
+    return true;
+  }
+
   /** Writes what is queued, unless the socket is still digesting earlier writes. */
   flush(): void {
     this.urgent = false;
@@ -88,9 +110,8 @@ class Subscriber {
       this.reset();
       return;
     }
-    const ws = conn.transport.name === 'websocket' ? conn.transport.socket : undefined;
-    const raw = ws?.readyState === 1 ? ws._socket : undefined;
-    if (raw && conn.writeBuffer.length === 0 && !conn.upgrading) {
+    const raw = directSocket(conn);
+    if (raw) {
       if (raw.writableLength > this.hub.limits.slowConsumerBufferBytes) {
         this.markSlow(raw);
         return;
@@ -154,18 +175,34 @@ export class Hub {
     private readonly onSlowConsumer: (socket: QxSocket) => void,
   ) {}
 
-  /** Queues `frame` for every local socket in `room`; returns how many. */
-  deliverToRoom(room: string, frame: OutboundFrame): number {
+  /**
+   * Sends `frame` to every local socket in `room`; returns how many. With `direct`, a socket
+   * with nothing queued gets the frame written at once, as the loop walks the room (for about
+   * SLICE_MS; the rest are queued and flushed in slices); otherwise everything is queued, so that
+   * a batch leaves in one write per socket.
+   */
+  deliverToRoom(room: string, frame: OutboundFrame, direct = false): number {
     const nsp = this.io.of('/');
     const ids = nsp.adapter.rooms.get(room);
     if (!ids || ids.size === 0) return 0;
+    const start = direct ? performance.now() : 0;
     let n = 0;
+    let written = 0;
     for (const id of ids) {
-      const sub = this.subscriber(id, nsp.sockets.get(id));
-      if (sub) {
+      const sub = this.subscribers.get(id) ?? this.subscriber(id, nsp.sockets.get(id));
+      if (!sub) continue;
+      n++;
+      if (direct && sub.writeNow(frame)) {
+        written++;
+        if ((written & 31) === 0 && performance.now() - start > SLICE_MS) direct = false;
+      } else {
         sub.enqueue(frame);
-        n++;
       }
+    }
+    if (written && !frame.timed) {
+      frame.timed = true;
+      if (written === n) this.metrics.publishToEmit.observe((performance.now() - frame.publishedAt) / 1000);
+      else this.justWritten.push(frame);
     }
     if (n) this.metrics.eventsEmitted.labels(frame.event).inc(n);
     return n;

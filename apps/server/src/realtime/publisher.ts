@@ -120,7 +120,8 @@ export class Publisher {
     for (const { room, frame } of frames) {
       if (frame.conflateKey !== null) this.latestMarket.set(frame.conflateKey, frame);
       this.deps.metrics.eventsPublished.labels(frame.event).inc();
-      this.deps.hub.deliverToRoom(room, frame);
+      // a lone event is written as the room is walked; a batch is queued, to leave in one write per socket
+      this.deps.hub.deliverToRoom(room, frame, frames.length === 1);
     }
     // the whole batch is queued: write it now, one write per socket, rather than a turn later
     this.deps.hub.flushAll();

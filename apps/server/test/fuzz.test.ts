@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ErrorCode } from '@qx/protocol';
 import type { Socket } from 'socket.io-client';
-import { PUBLISH_KEY, connected, marketUpdate, request, startServer, until, type TestServer } from './helpers.js';
+import { ANSWER_EVENTS, PUBLISH_KEY, connected, marketUpdate, request, startServer, until, type TestServer } from './helpers.js';
 
 const CODES = new Set(Object.keys(ErrorCode));
 const CLIENT_EVENTS = [
@@ -24,21 +24,7 @@ const CLIENT_EVENTS = [
   'ping',
   'resume',
 ];
-const ANSWERS = new Set([
-  'request-error',
-  'auth-error',
-  'auth-success',
-  'trading-joined',
-  'trading-left',
-  'market-subscribed',
-  'market-unsubscribed',
-  'orders-subscribed',
-  'orders-unsubscribed',
-  'compliance-subscribed',
-  'compliance-unsubscribed',
-  'pong',
-  'resumed',
-]);
+const ANSWERS = ANSWER_EVENTS;
 
 function nest(depth: number, leaf: unknown, asObject: boolean): unknown {
   let v = leaf;

@@ -248,3 +248,20 @@ export async function subscribeMarket(server: TestServer, socket: Socket, commod
 
 /** The seq of the latest market-update of a commodity (0 when none). */
 export const marketSeq = (server: TestServer, commodity: string): number => server.app.publisher.latestMarketFrame(commodity)?.seq ?? 0;
+
+/** Every event the server answers a request with: a confirmation, an error, or the auth result. */
+export const ANSWER_EVENTS: ReadonlySet<string> = new Set([
+  'request-error',
+  'auth-error',
+  'auth-success',
+  'trading-joined',
+  'trading-left',
+  'market-subscribed',
+  'market-unsubscribed',
+  'orders-subscribed',
+  'orders-unsubscribed',
+  'compliance-subscribed',
+  'compliance-unsubscribed',
+  'pong',
+  'resumed',
+]);

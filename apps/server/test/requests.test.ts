@@ -4,7 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { complianceAlert, marketUpdate, none, once, orderUpdate, request, startServer, tradeUpdate, until, type TestServer } from './helpers.js';
+import { ANSWER_EVENTS, complianceAlert, marketUpdate, none, once, orderUpdate, request, startServer, tradeUpdate, until, type TestServer } from './helpers.js';
 
 let server: TestServer;
 before(async () => {
@@ -113,21 +113,7 @@ test('undo: each unsubscribe confirms, and nothing more arrives', async () => {
 test('every request is answered exactly once, in order', async () => {
   const socket = await server.authed('req-count');
   const answers: string[] = [];
-  const answerEvents = new Set([
-    'request-error',
-    'auth-error',
-    'auth-success',
-    'trading-joined',
-    'trading-left',
-    'market-subscribed',
-    'market-unsubscribed',
-    'orders-subscribed',
-    'orders-unsubscribed',
-    'compliance-subscribed',
-    'compliance-unsubscribed',
-    'pong',
-    'resumed',
-  ]);
+  const answerEvents = ANSWER_EVENTS;
   socket.onAny((event: string) => {
     if (answerEvents.has(event)) answers.push(event);
   });

@@ -36,6 +36,7 @@ export const ErrorCode = {
   NO_LIQUIDITY: { numeric: 4208, status: 422, message: 'No liquidity' },
   // server
   SERVICE_UNAVAILABLE: { numeric: 5001, status: 503, message: 'Service unavailable' },
+  ENGINE_UNAVAILABLE: { numeric: 5002, status: 503, message: 'No trading engine is available; the order was not executed' },
   INTERNAL: { numeric: 5000, status: 500, message: 'Internal error' },
 } as const satisfies Record<string, { numeric: number; status: number; message: string }>;
 

@@ -46,9 +46,23 @@ export type ValidationResult =
   | { ok: true; item: PublishItem }
   | { ok: false; code: ErrorCodeName; message: string; field?: string };
 
+/** Where committed events go: the local hub, or (cluster mode) the bus, which brings them to every gateway's hub. */
+export interface FrameSink {
+  deliverToRoom(room: string, frame: OutboundFrame, lone: boolean): void;
+  flushAll(): void;
+}
+
 export interface PublisherDeps {
   store: Store;
-  hub: Hub;
+  /** the local sockets' data plane: replays and follows go through it (an engine-only node has none) */
+  hub?: Hub | undefined;
+  /** where committed events are delivered (default: the hub) */
+  sink?: FrameSink | undefined;
+  /**
+   * Resolves once this node receives every event of `stream` published from now on (cluster
+   * mode: its room's bus channel is subscribed); a follow reads the stream's start only then.
+   */
+  whenReceiving?: ((room: string, stream: string) => Promise<void>) | undefined;
   metrics: Metrics;
   now: () => number;
   commodities: ReadonlySet<string>;
@@ -190,16 +204,28 @@ export class Publisher {
       frames[l.index] = { room: l.room, frame: encodeFrame(e.event, e.envelope, { stream: e.stream, seq: e.seq, conflateKey: null, publishedAt }) };
     }
     const results: Published[] = [];
+    const sink = this.deps.sink ?? this.hub;
     for (const { room, frame } of frames) {
       results.push({ event: frame.event, stream: frame.stream, seq: frame.seq });
       if (frame.conflateKey !== null) this.latestMarket.set(frame.conflateKey, frame);
       this.deps.metrics.eventsPublished.labels(frame.event).inc();
       // a lone event is written as the room is walked; a batch is queued, to leave in one write per socket
-      this.deps.hub.deliverToRoom(room, frame, frames.length === 1);
+      sink.deliverToRoom(room, frame, frames.length === 1);
     }
     // the whole batch is queued: write it now, one write per socket, rather than a turn later
-    if (frames.length) this.deps.hub.flushAll();
+    if (frames.length) sink.flushAll();
     return results;
+  }
+
+  private get hub(): Hub {
+    if (!this.deps.hub) throw new Error('this node serves no sockets');
+    return this.deps.hub;
+  }
+
+  /** A market-update that reached this node from elsewhere (the bus): the snapshot for new subscribers. */
+  noteMarketFrame(commodity: string, frame: OutboundFrame): void {
+    const known = this.latestMarket.get(commodity);
+    if (!known || known.seq < frame.seq) this.latestMarket.set(commodity, frame);
   }
 
   latestMarketFrame(commodity: string): OutboundFrame | undefined {
@@ -225,7 +251,7 @@ export class Publisher {
         return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
     }
-    this.deps.hub.hold(socket, stream);
+    this.hub.hold(socket, stream);
     let upTo = afterSeq;
     return this.deps.store.readEvents(stream, afterSeq, limit).then(
       (events) => {
@@ -233,7 +259,7 @@ export class Publisher {
         upTo = result.lastSeq;
         return result;
       },
-    ).finally(() => this.deps.hub.release(socket, stream, upTo));
+    ).finally(() => this.hub.release(socket, stream, upTo));
   }
 
   /**
@@ -253,17 +279,18 @@ export class Publisher {
       }
     }
     // joined first, held back until the start is known: an event committed meanwhile is kept
-    this.deps.hub.hold(socket, stream);
+    this.hub.hold(socket, stream);
     void socket.join(room);
     let upTo = Number.MAX_SAFE_INTEGER;
-    return this.deps.store.lastSeq(stream).then(
+    const receiving = this.deps.whenReceiving?.(room, stream) ?? Promise.resolve();
+    return receiving.then(() => this.deps.store.lastSeq(stream)).then(
       (last) => {
         upTo = last;
         if (socket.data.written[stream] === undefined || socket.data.written[stream] < last) socket.data.written[stream] = last;
         if (socket.data.confirmed[stream] === undefined || socket.data.confirmed[stream] < last) socket.data.confirmed[stream] = last;
         return last;
       },
-    ).finally(() => this.deps.hub.release(socket, stream, upTo));
+    ).finally(() => this.hub.release(socket, stream, upTo));
   }
 
   /**
@@ -291,7 +318,7 @@ export class Publisher {
     for (const e of events) {
       const frame = encodeFrame(e.event, e.envelope, { stream, seq: e.seq, conflateKey: null, publishedAt: 0 });
       frame.timed = true;
-      this.deps.hub.deliverToSocket(socket, frame);
+      this.hub.deliverToSocket(socket, frame);
     }
     const last = events.at(-1);
     return { replayed: events.length, lastSeq: last ? last.seq : Math.max(afterSeq, 0) };

@@ -1,0 +1,113 @@
+/**
+ * The publisher's sink in cluster mode: committed events go out on the Redis bus, in commit order.
+ * A publish that fails (Redis down or restarting) is retried, in order, with backoff; the events
+ * are already in PostgreSQL, so a gateway that never sees them on the bus still finds them — by
+ * the seq gap the next event shows, or by the re-check after its own Redis connection comes back.
+ * The outbox is bounded: past `maxQueued` the oldest are dropped from it (and only from it).
+ */
+import type { Logger } from 'pino';
+import type { BusEvent } from './bus-message.js';
+import type { FrameSink } from '../realtime/publisher.js';
+import type { OutboundFrame } from '../realtime/frame.js';
+import { reconnectDelay } from './redis-connection.js';
+
+export interface BusOutboxOptions {
+  publish: (events: readonly BusEvent[]) => Promise<unknown>;
+  logger: Logger;
+  /** most events waiting to be published (default 100,000) */
+  maxQueued?: number;
+  /** most events per publish script (default 500) */
+  batchSize?: number;
+}
+
+/** The envelope JSON inside a frame's Socket.IO packet `2["<event>",<envelope>]`. */
+export function frameEnvelope(frame: OutboundFrame): string {
+  return frame.packet.slice(frame.event.length + 5, -1);
+}
+
+export class BusOutbox implements FrameSink {
+  private readonly queue: BusEvent[] = [];
+  private pending: BusEvent[] = [];
+  private running = false;
+  private failures = 0;
+  private closed = false;
+  private timer: NodeJS.Timeout | null = null;
+  private idleWaiters: (() => void)[] = [];
+  /** events dropped from the outbox because it was full (the store still has them) */
+  dropped = 0;
+
+  constructor(private readonly opts: BusOutboxOptions) {}
+
+  deliverToRoom(room: string, frame: OutboundFrame): void {
+    this.pending.push({ room, stream: frame.stream, seq: frame.seq, event: frame.event, envelope: frameEnvelope(frame) });
+  }
+
+  flushAll(): void {
+    if (this.pending.length === 0) return;
+    for (const e of this.pending) this.queue.push(e);
+    this.pending = [];
+    const max = this.opts.maxQueued ?? 100_000;
+    if (this.queue.length > max) {
+      const excess = this.queue.length - max;
+      this.queue.splice(0, excess);
+      this.dropped += excess;
+      this.opts.logger.error({ dropped: excess }, 'bus outbox full: oldest events not published (gateways read them from the store)');
+    }
+    this.kick();
+  }
+
+  /** How many events wait to go out. */
+  get size(): number {
+    return this.queue.length + this.pending.length;
+  }
+
+  /** Resolves once everything queued so far has been published (or `timeoutMs` passed). */
+  idle(timeoutMs = 5000): Promise<void> {
+    if (this.queue.length === 0 && !this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private kick(): void {
+    if (this.running || this.closed || this.timer) return;
+    this.running = true;
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    const batchSize = this.opts.batchSize ?? 500;
+    while (this.queue.length && !this.closed) {
+      const batch = this.queue.slice(0, batchSize);
+      try {
+        await this.opts.publish(batch);
+        this.queue.splice(0, batch.length);
+        this.failures = 0;
+      } catch (err) {
+        this.failures++;
+        if (this.failures === 1 || this.failures % 20 === 0) {
+          this.opts.logger.warn({ err, queued: this.queue.length, failures: this.failures }, 'bus publish failed; retrying');
+        }
+        this.running = false;
+        this.timer = setTimeout(() => {
+          this.timer = null;
+          this.kick();
+        }, reconnectDelay(this.failures));
+        this.timer.unref();
+        return;
+      }
+    }
+    this.running = false;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+}

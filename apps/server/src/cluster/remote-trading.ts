@@ -1,0 +1,64 @@
+/**
+ * A gateway's trading core: the engine leader, reached through the command queue. A command that
+ * gets no answer within ENGINE_TIMEOUT_MS is `ENGINE_UNAVAILABLE`; it carries a deadline before
+ * that timeout, and the engine drops it once passed, so an order answered 503 never executes later.
+ */
+import type { Logger } from 'pino';
+import type { BookView, PositionView } from '@qx/engine';
+import { ErrorCode, type OrderRequestBody, type WireError } from '@qx/protocol';
+import type { SubmitOutcome } from '../trading/trading-service.js';
+import type { TradingApi, Unavailable } from '../trading/trading-api.js';
+import { EngineCommandError, type CommandQueue, type EngineCommand } from './command-queue.js';
+
+const UNAVAILABLE: Unavailable = { unavailable: true };
+
+export function engineUnavailable(): WireError {
+  return { code: 'ENGINE_UNAVAILABLE', message: ErrorCode.ENGINE_UNAVAILABLE.message };
+}
+
+export class RemoteTrading implements TradingApi {
+  constructor(
+    private readonly commands: CommandQueue,
+    private readonly timeoutMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  async submit(userId: string, body: OrderRequestBody): Promise<SubmitOutcome> {
+    return this.order({ type: 'submit-order', userId, body });
+  }
+
+  async cancel(userId: string, orderId: string): Promise<SubmitOutcome> {
+    return this.order({ type: 'cancel-order', userId, orderId });
+  }
+
+  async positions(userId: string): Promise<PositionView[] | Unavailable> {
+    const reply = await this.ask({ type: 'positions', userId });
+    return Array.isArray(reply) ? (reply as PositionView[]) : UNAVAILABLE;
+  }
+
+  async book(commodity: string, depth: number): Promise<BookView | null | Unavailable> {
+    const reply = await this.ask({ type: 'book', commodity, depth });
+    if (reply === null) return null;
+    return typeof reply === 'object' && reply !== UNAVAILABLE ? (reply as BookView) : UNAVAILABLE;
+  }
+
+  private async order(command: EngineCommand): Promise<SubmitOutcome> {
+    const reply = await this.ask(command);
+    if (reply === UNAVAILABLE) return { ok: false, error: engineUnavailable() };
+    if (typeof reply === 'object' && reply !== null && typeof (reply as { ok?: unknown }).ok === 'boolean') return reply as SubmitOutcome;
+    this.logger.error({ reply, command: command.type }, 'engine answered something that is not an order outcome');
+    return { ok: false, error: { code: 'INTERNAL', message: ErrorCode.INTERNAL.message } };
+  }
+
+  /** The engine's reply, or UNAVAILABLE when it did not answer in time or refused as non-leader. */
+  private async ask(command: EngineCommand): Promise<unknown> {
+    try {
+      const reply = await this.commands.send(command, { timeoutMs: this.timeoutMs });
+      return reply === 'timeout' ? UNAVAILABLE : reply;
+    } catch (err) {
+      if (err instanceof EngineCommandError && err.code === 'ENGINE_UNAVAILABLE') return UNAVAILABLE;
+      this.logger.error({ err, command: command.type }, 'engine command failed');
+      return UNAVAILABLE;
+    }
+  }
+}

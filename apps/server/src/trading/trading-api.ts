@@ -1,0 +1,48 @@
+/**
+ * What the REST API asks of the trading core, wherever it runs: in this process (`LocalTrading`),
+ * or on the cluster's engine leader, reached over the bus (`RemoteTrading`). Every answer is the
+ * engine's own; a remote engine that does not answer in time is `ENGINE_UNAVAILABLE`, and the
+ * command it was sent expires with that answer, so it never executes later.
+ */
+import type { BookView, Exchange, PositionView } from '@qx/engine';
+import type { OrderRequestBody } from '@qx/protocol';
+import type { SubmitOutcome, TradingService } from './trading-service.js';
+
+export interface TradingApi {
+  submit(userId: string, body: OrderRequestBody): Promise<SubmitOutcome>;
+  cancel(userId: string, orderId: string): Promise<SubmitOutcome>;
+  positions(userId: string): Promise<PositionView[] | Unavailable>;
+  book(commodity: string, depth: number): Promise<BookView | null | Unavailable>;
+}
+
+/** The engine could not be reached (cluster mode). */
+export interface Unavailable {
+  unavailable: true;
+}
+
+export function isUnavailable(v: unknown): v is Unavailable {
+  return typeof v === 'object' && v !== null && (v as Partial<Unavailable>).unavailable === true;
+}
+
+export class LocalTrading implements TradingApi {
+  constructor(
+    private readonly trading: TradingService,
+    private readonly exchange: Exchange,
+  ) {}
+
+  submit(userId: string, body: OrderRequestBody): Promise<SubmitOutcome> {
+    return this.trading.submit(userId, body);
+  }
+
+  cancel(userId: string, orderId: string): Promise<SubmitOutcome> {
+    return this.trading.cancel(userId, orderId);
+  }
+
+  positions(userId: string): Promise<PositionView[]> {
+    return Promise.resolve(this.exchange.positions(userId));
+  }
+
+  book(commodity: string, depth: number): Promise<BookView | null> {
+    return Promise.resolve(this.exchange.book(commodity, depth));
+  }
+}

@@ -3,6 +3,7 @@
  * configuration stops the process with every problem listed; SIGTERM/SIGINT close it gracefully.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { buildServer, type QxApp } from './app.js';
 import { parseConfig } from './config.js';
@@ -31,7 +32,7 @@ if (args.help) {
   process.exit(0);
 }
 
-const parsed = parseConfig(process.env, (path) => readFileSync(path, 'utf8'));
+const parsed = parseConfig(process.env, (path) => readFileSync(path, 'utf8'), () => `${hostname()}-${process.pid}`);
 if (!parsed.ok) {
   process.stderr.write(`Invalid configuration:\n${parsed.errors.map((e) => `  - ${e}`).join('\n')}\n`);
   process.exit(2);
@@ -39,8 +40,9 @@ if (!parsed.ok) {
 const config = parsed.config;
 if (args['check-config']) {
   // validate and show the effective configuration (secrets masked) and the warnings a start prints, then stop
-  const shown = JSON.parse(JSON.stringify(config)) as { auth: Record<string, unknown>; publishApiKey?: string };
+  const shown = JSON.parse(JSON.stringify(config)) as { auth: Record<string, unknown>; publishApiKey?: string; cluster: Record<string, string> | null };
   if (shown.auth['secret']) shown.auth['secret'] = '***';
+  if (shown.cluster) for (const key of ['databaseUrl', 'redisUrl']) shown.cluster[key] = maskPassword(shown.cluster[key] ?? '');
   if (shown.publishApiKey) shown.publishApiKey = '***';
   for (const warning of parsed.warnings) process.stderr.write(`warning: ${warning}\n`);
   process.stdout.write(`${JSON.stringify(shown, null, 2)}\nconfiguration ok\n`);
@@ -93,4 +95,15 @@ try {
 } catch (err) {
   app.logger.fatal({ err }, 'could not listen');
   process.exit(1);
+}
+
+/** `postgres://user:secret@host/db` → `postgres://user:***@host/db` */
+function maskPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '***';
+  }
 }

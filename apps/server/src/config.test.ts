@@ -118,3 +118,35 @@ test('a misspelled setting is reported as a warning, unrelated variables are not
     ['MAX_EVENT_PER_SECOND', 'JWT_SECERT'],
   );
 });
+
+test('cluster mode: on with DATABASE_URL and REDIS_URL; a cluster role without them names what is missing', () => {
+  const none = parseConfig({});
+  assert.ok(none.ok);
+  assert.equal(none.config.role, 'all');
+  assert.equal(none.config.cluster, null);
+
+  const on = parseConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1/qx', REDIS_URL: 'redis://127.0.0.1:6379', ROLE: 'gateway', NODE_ID: 'gw-1' });
+  assert.ok(on.ok);
+  assert.equal(on.config.role, 'gateway');
+  assert.deepEqual(on.config.cluster, {
+    databaseUrl: 'postgres://postgres@127.0.0.1/qx',
+    redisUrl: 'redis://127.0.0.1:6379',
+    nodeId: 'gw-1',
+    engineTimeoutMs: 3000,
+    engineLeaseMs: 2000,
+    historyMaxLen: 10_000,
+    historyTtlSeconds: 86_400,
+  });
+
+  const engineAlone = parseConfig({ ROLE: 'engine' });
+  assert.ok(!engineAlone.ok);
+  assert.ok(engineAlone.errors.some((e) => e.startsWith('ROLE=engine') && e.includes('DATABASE_URL') && e.includes('REDIS_URL')), engineAlone.errors.join('\n'));
+
+  const half = parseConfig({ ROLE: 'gateway', REDIS_URL: 'redis://127.0.0.1:6379' });
+  assert.ok(!half.ok);
+  assert.ok(half.errors.some((e) => e.startsWith('DATABASE_URL:')), half.errors.join('\n'));
+
+  const bad = parseConfig({ DATABASE_URL: 'mysql://x', REDIS_URL: 'http://x', ROLE: 'leader' });
+  assert.ok(!bad.ok);
+  assert.deepEqual(bad.errors.map((e) => e.split(':')[0]).sort(), ['DATABASE_URL', 'REDIS_URL', 'ROLE']);
+});

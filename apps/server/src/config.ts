@@ -43,6 +43,14 @@ export const envSchema = z.object({
   EVENT_LOG_RETENTION_HOURS: int(24 * 7, 1, 24 * 365 * 10),
   DEV_TOKEN_TTL_SECONDS: int(3600, 60, 86_400 * 30),
   SHUTDOWN_GRACE_MS: int(5000, 0, 120_000),
+  ROLE: z.enum(['all', 'gateway', 'engine']).default('all'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (at most 64)').optional(),
+  ENGINE_TIMEOUT_MS: int(3000, 100, 60_000),
+  ENGINE_LEASE_MS: int(2000, 500, 60_000),
+  HISTORY_MAX_LEN: int(10_000, 100, 10_000_000),
+  HISTORY_TTL_SECONDS: int(86_400, 60, 86_400 * 30),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -88,6 +96,26 @@ export interface Config {
   recoveryWindowMs: number;
   eventLogRetentionHours: number;
   shutdownGraceMs: number;
+  /** what this process runs: `all` (gateway + engine), `gateway` or `engine` */
+  role: Role;
+  /** cluster mode (DATABASE_URL and REDIS_URL set): PostgreSQL is the store, Redis the bus; else null */
+  cluster: ClusterConfig | null;
+}
+
+export type Role = 'all' | 'gateway' | 'engine';
+
+export interface ClusterConfig {
+  databaseUrl: string;
+  redisUrl: string;
+  /** this node's name in /health, presence and logs (default: hostname-pid) */
+  nodeId: string;
+  /** how long a gateway waits for the engine leader before answering 503 ENGINE_UNAVAILABLE */
+  engineTimeoutMs: number;
+  /** a leader whose heartbeat is older than this is presumed dead and fenced off */
+  engineLeaseMs: number;
+  /** per-stream recent history kept in Redis (entries, seconds) */
+  historyMaxLen: number;
+  historyTtlSeconds: number;
 }
 
 const commoditySchema = z.strictObject({
@@ -131,7 +159,11 @@ function unknownSettings(env: Record<string, string | undefined>): string[] {
  * Parses the environment. `readFile` loads COMMODITIES_FILE (injected so this stays free of I/O in
  * tests). Every problem is reported, not just the first.
  */
-export function parseConfig(env: Record<string, string | undefined>, readFile?: (path: string) => string): ConfigResult {
+export function parseConfig(
+  env: Record<string, string | undefined>,
+  readFile?: (path: string) => string,
+  defaultNodeId: () => string = () => 'node-1',
+): ConfigResult {
   // empty strings count as unset, as a shell `FOO=` usually means
   const cleaned: Record<string, string> = {};
   for (const key of Object.keys(envSchema.shape)) {
@@ -143,6 +175,12 @@ export function parseConfig(env: Record<string, string | undefined>, readFile?: 
   // the checks below read the raw values, so they report their problems even when others failed
   const raw = cleaned as Partial<Record<keyof typeof envSchema.shape, string>>;
   if (raw.JWT_SECRET && raw.JWKS_URL) errors.push('JWT_SECRET and JWKS_URL: set one, not both');
+  // cluster mode needs both the store and the bus; a cluster role needs cluster mode
+  const missing = [raw.DATABASE_URL ? null : 'DATABASE_URL', raw.REDIS_URL ? null : 'REDIS_URL'].filter((m): m is string => m !== null);
+  if (missing.length === 1) errors.push(`${missing[0]}: cluster mode needs both DATABASE_URL and REDIS_URL (only one is set)`);
+  else if (missing.length === 2 && (raw.ROLE === 'gateway' || raw.ROLE === 'engine')) {
+    errors.push(`ROLE=${raw.ROLE} runs in cluster mode: set DATABASE_URL (PostgreSQL) and REDIS_URL (Redis)`);
+  }
 
   let commodities: readonly Commodity[] = DEFAULT_COMMODITIES;
   if (raw.COMMODITIES_FILE) {
@@ -212,6 +250,19 @@ export function parseConfig(env: Record<string, string | undefined>, readFile?: 
     recoveryWindowMs: e.RECOVERY_WINDOW_MS,
     eventLogRetentionHours: e.EVENT_LOG_RETENTION_HOURS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    role: e.ROLE,
+    cluster:
+      e.DATABASE_URL && e.REDIS_URL
+        ? {
+            databaseUrl: e.DATABASE_URL,
+            redisUrl: e.REDIS_URL,
+            nodeId: e.NODE_ID ?? defaultNodeId(),
+            engineTimeoutMs: e.ENGINE_TIMEOUT_MS,
+            engineLeaseMs: e.ENGINE_LEASE_MS,
+            historyMaxLen: e.HISTORY_MAX_LEN,
+            historyTtlSeconds: e.HISTORY_TTL_SECONDS,
+          }
+        : null,
   };
   const warnings = unknownSettings(env);
   // weak, but the operator's choice: said loudly rather than refused

@@ -3,10 +3,11 @@
  * process with every problem listed; SIGTERM/SIGINT close it gracefully.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { buildServer } from './app.js';
 import { parseConfig } from './config.js';
 
-const parsed = parseConfig(process.env, (path) => readFileSync(path, 'utf8'));
+const parsed = parseConfig(process.env, (path) => readFileSync(path, 'utf8'), () => `${hostname()}-${process.pid}`);
 if (!parsed.ok) {
   process.stderr.write(`Invalid configuration:\n${parsed.errors.map((e) => `  - ${e}`).join('\n')}\n`);
   process.exit(2);
@@ -14,8 +15,9 @@ if (!parsed.ok) {
 const config = parsed.config;
 if (process.argv.includes('--check-config')) {
   // validate and show the effective configuration (secrets masked), then stop
-  const shown = JSON.parse(JSON.stringify(config)) as { auth: Record<string, unknown>; publishApiKey?: string };
+  const shown = JSON.parse(JSON.stringify(config)) as { auth: Record<string, unknown>; publishApiKey?: string; cluster: Record<string, string> | null };
   if (shown.auth['secret']) shown.auth['secret'] = '***';
+  if (shown.cluster) for (const key of ['databaseUrl', 'redisUrl']) shown.cluster[key] = maskPassword(shown.cluster[key] ?? '');
   if (shown.publishApiKey) shown.publishApiKey = '***';
   process.stdout.write(`${JSON.stringify(shown, null, 2)}\nconfiguration ok\n`);
   process.exit(0);
@@ -64,4 +66,15 @@ try {
 } catch (err) {
   app.logger.fatal({ err }, 'could not listen');
   process.exit(1);
+}
+
+/** `postgres://user:secret@host/db` → `postgres://user:***@host/db` */
+function maskPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '***';
+  }
 }

@@ -1,0 +1,74 @@
+/**
+ * Debian's nginx in front of the gateways, from deploy/nginx.conf.template — the same file
+ * docs/operations.md describes and scripts/cluster.mjs runs — on a port of its own.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const TEMPLATE = fileURLToPath(new URL('../../../../deploy/nginx.conf.template', import.meta.url));
+const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => spawnSync('test', ['-x', p]).status === 0) ?? null;
+
+export function nginxAvailable(): boolean {
+  return NGINX !== null;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function renderNginxConf(prefix: string, listen: string, upstreamPorts: readonly number[]): string {
+  const upstreams = upstreamPorts.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=10s;`).join('\n');
+  return readFileSync(TEMPLATE, 'utf8').replaceAll('{{PREFIX}}', prefix).replaceAll('{{LISTEN}}', listen).replace('{{UPSTREAMS}}', upstreams);
+}
+
+export interface Nginx {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  close(): Promise<void>;
+}
+
+export async function startNginx(upstreamPorts: readonly number[]): Promise<Nginx> {
+  if (!NGINX) throw new Error('nginx is not installed (apt-get install nginx)');
+  const prefix = mkdtempSync(join(tmpdir(), 'qx-nginx-'));
+  chmodSync(prefix, 0o755);
+  for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(prefix, 'tmp', d), { recursive: true, mode: 0o777 });
+  const port = await freePort();
+  writeFileSync(join(prefix, 'nginx.conf'), renderNginxConf(prefix, `127.0.0.1:${port}`, upstreamPorts));
+  const child = spawn(NGINX, ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const stderr: string[] = [];
+  child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`nginx exited: ${stderr.join('')}${readFileSync(join(prefix, 'error.log'), 'utf8')}`);
+    try {
+      await fetch(`http://127.0.0.1:${port}/health`);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`nginx did not start: ${stderr.join('')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    child,
+    async close() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+      rmSync(prefix, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * @qx/client as a user gets it: `npm pack` in packages/client, then a fresh project outside the
+ * repository installs the tarball with `npm install <tarball>` (dependencies from the registry or
+ * the npm cache), imports it as plain ESM (both `@qx/client` and `@qx/client/react`), type-checks
+ * the shipped examples and the README's TypeScript and TSX blocks against the published
+ * declarations (tsc --noEmit, strict), and runs the README's TypeScript blocks against a real
+ * gateway. The published package.json must hold no workspace-only paths.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startServer } from './helpers.js';
+import { describeRun, runProcess } from './run-process.js';
+
+const CLIENT_DIR = fileURLToPath(new URL('../../../packages/client/', import.meta.url));
+const require = createRequire(import.meta.url);
+const TSC = require.resolve('typescript/bin/tsc');
+const TSX = pathToFileURL(require.resolve('tsx')).href;
+const NPM = 'npm';
+
+/** The fenced blocks of one language in a Markdown text. */
+export function fencedBlocks(markdown: string, lang: string): string[] {
+  const out: string[] = [];
+  const re = new RegExp('^```' + lang + '\\n([\\s\\S]*?)^```$', 'gm');
+  for (const m of markdown.matchAll(re)) out.push(m[1]!);
+  return out;
+}
+
+test('npm pack: a fresh project installs the tarball, imports it (ESM + types, react subpath) and runs the README', { timeout: 300_000 }, async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'qx-sdk-package-'));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const npmEnv = { npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+
+  // 1. the tarball
+  const pack = await runProcess(NPM, ['pack', '--json', '--pack-destination', work], { cwd: CLIENT_DIR, env: npmEnv, timeoutMs: 120_000 });
+  assert.equal(pack.code, 0, describeRun('npm pack', pack));
+  const [packed] = JSON.parse(pack.output.slice(pack.output.indexOf('[\n'))) as { filename: string; files: { path: string }[] }[];
+  assert.ok(packed, 'npm pack reported the tarball');
+  const shipped = packed.files.map((f) => f.path).sort();
+  for (const f of ['package.json', 'README.md', 'lib/index.js', 'lib/index.d.ts', 'lib/react.js', 'lib/react.d.ts', 'lib/protocol/index.js', 'examples/quickstart.ts']) {
+    assert.ok(shipped.includes(f), `${f} is in the tarball (${shipped.join(', ')})`);
+  }
+  assert.deepEqual(shipped.filter((f) => f.startsWith('src/') || f.includes('.test.') || f.endsWith('.map') || f.includes('tsbuildinfo')), []);
+  // the workspace manifest is back, and lib/ is gone
+  assert.match(readFileSync(join(CLIENT_DIR, 'package.json'), 'utf8'), /"source": "\.\/src\/index\.ts"/);
+  assert.equal(existsSync(join(CLIENT_DIR, 'lib')), false);
+  assert.equal(existsSync(join(CLIENT_DIR, 'package.workspace.json')), false);
+
+  // 2. a fresh project outside the repository installs it (and React, for the hook's types)
+  const app = join(work, 'app');
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'qx-consumer', private: true, type: 'module' }));
+  const install = await runProcess(
+    NPM,
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, packed.filename), 'react@^19', '@types/react@^19', '@types/node@^20'],
+    { cwd: app, env: npmEnv, timeoutMs: 180_000 },
+  );
+  assert.equal(install.code, 0, describeRun('npm install <tarball>', install));
+
+  const manifestText = readFileSync(join(app, 'node_modules/@qx/client/package.json'), 'utf8');
+  assert.doesNotMatch(manifestText, /"source"|\.\/src\/|"file:|"workspace:|"link:|@qx\/protocol|devDependencies|"private"/);
+  const manifest = JSON.parse(manifestText) as { exports: Record<string, unknown>; dependencies: Record<string, string> };
+  assert.deepEqual(Object.keys(manifest.exports).sort(), ['.', './package.json', './react']);
+  assert.deepEqual(Object.keys(manifest.dependencies).sort(), ['socket.io-client', 'zod']);
+
+  // 3. plain Node ESM, no loader
+  const esm = await runProcess(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      "const sdk = await import('@qx/client'); const react = await import('@qx/client/react');" +
+        "console.log(typeof sdk.QuantEnergxClient, typeof sdk.QuantEnergxError, typeof react.useQuantEnergxWebSocket, typeof react.liveReducer);" +
+        "console.log(new sdk.QuantEnergxError('FORBIDDEN', 'x') instanceof Error);",
+    ],
+    { cwd: app, timeoutMs: 30_000 },
+  );
+  assert.equal(esm.code, 0, describeRun('import', esm));
+  assert.equal(esm.output.trim(), 'function function function function\ntrue');
+
+  // 4. the examples and the README's blocks type-check against the published declarations
+  const readme = readFileSync(join(app, 'node_modules/@qx/client/README.md'), 'utf8');
+  const tsBlocks = fencedBlocks(readme, 'ts');
+  const tsxBlocks = fencedBlocks(readme, 'tsx');
+  assert.ok(tsBlocks.length >= 2 && tsxBlocks.length >= 1, 'the README has TypeScript and TSX blocks');
+  mkdirSync(join(app, 'src'));
+  tsBlocks.forEach((code, i) => writeFileSync(join(app, 'src', `readme-${i + 1}.ts`), code));
+  tsxBlocks.forEach((code, i) => writeFileSync(join(app, 'src', `readme-${i + 1}.tsx`), code));
+  cpSync(join(app, 'node_modules/@qx/client/examples'), join(app, 'src/examples'), { recursive: true });
+  writeFileSync(
+    join(app, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        lib: ['ES2023', 'DOM'],
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        jsx: 'react-jsx',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: ['node'],
+      },
+      include: ['src'],
+    }),
+  );
+  const tsc = await runProcess(process.execPath, [TSC, '-p', app], { cwd: app, timeoutMs: 120_000 });
+  assert.equal(tsc.code, 0, describeRun('tsc --noEmit', tsc));
+  assert.ok(readdirSync(join(app, 'src/examples')).length >= 4);
+
+  // 5. the README's TypeScript blocks run as written, against a real gateway in demo mode
+  const server = await startServer({ JWT_SECRET: '' });
+  t.after(() => server.close());
+  const outputs: string[] = [];
+  for (let i = 1; i <= tsBlocks.length; i++) {
+    const r = await runProcess(process.execPath, ['--import', TSX, join(app, 'src', `readme-${i}.ts`)], { cwd: app, env: { QX_URL: server.url }, timeoutMs: 30_000 });
+    assert.equal(r.code, 0, describeRun(`README block ${i}`, r));
+    outputs.push(r.output);
+  }
+  assert.match(outputs[0]!, /signed in as user-123 until \d{4}-/);
+  assert.match(outputs[0]!, /following \{[^}]*market: \[ 'crude_oil', 'natural_gas' \]/);
+  assert.match(outputs[1]!, /refused: INVALID_TOKEN/);
+});

@@ -1,0 +1,152 @@
+/**
+ * A gateway's subscriptions to rooms' bus channels, refcounted by local sockets: the first socket
+ * to join a room subscribes this node, the last to leave unsubscribes it. One pub/sub connection of
+ * its own; node-redis re-subscribes it after a reconnect, and `onResubscribed` fires once it has
+ * (messages published while it was away are missed: the StreamSequencer re-checks its streams).
+ * Plain SUBSCRIBE (sharded pub/sub buys nothing on a single Redis node).
+ *
+ * Joins and leaves of one room may interleave while a SUBSCRIBE is in flight; a per-room loop
+ * brings Redis to the wanted state (subscribed iff count > 0) one command at a time, retrying a
+ * command that failed (Redis down) until it holds or is no longer wanted.
+ */
+import type { Logger } from 'pino';
+import { parseChannelMessage, ROOM_CHANNEL_PREFIX, busKeys, type BusMessage } from './bus-message.js';
+import { openRedis, reconnectDelay, type OpenedRedis, type RedisSource } from './redis-connection.js';
+
+export interface RoomSubscriptionsOptions {
+  redis: RedisSource;
+  logger: Logger;
+  /** every well-formed message of a subscribed room */
+  onMessage: (msg: BusMessage) => void;
+  /** the connection came back and every room is subscribed again: re-check for missed events */
+  onResubscribed?: () => void;
+}
+
+interface RoomState {
+  count: number;
+  subscribed: boolean;
+  busy: boolean;
+  waiters: (() => void)[];
+}
+
+export class RoomSubscriptions {
+  private readonly rooms = new Map<string, RoomState>();
+  private readonly listener = (message: string, channel: string) => this.receive(message, channel);
+  private readyOnce = false;
+  private closed = false;
+  /** messages that were not ours or not well-formed */
+  malformed = 0;
+
+  private constructor(
+    private readonly conn: OpenedRedis,
+    private readonly opts: RoomSubscriptionsOptions,
+  ) {
+    conn.client.on('ready', () => {
+      // the first 'ready' was the initial connect; later ones follow a reconnect and resubscribe
+      if (!this.readyOnce) {
+        this.readyOnce = true;
+        return;
+      }
+      if (this.closed) return;
+      this.opts.logger.info({ rooms: this.rooms.size }, 'bus subscriber reconnected');
+      for (const room of this.rooms.keys()) this.reconcile(room);
+      this.opts.onResubscribed?.();
+    });
+  }
+
+  static async open(opts: RoomSubscriptionsOptions): Promise<RoomSubscriptions> {
+    const conn = await openRedis(opts.redis, opts.logger, 'qx-rooms', { duplicate: true });
+    const subs = new RoomSubscriptions(conn, opts);
+    subs.readyOnce = conn.client.isReady;
+    return subs;
+  }
+
+  /** One more local socket in `room`; resolves once this node is subscribed to it (or left it again). */
+  join(room: string): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('room subscriptions closed'));
+    let state = this.rooms.get(room);
+    if (!state) {
+      state = { count: 0, subscribed: false, busy: false, waiters: [] };
+      this.rooms.set(room, state);
+    }
+    state.count++;
+    if (state.subscribed && !state.busy) return Promise.resolve();
+    const settled = new Promise<void>((resolve) => state.waiters.push(resolve));
+    this.reconcile(room);
+    return settled;
+  }
+
+  /** One local socket fewer in `room`; the last one out unsubscribes (in the background). */
+  leave(room: string): void {
+    const state = this.rooms.get(room);
+    if (!state || state.count === 0) return;
+    state.count--;
+    if (state.count === 0) this.reconcile(room);
+  }
+
+  /** local sockets counted in `room` */
+  count(room: string): number {
+    return this.rooms.get(room)?.count ?? 0;
+  }
+
+  /** rooms with local sockets */
+  joined(): string[] {
+    return [...this.rooms].filter(([, s]) => s.count > 0).map(([room]) => room);
+  }
+
+  /** whether this node is subscribed to `room` right now */
+  isSubscribed(room: string): boolean {
+    return this.rooms.get(room)?.subscribed ?? false;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const state of this.rooms.values()) for (const w of state.waiters.splice(0)) w();
+    this.rooms.clear();
+    await this.conn.release();
+  }
+
+  private reconcile(room: string): void {
+    const state = this.rooms.get(room);
+    if (!state || state.busy || this.closed) return;
+    state.busy = true;
+    void this.drive(room, state);
+  }
+
+  private async drive(room: string, state: RoomState): Promise<void> {
+    const channel = busKeys.roomChannel(room);
+    let failures = 0;
+    while (!this.closed && state.subscribed !== state.count > 0) {
+      const want = state.count > 0;
+      try {
+        if (want) await this.conn.client.subscribe(channel, this.listener);
+        else await this.conn.client.unsubscribe(channel, this.listener);
+        state.subscribed = want;
+        failures = 0;
+      } catch (err) {
+        if (this.closed) break;
+        // a command lost with the connection; node-redis resubscribes only what had succeeded
+        if (failures++ === 0) this.opts.logger.warn({ room, err: (err as Error).message }, want ? 'subscribe failed; retrying' : 'unsubscribe failed; retrying');
+        await new Promise((r) => setTimeout(r, reconnectDelay(failures)));
+      }
+    }
+    state.busy = false;
+    if (this.closed) return;
+    for (const w of state.waiters.splice(0)) w();
+    if (state.count === 0 && !state.subscribed) this.rooms.delete(room);
+  }
+
+  private receive(message: string, channel: string): void {
+    const msg = channel.startsWith(ROOM_CHANNEL_PREFIX) ? parseChannelMessage(message) : null;
+    if (!msg || msg.room !== channel.slice(ROOM_CHANNEL_PREFIX.length)) {
+      if (this.malformed++ === 0) this.opts.logger.warn({ channel }, 'malformed bus message dropped');
+      return;
+    }
+    try {
+      this.opts.onMessage(msg);
+    } catch (err) {
+      this.opts.logger.error({ err, room: msg.room, stream: msg.stream, seq: msg.seq }, 'bus message handler failed');
+    }
+  }
+}

@@ -11,6 +11,7 @@ import { ServerEvent, DisconnectCode } from '@qx/protocol';
 import type { Config } from './config.js';
 import { Metrics } from './metrics.js';
 import type { Sqlite } from './store/database.js';
+import { dataDirError, lockDataDir } from './store/data-dir.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { JwksTokenVerifier, SecretTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
@@ -74,12 +75,20 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   const logger = deps.logger ?? pino({ level: config.logLevel, base: { service: 'quantenergx-realtime' } });
   const now = deps.now ?? Date.now;
   const metrics = new Metrics();
-  const store = new SqliteStore(config.dataDir, logger.child({ part: 'store' }));
+  // one server per data folder: a second one stops here, before it touches the store
+  const dataDirLock = config.dataDir === ':memory:' ? null : lockDataDir(config.dataDir);
+  let store: SqliteStore;
+  try {
+    store = new SqliteStore(config.dataDir, logger.child({ part: 'store' }));
+  } catch (err) {
+    dataDirLock?.release();
+    throw dataDirError(config.dataDir, err);
+  }
   const db = store.db;
 
   let devSigner: SecretTokenVerifier | null = null;
   let verifier: TokenVerifier;
-  const claims = { issuer: config.auth.issuer, audience: config.auth.audience };
+  const claims = { issuer: config.auth.issuer, audience: config.auth.audience, allowNoExp: config.auth.allowNoExp };
   if (config.auth.jwksUrl) verifier = new JwksTokenVerifier(config.auth.jwksUrl, config.auth.algorithms, claims);
   else if (config.auth.secret) verifier = new SecretTokenVerifier(config.auth.secret, claims);
   else {
@@ -234,6 +243,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       await http.close();
       await publisher.drain();
       await store.close();
+      dataDirLock?.release();
     },
   };
 }

@@ -4,7 +4,7 @@ import { TradingScreen } from './components/TradingScreen.js';
 import { useSession } from './hooks/useSession.js';
 
 export function App() {
-  const { session, signInDemo, signInWithToken, signOut, renew, authed } = useSession();
-  if (!session) return <SignIn onDemo={signInDemo} onToken={signInWithToken} />;
+  const { session, signInDemo, signInWithToken, signOut, signedOutReason, renew, authed } = useSession();
+  if (!session) return <SignIn onDemo={signInDemo} onToken={signInWithToken} reason={signedOutReason} />;
   return <TradingScreen key={session.userId} session={session} renew={renew} authed={authed} onSignOut={signOut} />;
 }

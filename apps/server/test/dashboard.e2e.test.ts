@@ -6,27 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import dashboardRoutes from '../src/http/routes/dashboard.js';
 import { startServer, type TestServer } from './helpers.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const DIST_INDEX = join(ROOT, 'apps/dashboard/dist/index.html');
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env['CI'] === 'true') throw new Error(`${CHROMIUM} is required in CI for the dashboard e2e test`);
-
-function buildDashboardIfMissing(): void {
-  if (existsSync(DIST_INDEX)) return;
-  const r = spawnSync('npm', ['run', 'build', '-w', '@qx/dashboard'], { cwd: ROOT, encoding: 'utf8' });
-  assert.equal(r.status, 0, `dashboard build failed:\n${r.stdout}\n${r.stderr}`);
-}
+import { launch, place, poll, screenshot, signInDemo, skipWithoutChromium, watchErrors } from './browser.js';
 
 async function lastPrices(page: Page): Promise<Record<string, string>> {
   return page.$$eval('[data-testid="market"] tr[data-commodity]', (rows) =>
@@ -34,53 +21,17 @@ async function lastPrices(page: Page): Promise<Record<string, string>> {
   );
 }
 
-/** Polls `check` until it holds; fails after `ms` naming `what`. */
-async function poll(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function place(page: Page, o: { side: 'buy' | 'sell'; type: 'limit' | 'market'; quantity: string; price?: string }): Promise<string> {
-  const ticket = page.locator('[data-testid="ticket"]');
-  await ticket.locator(`button[name="side-${o.side}"]`).click();
-  await ticket.locator(`button[name="type-${o.type}"]`).click();
-  await ticket.locator('input[name="quantity"]').fill(o.quantity);
-  if (o.price !== undefined) await ticket.locator('input[name="price"]').fill(o.price);
-  const outcome = ticket.locator('[data-testid="ticket-outcome"]');
-  await ticket.locator('button[name="place"]').click();
-  await outcome.locator('.ok, .error').waitFor({ timeout: 5000 });
-  return (await outcome.textContent()) ?? '';
-}
-
-test('dashboard: sign in, live prices, place and cancel, fill into trades and positions', { skip: haveChromium ? false : `no Chromium at ${CHROMIUM}` }, async () => {
-  buildDashboardIfMissing();
+test('dashboard: sign in, live prices, place and cancel, fill into trades and positions', { skip: skipWithoutChromium }, async () => {
   let server: TestServer | null = null;
   let browser: Browser | null = null;
   try {
     server = await startServer({ JWT_SECRET: '', SIMULATOR: 'on', SIMULATOR_SEED: '7' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launch();
     const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      // refused orders answer 4xx on purpose; the browser logs each one as a failed resource
-      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
-    });
-    page.on('response', (res) => {
-      if (res.status() >= 500) pageErrors.push(`${res.status()} ${res.url()}`);
-    });
+    const pageErrors = watchErrors(page);
 
     // sign in (demo)
-    await page.goto(server.url + '/');
-    await page.locator('[data-testid="demo-signin"] input[name="userId"]').fill('e2e-trader');
-    await page.locator('[data-testid="demo-signin"] button[type="submit"]').click();
-    await page.locator('[data-testid="connection"][data-status="connected"]').waitFor({ timeout: 5000 });
+    await signInDemo(page, server.url, 'e2e-trader');
     assert.equal(await page.locator('[data-testid="user"]').textContent(), 'e2e-trader');
 
     // a price for every commodity of the catalogue, and prices that move
@@ -101,15 +52,17 @@ test('dashboard: sign in, live prices, place and cancel, fill into trades and po
 
     // an off-tick price: the server's coded error is shown
     const offTick = await place(page, { side: 'buy', type: 'limit', quantity: '100', price: '70.123' });
-    assert.match(offTick, /PRICE_OFF_TICK/);
+    assert.match(offTick.text, /PRICE_OFF_TICK/);
 
     // a limit buy far below the market rests as new, then is cancelled
     const last = Number((first['crude_oil'] ?? '').replace(/,/g, ''));
     assert.ok(last > 0, `crude oil last price: ${first['crude_oil']}`);
     const farPrice = (Math.floor(last * 0.9 * 100) / 100).toFixed(2);
     const placed = await place(page, { side: 'buy', type: 'limit', quantity: '100', price: farPrice });
-    const limitId = /Accepted: (\S+) new/.exec(placed)?.[1];
-    assert.ok(limitId, `limit order accepted as new: ${placed}`);
+    assert.equal(placed.status, 'new', `limit order accepted as new: ${placed.text}`);
+    const limitId = placed.orderId;
+    assert.ok(limitId);
+    assert.match(placed.text, new RegExp(`^${limitId} working: buy 100 bbl @ ${farPrice.replace('.', '\\.')} GTC$`));
     const limitRow = page.locator(`[data-testid="orders"] tr[data-order-id="${limitId}"]`);
     await limitRow.and(page.locator('[data-status="new"]')).waitFor({ timeout: 5000 });
     await limitRow.locator('button', { hasText: 'Cancel' }).click();
@@ -117,8 +70,9 @@ test('dashboard: sign in, live prices, place and cancel, fill into trades and po
 
     // a market buy fills: a trade and a long position
     const filled = await place(page, { side: 'buy', type: 'market', quantity: '100' });
-    const marketId = /Accepted: (\S+) /.exec(filled)?.[1];
-    assert.ok(marketId, `market order accepted: ${filled}`);
+    assert.equal(filled.status, 'filled', `market order filled: ${filled.text}`);
+    const marketId = filled.orderId;
+    assert.match(filled.text, /filled: bought 100 bbl at avg \d/);
     await page.locator(`[data-testid="trades"] tr[data-order-id="${marketId}"]`).first().waitFor({ timeout: 5000 });
     await page.locator(`[data-testid="orders"] tr[data-order-id="${marketId}"][data-status="filled"]`).waitFor({ timeout: 5000 });
     await page
@@ -146,9 +100,7 @@ test('dashboard: sign in, live prices, place and cancel, fill into trades and po
     await page.locator('[data-testid="alerts"] li[data-source="system"].sev-warning', { hasText: 'High volatility' }).waitFor({ timeout: 5000 });
     await page.locator('[data-testid="alerts"] li[data-source="compliance"].sev-high', { hasText: '90.0% of limit' }).waitFor({ timeout: 5000 });
 
-    const shot = join(mkdtempSync(join(tmpdir(), 'qx-dashboard-')), 'dashboard.png');
-    await page.screenshot({ path: shot });
-    console.log(`# dashboard screenshot: ${shot}`);
+    console.log(`# dashboard screenshot: ${await screenshot(page, 'dashboard-1600')}`);
     assert.deepEqual(pageErrors, [], 'no errors in the page');
   } finally {
     await browser?.close();

@@ -33,7 +33,7 @@ export interface TestServer {
  * Starts a gateway on port 0. `env` overrides the test defaults (HS256 with SECRET, a publish key,
  * no simulator); an empty string unsets a default (e.g. `{JWT_SECRET: ''}` for demo mode).
  */
-export async function startServer(env: Record<string, string> = {}, opts: { dataDir?: string; keepData?: boolean } = {}): Promise<TestServer> {
+export async function startServer(env: Record<string, string> = {}, opts: { dataDir?: string; keepData?: boolean; port?: number } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'qx-test-'));
   const parsed = parseConfig({
     JWT_SECRET: SECRET,
@@ -46,7 +46,7 @@ export async function startServer(env: Record<string, string> = {}, opts: { data
   }, (path) => readFileSync(path, 'utf8'));
   if (!parsed.ok) throw new Error(parsed.errors.join('; '));
   const app = buildServer(parsed.config, { logger: pino({ level: process.env['TEST_LOG'] ?? 'silent' }) });
-  const { port, url } = await app.listen(0, '127.0.0.1');
+  const { port, url } = await app.listen(opts.port ?? 0, '127.0.0.1');
   const signer = app.devSigner ?? new SecretTokenVerifier(SECRET, {
     issuer: parsed.config.auth.issuer,
     audience: parsed.config.auth.audience,

@@ -1,4 +1,5 @@
-/** Connection state at a glance: connected, reconnecting, auth error. */
+/** Connection state at a glance: connected, reconnecting, auth error; "reconnected" for a while after a loss. */
+import { useEffect, useState } from 'react';
 import type { Connection } from '../model/live-state.js';
 
 const LABEL: Record<Connection['status'], string> = {
@@ -9,11 +10,29 @@ const LABEL: Record<Connection['status'], string> = {
   offline: 'Offline',
 };
 
+/** how long "reconnected" stays beside the badge */
+const RECONNECTED_MS = 8000;
+
 export function ConnectionBadge({ connection }: { connection: Connection }) {
+  const [recent, setRecent] = useState(false);
+  useEffect(() => {
+    if (connection.reconnects === 0) return;
+    setRecent(true);
+    const timer = setTimeout(() => setRecent(false), RECONNECTED_MS);
+    return () => clearTimeout(timer);
+  }, [connection.reconnects]);
+  const reconnected = recent && connection.status === 'connected';
   return (
-    <span className={`conn conn-${connection.status}`} data-testid="connection" data-status={connection.status} title={connection.detail ?? undefined}>
+    <span
+      className={`conn conn-${connection.status}`}
+      data-testid="connection"
+      data-status={connection.status}
+      data-reconnected={reconnected}
+      title={connection.detail ?? undefined}
+    >
       <span className="conn-dot" />
       {LABEL[connection.status]}
+      {reconnected && <span className="conn-detail">reconnected</span>}
       {connection.status !== 'connected' && connection.detail ? <span className="conn-detail">{connection.detail}</span> : null}
     </span>
   );

@@ -15,7 +15,7 @@ export function Header(props: { session: Session; connection: Connection; onSign
         <span className="user" data-testid="user">
           {props.session.userId}
         </span>
-        <button type="button" className="btn-ghost" onClick={props.onSignOut}>
+        <button type="button" className="btn-ghost" onClick={() => props.onSignOut()}>
           Sign out
         </button>
       </div>

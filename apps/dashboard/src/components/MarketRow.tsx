@@ -16,10 +16,9 @@ export function MarketRow(props: { commodity: Commodity; quote: Quote | undefine
     >
       <td className="sym">
         <div className="sym-name">{c.name}</div>
-        <div className="sym-code">{c.symbol}</div>
-      </td>
-      <td className="unit">
-        {c.currency}/{c.unit}
+        <div className="sym-code">
+          {c.symbol} · {c.currency}/{c.unit}
+        </div>
       </td>
       <td className="num last">
         {/* the key restarts the flash animation on every move */}
@@ -27,11 +26,11 @@ export function MarketRow(props: { commodity: Commodity; quote: Quote | undefine
           {formatPrice(q?.price, tick)}
         </span>
       </td>
-      <td className={`num ${signClass(q?.change)}`}>{formatSigned(q?.change, decimalsOf(tick))}</td>
+      <td className={`num col-opt ${signClass(q?.change)}`}>{formatSigned(q?.change, decimalsOf(tick))}</td>
       <td className={`num ${signClass(q?.changePercent)}`}>{formatSigned(q?.changePercent, 2, '%')}</td>
       <td className="num bid">{formatPrice(q?.bid, tick)}</td>
       <td className="num ask">{formatPrice(q?.ask, tick)}</td>
-      <td className="num muted">{formatCompact(q?.volume)}</td>
+      <td className="num muted col-opt">{formatCompact(q?.volume)}</td>
     </tr>
   );
 }

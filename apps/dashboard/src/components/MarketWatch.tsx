@@ -4,20 +4,19 @@ import type { Commodity } from '../model/types.js';
 import { MarketRow } from './MarketRow.js';
 import { Panel } from './Panel.js';
 
-export function MarketWatch(props: { commodities: readonly Commodity[]; market: MarketState; selected: string | null; onSelect: (symbol: string) => void }) {
+export function MarketWatch(props: { commodities: readonly Commodity[]; market: MarketState; selected: string | null; onSelect: (symbol: string) => void; live: boolean }) {
   return (
-    <Panel title="Market watch" area="market" extra={<span className="muted">{props.commodities.length} markets</span>}>
-      <table className="grid market-table">
+    <Panel title="Market watch" area="market" extra={props.live ? <span className="muted">{props.commodities.length} markets</span> : <span className="stale-tag">stale: not connected</span>}>
+      <table className={`grid market-table ${props.live ? '' : 'stale'}`} data-stale={!props.live}>
         <thead>
           <tr>
             <th>Commodity</th>
-            <th>Unit</th>
             <th className="num">Last</th>
-            <th className="num">Chg</th>
+            <th className="num col-opt">Chg</th>
             <th className="num">Chg %</th>
             <th className="num">Bid</th>
             <th className="num">Ask</th>
-            <th className="num">Volume</th>
+            <th className="num col-opt">Volume</th>
           </tr>
         </thead>
         <tbody>

@@ -8,7 +8,7 @@ function Level(props: { row: DepthRow; side: 'bid' | 'ask'; tick: number; onPick
   const { row, side } = props;
   return (
     <tr className={`level level-${side}`} onClick={() => props.onPick(row.price)} title="Use this price in the ticket">
-      <td className="num muted">{row.orders}</td>
+      <td className="num muted col-opt">{row.orders}</td>
       <td className="num">{formatQuantity(row.quantity)}</td>
       <td className={`num price-${side}`}>
         <span className="level-price">{formatPrice(row.price, props.tick)}</span>
@@ -31,7 +31,7 @@ export function OrderBook(props: { commodity: Commodity | null; book: Book | nul
       <table className="grid book-table">
         <thead>
           <tr>
-            <th className="num">Orders</th>
+            <th className="num col-opt">Orders</th>
             <th className="num">Size</th>
             <th className="num">Price</th>
             <th className="num">Total</th>

@@ -2,17 +2,26 @@
  * Order entry. Sends `POST /api/v1/trading/orders` and shows the outcome: the accepted order's
  * status, or the server's coded error (PRICE_OFF_TICK, COMPLIANCE_REJECTED, ...) as it came.
  */
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { placeOrder } from '../api/endpoints.js';
 import { ApiError, describeError } from '../api/http.js';
 import { formatPrice } from '../model/format.js';
 import type { Quote } from '../model/market.js';
-import { TIME_IN_FORCE, buildOrder, type OrderForm, type OrderType, type Side, type TimeInForce } from '../model/order-form.js';
+import { TIME_IN_FORCE, buildOrder, withType, type OrderForm, type OrderType, type Side, type TimeInForce } from '../model/order-form.js';
+import { describeOutcome } from '../model/order-outcome.js';
+import type { Connection } from '../model/live-state.js';
 import type { Commodity, Order } from '../model/types.js';
 import type { Authed } from '../hooks/useSession.js';
 import { Panel } from './Panel.js';
 
-type Outcome = { kind: 'ok'; text: string } | { kind: 'error'; code: string; text: string } | null;
+type Outcome =
+  | { kind: 'ok' | 'warn'; text: string; orderId: string; status: string }
+  | { kind: 'error'; code: string; text: string }
+  | { kind: 'info'; text: string }
+  | null;
+
+/** errors that say the server was out of reach: moot once the connection is back */
+const isConnectivityError = (code: string) => code === 'NETWORK' || code === 'SERVICE_UNAVAILABLE' || /^HTTP_5\d\d$/.test(code);
 
 let nextId = 0;
 const clientOrderId = () => `web-${Date.now().toString(36)}-${(nextId++).toString(36)}`;
@@ -22,6 +31,7 @@ export interface TicketProps {
   commodities: readonly Commodity[];
   commodity: string | null;
   quote: Quote | undefined;
+  connection: Connection;
   /** a price picked from the book; the nonce makes picking the same price again count */
   picked: { price: number; nonce: number } | null;
   onCommodity: (symbol: string) => void;
@@ -32,6 +42,8 @@ export function OrderTicket(props: TicketProps) {
   const [form, setForm] = useState<Omit<OrderForm, 'commodity'>>({ side: 'buy', type: 'limit', quantity: '100', price: '', timeInForce: 'gtc' });
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<Outcome>(null);
+  /** answers received, so a test (or a screen reader) can tell a repeated answer from the last one */
+  const [answers, setAnswers] = useState(0);
   const commodity = props.commodities.find((c) => c.symbol === props.commodity) ?? null;
 
   useEffect(() => {
@@ -39,28 +51,43 @@ export function OrderTicket(props: TicketProps) {
   }, [props.picked]);
 
   const set = <K extends keyof typeof form>(key: K, value: (typeof form)[K]) => setForm((f) => ({ ...f, [key]: value }));
-  const setType = (type: OrderType) =>
-    setForm((f) => ({ ...f, type, timeInForce: TIME_IN_FORCE[type].includes(f.timeInForce) ? f.timeInForce : (TIME_IN_FORCE[type][0] ?? 'ioc') }));
+  const setType = (type: OrderType) => setForm((f) => withType(f, type));
+
+  // back online after a loss: a "server cannot be reached" from before is no longer true
+  const reconnects = useRef(props.connection.reconnects);
+  useEffect(() => {
+    if (props.connection.reconnects === reconnects.current) return;
+    reconnects.current = props.connection.reconnects;
+    setOutcome((o) => (o === null || (o.kind === 'error' && isConnectivityError(o.code)) ? { kind: 'info', text: 'Reconnected to the server' } : o));
+  }, [props.connection.reconnects]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const built = buildOrder({ ...form, commodity: props.commodity ?? '' }, clientOrderId());
-    if (!built.ok) return setOutcome({ kind: 'error', code: 'INVALID_ORDER', text: built.message });
+    if (!built.ok) {
+      setOutcome({ kind: 'error', code: 'INVALID_ORDER', text: built.message });
+      setAnswers((n) => n + 1);
+      return;
+    }
     setBusy(true);
     setOutcome(null);
     props
       .authed((token) => placeOrder(token, built.body))
       .then((order) => {
-        setOutcome({ kind: 'ok', text: `${order.id} ${order.status.replace('_', ' ')}` });
+        const said = describeOutcome(order, commodity ?? undefined);
+        setOutcome({ kind: said.tone, text: said.text, orderId: order.id, status: order.status });
         props.onPlaced(order);
       })
       .catch((err: unknown) => setOutcome({ kind: 'error', code: err instanceof ApiError ? err.code : 'ERROR', text: err instanceof ApiError ? err.message : describeError(err) }))
-      .finally(() => setBusy(false));
+      .finally(() => {
+        setBusy(false);
+        setAnswers((n) => n + 1);
+      });
   };
 
   const tick = commodity?.tickSize ?? 0.01;
   return (
-    <Panel title="Order ticket" area="ticket">
+    <Panel title="Order ticket" area="ticket" testId="ticket-panel">
       <form className="ticket" onSubmit={submit} data-testid="ticket">
         <label>
           Commodity
@@ -113,14 +140,22 @@ export function OrderTicket(props: TicketProps) {
             ))}
           </select>
         </label>
-        <div className="ticket-quote muted">
+        <div className={`ticket-quote muted ${props.connection.status === 'connected' ? '' : 'stale'}`}>
           Bid <span className="bid">{formatPrice(props.quote?.bid, tick)}</span> · Ask <span className="ask">{formatPrice(props.quote?.ask, tick)}</span> · tick {tick}
         </div>
         <button type="submit" name="place" className={`btn-primary ${form.side}`} disabled={busy || !props.commodity}>
           {busy ? 'Sending…' : `${form.side === 'buy' ? 'Buy' : 'Sell'} ${form.type}`}
         </button>
-        <div className="ticket-outcome" data-testid="ticket-outcome" aria-live="polite">
-          {outcome?.kind === 'ok' && <span className="ok">Accepted: {outcome.text}</span>}
+        <div
+          className="ticket-outcome"
+          data-testid="ticket-outcome"
+          data-answers={answers}
+          aria-live="polite"
+          data-order-id={outcome && 'orderId' in outcome ? outcome.orderId : undefined}
+          data-status={outcome && 'status' in outcome ? outcome.status : undefined}
+        >
+          {(outcome?.kind === 'ok' || outcome?.kind === 'warn') && <span className={outcome.kind}>{outcome.text}</span>}
+          {outcome?.kind === 'info' && <span className="info">{outcome.text}</span>}
           {outcome?.kind === 'error' && (
             <span className="error">
               <code>{outcome.code}</code> {outcome.text}

@@ -8,7 +8,7 @@ import type { Commodity, Order } from '../model/types.js';
 import type { Authed } from '../hooks/useSession.js';
 import { Panel } from './Panel.js';
 
-function CancelButton(props: { authed: Authed; order: Order; onError: (message: string) => void }) {
+function CancelButton(props: { authed: Authed; order: Order; onError: (message: string) => void; onCancelled: () => void }) {
   const [busy, setBusy] = useState(false);
   return (
     <button
@@ -20,6 +20,7 @@ function CancelButton(props: { authed: Authed; order: Order; onError: (message: 
         // the order-update that follows moves the row to cancelled
         props
           .authed((token) => cancelOrder(token, props.order.id))
+          .then(() => props.onCancelled())
           .catch((err: unknown) => props.onError(`Cancel ${props.order.id}: ${describeError(err)}`))
           .finally(() => setBusy(false));
       }}
@@ -29,7 +30,7 @@ function CancelButton(props: { authed: Authed; order: Order; onError: (message: 
   );
 }
 
-export function OrdersTable(props: { authed: Authed; orders: readonly Order[]; tickOf: (symbol: string | undefined) => Commodity | undefined; onError: (message: string) => void }) {
+export function OrdersTable(props: { authed: Authed; orders: readonly Order[]; tickOf: (symbol: string | undefined) => Commodity | undefined; onError: (message: string) => void; onCancelled: () => void }) {
   const [openOnly, setOpenOnly] = useState(false);
   const rows = openOnly ? props.orders.filter(isOpen) : props.orders;
   const openCount = props.orders.filter(isOpen).length;
@@ -46,16 +47,16 @@ export function OrdersTable(props: { authed: Authed; orders: readonly Order[]; t
       <table className="grid orders-table">
         <thead>
           <tr>
-            <th>Time</th>
-            <th>Id</th>
+            <th className="col-opt">Time</th>
+            <th className="col-opt">Id</th>
             <th>Commodity</th>
             <th>Side</th>
-            <th>Type</th>
+            <th className="col-opt">Type</th>
             <th className="num">Price</th>
             <th className="num">Qty</th>
             <th className="num">Filled</th>
-            <th className="num">Avg</th>
-            <th>TIF</th>
+            <th className="num col-opt">Avg</th>
+            <th className="col-opt">TIF</th>
             <th>Status</th>
             <th />
           </tr>
@@ -70,22 +71,22 @@ export function OrdersTable(props: { authed: Authed; orders: readonly Order[]; t
             const tick = props.tickOf(o.commodity)?.tickSize ?? 0.0001;
             return (
               <tr key={o.id} data-order-id={o.id} data-status={o.status}>
-                <td className="muted">{formatTime(o.createdAt ?? o.timestamp)}</td>
-                <td className="mono muted">{o.id}</td>
+                <td className="muted col-opt">{formatTime(o.createdAt ?? o.timestamp)}</td>
+                <td className="mono muted col-opt">{o.id}</td>
                 <td>{o.commodity ?? '—'}</td>
                 <td className={o.side === 'buy' ? 'pos' : 'neg'}>{o.side ?? '—'}</td>
-                <td>{o.type ?? '—'}</td>
+                <td className="col-opt">{o.type ?? '—'}</td>
                 <td className="num">{o.type === 'market' ? 'MKT' : formatPrice(o.price, tick)}</td>
                 <td className="num">{formatQuantity(o.quantity ?? o.filledQuantity + o.remainingQuantity)}</td>
                 <td className="num">{formatQuantity(o.filledQuantity)}</td>
-                <td className="num">{o.averagePrice ? formatPrice(o.averagePrice, tick / 100) : '—'}</td>
-                <td className="muted">{o.timeInForce?.toUpperCase() ?? '—'}</td>
+                <td className="num col-opt">{o.averagePrice ? formatPrice(o.averagePrice, tick / 100) : '—'}</td>
+                <td className="muted col-opt">{o.timeInForce?.toUpperCase() ?? '—'}</td>
                 <td>
                   <span className={`status status-${o.status}`} title={o.reason}>
                     {o.status.replace('_', ' ')}
                   </span>
                 </td>
-                <td>{isOpen(o) && <CancelButton authed={props.authed} order={o} onError={props.onError} />}</td>
+                <td>{isOpen(o) && <CancelButton authed={props.authed} order={o} onError={props.onError} onCancelled={props.onCancelled} />}</td>
               </tr>
             );
           })}

@@ -14,10 +14,10 @@ export function PositionsTable(props: { positions: readonly Position[]; market: 
           <tr>
             <th>Commodity</th>
             <th className="num">Net</th>
-            <th className="num">Avg</th>
+            <th className="num col-opt">Avg</th>
             <th className="num">Last</th>
             <th className="num">Unreal. P&amp;L</th>
-            <th className="num">Real. P&amp;L</th>
+            <th className="num col-opt">Real. P&amp;L</th>
             <th className="num">Open B/S</th>
           </tr>
         </thead>
@@ -36,11 +36,11 @@ export function PositionsTable(props: { positions: readonly Position[]; market: 
                 <td className={`num ${signClass(p.netQuantity)}`} data-testid="net-quantity">
                   {formatSigned(p.netQuantity, 0)}
                 </td>
-                <td className="num">{p.netQuantity ? formatPrice(p.averagePrice, tick / 100) : '—'}</td>
+                <td className="num col-opt">{p.netQuantity ? formatPrice(p.averagePrice, tick / 100) : '—'}</td>
                 <td className="num">{formatPrice(p.lastPrice, tick)}</td>
                 <td className={`num ${signClass(p.unrealizedPnl)}`}>{formatSigned(p.unrealizedPnl, 2)}</td>
-                <td className={`num ${signClass(p.realizedPnl)}`}>{formatSigned(p.realizedPnl, 2)}</td>
-                <td className="num muted">
+                <td className={`num col-opt ${signClass(p.realizedPnl)}`}>{formatSigned(p.realizedPnl, 2)}</td>
+                <td className="num muted" data-testid="open-quantity">
                   {formatQuantity(p.openBuyQuantity)}/{formatQuantity(p.openSellQuantity)}
                 </td>
               </tr>

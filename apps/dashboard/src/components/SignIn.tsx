@@ -5,7 +5,7 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, describeError } from '../api/http.js';
 
-export function SignIn(props: { onDemo: (userId: string) => Promise<void>; onToken: (token: string) => void }) {
+export function SignIn(props: { onDemo: (userId: string) => Promise<void>; onToken: (token: string) => void; reason?: string | null }) {
   const [userId, setUserId] = useState('trader-1');
   const [token, setToken] = useState('');
   const [busy, setBusy] = useState(false);
@@ -44,6 +44,11 @@ export function SignIn(props: { onDemo: (userId: string) => Promise<void>; onTok
           <span className="brand-mark">QX</span> QuantEnergx Realtime
         </h1>
         <p className="muted">Live energy markets, orders and compliance.</p>
+        {props.reason && (
+          <div className="error signin-reason" role="alert" data-testid="signin-reason">
+            Signed out by the server: {props.reason}
+          </div>
+        )}
         <form onSubmit={demo} className="signin-form" data-testid="demo-signin">
           <label>
             User id

@@ -10,13 +10,13 @@ export function TradesTable(props: { trades: readonly Trade[]; tickOf: (symbol: 
         <thead>
           <tr>
             <th>Time</th>
-            <th>Trade</th>
-            <th>Order</th>
+            <th className="col-opt">Trade</th>
+            <th className="col-opt">Order</th>
             <th>Commodity</th>
             <th>Side</th>
             <th className="num">Qty</th>
             <th className="num">Price</th>
-            <th>Liq.</th>
+            <th className="col-opt">Liq.</th>
           </tr>
         </thead>
         <tbody>
@@ -28,13 +28,13 @@ export function TradesTable(props: { trades: readonly Trade[]; tickOf: (symbol: 
           {props.trades.map((t) => (
             <tr key={t.id} data-trade-id={t.id} data-order-id={t.orderId}>
               <td className="muted">{formatTime(t.executionTime)}</td>
-              <td className="mono muted">{t.id}</td>
-              <td className="mono muted">{t.orderId}</td>
+              <td className="mono muted col-opt">{t.id}</td>
+              <td className="mono muted col-opt">{t.orderId}</td>
               <td>{t.commodity}</td>
               <td className={t.side === 'buy' ? 'pos' : 'neg'}>{t.side}</td>
               <td className="num">{formatQuantity(t.quantity)}</td>
               <td className="num">{formatPrice(t.price, props.tickOf(t.commodity)?.tickSize ?? 0.0001)}</td>
-              <td className="muted">{t.liquidity ?? '—'}</td>
+              <td className="muted col-opt">{t.liquidity ?? '—'}</td>
             </tr>
           ))}
         </tbody>

@@ -21,17 +21,24 @@ export interface LiveFeedApi {
   refreshPositions: () => void;
 }
 
+/** auth-error codes after which this session cannot go on */
+const FATAL_AUTH = new Set(['INVALID_AUTH_DATA', 'USER_MISMATCH', 'USER_SWITCH_REFUSED']);
+
 export function useLiveFeed(
   session: Session,
   commodities: readonly Commodity[] | null,
   renew: () => Promise<Session | null>,
   authed: Authed,
+  /** the server refused the credentials for good: sign out, saying why */
+  onRefused: (reason: string) => void,
 ): LiveFeedApi {
   const [state, dispatch] = useReducer(liveReducer, INITIAL_LIVE_STATE);
   const [feed, setFeed] = useState<LiveFeed | null>(null);
   const token = useRef(session.token);
   const renewRef = useRef(renew);
   renewRef.current = renew;
+  const refusedRef = useRef(onRefused);
+  refusedRef.current = onRefused;
   const positions = useRef<() => void>(() => undefined);
 
   // a renewed token: keep the socket, authenticate it again
@@ -66,13 +73,18 @@ export function useLiveFeed(
       token: () => token.current,
       dispatch,
       resync,
-      onTrade: loadPositions,
-      onAuthError: (code) => {
-        if (renewing || (code !== 'TOKEN_EXPIRED' && code !== 'INVALID_TOKEN')) return;
+      onPositionsChanged: loadPositions,
+      onAuthError: (code, message) => {
+        if (renewing) return;
+        if (code !== 'TOKEN_EXPIRED' && code !== 'INVALID_TOKEN') {
+          // refused for a reason a new token cannot fix (user mismatch, malformed data)
+          if (FATAL_AUTH.has(code)) refusedRef.current(`${code}: ${message}`);
+          return;
+        }
         renewing = true;
         void renewRef.current().then((next) => {
           renewing = false;
-          if (!next) return;
+          if (!next) return refusedRef.current(`${code}: ${message}`);
           token.current = next.token;
           live.reauthenticate(next.token);
         });

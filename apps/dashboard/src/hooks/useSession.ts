@@ -14,7 +14,10 @@ export interface SessionApi {
   session: Session | null;
   signInDemo: (userId: string) => Promise<void>;
   signInWithToken: (token: string) => void;
-  signOut: () => void;
+  /** signs out; with a reason (the server refused the credentials) the sign-in card shows it */
+  signOut: (reason?: string) => void;
+  /** why the last session ended, when the server ended it */
+  signedOutReason: string | null;
   /** a fresh demo token, or null when this session cannot be renewed */
   renew: () => Promise<Session | null>;
   authed: Authed;
@@ -29,12 +32,14 @@ async function demoSession(userId: string): Promise<Session> {
 
 export function useSession(): SessionApi {
   const [session, setSession] = useState<Session | null>(() => loadSession());
+  const [signedOutReason, setSignedOutReason] = useState<string | null>(null);
   const current = useRef(session);
 
   const update = useCallback((next: Session | null) => {
     current.current = next;
     saveSession(next);
     setSession(next);
+    if (next) setSignedOutReason(null);
   }, []);
 
   const signInDemo = useCallback(async (userId: string) => update(await demoSession(userId)), [update]);
@@ -48,7 +53,13 @@ export function useSession(): SessionApi {
     [update],
   );
 
-  const signOut = useCallback(() => update(null), [update]);
+  const signOut = useCallback(
+    (reason?: string) => {
+      update(null);
+      setSignedOutReason(reason ?? null);
+    },
+    [update],
+  );
 
   const inflight = useRef<Promise<Session | null> | null>(null);
   const renew = useCallback(() => {
@@ -76,11 +87,15 @@ export function useSession(): SessionApi {
       } catch (err) {
         if (!(err instanceof ApiError) || err.status !== 401) throw err;
         const next = await renew();
-        if (!next) throw err;
+        if (!next) {
+          // refused credentials that cannot be renewed (a pasted JWT): back to sign-in, saying why
+          if (current.current) signOut(`${err.code}: ${err.message}`);
+          throw err;
+        }
         return call(next.token);
       }
     },
-    [renew],
+    [renew, signOut],
   );
 
   // renew demo tokens before they expire
@@ -92,5 +107,5 @@ export function useSession(): SessionApi {
     return () => clearTimeout(timer);
   }, [session, renew]);
 
-  return { session, signInDemo, signInWithToken, signOut, renew, authed };
+  return { session, signInDemo, signInWithToken, signOut, signedOutReason, renew, authed };
 }

@@ -31,8 +31,8 @@ export interface FeedOptions {
   dispatch: (action: LiveAction) => void;
   /** private events may have been missed: reload orders, trades and positions over REST */
   resync: () => void;
-  /** a fill arrived: positions changed */
-  onTrade: () => void;
+  /** an order changed or a fill arrived: positions (net, open buy/sell) changed */
+  onPositionsChanged: () => void;
   /** the token was refused or expired */
   onAuthError: (code: string, message: string) => void;
 }
@@ -50,6 +50,8 @@ export class LiveFeed {
   private subscribed = false;
   private everSubscribed = false;
   private closed = false;
+  /** the connection was lost since it was last live: the next authentication is a reconnect */
+  private lost = false;
 
   constructor(private readonly options: FeedOptions) {
     this.socket = io(options.url, {
@@ -97,7 +99,7 @@ export class LiveFeed {
     socket.on('connect', () => {
       if (socket.recovered) {
         // same session, same rooms; the gateway re-sends what we missed (seq drops repeats)
-        dispatch({ type: 'connection', status: 'connected' });
+        this.live();
         return;
       }
       this.subscribed = false;
@@ -105,7 +107,7 @@ export class LiveFeed {
       this.seqs = forgetSeqs(this.seqs, isMarketStream);
     });
     socket.on(ServerEvent.AuthSuccess, () => {
-      dispatch({ type: 'connection', status: 'connected' });
+      this.live();
       if (!this.subscribed) {
         this.subscribed = true;
         void this.subscribeAll();
@@ -122,17 +124,19 @@ export class LiveFeed {
         dispatch({ type: 'connection', status: 'auth-error', detail: err.data?.message ?? err.message });
         options.onAuthError(code, err.data?.message ?? err.message);
       } else {
+        this.lost = true;
         dispatch({ type: 'connection', status: 'reconnecting', detail: err.message });
       }
     });
     socket.on('disconnect', (reason) => {
       if (this.closed) return dispatch({ type: 'connection', status: 'offline' });
+      this.lost = true;
       dispatch({ type: 'connection', status: 'reconnecting', detail: reason });
       // a server-side disconnect is not retried by the client: retry, gently
       if (reason === 'io server disconnect') setTimeout(() => this.reconnect(), 1000);
     });
     socket.on(ServerEvent.DisconnectReason, (n) => {
-      dispatch({ type: 'alert', alert: screenNotice(n.code, 'warning', `Disconnected by the server: ${n.message}`, new Date()) });
+      dispatch({ type: 'alert', alert: screenNotice(n.code, 'warning', `Disconnected by the server: ${n.message}`, new Date(), { connection: true }) });
     });
     socket.on(ServerEvent.RequestError, (e) => {
       dispatch({ type: 'alert', alert: screenNotice(e.code, 'warning', `${e.event}: ${e.code} ${e.message}`, new Date()) });
@@ -147,13 +151,14 @@ export class LiveFeed {
       const verdict = this.track(rooms.orders(env.userId ?? env.payload.userId), env.seq);
       if (verdict === 'duplicate') return;
       dispatch({ type: 'orders', orders: [env.payload] });
+      options.onPositionsChanged();
       if (verdict === 'gap') options.resync();
     });
     socket.on(ServerEvent.TradeUpdate, (env) => {
       const verdict = this.track(rooms.trading(env.userId ?? env.payload.userId), env.seq);
       if (verdict === 'duplicate') return;
       dispatch({ type: 'trades', trades: [env.payload] });
-      options.onTrade();
+      options.onPositionsChanged();
       if (verdict === 'gap') options.resync();
     });
     socket.on(ServerEvent.ComplianceAlert, (env) => {
@@ -164,6 +169,16 @@ export class LiveFeed {
       if (this.track(SYSTEM_STREAM, env.seq) === 'duplicate') return;
       dispatch({ type: 'alert', alert: systemAlert(env.payload, env) });
     });
+  }
+
+  /** Authenticated (or recovered): live, and after a loss, "reconnected". */
+  private live(): void {
+    if (this.lost) {
+      this.lost = false;
+      this.options.dispatch({ type: 'reconnected' });
+    } else {
+      this.options.dispatch({ type: 'connection', status: 'connected' });
+    }
   }
 
   private track(stream: string, seq: number | undefined): SeqVerdict {

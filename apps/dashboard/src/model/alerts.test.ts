@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EMPTY_ALERTS, MAX_ALERTS, addAlert, complianceAlert, screenNotice, systemAlert } from './alerts.js';
+import { EMPTY_ALERTS, MAX_ALERTS, addAlert, clearConnectionNotices, complianceAlert, screenNotice, systemAlert } from './alerts.js';
 
 const envelope = { timestamp: '2026-01-01T00:00:00.000Z', seq: 4 };
 
@@ -38,4 +38,14 @@ test('newest first, each alert once, capped', () => {
   assert.deepEqual(s.map((a) => a.message), ['two', 'one']);
   for (let i = 0; i < MAX_ALERTS + 5; i++) s = addAlert(s, screenNotice('n', 'info', `n${i}`, new Date(i)));
   assert.equal(s.length, MAX_ALERTS);
+});
+
+test('reconnecting clears the notices about the lost connection, and nothing else', () => {
+  const shutdown = screenNotice('SHUTDOWN', 'warning', 'Disconnected by the server: Server shutting down', new Date(1), { connection: true });
+  const refused = screenNotice('order', 'warning', 'Cancel ord-1: ORDER_NOT_FOUND', new Date(2));
+  const system = systemAlert({ alertType: 'x', severity: 'info', message: 'kept' }, envelope);
+  const s = addAlert(addAlert(addAlert(EMPTY_ALERTS, shutdown), refused), system);
+  assert.deepEqual(clearConnectionNotices(s).map((a) => a.message), ['kept', 'Cancel ord-1: ORDER_NOT_FOUND']);
+  const clean = clearConnectionNotices(s);
+  assert.equal(clearConnectionNotices(clean), clean);
 });

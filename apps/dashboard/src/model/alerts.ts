@@ -18,6 +18,8 @@ export interface Alert {
   commodities: readonly string[];
   /** compliance: how much of the limit is used (0..1) */
   utilization: number | null;
+  /** a notice about the connection (lost, closed by the server) that is moot once reconnected */
+  connection?: boolean;
 }
 
 export type AlertsState = readonly Alert[];
@@ -51,8 +53,15 @@ export function systemAlert(payload: SystemAlertPayload, envelope: { timestamp: 
   };
 }
 
-export function screenNotice(kind: string, severity: Level, message: string, now: Date): Alert {
-  return { id: `screen:${now.getTime()}:${kind}:${message}`, source: 'screen', kind, severity, message, time: now.toISOString(), commodities: [], utilization: null };
+export function screenNotice(kind: string, severity: Level, message: string, now: Date, opts: { connection?: boolean } = {}): Alert {
+  const alert: Alert = { id: `screen:${now.getTime()}:${kind}:${message}`, source: 'screen', kind, severity, message, time: now.toISOString(), commodities: [], utilization: null };
+  if (opts.connection) alert.connection = true;
+  return alert;
+}
+
+/** Back online: notices about the lost connection are dropped (the server's own alerts stay). */
+export function clearConnectionNotices(state: AlertsState): AlertsState {
+  return state.some((a) => a.connection) ? state.filter((a) => !a.connection) : state;
 }
 
 export function addAlert(state: AlertsState, alert: Alert): AlertsState {

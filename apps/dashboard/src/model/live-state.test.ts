@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { INITIAL_LIVE_STATE, liveReducer } from './live-state.js';
+import { INITIAL_LIVE_STATE, isLive, liveReducer } from './live-state.js';
 import { screenNotice } from './alerts.js';
 
 test('connection changes are recorded, a repeat is a no-op', () => {
   const s = liveReducer(INITIAL_LIVE_STATE, { type: 'connection', status: 'auth-error', detail: 'Token expired' });
-  assert.deepEqual(s.connection, { status: 'auth-error', detail: 'Token expired' });
+  assert.deepEqual(s.connection, { status: 'auth-error', detail: 'Token expired', reconnects: 0 });
   assert.equal(liveReducer(s, { type: 'connection', status: 'auth-error', detail: 'Token expired' }), s);
 });
 
@@ -25,4 +25,15 @@ test('market batches, orders, trades, positions and alerts each land in their sl
 test('nothing new, same state (so React skips the render)', () => {
   assert.equal(liveReducer(INITIAL_LIVE_STATE, { type: 'market', updates: [] }), INITIAL_LIVE_STATE);
   assert.equal(liveReducer(INITIAL_LIVE_STATE, { type: 'orders', orders: [] }), INITIAL_LIVE_STATE);
+});
+
+test('reconnected: live again, counted, and the lost-connection notices are gone', () => {
+  let s = liveReducer(INITIAL_LIVE_STATE, { type: 'connection', status: 'connected' });
+  s = liveReducer(s, { type: 'alert', alert: screenNotice('SHUTDOWN', 'warning', 'Disconnected by the server', new Date(1), { connection: true }) });
+  s = liveReducer(s, { type: 'connection', status: 'reconnecting', detail: 'transport close' });
+  assert.equal(isLive(s.connection), false);
+  s = liveReducer(s, { type: 'reconnected' });
+  assert.deepEqual(s.connection, { status: 'connected', detail: null, reconnects: 1 });
+  assert.equal(isLive(s.connection), true);
+  assert.equal(s.alerts.length, 0);
 });

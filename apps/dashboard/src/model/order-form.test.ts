@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildOrder, type OrderForm } from './order-form.js';
+import { TIME_IN_FORCE, buildOrder, withType, type OrderForm } from './order-form.js';
 
 const form = (over: Partial<OrderForm> = {}): OrderForm => ({
   commodity: 'crude_oil',
@@ -39,4 +39,16 @@ test('a limit order needs a price; the tick grid is left to the server', () => {
   assert.equal(!missing.ok && missing.field, 'price');
   const offTick = buildOrder(form({ price: '75.123' }), 'x');
   assert.ok(offTick.ok && offTick.body.price === 75.123);
+});
+
+test('switching the type resets time in force to that type\'s default: limit rests (GTC), market is IOC', () => {
+  const market = withType(form({ timeInForce: 'gtc' }), 'market');
+  assert.equal(market.timeInForce, 'ioc');
+  const limit = withType({ ...market, timeInForce: 'ioc' }, 'limit');
+  assert.equal(limit.type, 'limit');
+  assert.equal(limit.timeInForce, 'gtc');
+  // choosing the same type again keeps what the trader picked
+  const ioc = form({ timeInForce: 'ioc' });
+  assert.equal(withType(ioc, 'limit'), ioc);
+  for (const type of ['limit', 'market'] as const) assert.ok(TIME_IN_FORCE[type].includes(withType(form({ type: type === 'limit' ? 'market' : 'limit' }), type).timeInForce));
 });

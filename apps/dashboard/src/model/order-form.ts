@@ -24,6 +24,18 @@ export const TIME_IN_FORCE: Readonly<Record<OrderType, readonly TimeInForce[]>> 
   market: ['ioc', 'fok'],
 };
 
+/** What each type starts with: a limit order rests until cancelled, a market order never rests. */
+export const DEFAULT_TIME_IN_FORCE: Readonly<Record<OrderType, TimeInForce>> = { limit: 'gtc', market: 'ioc' };
+
+/**
+ * The ticket switched to another order type: its time in force goes to that type's default
+ * (an IOC chosen for a market order must not follow it to a limit order meant to rest).
+ */
+export function withType<F extends { type: OrderType; timeInForce: TimeInForce }>(form: F, type: OrderType): F {
+  if (form.type === type) return form;
+  return { ...form, type, timeInForce: DEFAULT_TIME_IN_FORCE[type] };
+}
+
 export type BuiltOrder = { ok: true; body: OrderRequestBody } | { ok: false; field: keyof OrderForm; message: string };
 
 function parseNumber(text: string): number | null {

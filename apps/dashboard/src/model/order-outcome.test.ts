@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeOutcome } from './order-outcome.js';
+import type { Order } from './types.js';
+
+const crude = { unit: 'bbl', tickSize: 0.01 };
+const order = (over: Partial<Order>): Order => ({
+  id: 'ord-1',
+  userId: 'u',
+  status: 'new',
+  filledQuantity: 0,
+  remainingQuantity: 100,
+  averagePrice: null,
+  commodity: 'crude_oil',
+  side: 'buy',
+  type: 'limit',
+  price: 70,
+  quantity: 100,
+  timeInForce: 'gtc',
+  ...over,
+});
+
+test('a market buy that filled part of its size says filled, not filled, and the average', () => {
+  const o = order({ type: 'market', price: null, timeInForce: 'ioc', quantity: 1_000_000, filledQuantity: 144_000, remainingQuantity: 0, averagePrice: 75.2345, status: 'cancelled', reason: 'Unfilled remainder cancelled (no more liquidity at an acceptable price)' });
+  const r = describeOutcome(o, crude);
+  assert.equal(r.tone, 'warn');
+  assert.equal(r.text, 'ord-1 partially filled: bought 144,000 bbl of 1,000,000 bbl at avg 75.2345; 856,000 bbl cancelled (Unfilled remainder cancelled (no more liquidity at an acceptable price))');
+});
+
+test('an IOC that filled nothing says so', () => {
+  const r = describeOutcome(order({ timeInForce: 'ioc', status: 'cancelled', remainingQuantity: 0, reason: 'No liquidity at an acceptable price: cancelled without execution' }), crude);
+  assert.equal(r.tone, 'warn');
+  assert.match(r.text, /^ord-1 IOC filled nothing: cancelled \(No liquidity/);
+});
+
+test('working, partially filled and filled orders', () => {
+  assert.deepEqual(describeOutcome(order({}), crude), { tone: 'ok', text: 'ord-1 working: buy 100 bbl @ 70.00 GTC' });
+  const partial = describeOutcome(order({ status: 'partially_filled', filledQuantity: 40, remainingQuantity: 60, averagePrice: 70 }), crude);
+  assert.equal(partial.text, 'ord-1 partially filled: bought 40 bbl of 100 bbl at avg 70; 60 bbl working @ 70.00');
+  const sold = describeOutcome(order({ side: 'sell', status: 'filled', filledQuantity: 100, remainingQuantity: 0, averagePrice: 70.015 }), crude);
+  assert.deepEqual(sold, { tone: 'ok', text: 'ord-1 filled: sold 100 bbl at avg 70.015' });
+});

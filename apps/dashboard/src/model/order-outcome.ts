@@ -1,0 +1,44 @@
+/**
+ * What the ticket says after the gateway answered an order: not just its status, but what
+ * happened — how much filled at what average, what rests, what was cancelled and why. A market
+ * buy of 1,000,000 bbl that filled 144,000 says so; an IOC that filled nothing says so.
+ */
+import { formatPrice, formatQuantity } from './format.js';
+import type { Commodity, Order } from './types.js';
+
+export interface OrderOutcome {
+  /** `ok` for an order working or done as asked, `warn` when part or all of it did not trade */
+  tone: 'ok' | 'warn';
+  text: string;
+}
+
+export function describeOutcome(order: Order, commodity: Pick<Commodity, 'unit' | 'tickSize'> | undefined): OrderOutcome {
+  const unit = commodity?.unit ? ` ${commodity.unit}` : '';
+  const tick = commodity?.tickSize ?? 0.0001;
+  const filled = order.filledQuantity;
+  const total = order.quantity ?? filled + order.remainingQuantity;
+  const qty = (n: number) => `${formatQuantity(n)}${unit}`;
+  const avg = order.averagePrice ? ` at avg ${formatPrice(order.averagePrice, tick / 100).replace(/0+$/, '').replace(/\.$/, '')}` : '';
+  const verb = order.side === 'sell' ? 'sold' : 'bought';
+  const tif = order.timeInForce ? order.timeInForce.toUpperCase() : '';
+  const price = order.type === 'limit' && order.price ? ` @ ${formatPrice(order.price, tick)}` : '';
+  switch (order.status) {
+    case 'new':
+      return { tone: 'ok', text: `${order.id} working: ${order.side ?? ''} ${qty(total)}${price} ${tif}`.replace(/\s+/g, ' ').trim() };
+    case 'partially_filled':
+      return { tone: 'ok', text: `${order.id} partially filled: ${verb} ${qty(filled)} of ${qty(total)}${avg}; ${qty(order.remainingQuantity)} working${price}` };
+    case 'filled':
+      return { tone: 'ok', text: `${order.id} filled: ${verb} ${qty(filled)}${avg}` };
+    case 'cancelled':
+    case 'expired': {
+      const why = order.reason ? ` (${order.reason})` : '';
+      if (filled === 0) {
+        const what = tif === 'IOC' || tif === 'FOK' || order.type === 'market' ? `${tif || 'order'} filled nothing` : 'nothing filled';
+        return { tone: 'warn', text: `${order.id} ${what}: ${order.status}${why}` };
+      }
+      return { tone: 'warn', text: `${order.id} partially filled: ${verb} ${qty(filled)} of ${qty(total)}${avg}; ${qty(total - filled)} ${order.status}${why}` };
+    }
+    case 'rejected':
+      return { tone: 'warn', text: `${order.id} rejected${order.reason ? `: ${order.reason}` : ''}` };
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The dashboard in Chromium (playwright-core, Debian's /usr/bin/chromium): launching, signing in,
+ * placing orders through the ticket, screenshots under test-results/ (gitignored). Tests that use
+ * it skip without Chromium, except in CI.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const DIST_INDEX = join(ROOT, 'apps/dashboard/dist/index.html');
+export const RESULTS_DIR = join(ROOT, 'test-results');
+
+export const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env['CI'] === 'true') throw new Error(`${CHROMIUM} is required in CI for the dashboard e2e tests`);
+export const skipWithoutChromium = haveChromium ? false : `no Chromium at ${CHROMIUM}`;
+
+/** The widths the screen must work at, with a typical height for each. */
+export const VIEWPORTS = [
+  { width: 1920, height: 1080 },
+  { width: 1440, height: 900 },
+  { width: 1280, height: 720 },
+  { width: 1024, height: 768 },
+  { width: 390, height: 844 },
+] as const;
+
+export function buildDashboardIfMissing(): void {
+  if (existsSync(DIST_INDEX)) return;
+  const r = spawnSync('npm', ['run', 'build', '-w', '@qx/dashboard'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(r.status, 0, `dashboard build failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+export async function launch(): Promise<Browser> {
+  buildDashboardIfMissing();
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Collects page errors, console errors (but not the 4xx the browser logs for refused requests) and 5xx answers. */
+export function watchErrors(page: Page, opts: { allow5xx?: boolean } = {}): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource') && !/WebSocket connection/.test(msg.text())) errors.push(msg.text());
+  });
+  page.on('response', (res) => {
+    if (res.status() >= 500 && !opts.allow5xx) errors.push(`${res.status()} ${res.url()}`);
+  });
+  return errors;
+}
+
+/** Polls `check` until it holds; fails after `ms` naming `what`. */
+export async function poll(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function signInDemo(page: Page, url: string, userId: string): Promise<void> {
+  await page.goto(url + '/');
+  await page.locator('[data-testid="demo-signin"] input[name="userId"]').fill(userId);
+  await page.locator('[data-testid="demo-signin"] button[type="submit"]').click();
+  await page.locator('[data-testid="connection"][data-status="connected"]').waitFor({ timeout: 5000 });
+}
+
+export async function signInWithToken(page: Page, url: string, token: string): Promise<void> {
+  await page.goto(url + '/');
+  await page.locator('[data-testid="jwt-signin"] textarea[name="token"]').fill(token);
+  await page.locator('[data-testid="jwt-signin"] button[type="submit"]').click();
+}
+
+export interface Placed {
+  text: string;
+  orderId: string | null;
+  status: string | null;
+}
+
+export async function place(
+  page: Page,
+  o: { side: 'buy' | 'sell'; type: 'limit' | 'market'; quantity: string; price?: string; timeInForce?: string },
+): Promise<Placed> {
+  const ticket = page.locator('[data-testid="ticket"]');
+  await ticket.locator(`button[name="side-${o.side}"]`).click();
+  await ticket.locator(`button[name="type-${o.type}"]`).click();
+  await ticket.locator('input[name="quantity"]').fill(o.quantity);
+  if (o.price !== undefined) await ticket.locator('input[name="price"]').fill(o.price);
+  if (o.timeInForce !== undefined) await ticket.locator('select[name="timeInForce"]').selectOption(o.timeInForce);
+  const outcome = ticket.locator('[data-testid="ticket-outcome"]');
+  const before = await outcome.getAttribute('data-answers');
+  await ticket.locator('button[name="place"]').click();
+  await poll('the ticket to answer', 5000, async () => (await outcome.getAttribute('data-answers')) !== before);
+  return { text: (await outcome.textContent()) ?? '', orderId: await outcome.getAttribute('data-order-id'), status: await outcome.getAttribute('data-status') };
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const path = join(RESULTS_DIR, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}

@@ -1,0 +1,192 @@
+/**
+ * The defects a trader hit on day one (issue 9), each in a real browser against a real gateway:
+ * time in force after switching Market → Limit, the layout at 1920/1440/1280/1024/390 px,
+ * positions after a cancel, what the ticket says about partial fills and empty IOCs, a refused
+ * JWT, a server restart, and duplicate test ids. Screenshots go to test-results/.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startServer, type TestServer } from './helpers.js';
+import { VIEWPORTS, launch, place, poll, screenshot, signInDemo, signInWithToken, skipWithoutChromium, watchErrors } from './browser.js';
+
+/** data-testids that name one row's cell and so repeat once per row */
+const PER_ROW_TEST_IDS = new Set(['last-price', 'net-quantity', 'open-quantity']);
+
+/** Everything that makes a layout unusable at the current size, as readable strings. */
+async function layoutProblems(page: Page): Promise<string[]> {
+  return page.$$eval('section.panel', (panels) => {
+    const problems: string[] = [];
+    const doc = panels[0]?.ownerDocument;
+    const vw = doc?.defaultView?.innerWidth ?? 0;
+    const pageWidth = doc?.documentElement.scrollWidth ?? 0;
+    if (pageWidth > vw + 1) problems.push(`page scrolls sideways: ${pageWidth} > ${vw}`);
+    for (const panel of panels) {
+      const id = panel.getAttribute('data-testid') ?? '?';
+      const body = panel.querySelector('.panel-body');
+      if (body && body.scrollWidth > body.clientWidth + 1) problems.push(`${id}: content cut off (${body.scrollWidth} > ${body.clientWidth})`);
+      const box = panel.getBoundingClientRect();
+      if (box.left < -1 || box.right > vw + 1) problems.push(`${id}: outside the window (${box.left}..${box.right})`);
+      const controls = panel.querySelectorAll('input, select, button');
+      for (let i = 0; i < controls.length; i++) {
+        const el = controls.item(i);
+        const r = el.getBoundingClientRect();
+        if (r.width === 0) continue; // hidden
+        if (r.left < box.left - 1 || r.right > box.right + 1) problems.push(`${id}: ${el.getAttribute('name') ?? el.textContent} overflows its panel (${r.left}..${r.right} vs ${box.left}..${box.right})`);
+      }
+    }
+    return problems;
+  });
+}
+
+test('dashboard defects: time in force, layout at five widths, positions after cancel, fill messages, unique test ids', { skip: skipWithoutChromium }, async () => {
+  let server: TestServer | null = null;
+  let browser: Browser | null = null;
+  try {
+    server = await startServer({ JWT_SECRET: '', SIMULATOR: 'on', SIMULATOR_SEED: '11' });
+    browser = await launch();
+    const page = await browser.newPage({ viewport: VIEWPORTS[0] });
+    const errors = watchErrors(page);
+    await signInDemo(page, server.url, 'defects');
+    const ticket = page.locator('[data-testid="ticket"]');
+    await page.locator('[data-testid="book"] tr.level-ask').first().waitFor({ timeout: 5000 });
+
+    // 7. one element per test id (row cells aside)
+    const ids = await page.$$eval('[data-testid]', (els) => els.map((e) => e.getAttribute('data-testid') ?? ''));
+    const repeated = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))].filter((id) => !PER_ROW_TEST_IDS.has(id));
+    assert.deepEqual(repeated, [], 'test ids used twice');
+    assert.equal(await page.locator('[data-testid="ticket"]').count(), 1);
+
+    // 1. Market → Limit: time in force back to GTC, always shown, only valid choices
+    const tif = ticket.locator('select[name="timeInForce"]');
+    await ticket.locator('button[name="type-market"]').click();
+    assert.equal(await tif.inputValue(), 'ioc');
+    assert.deepEqual(await tif.locator('option').evaluateAll((os) => os.map((o) => o.getAttribute('value'))), ['ioc', 'fok']);
+    await ticket.locator('button[name="type-limit"]').click();
+    assert.equal(await tif.inputValue(), 'gtc');
+    assert.ok(await tif.isVisible());
+    assert.deepEqual(await tif.locator('option').evaluateAll((os) => os.map((o) => o.getAttribute('value'))), ['gtc', 'day', 'ioc', 'fok']);
+
+    // a limit meant to rest, rests
+    const last = Number(((await page.locator('[data-testid="market"] tr[data-commodity="crude_oil"] [data-testid="last-price"]').textContent()) ?? '').replace(/,/g, ''));
+    const far = (Math.floor(last * 0.9 * 100) / 100).toFixed(2);
+    const resting = await place(page, { side: 'buy', type: 'limit', quantity: '100', price: far });
+    assert.equal(resting.status, 'new', resting.text);
+    const row = page.locator(`[data-testid="orders"] tr[data-order-id="${resting.orderId}"]`);
+    await row.and(page.locator('[data-status="new"]')).waitFor({ timeout: 5000 });
+
+    // 3. positions show the open buy, and lose it after the cancel without a reload
+    const openQty = page.locator('[data-testid="positions"] tr[data-commodity="crude_oil"] [data-testid="open-quantity"]');
+    await openQty.filter({ hasText: /^100\/0$/ }).waitFor({ timeout: 5000 });
+
+    // 2. the layout at every width: nothing cut off, nothing outside its panel, the Cancel button reachable
+    for (const viewport of VIEWPORTS) {
+      await page.setViewportSize(viewport);
+      await page.waitForTimeout(300);
+      assert.deepEqual(await layoutProblems(page), [], `layout at ${viewport.width}x${viewport.height}`);
+      const cancel = row.locator('button', { hasText: 'Cancel' });
+      await cancel.scrollIntoViewIfNeeded();
+      assert.ok(await cancel.isVisible(), `Cancel visible at ${viewport.width}`);
+      const price = ticket.locator('input[name="price"]');
+      await price.scrollIntoViewIfNeeded();
+      assert.ok(await price.isEditable(), `price input usable at ${viewport.width}`);
+      if (viewport.width > 700) assert.ok(await page.locator('[data-testid="market"] th', { hasText: 'Volume' }).isVisible(), `Volume column at ${viewport.width}`);
+      console.log(`# ${await screenshot(page, `defects-${viewport.width}`)}`);
+    }
+    await page.setViewportSize(VIEWPORTS[2]);
+    await row.locator('button', { hasText: 'Cancel' }).click();
+    await page.locator(`[data-testid="orders"] tr[data-order-id="${resting.orderId}"][data-status="cancelled"]`).waitFor({ timeout: 5000 });
+    await poll('open buy quantity to go', 5000, async () => (await openQty.count()) === 0 || (await openQty.textContent()) === '0/0');
+
+    // 4. a market buy larger than the book: what filled, what did not, at what average
+    const big = await place(page, { side: 'buy', type: 'market', quantity: '1,000,000' });
+    assert.equal(big.status, 'cancelled', big.text);
+    const m = /partially filled: bought ([\d,]+) bbl of 1,000,000 bbl at avg ([\d.]+); ([\d,]+) bbl cancelled/.exec(big.text);
+    assert.ok(m, big.text);
+    const filled = Number(m[1]?.replace(/,/g, ''));
+    assert.ok(filled > 0 && filled < 1_000_000);
+    assert.equal(Number(m[3]?.replace(/,/g, '')), 1_000_000 - filled);
+    // an IOC that cannot trade says it filled nothing
+    const ioc = await place(page, { side: 'buy', type: 'limit', quantity: '100', price: far, timeInForce: 'ioc' });
+    assert.equal(ioc.status, 'cancelled');
+    assert.match(ioc.text, /IOC filled nothing/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser?.close();
+    await server?.close();
+  }
+});
+
+/** An HS256 JWT that looks right but is signed with another key. */
+function forgedToken(userId: string): string {
+  const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const head = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: userId, exp: Math.floor(Date.now() / 1000) + 3600 })}`;
+  return `${head}.${createHmac('sha256', randomBytes(32)).update(head).digest('base64url')}`;
+}
+
+test('dashboard: a JWT with a bad signature goes back to sign-in with the server\'s reason', { skip: skipWithoutChromium }, async () => {
+  let server: TestServer | null = null;
+  let browser: Browser | null = null;
+  try {
+    server = await startServer({ SIMULATOR: 'off' });
+    browser = await launch();
+    const page = await browser.newPage({ viewport: VIEWPORTS[2] });
+    await signInWithToken(page, server.url, forgedToken('mallory'));
+    const reason = page.locator('[data-testid="signin-reason"]');
+    await reason.waitFor({ timeout: 5000 });
+    assert.match((await reason.textContent()) ?? '', /INVALID_TOKEN: Invalid token/);
+    assert.equal(await page.locator('[data-testid="connection"]').count(), 0, 'not left on the trading screen');
+    // a good token signs in again, and the reason is gone
+    await signInWithToken(page, server.url, await server.sign('mallory'));
+    await page.locator('[data-testid="connection"][data-status="connected"]').waitFor({ timeout: 5000 });
+  } finally {
+    await browser?.close();
+    await server?.close();
+  }
+});
+
+test('dashboard: across a server restart prices go stale, then errors clear and it says reconnected', { skip: skipWithoutChromium }, async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'qx-e2e-restart-'));
+  let server: TestServer | null = null;
+  let browser: Browser | null = null;
+  try {
+    server = await startServer({ SIMULATOR: 'on', SIMULATOR_SEED: '5' }, { dataDir, keepData: true });
+    const port = server.port;
+    browser = await launch();
+    const page = await browser.newPage({ viewport: VIEWPORTS[1] });
+    const errors = watchErrors(page);
+    await signInWithToken(page, server.url, await server.sign('restart-trader', { ttlSeconds: 3600 }));
+    await page.locator('[data-testid="connection"][data-status="connected"]').waitFor({ timeout: 5000 });
+    const market = page.locator('[data-testid="market"] table');
+    assert.equal(await market.getAttribute('data-stale'), 'false');
+
+    await server.close();
+    server = null;
+    await page.locator('[data-testid="connection"][data-status="reconnecting"]').waitFor({ timeout: 5000 });
+    assert.equal(await market.getAttribute('data-stale'), 'true', 'prices marked stale while disconnected');
+    await page.locator('[data-testid="alerts"] li', { hasText: 'Server shutting down' }).waitFor({ timeout: 5000 });
+    const down = await place(page, { side: 'buy', type: 'market', quantity: '100' });
+    assert.match(down.text, /NETWORK/);
+
+    server = await startServer({ SIMULATOR: 'on', SIMULATOR_SEED: '5' }, { dataDir, keepData: true, port });
+    await page.locator('[data-testid="connection"][data-status="connected"][data-reconnected="true"]').waitFor({ timeout: 15_000 });
+    assert.equal(await market.getAttribute('data-stale'), 'false');
+    const outcome = page.locator('[data-testid="ticket-outcome"]');
+    assert.doesNotMatch((await outcome.textContent()) ?? '', /NETWORK/);
+    assert.match((await outcome.textContent()) ?? '', /Reconnected/);
+    assert.equal(await page.locator('[data-testid="alerts"] li', { hasText: 'Server shutting down' }).count(), 0, 'the SHUTDOWN notice is cleared');
+    // and trading works again
+    const after = await place(page, { side: 'buy', type: 'market', quantity: '100' });
+    assert.equal(after.status, 'filled', after.text);
+    console.log(`# ${await screenshot(page, 'reconnected-1440')}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser?.close();
+    await server?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -38,6 +38,13 @@ import { tradingRoutes } from './http/routes/trading.js';
 import { openApiRoutes } from './http/routes/openapi.js';
 import { Exchange, MarketSimulator, mulberry32 } from '@qx/engine';
 import { TradingService } from './trading/trading-service.js';
+import { LocalTrading, type TradingApi } from './trading/trading-api.js';
+import type { GatewayParts } from './cluster/cluster-parts.js';
+import { BusBridge } from './cluster/bus-bridge.js';
+import { historyFirst } from './cluster/history-first-store.js';
+import { clusterRecoveryAdapter, type SessionTracker } from './cluster/cluster-recovery-adapter.js';
+import { RemoteTrading } from './cluster/remote-trading.js';
+import type { EngineNode } from './cluster/engine-node.js';
 
 export interface ServerDeps {
   logger?: Logger;
@@ -46,6 +53,10 @@ export interface ServerDeps {
   verifier?: TokenVerifier;
   /** called when the process must stop (the store failed); main.ts exits, tests may observe */
   onFatal?: (err: unknown) => void;
+  /** cluster mode: the opened PostgreSQL store and Redis parts (see cluster/cluster-parts.ts) */
+  cluster?: GatewayParts | undefined;
+  /** cluster mode, ROLE=all: the engine node running in this process too (for /health) */
+  engine?: EngineNode | undefined;
 }
 
 export interface QxApp {
@@ -53,13 +64,15 @@ export interface QxApp {
   readonly http: FastifyInstance;
   readonly io: QxServer;
   readonly publisher: Publisher;
-  readonly trading: TradingService;
+  /** the trading core in this process (null on a cluster gateway: the engine leader runs it) */
+  readonly trading: TradingService | null;
+  /** the commodities' books in this process (on a cluster gateway: the catalogue only, for wire formats) */
   readonly exchange: Exchange;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly store: Store;
-  /** the SQLite file under the store */
-  readonly db: Sqlite;
+  /** the SQLite file under the store (null in cluster mode) */
+  readonly db: Sqlite | null;
   /** the demo secret's signer (demo mode only) */
   readonly devSigner: SecretTokenVerifier | null;
   /** the publish API key in force (random in demo mode when none was configured) */
@@ -75,16 +88,22 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   const logger = deps.logger ?? pino({ level: config.logLevel, base: { service: 'quantenergx-realtime' } });
   const now = deps.now ?? Date.now;
   const metrics = new Metrics();
+  const cluster = deps.cluster ?? null;
   // one server per data folder: a second one stops here, before it touches the store
-  const dataDirLock = config.dataDir === ':memory:' ? null : lockDataDir(config.dataDir);
-  let store: SqliteStore;
-  try {
-    store = new SqliteStore(config.dataDir, logger.child({ part: 'store' }));
-  } catch (err) {
-    dataDirLock?.release();
-    throw dataDirError(config.dataDir, err);
+  const dataDirLock = cluster || config.dataDir === ':memory:' ? null : lockDataDir(config.dataDir);
+  let store: Store;
+  let db: Sqlite | null = null;
+  if (cluster) store = cluster.store;
+  else {
+    try {
+      const sqlite = new SqliteStore(config.dataDir, logger.child({ part: 'store' }));
+      db = sqlite.db;
+      store = sqlite;
+    } catch (err) {
+      dataDirLock?.release();
+      throw dataDirError(config.dataDir, err);
+    }
   }
-  const db = store.db;
 
   let devSigner: SecretTokenVerifier | null = null;
   let verifier: TokenVerifier;
@@ -92,7 +111,8 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   if (config.auth.jwksUrl) verifier = new JwksTokenVerifier(config.auth.jwksUrl, config.auth.algorithms, claims);
   else if (config.auth.secret) verifier = new SecretTokenVerifier(config.auth.secret, claims);
   else {
-    devSigner = new SecretTokenVerifier(randomBytes(32).toString('hex'), claims);
+    // a cluster's nodes share one demo secret (kept in Redis), so a token works on every gateway
+    devSigner = new SecretTokenVerifier(cluster?.demoSecret ?? randomBytes(32).toString('hex'), claims);
     verifier = devSigner;
   }
   if (deps.verifier) verifier = deps.verifier;
@@ -107,7 +127,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     trustProxy: config.trustProxy,
   }) as unknown as FastifyInstance;
   const io: QxServer = new Server(http.server, {
-    adapter: RecoveryAdapter as never,
+    adapter: (cluster ? clusterRecoveryAdapter({ sessions: cluster.sessions, windowMs: config.recoveryWindowMs }) : RecoveryAdapter) as never,
     serveClient: false,
     cors: { origin: config.corsOrigin === '*' ? true : config.corsOrigin.split(',').map((o) => o.trim()) },
     // a hard cap well above MAX_PAYLOAD_BYTES: between the two, requests get a coded error
@@ -120,7 +140,23 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   let gateway: Gateway | null = null;
   const hub = new Hub(io, config.limits, metrics, (socket) => gateway?.disconnect(socket, 'SLOW_CONSUMER', true));
   const commodities = new Set(config.commodities.map((c) => c.symbol));
-  const publisher = new Publisher({ store, hub, metrics, now, commodities, logger: logger.child({ part: 'publisher' }) });
+  let bridge: BusBridge | null = null;
+  const publisher = new Publisher({
+    // a cluster gateway replays from the Redis history first, and publishes through the bus
+    store: cluster ? historyFirst(store, cluster.bus, logger.child({ part: 'history' })) : store,
+    hub,
+    sink: cluster?.outbox,
+    whenReceiving: cluster ? (room) => bridge?.ensure(room) ?? Promise.resolve() : undefined,
+    metrics,
+    now,
+    commodities,
+    logger: logger.child({ part: 'publisher' }),
+  });
+  if (cluster) {
+    bridge = new BusBridge({ io, hub, publisher, subscriptions: cluster.subscriptions, sequencer: cluster.sequencer, commodities: [...commodities], logger: logger.child({ part: 'bridge' }) });
+    const b = bridge;
+    cluster.bind({ deliver: b.deliver, control: () => undefined });
+  }
   const addressLimiter = new FailureLimiter(config.limits.authFailuresPerAddress, 60_000, now);
   const authenticator = new Authenticator({
     verifier,
@@ -151,6 +187,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     trustProxy: config.trustProxy,
     limits: config.limits,
     recoveryWindowMs: config.recoveryWindowMs,
+    onSessionChanged: cluster ? (socket) => (io.of('/').adapter as unknown as SessionTracker).touch(socket) : undefined,
   });
 
   metrics.setSources({
@@ -170,7 +207,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   const createSimulator = config.simulator.enabled
     ? () => new MarketSimulator({ exchange, random: mulberry32(config.simulator.seed ?? now() % 2_147_483_647) })
     : null;
-  const trading = new TradingService({
+  const trading = cluster ? null : new TradingService({
     exchange,
     createSimulator,
     store,
@@ -181,20 +218,35 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     sessionCloseMinuteUtc: config.trading.sessionCloseMinuteUtc,
     onFatal: deps.onFatal ?? ((err) => logger.fatal({ err }, 'trading stopped: the store failed')),
   });
+  const tradingApi: TradingApi = trading
+    ? new LocalTrading(trading, exchange)
+    : new RemoteTrading(cluster!.commands, cluster!.cluster.engineTimeoutMs, logger.child({ part: 'trading' }));
   // restore before serving: listen() waits for it
   const started = (async () => {
     await publisher.start();
-    await trading.start();
+    if (bridge) {
+      const latest = new Map(config.commodities.map((c) => [`market-${c.symbol}`, publisher.latestMarketFrame(c.symbol)?.seq ?? 0]));
+      await bridge.start(latest);
+    }
+    await trading?.start();
   })();
   started.catch(() => undefined);
 
   let ready = false;
   installErrorHandlers(http, metrics);
-  healthRoutes(http, { metrics, ready: () => ready && store.open });
+  healthRoutes(http, {
+    metrics,
+    ready: () => ready && (db ? db.open : true),
+    info: () => ({
+      role: config.role,
+      nodeId: config.cluster?.nodeId ?? null,
+      ...(deps.engine ? { leader: deps.engine.leader, term: deps.engine.term } : {}),
+    }),
+  });
   publishRoutes(http, { publisher, apiKey: publishApiKey });
   eventRoutes(http, { store, verifier });
   marketRoutes(http, { commodities: config.commodities, publisher, verifier });
-  tradingRoutes(http, { trading, store, exchange, verifier });
+  tradingRoutes(http, { trading: tradingApi, store, exchange, verifier });
   openApiRoutes(http);
   if (devSigner) devTokenRoutes(http, { signer: devSigner, ttlSeconds: config.auth.devTokenTtlSeconds });
   void http.register(import('./http/routes/dashboard.js'));
@@ -233,7 +285,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       closed = true;
       ready = false;
       clearInterval(sweeper);
-      trading.close();
+      trading?.close();
       const { numeric, message } = DisconnectCode.SHUTDOWN;
       io.emit(ServerEvent.DisconnectReason, { code: 'SHUTDOWN', numeric, message });
       hub.flushAll();
@@ -242,7 +294,9 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       });
       await http.close();
       await publisher.drain();
-      await store.close();
+      bridge?.close();
+      if (cluster) await cluster.close();
+      else await store.close();
       dataDirLock?.release();
     },
   };

@@ -5,9 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { buildServer, type QxApp } from './app.js';
-import { parseConfig } from './config.js';
+import pino, { type Logger } from 'pino';
+import { buildServer } from './app.js';
+import { parseConfig, type Config } from './config.js';
 import { StartupError } from './startup-error.js';
+import { openEngineParts, openGatewayParts } from './cluster/cluster-parts.js';
+import { buildEngineNode, buildEngineServer } from './cluster/engine-server.js';
+import { Metrics } from './metrics.js';
 
 const USAGE = `Usage: node apps/server/dist/main.js [--check-config] [--help]
 
@@ -48,19 +52,63 @@ if (args['check-config']) {
   process.stdout.write(`${JSON.stringify(shown, null, 2)}\nconfiguration ok\n`);
   process.exit(0);
 }
+/** What main runs: a single process, a cluster gateway (or gateway + engine), or a cluster engine. */
+interface Runnable {
+  readonly logger: Logger;
+  readonly publishApiKey?: string;
+  listen(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Cluster mode: connect to PostgreSQL and Redis first (a message naming which one fails), then build the role. */
+async function buildCluster(config: Config, onFatal: () => void): Promise<Runnable> {
+  const cluster = config.cluster!;
+  const logger = pino({ level: config.logLevel, base: { service: 'quantenergx-realtime', role: config.role, nodeId: cluster.nodeId } });
+  const opened = async <T>(what: string, open: () => Promise<T>): Promise<T> => {
+    try {
+      return await open();
+    } catch (err) {
+      throw new StartupError('DATABASE_URL / REDIS_URL', `${what}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  if (config.role === 'engine') {
+    const parts = await opened('cannot reach PostgreSQL or Redis', () => openEngineParts(cluster, logger));
+    return buildEngineServer(config, parts, { logger });
+  }
+  const gatewayParts = await opened('cannot reach PostgreSQL or Redis', () => openGatewayParts(cluster, logger, config.auth.demo));
+  if (config.role === 'gateway') return buildServer(config, { logger, cluster: gatewayParts, onFatal });
+  // ROLE=all in a cluster: a gateway and an engine (leader or standby) in one process
+  const engineParts = await opened('cannot reach PostgreSQL or Redis', () => openEngineParts(cluster, logger));
+  const engine = buildEngineNode(config, engineParts, { logger, metrics: new Metrics() });
+  const gateway = buildServer(config, { logger, cluster: gatewayParts, engine, onFatal });
+  return {
+    logger,
+    publishApiKey: gateway.publishApiKey,
+    async listen() {
+      engine.start();
+      return gateway.listen();
+    },
+    async close() {
+      await gateway.close();
+      await engine.close();
+      await engineParts.close();
+    },
+  };
+}
+
 // if the store cannot be written, stop: a restart restores a state that matches it
-let app: QxApp;
+let app: Runnable;
 try {
-  app = buildServer(config, { onFatal: () => void stop('store failure', 1) });
+  app = config.cluster ? await buildCluster(config, () => void stop('store failure', 1)) : buildServer(config, { onFatal: () => void stop('store failure', 1) });
 } catch (err) {
-  // the operator's problem (a data folder in use, unwritable, full): one line naming the setting
+  // the operator's problem (a data folder in use, unwritable, full; a database out of reach): one line naming the setting
   if (!(err instanceof StartupError)) throw err;
   process.stderr.write(`Cannot start: ${err.message}\n`);
   process.exit(1);
 }
 
 for (const warning of parsed.warnings) app.logger.warn(warning);
-if (!config.publishApiKey) app.logger.warn({ publishApiKey: app.publishApiKey }, 'the random PUBLISH_API_KEY of this run');
+if (!config.publishApiKey && app.publishApiKey) app.logger.warn({ publishApiKey: app.publishApiKey }, 'the random PUBLISH_API_KEY of this run');
 
 let stopping = false;
 async function stop(signal: string, exitCode = 0): Promise<void> {

@@ -55,14 +55,14 @@ test('a private event that cannot be logged is not emitted, and its number is no
   assert.equal((await server.publish(orderUpdate('d-first', 'o1'))).status, 202);
   await until(() => orders.length === 1, 2000, 'first event');
   // the disk "fails": every append to the log is refused
-  server.app.db.exec("CREATE TRIGGER log_fails BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+  server.app.db!.exec("CREATE TRIGGER log_fails BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END");
   try {
     const refused = await server.publish(orderUpdate('d-first', 'o2'));
     assert.equal(refused.status, 503);
     assert.equal(refused.body.error.code, 'SERVICE_UNAVAILABLE');
     await none(socket, 'order-update', 200);
   } finally {
-    server.app.db.exec('DROP TRIGGER log_fails');
+    server.app.db!.exec('DROP TRIGGER log_fails');
   }
   assert.deepEqual((await server.publish(orderUpdate('d-first', 'o3'))).body, { event: 'order-update', stream: 'orders-d-first', seq: 2 });
   await until(() => orders.length === 2, 2000, 'next event');

@@ -89,7 +89,7 @@ export class EngineNode {
     this.closed = true;
     await this.transition;
     await this.stepDown('shutting down');
-    await this.deps.leadership.close();
+    await this.deps.leadership.stop();
   }
 
   private queue(fn: () => Promise<void>): void {
@@ -102,7 +102,7 @@ export class EngineNode {
     const { config, cluster, store, leadership, bus, metrics, logger, now } = this.deps;
     const started = now();
     this.rising = term;
-    const writer: Store = store.withWriter(leadership.client, leadership.mutex);
+    const writer: Store = leadership.writer(store);
     const outbox = new BusOutbox({ publish: (events) => bus.publish(events), logger: logger.child({ part: 'outbox' }) });
     const commodities = new Set(config.commodities.map((c) => c.symbol));
     const publisher = new Publisher({ store: writer, sink: outbox, metrics, now, commodities, logger: logger.child({ part: 'publisher' }) });
@@ -124,7 +124,7 @@ export class EngineNode {
       onFatal: (err) => {
         logger.error({ err }, 'engine write failed: stepping down');
         this.queue(() => this.stepDown('write failed'));
-        leadership.resign();
+        leadership.resign('a write failed');
       },
     });
     try {
@@ -136,7 +136,7 @@ export class EngineNode {
       trading.close();
       outbox.close();
       this.rising = null;
-      leadership.resign();
+      leadership.resign('restore failed');
       return;
     }
     this.rising = null;

@@ -25,6 +25,8 @@ export interface GatewayDeps {
   trustProxy: boolean;
   limits: { maxPayloadBytes: number; maxEventsPerSecond: number; authTimeoutMs: number };
   recoveryWindowMs: number;
+  /** the socket's recoverable state changed (cluster mode saves the session to Redis) */
+  onSessionChanged?: ((socket: QxSocket) => void) | undefined;
 }
 
 /** How long a socket being closed by the server may take to read its last frames. */
@@ -126,6 +128,7 @@ export class Gateway {
       else if (packet.type === 'pong' && state.atPing) {
         Object.assign(socket.data.confirmed, state.atPing);
         state.atPing = null;
+        deps.onSessionChanged?.(socket);
       }
     });
     socket.conn.on('packetCreate', (packet: { type: string }) => {

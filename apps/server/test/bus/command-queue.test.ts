@@ -31,7 +31,7 @@ test('gateway → engine leader → the same gateway; each gateway gets its own 
   const handled: [EngineCommand, CommandMeta][] = [];
   engine.serve((command, meta) => {
     handled.push([command, meta]);
-    return Promise.resolve(command.type === 'submit-order' ? { orderId: `o-${(command.body as { quantity: number }).quantity}`, by: command.userId } : { cancelled: command.orderId });
+    return Promise.resolve(command.type === 'submit-order' ? { orderId: `o-${(command.body as { quantity: number }).quantity}`, by: command.userId } : { cancelled: command.type === 'cancel-order' ? command.orderId : null });
   });
   const sentAt = Date.now();
   const replies = await Promise.all([
@@ -137,7 +137,7 @@ test('a Redis restart: the engine keeps popping and gateways get replies again',
   if (!redis) return;
   const gw = await open(t, redis, 'gw-1');
   const engine = await open(t, redis, 'engine-1', { concurrency: 4 });
-  engine.serve((c) => Promise.resolve(c.userId));
+  engine.serve((c) => Promise.resolve('userId' in c ? c.userId : null));
   assert.equal(await gw.send(submit('g', 1), { timeoutMs: 3000 }), 'g');
   await redis.restart();
   const deadline = Date.now() + 10_000;

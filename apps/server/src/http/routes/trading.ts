@@ -7,14 +7,15 @@ import type { Exchange, TradeRecord } from '@qx/engine';
 import { tradeToWire } from '@qx/engine';
 import { ErrorCode, describeZodError, orderListQuerySchema, orderRequestSchema, tradeListQuerySchema, type ErrorCodeName } from '@qx/protocol';
 import type { TokenVerifier } from '../../auth/token-verifier.js';
-import type { TradingService } from '../../trading/trading-service.js';
+import { isUnavailable, type TradingApi } from '../../trading/trading-api.js';
 import type { Store } from '../../store/store.js';
 import { bearerAuth } from '../bearer.js';
 import { sendError } from '../errors.js';
 import { z } from 'zod';
 
 export interface TradingRouteDeps {
-  trading: TradingService;
+  /** the trading core: in this process, or the cluster's engine leader */
+  trading: TradingApi;
   store: Store;
   exchange: Exchange;
   verifier: TokenVerifier;
@@ -86,13 +87,18 @@ export function tradingRoutes(app: FastifyInstance, deps: TradingRouteDeps): voi
     };
   });
 
-  app.get('/api/v1/trading/positions', auth, (request) => ({ positions: deps.exchange.positions(request.user!.userId) }));
+  app.get('/api/v1/trading/positions', auth, async (request, reply) => {
+    const positions = await deps.trading.positions(request.user!.userId);
+    if (isUnavailable(positions)) return sendError(reply, 'ENGINE_UNAVAILABLE');
+    return { positions };
+  });
 
-  app.get('/api/v1/market/:commodity/book', auth, (request, reply) => {
+  app.get('/api/v1/market/:commodity/book', auth, async (request, reply) => {
     const params = z.strictObject({ commodity: z.string().max(64) }).safeParse(request.params);
     const query = z.strictObject({ depth: z.coerce.number().int().min(1).max(100).default(10) }).safeParse(request.query);
     if (!query.success) return sendError(reply, 'INVALID_PAYLOAD', describeZodError(query.error).message, 'depth');
-    const book = params.success ? deps.exchange.book(params.data.commodity, query.data.depth) : null;
+    const book = params.success && deps.exchange.market(params.data.commodity) ? await deps.trading.book(params.data.commodity, query.data.depth) : null;
+    if (isUnavailable(book)) return sendError(reply, 'ENGINE_UNAVAILABLE');
     if (!book) return sendError(reply, 'UNKNOWN_COMMODITY', `Unknown commodity: ${params.success ? params.data.commodity : ''}`, 'commodity');
     return book;
   });

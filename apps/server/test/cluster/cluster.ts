@@ -11,6 +11,7 @@ import { testDatabaseOrSkip, type TestDatabase } from '../pg-test-db.js';
 import { redisServerOrSkip, type RedisTestServer } from '../redis-test-server.js';
 import { spawnServer, type SpawnedServer } from '../spawn.js';
 import { nginxAvailable, startNginx, type Nginx } from './nginx.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 export const CLUSTER_SECRET = 'cluster-test-secret-0123456789-abcdefghij';
 export const CLUSTER_PUBLISH_KEY = 'cluster-publish-key-0123456789';
@@ -27,6 +28,8 @@ export interface Cluster {
   gateways: ClusterNode[];
   engines: ClusterNode[];
   nginx: Nginx | null;
+  /** the proxy every node reaches PostgreSQL through (with `pgProxy: true`) */
+  pgProxy: TcpProxy | null;
   env: Record<string, string>;
   sign(userId: string, opts?: { roles?: string[]; ttlSeconds?: number }): Promise<string>;
   startGateway(name?: string, env?: Record<string, string>): Promise<ClusterNode>;
@@ -41,6 +44,8 @@ export interface ClusterOptions {
   gateways?: number;
   engines?: number;
   nginx?: boolean;
+  /** nodes reach PostgreSQL through a proxy the test can cut */
+  pgProxy?: boolean;
   env?: Record<string, string>;
 }
 
@@ -56,8 +61,16 @@ export async function startCluster(t: TestContext, opts: ClusterOptions = {}): P
   if (!db) return null;
   const redis = await redisServerOrSkip(t);
   if (!redis) return null;
+  let pgProxy: TcpProxy | null = null;
+  let databaseUrl = db.url;
+  if (opts.pgProxy) {
+    const u = new URL(db.url);
+    pgProxy = await startTcpProxy(Number(u.port || 5432), u.hostname);
+    u.host = `127.0.0.1:${pgProxy.port}`;
+    databaseUrl = u.toString();
+  }
   const env: Record<string, string> = {
-    DATABASE_URL: db.url,
+    DATABASE_URL: databaseUrl,
     REDIS_URL: redis.url,
     JWT_SECRET: CLUSTER_SECRET,
     PUBLISH_API_KEY: CLUSTER_PUBLISH_KEY,
@@ -80,6 +93,7 @@ export async function startCluster(t: TestContext, opts: ClusterOptions = {}): P
       }),
     );
     await cluster.nginx?.close();
+    await pgProxy?.close();
   });
   let count = { gateway: 0, engine: 0 };
   const start = async (role: 'gateway' | 'engine', name: string | undefined, extra: Record<string, string>): Promise<ClusterNode> => {
@@ -97,6 +111,7 @@ export async function startCluster(t: TestContext, opts: ClusterOptions = {}): P
     gateways: [],
     engines: [],
     nginx: null,
+    pgProxy,
     env,
     sign: (userId, o = {}) => signer.sign(userId, { roles: o.roles ?? [], ttlSeconds: o.ttlSeconds ?? 3600 }),
     async startGateway(name, extra = {}) {

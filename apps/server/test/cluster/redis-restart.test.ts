@@ -58,7 +58,7 @@ test('cluster: a Redis restart mid-stream loses no private event', { timeout: 12
   await publisher;
   // every follower ends with every event of its user: 1..N, in order, once
   for (const [index, f] of followers.entries()) {
-    const userId = users[Math.floor(index / cluster.gateways.length)]!;
+    const userId: string = users[Math.floor(index / cluster.gateways.length)]!;
     const expected = perUser.get(userId)!;
     await until(() => f.orders.length >= expected, 20_000, `${userId}'s ${expected} events`);
     const seqs = f.orders.map((o) => o.seq as number);

@@ -40,7 +40,7 @@ import { Exchange, MarketSimulator, mulberry32 } from '@qx/engine';
 import { TradingService } from './trading/trading-service.js';
 import { LocalTrading, type TradingApi } from './trading/trading-api.js';
 import type { GatewayParts } from './cluster/cluster-parts.js';
-import { BusBridge } from './cluster/bus-bridge.js';
+import { BusBridge, roomOfStream } from './cluster/bus-bridge.js';
 import { historyFirst } from './cluster/history-first-store.js';
 import { clusterRecoveryAdapter, type SessionTracker } from './cluster/cluster-recovery-adapter.js';
 import { RemoteTrading } from './cluster/remote-trading.js';
@@ -141,12 +141,14 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   const hub = new Hub(io, config.limits, metrics, (socket) => gateway?.disconnect(socket, 'SLOW_CONSUMER', true));
   const commodities = new Set(config.commodities.map((c) => c.symbol));
   let bridge: BusBridge | null = null;
+  const sessionTracker = () => io.of('/').adapter as unknown as SessionTracker;
   const publisher = new Publisher({
     // a cluster gateway replays from the Redis history first, and publishes through the bus
     store: cluster ? historyFirst(store, cluster.bus, logger.child({ part: 'history' })) : store,
     hub,
     sink: cluster?.outbox,
-    whenReceiving: cluster ? (room) => bridge?.ensure(room) ?? Promise.resolve() : undefined,
+    whenReceiving: cluster ? (stream) => bridge?.ensure(roomOfStream(stream)) ?? Promise.resolve() : undefined,
+    positionsChanged: cluster ? (socket) => sessionTracker().touch(socket) : undefined,
     metrics,
     now,
     commodities,
@@ -187,7 +189,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     trustProxy: config.trustProxy,
     limits: config.limits,
     recoveryWindowMs: config.recoveryWindowMs,
-    onSessionChanged: cluster ? (socket) => (io.of('/').adapter as unknown as SessionTracker).touch(socket) : undefined,
+    onSessionChanged: cluster ? (socket) => sessionTracker().touch(socket) : undefined,
   });
 
   metrics.setSources({

@@ -33,6 +33,11 @@ export function streamOfRoom(room: string): string | null {
   return null;
 }
 
+/** The room an event of `stream` goes to (its own; system alerts go to every authenticated socket). */
+export function roomOfStream(stream: string): string {
+  return stream === SYSTEM_STREAM ? rooms.authenticated : stream;
+}
+
 export class BusBridge {
   /** rooms this node receives, and the promise that says since when */
   private readonly active = new Map<string, Promise<void>>();

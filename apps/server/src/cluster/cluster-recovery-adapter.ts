@@ -29,12 +29,12 @@ export function clusterRecoveryAdapter(opts: ClusterRecoveryOptions): typeof Ada
     private scheduled = false;
 
     override addAll(id: string, rooms: Set<string>): void {
-      super.addAll(id, rooms);
+      void super.addAll(id, rooms);
       this.mark(id);
     }
 
     override del(id: string, room: string): void {
-      super.del(id, room);
+      void super.del(id, room);
       if (this.sids.has(id)) this.mark(id);
     }
 

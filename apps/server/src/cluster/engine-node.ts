@@ -7,7 +7,8 @@
  */
 import type { Logger } from 'pino';
 import { Exchange, MarketSimulator, mulberry32 } from '@qx/engine';
-import { orderRequestSchema, rooms, SYSTEM_STREAM, describeZodError, type DataEventName } from '@qx/protocol';
+import { orderRequestSchema, describeZodError } from '@qx/protocol';
+import { roomOfStream } from './bus-bridge.js';
 import type { ClusterConfig, Config } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import { Publisher } from '../realtime/publisher.js';
@@ -43,11 +44,6 @@ interface Reign {
   trading: TradingService;
   publisher: Publisher;
   outbox: BusOutbox;
-}
-
-/** The room an event of `stream` goes to (the stream's own, but system alerts go to every authenticated socket). */
-export function roomOfStream(stream: string): string {
-  return stream === SYSTEM_STREAM ? rooms.authenticated : stream;
 }
 
 export class EngineNode {
@@ -168,7 +164,7 @@ export class EngineNode {
   private async republish(outbox: BusOutbox, sinceMs: number): Promise<void> {
     const events: LoggedEvent[] = await this.deps.store.eventsSince(sinceMs, 100_000);
     if (events.length === 0) return;
-    const bus: BusEvent[] = events.map((e) => ({ room: roomOfStream(e.stream), stream: e.stream, seq: e.seq, event: e.event as DataEventName, envelope: e.envelope }));
+    const bus: BusEvent[] = events.map((e) => ({ room: roomOfStream(e.stream), stream: e.stream, seq: e.seq, event: e.event, envelope: e.envelope }));
     await this.deps.bus.publish(bus).catch((err: unknown) => this.deps.logger.warn({ err, events: bus.length }, 'republish failed (gateways read the store)'));
     void outbox;
     this.deps.logger.info({ events: bus.length }, 'recent events republished');

@@ -4,7 +4,6 @@
  * and PostgreSQL for whatever the history does not cover (trimmed, expired, lost in a restart).
  */
 import type { Logger } from 'pino';
-import type { DataEventName } from '@qx/protocol';
 import type { RedisBus } from './redis-bus.js';
 import type { LoggedEvent, Store } from '../store/store.js';
 
@@ -13,7 +12,7 @@ export function historyFirst(store: Store, bus: RedisBus, logger: Logger): Store
     let fromHistory: LoggedEvent[] = [];
     try {
       const h = await bus.history(stream, afterSeq, limit);
-      fromHistory = h.events.map((m) => ({ stream, seq: m.seq, event: m.event as DataEventName, envelope: m.envelope, createdAt: 0 }));
+      fromHistory = h.events.map((m) => ({ stream, seq: m.seq, event: m.event, envelope: m.envelope, createdAt: 0 }));
       if (h.complete) return fromHistory;
     } catch (err) {
       logger.debug({ err, stream }, 'history unavailable: reading the store');

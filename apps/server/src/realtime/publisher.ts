@@ -60,9 +60,11 @@ export interface PublisherDeps {
   sink?: FrameSink | undefined;
   /**
    * Resolves once this node receives every event of `stream` published from now on (cluster
-   * mode: its room's bus channel is subscribed); a follow reads the stream's start only then.
+   * mode: its room's bus channel is subscribed); follows and replays read the store only then.
    */
-  whenReceiving?: ((room: string, stream: string) => Promise<void>) | undefined;
+  whenReceiving?: ((stream: string) => Promise<void>) | undefined;
+  /** a socket's stream positions changed (cluster mode saves its recovery session) */
+  positionsChanged?: ((socket: QxSocket) => void) | undefined;
   metrics: Metrics;
   now: () => number;
   commodities: ReadonlySet<string>;
@@ -253,7 +255,9 @@ export class Publisher {
     }
     this.hub.hold(socket, stream);
     let upTo = afterSeq;
-    return this.deps.store.readEvents(stream, afterSeq, limit).then(
+    // read only once this node receives the stream live: what is published meanwhile is in the read or held
+    const receiving = this.deps.whenReceiving?.(stream) ?? Promise.resolve();
+    return receiving.then(() => this.deps.store.readEvents(stream, afterSeq, limit)).then(
       (events) => {
         const result = this.deliverReplay(socket, stream, afterSeq, events);
         upTo = result.lastSeq;
@@ -282,12 +286,13 @@ export class Publisher {
     this.hub.hold(socket, stream);
     void socket.join(room);
     let upTo = Number.MAX_SAFE_INTEGER;
-    const receiving = this.deps.whenReceiving?.(room, stream) ?? Promise.resolve();
+    const receiving = this.deps.whenReceiving?.(stream) ?? Promise.resolve();
     return receiving.then(() => this.deps.store.lastSeq(stream)).then(
       (last) => {
         upTo = last;
         if (socket.data.written[stream] === undefined || socket.data.written[stream] < last) socket.data.written[stream] = last;
         if (socket.data.confirmed[stream] === undefined || socket.data.confirmed[stream] < last) socket.data.confirmed[stream] = last;
+        this.deps.positionsChanged?.(socket);
         return last;
       },
     ).finally(() => this.hub.release(socket, stream, upTo));

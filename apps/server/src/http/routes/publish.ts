@@ -25,9 +25,9 @@ export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher
     }
     return checked;
   };
-  const emit = (request: FastifyRequest, reply: FastifyReply, items: PublishItem[], single: boolean) => {
+  const emit = async (request: FastifyRequest, reply: FastifyReply, items: PublishItem[], single: boolean) => {
     try {
-      const published = deps.publisher.publishMany(items);
+      const published = await deps.publisher.commit(items);
       return reply.code(202).send(single ? published[0] : { published });
     } catch (err) {
       request.log.error({ err }, 'publish failed: events not stored');
@@ -35,7 +35,7 @@ export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher
     }
   };
 
-  app.post('/api/v1/publish', (request, reply) => {
+  app.post('/api/v1/publish', async (request, reply) => {
     if (!authorized(request)) return unauthorized(request, reply);
     const body = publishRequestSchema.safeParse(request.body);
     if (!body.success) {
@@ -48,7 +48,7 @@ export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher
   });
 
   /** Several events in one request (a feed handler's tick): all valid or none published. */
-  app.post('/api/v1/publish/batch', (request, reply) => {
+  app.post('/api/v1/publish/batch', async (request, reply) => {
     if (!authorized(request)) return unauthorized(request, reply);
     const body = publishBatchSchema.safeParse(request.body);
     if (!body.success) {

@@ -17,6 +17,9 @@ import { userIdSchema } from '@qx/protocol';
 import { openRedis, reconnectDelay, systemClock, type Clock, type OpenedRedis, type RedisSource } from './redis-connection.js';
 
 export const COMMAND_LIST = 'qx:engine:commands';
+const LIST_TTL_MS = 60_000;
+/** a blocked pop returns after this long with nothing (stop() wakes it at once with CLIENT UNBLOCK) */
+const POP_TIMEOUT_S = 5;
 export const replyChannel = (nodeId: string): string => `qx:engine:reply:${nodeId}`;
 
 /** What gateways ask of the engine. `body` is the REST body, validated by the engine's handler. */
@@ -134,11 +137,11 @@ export class CommandQueue {
         resolve('timeout');
       }, timeoutMs);
       this.pending.set(envelope.id, { resolve, reject, timer });
-      // the list outlives no command: it expires once every command in it has
+      // with no engine at all the list would grow for ever: it goes a minute after its newest command expired
       this.conn.client
         .multi()
         .rPush(COMMAND_LIST, JSON.stringify(envelope))
-        .pExpire(COMMAND_LIST, timeoutMs * 2)
+        .pExpire(COMMAND_LIST, timeoutMs + LIST_TTL_MS)
         .exec()
         .catch((err: Error) => {
           // it may or may not be queued: wait the timeout out either way (a late run is refused by its deadline)
@@ -164,9 +167,17 @@ export class CommandQueue {
   async stop(): Promise<void> {
     if (!this.serving) return;
     this.stopping = true;
+    let woken = false;
     if (this.blockingId !== null && this.conn.client.isReady) {
       // wakes the BLPOP now rather than at its timeout
-      await this.conn.client.sendCommand(['CLIENT', 'UNBLOCK', String(this.blockingId)]).catch(() => undefined);
+      const unblock = this.conn.client.sendCommand(['CLIENT', 'UNBLOCK', String(this.blockingId)]).then(() => true);
+      woken = await Promise.race([unblock, new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref())]).catch(() => false);
+    }
+    if (!woken && this.blocking) {
+      // Redis is away: the pending pop cannot have taken anything, and would wait for the reconnect
+      this.blocking.client.destroy();
+      this.blocking = null;
+      this.blockingId = null;
     }
     await this.serving;
   }
@@ -225,7 +236,7 @@ export class CommandQueue {
     }
     if (this.blockingId === null) this.blockingId = await this.blocking.client.clientId();
     if (this.stopping) return null;
-    const got = await this.blocking.client.blPop(COMMAND_LIST, 1);
+    const got = await this.blocking.client.blPop(COMMAND_LIST, POP_TIMEOUT_S);
     return got ? got.element : null;
   }
 

@@ -26,14 +26,22 @@ test('gateway → engine leader → the same gateway; each gateway gets its own 
   const redis = await redisServerOrSkip(t);
   if (!redis) return;
   const engine = await open(t, redis, 'engine-1');
-  const g1 = await open(t, redis, 'gw-1');
-  const g2 = await open(t, redis, 'gw-2');
+  // the gateways' clock, recorded: each deadline is the send time + timeout - guard (500 ms)
+  const sendTimes: number[] = [];
+  const clock = {
+    now: () => {
+      const n = Date.now();
+      sendTimes.push(n);
+      return n;
+    },
+  };
+  const g1 = await open(t, redis, 'gw-1', { clock });
+  const g2 = await open(t, redis, 'gw-2', { clock });
   const handled: [EngineCommand, CommandMeta][] = [];
   engine.serve((command, meta) => {
     handled.push([command, meta]);
     return Promise.resolve(command.type === 'submit-order' ? { orderId: `o-${(command.body as { quantity: number }).quantity}`, by: command.userId } : { cancelled: command.type === 'cancel-order' ? command.orderId : null });
   });
-  const sentAt = Date.now();
   const replies = await Promise.all([
     g1.send(submit('alice', 1), { timeoutMs: 3000 }),
     g2.send(submit('bob', 2), { timeoutMs: 3000 }),
@@ -41,8 +49,7 @@ test('gateway → engine leader → the same gateway; each gateway gets its own 
   ]);
   assert.deepEqual(replies, [{ orderId: 'o-1', by: 'alice' }, { orderId: 'o-2', by: 'bob' }, { cancelled: 'o-1' }]);
   assert.equal(handled.length, 3);
-  const deadline = handled[0]![1].deadline;
-  assert.ok(deadline > sentAt + 2000 && deadline <= sentAt + 3000 - 500 + 50, `deadline ${deadline - sentAt} ms after sending, before the gateway's timeout`);
+  assert.deepEqual(handled.map(([, meta]) => meta.deadline).sort(), sendTimes.map((n) => n + 3000 - 500).sort());
   assert.equal(g1.stats.timeouts + g2.stats.timeouts, 0);
 });
 
@@ -54,7 +61,7 @@ test('no leader: the gateway gets "timeout" in bounded time, and the command is 
   const results = await Promise.all([1, 2, 3].map((n) => gw.send(submit('carol', n), { timeoutMs: 400 })));
   const took = Date.now() - started;
   assert.deepEqual(results, ['timeout', 'timeout', 'timeout']);
-  assert.ok(took >= 390 && took < 1500, `answered after ${took} ms`);
+  assert.ok(took >= 390 && took < 2500, `answered after ${took} ms`);
 
   // a leader is elected only now: it finds the three commands and drops them all
   const engine = await open(t, redis, 'engine-1');
@@ -125,7 +132,7 @@ test('stop hands the queue over: the next leader serves what comes after', { tim
   assert.equal(await gw.send(submit('f', 1), { timeoutMs: 3000 }), 'e1');
   const stopping = Date.now();
   await e1.stop();
-  assert.ok(Date.now() - stopping < 900, 'stop wakes the blocked pop at once');
+  assert.ok(Date.now() - stopping < 2500, 'stop wakes the blocked pop rather than waiting out its 5 s');
   assert.equal(e1.isServing, false);
   e2.serve(() => Promise.resolve('e2'));
   const answers = await Promise.all([1, 2, 3, 4, 5].map((n) => gw.send(submit('f', n), { timeoutMs: 3000 })));
@@ -148,4 +155,22 @@ test('a Redis restart: the engine keeps popping and gateways get replies again',
   }
   assert.equal(answer, 'h');
   assert.equal(engine.isServing, true);
+});
+
+test('stop while Redis is down returns at once (leadership can be given up without Redis)', { timeout: 30_000 }, async (t) => {
+  const redis = await redisServerOrSkip(t);
+  if (!redis) return;
+  const engine = await open(t, redis, 'engine-1');
+  engine.serve(() => Promise.resolve('x'));
+  await sleep(100);
+  await redis.crash();
+  const started = Date.now();
+  await engine.stop();
+  assert.ok(Date.now() - started < 2500, `stopped in ${Date.now() - started} ms`);
+  assert.equal(engine.isServing, false);
+  await redis.startAgain();
+  // and it can lead again
+  const gw = await open(t, redis, 'gw-1');
+  engine.serve(() => Promise.resolve('again'));
+  assert.equal(await gw.send(submit('i', 1), { timeoutMs: 3000 }), 'again');
 });

@@ -100,7 +100,7 @@ export async function startCluster(t: TestContext, opts: ClusterOptions = {}): P
     count = { ...count, [role]: count[role] + 1 };
     const nodeName = name ?? `${role}-${count[role]}`;
     const nodeEnv = { ...env, ROLE: role, NODE_ID: nodeName, ...extra };
-    const server = await spawnServer(nodeEnv, 30_000);
+    const server = await spawnServer(nodeEnv, 90_000);
     const node: ClusterNode = { ...server, name: nodeName, role, env: nodeEnv };
     nodes.push(node);
     return node;

@@ -16,7 +16,7 @@ async function authed(cluster: Cluster, url: string, userId: string): Promise<So
   return s;
 }
 
-test('cluster: an order placed on gateway 1 reaches its owner on gateway 2; market data reaches every gateway; no cross-user leak', { timeout: 90_000 }, async (t) => {
+test('cluster: an order placed on gateway 1 reaches its owner on gateway 2; market data reaches every gateway; no cross-user leak', { timeout: 210_000 }, async (t) => {
   const cluster = await startCluster(t, { gateways: 2, engines: 1, env: { SIMULATOR: 'on', MARKET_UPDATES_PER_SECOND: '4' } });
   if (!cluster) return;
   const [g1, g2] = cluster.gateways as [Cluster['gateways'][number], Cluster['gateways'][number]];

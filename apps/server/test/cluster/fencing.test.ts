@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { sleep, until } from '../helpers.js';
 import { startCluster } from './cluster.js';
 
-test('cluster: a paused leader that wakes up after the standby took over cannot write and steps down', { timeout: 120_000 }, async (t) => {
+test('cluster: a paused leader that wakes up after the standby took over cannot write and steps down', { timeout: 240_000 }, async (t) => {
   const cluster = await startCluster(t, { gateways: 1, engines: 2, env: { SIMULATOR: 'on' } });
   if (!cluster) return;
   const gw = cluster.gateways[0]!.url;

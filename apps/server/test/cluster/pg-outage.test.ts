@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { sleep } from '../helpers.js';
 import { startCluster } from './cluster.js';
 
-test('cluster: PostgreSQL unavailable for a few seconds: 503s in bounded time, nothing half-written, service comes back', { timeout: 120_000 }, async (t) => {
+test('cluster: PostgreSQL unavailable for a few seconds: 503s in bounded time, nothing half-written, service comes back', { timeout: 240_000 }, async (t) => {
   const cluster = await startCluster(t, { gateways: 2, engines: 2, pgProxy: true });
   if (!cluster) return;
   await cluster.leader();

@@ -22,7 +22,7 @@ async function follower(cluster: Cluster, url: string, userId: string): Promise<
   return { socket, orders };
 }
 
-test('cluster: a Redis restart mid-stream loses no private event', { timeout: 120_000 }, async (t) => {
+test('cluster: a Redis restart mid-stream loses no private event', { timeout: 240_000 }, async (t) => {
   const cluster = await startCluster(t, { gateways: 2, engines: 1 });
   if (!cluster) return;
   await cluster.leader();

@@ -249,11 +249,10 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   healthRoutes(http, {
     metrics,
     ready: () => ready && (db ? db.open : true),
-    info: () => ({
-      role: config.role,
-      nodeId: config.cluster?.nodeId ?? null,
-      ...(deps.engine ? { leader: deps.engine.leader, term: deps.engine.term } : {}),
-    }),
+    // a cluster node says what it is; the single process answers as it always has
+    info: cluster
+      ? () => ({ role: config.role, nodeId: cluster.cluster.nodeId, ...(deps.engine ? { leader: deps.engine.leader, term: deps.engine.term } : {}) })
+      : undefined,
   });
   publishRoutes(http, { publisher, apiKey: publishApiKey });
   eventRoutes(http, { store, verifier });

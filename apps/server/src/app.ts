@@ -10,11 +10,10 @@ import pino, { type Logger } from 'pino';
 import { ServerEvent, DisconnectCode } from '@qx/protocol';
 import type { Config } from './config.js';
 import { Metrics } from './metrics.js';
-import { openDatabase, type Sqlite } from './store/database.js';
+import type { Sqlite } from './store/database.js';
 import { dataDirError, lockDataDir } from './store/data-dir.js';
-import { Checkpointer } from './store/checkpointer.js';
-import { EventLog } from './store/event-log.js';
-import { MarketSnapshotStore } from './store/market-snapshots.js';
+import { SqliteStore } from './store/sqlite-store.js';
+import type { Store } from './store/store.js';
 import { JwksTokenVerifier, SecretTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
 import { CachingVerifier } from './auth/caching-verifier.js';
@@ -30,6 +29,8 @@ import { ordersChannel } from './channels/orders.js';
 import { complianceChannel } from './channels/compliance.js';
 import { systemChannel } from './channels/system.js';
 import { installErrorHandlers } from './http/errors.js';
+import { installRestLimits } from './http/rate-limits.js';
+import { trustFunction } from './http/client-address.js';
 import { healthRoutes } from './http/routes/health.js';
 import { publishRoutes } from './http/routes/publish.js';
 import { eventRoutes } from './http/routes/events.js';
@@ -38,7 +39,6 @@ import { marketRoutes } from './http/routes/market.js';
 import { tradingRoutes } from './http/routes/trading.js';
 import { openApiRoutes } from './http/routes/openapi.js';
 import { Exchange, MarketSimulator, mulberry32 } from '@qx/engine';
-import { TradingStore } from './trading/trading-store.js';
 import { TradingService } from './trading/trading-service.js';
 
 export interface ServerDeps {
@@ -59,6 +59,8 @@ export interface QxApp {
   readonly exchange: Exchange;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  readonly store: Store;
+  /** the SQLite file under the store */
   readonly db: Sqlite;
   /** the demo secret's signer (demo mode only) */
   readonly devSigner: SecretTokenVerifier | null;
@@ -77,16 +79,14 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   const metrics = new Metrics();
   // one server per data folder: a second one stops here, before it touches the store
   const dataDirLock = config.dataDir === ':memory:' ? null : lockDataDir(config.dataDir);
-  let db: Sqlite;
+  let store: SqliteStore;
   try {
-    db = openDatabase(config.dataDir);
+    store = new SqliteStore(config.dataDir, logger.child({ part: 'store' }));
   } catch (err) {
     dataDirLock?.release();
     throw dataDirError(config.dataDir, err);
   }
-  const checkpointer = config.dataDir === ':memory:' ? null : new Checkpointer(db, db.name, logger.child({ part: 'store' }));
-  const eventLog = new EventLog(db);
-  const snapshots = new MarketSnapshotStore(db);
+  const db = store.db;
 
   let devSigner: SecretTokenVerifier | null = null;
   let verifier: TokenVerifier;
@@ -100,13 +100,14 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   if (deps.verifier) verifier = deps.verifier;
   verifier = new CachingVerifier(verifier, now);
   const publishApiKey = config.publishApiKey ?? randomBytes(24).toString('hex');
+  const trustProxy = trustFunction(config.trustProxy);
 
   // pino's Logger type is richer than Fastify's base logger type; the instance is the same
   const http = Fastify({
     // per-request logs would drown everything else; errors are still logged
     loggerInstance: logger.child({ part: 'http' }, { level: logger.levelVal > 40 ? logger.level : 'warn' }),
     bodyLimit: config.limits.maxPayloadBytes,
-    trustProxy: config.trustProxy,
+    trustProxy,
   }) as unknown as FastifyInstance;
   const io: QxServer = new Server(http.server, {
     adapter: RecoveryAdapter as never,
@@ -122,7 +123,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   let gateway: Gateway | null = null;
   const hub = new Hub(io, config.limits, metrics, (socket) => gateway?.disconnect(socket, 'SLOW_CONSUMER', true));
   const commodities = new Set(config.commodities.map((c) => c.symbol));
-  const publisher = new Publisher({ db, eventLog, snapshots, hub, metrics, now, commodities });
+  const publisher = new Publisher({ store, hub, metrics, now, commodities, logger: logger.child({ part: 'publisher' }) });
   const addressLimiter = new FailureLimiter(config.limits.authFailuresPerAddress, 60_000, now);
   const authenticator = new Authenticator({
     verifier,
@@ -132,6 +133,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     now,
     maxConnectionsPerUser: config.limits.maxConnectionsPerUser,
     authFailuresPerSocket: config.limits.authFailuresPerSocket,
+    failureDelayMs: config.limits.authFailureDelayMs,
     replayLimit: REPLAY_LIMIT,
     onTooManyFailures: (socket) => gateway?.disconnect(socket, 'AUTH_FAILURES', false),
   });
@@ -150,7 +152,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     metrics,
     logger: logger.child({ part: 'gateway' }),
     now,
-    trustProxy: config.trustProxy,
+    trustProxy,
     limits: config.limits,
     recoveryWindowMs: config.recoveryWindowMs,
   });
@@ -169,14 +171,13 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   });
 
   const exchange = new Exchange({ clock: now, commodities: config.commodities, compliance: config.trading.compliance });
-  const tradingStore = new TradingStore(db);
   const createSimulator = config.simulator.enabled
     ? () => new MarketSimulator({ exchange, random: mulberry32(config.simulator.seed ?? now() % 2_147_483_647) })
     : null;
   const trading = new TradingService({
     exchange,
     createSimulator,
-    store: tradingStore,
+    store,
     publisher,
     logger: logger.child({ part: 'trading' }),
     now,
@@ -184,26 +185,33 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     sessionCloseMinuteUtc: config.trading.sessionCloseMinuteUtc,
     onFatal: deps.onFatal ?? ((err) => logger.fatal({ err }, 'trading stopped: the store failed')),
   });
-  trading.start();
+  // restore before serving: listen() waits for it
+  const started = (async () => {
+    await publisher.start();
+    await trading.start();
+  })();
+  started.catch(() => undefined);
 
   let ready = false;
   installErrorHandlers(http, metrics);
-  healthRoutes(http, { metrics, ready: () => ready && db.open });
+  installRestLimits(
+    http,
+    { perAddressPerMinute: config.limits.restRequestsPerMinutePerAddress, perUserPerMinute: config.limits.restRequestsPerMinutePerUser },
+    addressLimiter,
+    config.limits.authFailureDelayMs,
+  );
+  healthRoutes(http, { metrics, ready: () => ready && store.open });
   publishRoutes(http, { publisher, apiKey: publishApiKey });
-  eventRoutes(http, { eventLog, verifier });
+  eventRoutes(http, { store, verifier });
   marketRoutes(http, { commodities: config.commodities, publisher, verifier });
-  tradingRoutes(http, { trading, store: tradingStore, exchange, verifier });
+  tradingRoutes(http, { trading, store, exchange, verifier });
   openApiRoutes(http);
   if (devSigner) devTokenRoutes(http, { signer: devSigner, ttlSeconds: config.auth.devTokenTtlSeconds });
   void http.register(import('./http/routes/dashboard.js'));
 
   const sweeper = setInterval(() => {
     addressLimiter.sweep();
-    try {
-      eventLog.prune(now() - config.eventLogRetentionHours * 3_600_000);
-    } catch (err) {
-      logger.error({ err }, 'event log pruning failed');
-    }
+    store.pruneEvents(now() - config.eventLogRetentionHours * 3_600_000).catch((err: unknown) => logger.error({ err }, 'event log pruning failed'));
   }, 60_000);
   sweeper.unref();
 
@@ -217,10 +225,12 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     exchange,
     metrics,
     logger,
+    store,
     db,
     devSigner,
     publishApiKey,
     async listen(port = config.port, host = config.host) {
+      await started;
       await http.listen({ port, host });
       ready = true;
       const address = http.server.address() as AddressInfo;
@@ -241,8 +251,8 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
         void io.close(() => resolve());
       });
       await http.close();
-      await checkpointer?.close();
-      db.close();
+      await publisher.drain();
+      await store.close();
       dataDirLock?.release();
     },
   };

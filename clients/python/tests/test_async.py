@@ -157,10 +157,14 @@ def test_gap_filled_from_the_event_log(url, user):
             await ws.subscribe_to_trading_updates()
             await in_thread(publish, 'order-update', order(user, 'first'), user)
             await async_until(lambda: len(seen['order-update']) == 1, what='first order')
+            # away until everything is published (the reconnect is the client's own connect path)
+            ws.sio.reconnection = False
             drop_transport(ws)
             await async_until(lambda: len(seen['disconnect']) == 1, what='disconnect')
             missed = 1200  # more than the 1,000 a resume replays: the rest comes from GET /api/v1/events
             await in_thread(publish_orders, user, ['m{}'.format(i) for i in range(missed)])
+            ws.sio.reconnection = True
+            await ws.connect()
             await async_until(lambda: len(seen['order-update']) == missed + 1, timeout=30, what='missed orders')
             await asyncio.sleep(0.2)
             assert [e['seq'] for e in seen['order-update']] == list(range(1, missed + 2))

@@ -141,10 +141,14 @@ def test_more_missed_than_one_replay_is_read_from_the_event_log(client, user):
     ws.subscribe_to_trading_updates()
     publish('order-update', order(user, 'first'), user)
     until(lambda: len(seen['order-update']) == 1, what='first order')
+    # away until everything is published (the reconnect is the client's own connect path)
+    ws.sio.reconnection = False
     drop_transport(ws)
     until(lambda: len(seen['disconnect']) == 1, what='disconnect')
     missed = 1200  # more than the 1,000 a resume replays
     publish_orders(user, ['m{}'.format(i) for i in range(missed)])
+    ws.sio.reconnection = True
+    ws.connect()
     until(lambda: len(seen['order-update']) == missed + 1, timeout=30, what='{} missed orders'.format(missed))
     time.sleep(0.2)
     assert [e['seq'] for e in seen['order-update']] == list(range(1, missed + 2))

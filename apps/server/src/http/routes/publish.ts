@@ -12,6 +12,12 @@ export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher
     const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7).trim() : '');
     return given.length === expected.length && timingSafeEqual(given, expected);
   };
+  // wrong keys are counted per address like bad tokens (and slowed down past the limit)
+  const unauthorized = (request: FastifyRequest, reply: FastifyReply) => {
+    const message = 'Authorization: Bearer <PUBLISH_API_KEY> required';
+    const guard = request.server.credentialGuard;
+    return guard ? guard.reject(request, reply, 'UNAUTHORIZED', message) : sendError(reply, 'UNAUTHORIZED', message);
+  };
   const check = (body: { event: Parameters<Publisher['validate']>[0]; payload: unknown; userId?: string | undefined }): ValidationResult => {
     const checked = deps.publisher.validate(body.event, body.payload, body.userId);
     if (checked.ok && checked.item.event !== 'market-update' && checked.item.event !== 'system-alert' && !checked.item.userId) {
@@ -19,9 +25,9 @@ export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher
     }
     return checked;
   };
-  const emit = (request: FastifyRequest, reply: FastifyReply, items: PublishItem[], single: boolean) => {
+  const emit = async (request: FastifyRequest, reply: FastifyReply, items: PublishItem[], single: boolean) => {
     try {
-      const published = deps.publisher.publishMany(items);
+      const published = await deps.publisher.commit(items);
       return reply.code(202).send(single ? published[0] : { published });
     } catch (err) {
       request.log.error({ err }, 'publish failed: events not stored');
@@ -29,8 +35,8 @@ export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher
     }
   };
 
-  app.post('/api/v1/publish', (request, reply) => {
-    if (!authorized(request)) return sendError(reply, 'UNAUTHORIZED', 'Authorization: Bearer <PUBLISH_API_KEY> required');
+  app.post('/api/v1/publish', async (request, reply) => {
+    if (!authorized(request)) return unauthorized(request, reply);
     const body = publishRequestSchema.safeParse(request.body);
     if (!body.success) {
       const { field, message } = describeZodError(body.error);
@@ -42,8 +48,8 @@ export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher
   });
 
   /** Several events in one request (a feed handler's tick): all valid or none published. */
-  app.post('/api/v1/publish/batch', (request, reply) => {
-    if (!authorized(request)) return sendError(reply, 'UNAUTHORIZED', 'Authorization: Bearer <PUBLISH_API_KEY> required');
+  app.post('/api/v1/publish/batch', async (request, reply) => {
+    if (!authorized(request)) return unauthorized(request, reply);
     const body = publishBatchSchema.safeParse(request.body);
     if (!body.success) {
       const { field, message } = describeZodError(body.error);

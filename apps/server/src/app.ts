@@ -28,7 +28,8 @@ import { tradingChannel } from './channels/trading.js';
 import { ordersChannel } from './channels/orders.js';
 import { complianceChannel } from './channels/compliance.js';
 import { systemChannel } from './channels/system.js';
-import { installErrorHandlers } from './http/errors.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/errors.js';
+import { installSecurityHeaders } from './http/security.js';
 import { installRestLimits } from './http/rate-limits.js';
 import { trustFunction } from './http/client-address.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -128,6 +129,8 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     loggerInstance: logger.child({ part: 'http' }, { level: logger.levelVal > 40 ? logger.level : 'warn' }),
     bodyLimit: config.limits.maxPayloadBytes,
     trustProxy,
+    frameworkErrors,
+    clientErrorHandler,
   }) as unknown as FastifyInstance;
   const io: QxServer = new Server(http.server, {
     adapter: (cluster ? clusterRecoveryAdapter({ sessions: cluster.sessions, windowMs: config.recoveryWindowMs }) : RecoveryAdapter) as never,
@@ -240,6 +243,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
 
   let ready = false;
   installErrorHandlers(http, metrics);
+  installSecurityHeaders(http, config.corsOrigin);
   installRestLimits(
     http,
     { perAddressPerMinute: config.limits.restRequestsPerMinutePerAddress, perUserPerMinute: config.limits.restRequestsPerMinutePerUser },
@@ -254,7 +258,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       ? () => ({ role: config.role, nodeId: cluster.cluster.nodeId, ...(deps.engine ? { leader: deps.engine.leader, term: deps.engine.term } : {}) })
       : undefined,
   });
-  publishRoutes(http, { publisher, apiKey: publishApiKey });
+  publishRoutes(http, { publisher, apiKey: publishApiKey, bodyLimit: config.limits.publishMaxPayloadBytes });
   eventRoutes(http, { store, verifier });
   marketRoutes(http, { commodities: config.commodities, publisher, verifier });
   tradingRoutes(http, { trading: tradingApi, store, exchange, verifier });

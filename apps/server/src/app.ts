@@ -7,13 +7,18 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Server } from 'socket.io';
 import pino, { type Logger } from 'pino';
-import { ServerEvent, DisconnectCode } from '@qx/protocol';
+import { ServerEvent, DisconnectCode, decimalsOf } from '@qx/protocol';
 import type { Config } from './config.js';
 import { Metrics } from './metrics.js';
 import { openDatabase, type Sqlite } from './store/database.js';
 import { Checkpointer } from './store/checkpointer.js';
 import { EventLog } from './store/event-log.js';
 import { MarketSnapshotStore } from './store/market-snapshots.js';
+import { MarketTradeStore } from './store/market-trades.js';
+import { BookFeed } from './realtime/book-feed.js';
+import { TapeFeed } from './realtime/tape-feed.js';
+import { bookChannel } from './channels/book.js';
+import { tradesChannel } from './channels/trades.js';
 import { JwksTokenVerifier, SecretTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
 import { CachingVerifier } from './auth/caching-verifier.js';
@@ -56,6 +61,8 @@ export interface QxApp {
   readonly publisher: Publisher;
   readonly trading: TradingService;
   readonly exchange: Exchange;
+  /** the streaming order books (`subscribe-book`) */
+  readonly bookFeed: BookFeed;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly db: Sqlite;
@@ -78,6 +85,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   const checkpointer = config.dataDir === ':memory:' ? null : new Checkpointer(db, db.name, logger.child({ part: 'store' }));
   const eventLog = new EventLog(db);
   const snapshots = new MarketSnapshotStore(db);
+  const marketTrades = new MarketTradeStore(db);
 
   let devSigner: SecretTokenVerifier | null = null;
   let verifier: TokenVerifier;
@@ -126,6 +134,17 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     replayLimit: REPLAY_LIMIT,
     onTooManyFailures: (socket) => gateway?.disconnect(socket, 'AUTH_FAILURES', false),
   });
+  const catalogue = new Map(config.commodities.map((c) => [c.symbol, c]));
+  const bookFeed = new BookFeed({
+    io,
+    hub,
+    now,
+    source: {
+      book: (commodity, depth) => exchange.book(commodity, depth),
+      decimals: (commodity) => decimalsOf(catalogue.get(commodity)?.tickSize ?? 1),
+    },
+  });
+  const tapeFeed = new TapeFeed({ hub, priceOf: (commodity, ticks) => exchange.market(commodity)?.grid.fromTicks(ticks) ?? ticks });
   const privateDeps = { publisher, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket, replayLimit: REPLAY_LIMIT };
   gateway = new Gateway({
     io,
@@ -137,6 +156,8 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       ordersChannel(privateDeps),
       complianceChannel(privateDeps),
       systemChannel({ publisher, flush: hub.flushAll, replayLimit: REPLAY_LIMIT, now }),
+      bookChannel({ feed: bookFeed, commodities, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket }),
+      tradesChannel({ commodities, maxCommoditiesPerRequest: config.limits.maxCommoditiesPerRequest, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket }),
     ],
     metrics,
     logger: logger.child({ part: 'gateway' }),
@@ -150,7 +171,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     connections: () => io.engine.clientsCount,
     authenticated: () => io.of('/').adapter.rooms.get('authenticated')?.size ?? 0,
     subscriptions: () => {
-      const counts: Record<string, number> = { market: 0, trading: 0, orders: 0, compliance: 0 };
+      const counts: Record<string, number> = { market: 0, trading: 0, orders: 0, compliance: 0, book: 0, trades: 0 };
       for (const [room, members] of io.of('/').adapter.rooms) {
         const channel = room.slice(0, room.indexOf('-'));
         if (channel in counts) counts[channel] = (counts[channel] ?? 0) + members.size;
@@ -174,15 +195,17 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     marketUpdatesPerSecond: config.simulator.updatesPerSecond,
     sessionCloseMinuteUtc: config.trading.sessionCloseMinuteUtc,
     onFatal: deps.onFatal ?? ((err) => logger.fatal({ err }, 'trading stopped: the store failed')),
+    tape: { store: marketTrades, publish: (entries) => tapeFeed.publish(entries) },
   });
   trading.start();
+  bookFeed.start(Math.max(1, Math.floor(1000 / config.simulator.updatesPerSecond)));
 
   let ready = false;
   installErrorHandlers(http, metrics);
   healthRoutes(http, { metrics, ready: () => ready && db.open });
   publishRoutes(http, { publisher, apiKey: publishApiKey });
   eventRoutes(http, { eventLog, verifier });
-  marketRoutes(http, { commodities: config.commodities, publisher, verifier });
+  marketRoutes(http, { commodities: config.commodities, publisher, verifier, tape: marketTrades, priceOf: (commodity, ticks) => exchange.market(commodity)?.grid.fromTicks(ticks) ?? ticks, now });
   tradingRoutes(http, { trading, store: tradingStore, exchange, verifier });
   openApiRoutes(http);
   if (devSigner) devTokenRoutes(http, { signer: devSigner, ttlSeconds: config.auth.devTokenTtlSeconds });
@@ -195,6 +218,11 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     } catch (err) {
       logger.error({ err }, 'event log pruning failed');
     }
+    try {
+      marketTrades.prune(now() - config.tapeRetentionDays * 86_400_000);
+    } catch (err) {
+      logger.error({ err }, 'tape pruning failed');
+    }
   }, 60_000);
   sweeper.unref();
 
@@ -206,6 +234,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     publisher,
     trading,
     exchange,
+    bookFeed,
     metrics,
     logger,
     db,
@@ -225,6 +254,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       ready = false;
       clearInterval(sweeper);
       trading.close();
+      bookFeed.close();
       const { numeric, message } = DisconnectCode.SHUTDOWN;
       io.emit(ServerEvent.DisconnectReason, { code: 'SHUTDOWN', numeric, message });
       hub.flushAll();

@@ -2,10 +2,10 @@
  * An outbound data event, encoded once for every recipient: the Socket.IO packet text and the
  * complete WebSocket frame that carries it (`4` = Engine.IO message, `2` = Socket.IO event).
  */
-import type { DataEventName } from '@qx/protocol';
+import type { DataEventName, FeedEventName } from '@qx/protocol';
 
 export interface OutboundFrame {
-  event: DataEventName;
+  event: DataEventName | FeedEventName;
   stream: string;
   seq: number;
   /** Socket.IO packet text, e.g. `2["market-update",{...}]` */
@@ -14,6 +14,12 @@ export interface OutboundFrame {
   wsFrame: Buffer;
   /** market data of one commodity may be conflated for a slow socket; private events never */
   conflateKey: string | null;
+  /**
+   * What replaces this frame when a slow socket's queue already holds one with the same key:
+   * the frame itself (the latest market-update wins), or for a book delta, a full snapshot as of
+   * this delta (two deltas cannot be merged by dropping one).
+   */
+  conflated?: () => OutboundFrame;
   /** performance.now() when the event was published, for the publish-to-emit histogram */
   publishedAt: number;
   /** set once its fan-out has been timed */
@@ -21,7 +27,7 @@ export interface OutboundFrame {
 }
 
 export function encodeFrame(
-  event: DataEventName,
+  event: DataEventName | FeedEventName,
   envelopeJson: string,
   meta: { stream: string; seq: number; conflateKey: string | null; publishedAt: number },
 ): OutboundFrame {

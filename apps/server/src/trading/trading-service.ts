@@ -10,6 +10,7 @@ import type { EngineBatch, Exchange, MarketSimulator, OrderResult } from '@qx/en
 import type { OrderRequestBody, OrderUpdatePayload, WireError } from '@qx/protocol';
 import type { Publisher, PublishItem } from '../realtime/publisher.js';
 import type { TradingStore } from './trading-store.js';
+import type { MarketTradeStore, TapeEntry } from '../store/market-trades.js';
 
 export interface TradingServiceDeps {
   exchange: Exchange;
@@ -24,6 +25,8 @@ export interface TradingServiceDeps {
   sessionCloseMinuteUtc: number;
   /** the store could not be written: the process must stop rather than diverge from it */
   onFatal: (err: unknown) => void;
+  /** the public tape: every trade is stored (same transaction) and then published */
+  tape?: { store: MarketTradeStore; publish: (entries: readonly TapeEntry[]) => void };
 }
 
 export type SubmitOutcome =
@@ -94,12 +97,20 @@ export class TradingService {
 
   /** Persists a batch's journal and logs its events in one transaction, then emits them. */
   private commit(batch: EngineBatch): boolean {
-    if (batch.journal.length === 0 && batch.events.length === 0) return true;
+    const prints = batch.prints ?? [];
+    if (batch.journal.length === 0 && batch.events.length === 0 && prints.length === 0) return true;
     const items: PublishItem[] = batch.events.map((e) => ({ event: e.event, payload: e.payload, userId: 'userId' in e ? e.userId : undefined }));
+    const tape = this.deps.tape;
+    let entries: TapeEntry[] = [];
     try {
-      this.deps.publisher.publishMany(items, () => this.deps.store.persist(batch.journal));
+      this.deps.publisher.publishMany(items, () => {
+        this.deps.store.persist(batch.journal);
+        if (tape && prints.length > 0) entries = tape.store.append(prints);
+      });
+      if (entries.length > 0) tape?.publish(entries);
       return true;
     } catch (err) {
+      tape?.store.reloadSeqs();
       // the engine has moved on but the store has not: stop trading and let a restart restore
       this.failed = true;
       this.deps.logger.fatal({ err }, 'could not persist a trading operation');

@@ -5,6 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import {
+  CANDLE_INTERVALS,
+  MAX_CANDLES,
   complianceAlertPayloadSchema,
   marketUpdatePayloadSchema,
   orderRequestSchema,
@@ -84,6 +86,20 @@ export function buildOpenApi(): object {
       },
       '/api/v1/market/commodities': { get: { summary: 'The commodity catalogue', security: bearer, responses: { 200: ok('{commodities}') } } },
       '/api/v1/market/snapshot': { get: { summary: 'Latest market-update per commodity', security: bearer, responses: { 200: ok('{snapshot}') } } },
+      '/api/v1/market/candles': {
+        get: {
+          summary: 'OHLC candles with volume from the stored tape (every trade, simulated ones included)',
+          security: bearer,
+          parameters: [
+            { name: 'commodity', in: 'query', required: true, schema: { type: 'string' } },
+            { name: 'interval', in: 'query', required: false, schema: { enum: Object.keys(CANDLE_INTERVALS) }, description: 'default 1m; buckets are UTC-aligned' },
+            query('from', 'string', 'ms since the epoch or ISO-8601 (default: limit intervals before to)'),
+            query('to', 'string', 'ms since the epoch or ISO-8601, exclusive (default: now)'),
+            query('limit', 'integer', `the latest candles of the range, 1-${MAX_CANDLES}, default 500`),
+          ],
+          responses: { 200: ok('{commodity, interval, from, to, candles: [{time, open, high, low, close, volume, trades}]} oldest first; intervals without trades are left out'), 400: errorResponse, 401: errorResponse },
+        },
+      },
       '/api/v1/market/{commodity}/book': {
         get: {
           summary: 'Order book depth',

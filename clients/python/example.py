@@ -10,7 +10,7 @@ import time
 
 import requests
 
-from quantenergx_ws import QuantEnergxWebSocket
+from quantenergx import QuantEnergxWebSocket
 
 url = sys.argv[1] if len(sys.argv) > 1 else 'http://localhost:3001'
 user_id = sys.argv[2] if len(sys.argv) > 2 else 'user-123'

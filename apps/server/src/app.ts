@@ -11,6 +11,7 @@ import { ServerEvent, DisconnectCode, decimalsOf } from '@qx/protocol';
 import type { Config } from './config.js';
 import { Metrics } from './metrics.js';
 import { openDatabase, type Sqlite } from './store/database.js';
+import { dataDirError, lockDataDir } from './store/data-dir.js';
 import { Checkpointer } from './store/checkpointer.js';
 import { EventLog } from './store/event-log.js';
 import { MarketSnapshotStore } from './store/market-snapshots.js';
@@ -81,7 +82,15 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   const logger = deps.logger ?? pino({ level: config.logLevel, base: { service: 'quantenergx-realtime' } });
   const now = deps.now ?? Date.now;
   const metrics = new Metrics();
-  const db = openDatabase(config.dataDir);
+  // one server per data folder: a second one stops here, before it touches the store
+  const dataDirLock = config.dataDir === ':memory:' ? null : lockDataDir(config.dataDir);
+  let db: Sqlite;
+  try {
+    db = openDatabase(config.dataDir);
+  } catch (err) {
+    dataDirLock?.release();
+    throw dataDirError(config.dataDir, err);
+  }
   const checkpointer = config.dataDir === ':memory:' ? null : new Checkpointer(db, db.name, logger.child({ part: 'store' }));
   const eventLog = new EventLog(db);
   const snapshots = new MarketSnapshotStore(db);
@@ -89,7 +98,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
 
   let devSigner: SecretTokenVerifier | null = null;
   let verifier: TokenVerifier;
-  const claims = { issuer: config.auth.issuer, audience: config.auth.audience };
+  const claims = { issuer: config.auth.issuer, audience: config.auth.audience, allowNoExp: config.auth.allowNoExp };
   if (config.auth.jwksUrl) verifier = new JwksTokenVerifier(config.auth.jwksUrl, config.auth.algorithms, claims);
   else if (config.auth.secret) verifier = new SecretTokenVerifier(config.auth.secret, claims);
   else {
@@ -264,6 +273,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       await http.close();
       await checkpointer?.close();
       db.close();
+      dataDirLock?.release();
     },
   };
 }

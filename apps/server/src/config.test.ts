@@ -115,7 +115,7 @@ test('a misspelled setting is reported as a warning, unrelated variables are not
   if (!result.ok) return;
   assert.deepEqual(
     result.warnings.map((w) => w.split(' ')[0]),
-    ['MAX_EVENT_PER_SECOND', 'JWT_SECERT'],
+    ['MAX_EVENT_PER_SECOND', 'JWT_SECERT', 'demo', 'PUBLISH_API_KEY'],
   );
 });
 

@@ -20,6 +20,7 @@ export const envSchema = z.object({
   JWT_ISSUER: optionalString,
   JWT_AUDIENCE: optionalString,
   JWT_ALGORITHMS: z.string().default('RS256,ES256'),
+  JWT_ALLOW_NO_EXP: bool.default(false),
   PUBLISH_API_KEY: z.string().min(1).optional(),
   CORS_ORIGIN: z.string().default('*'),
   TRUST_PROXY: bool.default(false),
@@ -69,6 +70,8 @@ export interface Config {
     issuer?: string;
     audience?: string;
     algorithms: string[];
+    /** accept tokens without `exp` (never expiring) */
+    allowNoExp: boolean;
     devTokenTtlSeconds: number;
   };
   publishApiKey?: string;
@@ -230,6 +233,7 @@ export function parseConfig(
       ...(e.JWT_ISSUER ? { issuer: e.JWT_ISSUER } : {}),
       ...(e.JWT_AUDIENCE ? { audience: e.JWT_AUDIENCE } : {}),
       algorithms,
+      allowNoExp: e.JWT_ALLOW_NO_EXP,
       devTokenTtlSeconds: e.DEV_TOKEN_TTL_SECONDS,
     },
     ...(e.PUBLISH_API_KEY ? { publishApiKey: e.PUBLISH_API_KEY } : {}),
@@ -271,6 +275,11 @@ export function parseConfig(
   const warnings = unknownSettings(env);
   // weak, but the operator's choice: said loudly rather than refused
   if (e.JWT_SECRET && e.JWT_SECRET.length < 32) warnings.push('JWT_SECRET is shorter than 32 characters: HS256 secrets should be at least 256 bits');
+  if (!e.JWT_SECRET && !e.JWKS_URL) {
+    warnings.push('demo mode: no JWT_SECRET or JWKS_URL set; tokens come from POST /api/v1/auth/dev-token (a random secret, gone at restart)');
+  }
+  if (!e.PUBLISH_API_KEY) warnings.push('PUBLISH_API_KEY not set: a random key is made at each start (and logged)');
+  if (e.JWT_ALLOW_NO_EXP) warnings.push('JWT_ALLOW_NO_EXP=true: tokens without exp are accepted and never expire');
   if (e.PUBLISH_API_KEY && e.PUBLISH_API_KEY.length < 16) warnings.push('PUBLISH_API_KEY is shorter than 16 characters: easy to guess');
   return { ok: true, config: deepFreeze(config), warnings };
 }

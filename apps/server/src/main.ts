@@ -1,11 +1,36 @@
 /**
- * Entry point: the only place that reads process.env and listens. Bad configuration stops the
- * process with every problem listed; SIGTERM/SIGINT close it gracefully.
+ * Entry point: the only place that reads process.env and the command line, and listens. Bad
+ * configuration stops the process with every problem listed; SIGTERM/SIGINT close it gracefully.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { buildServer } from './app.js';
+import { parseArgs } from 'node:util';
+import { buildServer, type QxApp } from './app.js';
 import { parseConfig } from './config.js';
+import { StartupError } from './startup-error.js';
+
+const USAGE = `Usage: node apps/server/dist/main.js [--check-config] [--help]
+
+Starts the QuantEnergx Realtime server. Every setting is an environment variable (see the
+README's configuration table).
+
+Options:
+  --check-config  validate the environment, print the effective configuration (secrets masked)
+                  and any warnings, then exit (0: valid, 2: invalid)
+  -h, --help      print this help and exit
+`;
+
+let args: { help?: boolean; 'check-config'?: boolean };
+try {
+  args = parseArgs({ options: { help: { type: 'boolean', short: 'h' }, 'check-config': { type: 'boolean' } }, strict: true }).values;
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (args.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 
 const parsed = parseConfig(process.env, (path) => readFileSync(path, 'utf8'), () => `${hostname()}-${process.pid}`);
 if (!parsed.ok) {
@@ -13,25 +38,29 @@ if (!parsed.ok) {
   process.exit(2);
 }
 const config = parsed.config;
-if (process.argv.includes('--check-config')) {
-  // validate and show the effective configuration (secrets masked), then stop
+if (args['check-config']) {
+  // validate and show the effective configuration (secrets masked) and the warnings a start prints, then stop
   const shown = JSON.parse(JSON.stringify(config)) as { auth: Record<string, unknown>; publishApiKey?: string; cluster: Record<string, string> | null };
   if (shown.auth['secret']) shown.auth['secret'] = '***';
   if (shown.cluster) for (const key of ['databaseUrl', 'redisUrl']) shown.cluster[key] = maskPassword(shown.cluster[key] ?? '');
   if (shown.publishApiKey) shown.publishApiKey = '***';
+  for (const warning of parsed.warnings) process.stderr.write(`warning: ${warning}\n`);
   process.stdout.write(`${JSON.stringify(shown, null, 2)}\nconfiguration ok\n`);
   process.exit(0);
 }
 // if the store cannot be written, stop: a restart restores a state that matches it
-const app = buildServer(config, { onFatal: () => void stop('store failure', 1) });
+let app: QxApp;
+try {
+  app = buildServer(config, { onFatal: () => void stop('store failure', 1) });
+} catch (err) {
+  // the operator's problem (a data folder in use, unwritable, full): one line naming the setting
+  if (!(err instanceof StartupError)) throw err;
+  process.stderr.write(`Cannot start: ${err.message}\n`);
+  process.exit(1);
+}
 
 for (const warning of parsed.warnings) app.logger.warn(warning);
-if (config.auth.demo) {
-  app.logger.warn('demo mode: no JWT_SECRET or JWKS_URL set; tokens come from POST /api/v1/auth/dev-token (a random secret, gone at restart)');
-}
-if (!config.publishApiKey) {
-  app.logger.warn({ publishApiKey: app.publishApiKey }, 'PUBLISH_API_KEY not set: using a random key for this run');
-}
+if (!config.publishApiKey) app.logger.warn({ publishApiKey: app.publishApiKey }, 'the random PUBLISH_API_KEY of this run');
 
 let stopping = false;
 async function stop(signal: string, exitCode = 0): Promise<void> {

@@ -4,15 +4,21 @@
  * the npm cache), imports it as plain ESM (both `@qx/client` and `@qx/client/react`), type-checks
  * the shipped examples and the README's TypeScript and TSX blocks against the published
  * declarations (tsc --noEmit, strict), and runs the README's TypeScript blocks against a real
- * gateway. The published package.json must hold no workspace-only paths.
+ * gateway, and (with Chromium) renders the README's React block in a browser, bundled from the
+ * installed package, showing live data. The published package.json must hold no workspace-only paths.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+import { CHROMIUM, poll, skipWithoutChromium, watchErrors } from './browser.js';
 import { startServer } from './helpers.js';
 import { describeRun, runProcess } from './run-process.js';
 
@@ -56,7 +62,7 @@ test('npm pack: a fresh project installs the tarball, imports it (ESM + types, r
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'qx-consumer', private: true, type: 'module' }));
   const install = await runProcess(
     NPM,
-    ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, packed.filename), 'react@^19', '@types/react@^19', '@types/node@^20'],
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, packed.filename), 'react@^19', 'react-dom@^19', '@types/react@^19', '@types/node@^20'],
     { cwd: app, env: npmEnv, timeoutMs: 180_000 },
   );
   assert.equal(install.code, 0, describeRun('npm install <tarball>', install));
@@ -124,4 +130,95 @@ test('npm pack: a fresh project installs the tarball, imports it (ESM + types, r
   assert.match(outputs[0]!, /signed in as user-123 until \d{4}-/);
   assert.match(outputs[0]!, /following \{[^}]*market: \[ 'crude_oil', 'natural_gas' \]/);
   assert.match(outputs[1]!, /refused: INVALID_TOKEN/);
+
+  // 6. the README's React block, bundled from the installed package, live in Chromium
+  await t.test('the README React block renders live data in Chromium', { skip: skipWithoutChromium }, async (st) => {
+    mkdirSync(join(app, 'web'));
+    writeFileSync(
+      join(app, 'web', 'mount.tsx'),
+      [
+        "import { createRoot } from 'react-dom/client';",
+        "import { Ticker } from '../src/readme-1.tsx';",
+        'const params = new URLSearchParams(location.search);',
+        'const url = location.origin; // the app and the gateway behind one origin, as in production',
+        "const userId = params.get('user') ?? '';",
+        'const token = async (): Promise<string> => {',
+        "  const res = await fetch(`${url}/api/v1/auth/dev-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId }) });",
+        '  return ((await res.json()) as { token: string }).token;',
+        '};',
+        "createRoot(document.getElementById('root')!).render(<Ticker url={url} userId={userId} token={token} />);",
+      ].join('\n'),
+    );
+    await build({
+      absWorkingDir: app,
+      entryPoints: ['web/mount.tsx'],
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      jsx: 'automatic',
+      outfile: 'web/bundle.js',
+      logLevel: 'silent',
+      define: { 'process.env.NODE_ENV': '"production"' },
+    });
+    const files: Record<string, [string, string]> = {
+      '/': ['text/html', '<!doctype html><meta charset="utf-8"><div id="root"></div><script type="module" src="/bundle.js"></script>'],
+      '/bundle.js': ['text/javascript', readFileSync(join(app, 'web', 'bundle.js'), 'utf8')],
+    };
+    // a front-end server: the page itself, everything else (REST, Socket.IO, WebSocket upgrades) passed to the gateway
+    const gateway = new URL(server.url);
+    const tunnels = new Set<Socket>();
+    const web: Server = createServer((req, res) => {
+      const file = files[(req.url ?? '/').split('?')[0]!];
+      if (file) return void res.writeHead(200, { 'content-type': file[0] }).end(file[1]);
+      const upstream = httpRequest({ host: gateway.hostname, port: gateway.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    });
+    web.on('upgrade', (req, socket: Socket, head: Buffer) => {
+      const up = connect(Number(gateway.port), gateway.hostname, () => {
+        const headers: string[] = [];
+        for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+        up.write(`${req.method} ${req.url} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`);
+        if (head.length) up.write(head);
+        up.pipe(socket);
+        socket.pipe(up);
+      });
+      for (const s of [up, socket]) {
+        tunnels.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => {
+          tunnels.delete(s);
+          up.destroy();
+          socket.destroy();
+        });
+      }
+    });
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    st.after(() => {
+      for (const s of tunnels) s.destroy();
+      web.closeAllConnections();
+      web.close();
+    });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    st.after(() => browser.close());
+    const page = await browser.newPage();
+    const errors = watchErrors(page);
+    const userId = 'react-user';
+    const { port } = web.address() as AddressInfo;
+    await page.goto(`http://127.0.0.1:${port}/?user=${userId}`);
+    const text = () => page.locator('ul').innerText().catch(() => '');
+    await poll('the hook to say live', 10_000, async () => (await text()).startsWith('live')).catch(async (err: Error) => {
+      throw new Error(`${err.message}; page: ${await page.content()}; errors: ${errors.join('; ')}`);
+    });
+    assert.match(await text(), /0 orders, 0 alerts/);
+    // an order placed over REST shows up through the hook's order-update stream, and its market data
+    const token = await server.sign(userId);
+    const placed = await server.http('/api/v1/trading/orders', { method: 'POST', token, json: { commodity: 'crude_oil', side: 'buy', type: 'limit', quantity: 1, price: 70 } });
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    await poll('the order and crude oil market data in the page', 10_000, async () => /1 orders/.test(await text()) && /crude_oil: 75/.test(await text()));
+    assert.deepEqual(errors, []);
+  });
 });

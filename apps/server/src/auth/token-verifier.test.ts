@@ -36,3 +36,10 @@ test('an expired token says so', async () => {
   const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('u1').setExpirationTime(Math.floor(Date.now() / 1000) - 10).sign(key);
   assert.deepEqual(await verifier.verify(token), { ok: false, code: 'TOKEN_EXPIRED', detail: 'exp' });
 });
+
+test('a token without exp is refused unless allowNoExp (JWT_ALLOW_NO_EXP) is set', async () => {
+  const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('u1').sign(key);
+  assert.deepEqual(await verifier.verify(token), { ok: false, code: 'INVALID_TOKEN', detail: 'missing exp' });
+  const lenient = await new SecretTokenVerifier(secret, { allowNoExp: true }).verify(token);
+  assert.deepEqual(lenient, { ok: true, token: { userId: 'u1', roles: [], expiresAt: null } });
+});

@@ -21,6 +21,8 @@ export interface TokenVerifier {
 interface ClaimOptions {
   issuer?: string | undefined;
   audience?: string | undefined;
+  /** accept tokens without `exp` (JWT_ALLOW_NO_EXP); by default a token must expire */
+  allowNoExp?: boolean | undefined;
 }
 
 export class SecretTokenVerifier implements TokenVerifier {
@@ -91,6 +93,8 @@ async function verifyWith(
   if (typeof subject !== 'string' || subject.length === 0) {
     return { ok: false, code: 'INVALID_TOKEN', detail: 'missing sub' };
   }
+  // a token that never expires cannot be withdrawn: refused unless the operator allows it
+  if (typeof payload.exp !== 'number' && !claims.allowNoExp) return { ok: false, code: 'INVALID_TOKEN', detail: 'missing exp' };
   return {
     ok: true,
     token: { userId: subject, roles: parseRoles(payload['roles']), expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : null },

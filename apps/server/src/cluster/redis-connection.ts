@@ -24,6 +24,8 @@ export function reconnectDelay(retries: number): number {
   return Math.min(50 * 2 ** Math.min(retries, 6), 2000);
 }
 
+const CLOSE_TIMEOUT_MS = 1000;
+
 export interface OpenedRedis {
   client: Redis;
   /** closes the client if it was opened here (a caller's client is left alone) */
@@ -52,15 +54,22 @@ export async function openRedis(source: RedisSource, logger: Logger, name: strin
   return {
     client,
     async release() {
-      if (!owned) return;
+      if (!owned || !client.isOpen) return;
       client.removeAllListeners('ready');
-      if (client.isOpen) {
-        try {
-          await client.close();
-        } catch {
-          client.destroy();
-        }
+      // close() waits for pending commands, which never finish while Redis is away
+      if (!client.isReady) {
+        client.destroy();
+        return;
       }
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), CLOSE_TIMEOUT_MS)));
+      const closed = client.close().then(
+        () => 'closed' as const,
+        () => 'failed' as const,
+      );
+      const how = await Promise.race([closed, timeout]);
+      clearTimeout(timer);
+      if (how !== 'closed' && client.isOpen) client.destroy();
     },
   };
 }

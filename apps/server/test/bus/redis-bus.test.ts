@@ -31,7 +31,7 @@ async function listen(redis: RedisTestServer, room: string): Promise<{ seen: Bus
   return { seen };
 }
 
-test('publish: history and channel in one script; history reads back complete, envelopes intact', async (t) => {
+test('publish: history and channel in one script; history reads back complete, envelopes intact', { timeout: 60_000 }, async (t) => {
   const redis = await redisServerOrSkip(t);
   if (!redis) return;
   const bus = await RedisBus.open({ redis: redis.url, logger, historyMaxLen: 1000, historyTtlSeconds: 60 });
@@ -70,7 +70,7 @@ test('publish: history and channel in one script; history reads back complete, e
   assert.ok(ttl > 0 && ttl <= 60, `ttl ${ttl}`);
 });
 
-test('publish: a duplicate is neither kept nor sent again; a late one is sent but not kept', async (t) => {
+test('publish: a duplicate is neither kept nor sent again; a late one is sent but not kept', { timeout: 60_000 }, async (t) => {
   const redis = await redisServerOrSkip(t);
   if (!redis) return;
   const bus = await RedisBus.open({ redis: redis.url, logger, historyMaxLen: 1000, historyTtlSeconds: 60 });
@@ -92,7 +92,7 @@ test('publish: a duplicate is neither kept nor sent again; a late one is sent bu
   assert.equal(after3.complete, true);
 });
 
-test('publish: MAXLEN trims old entries; a range older than the history is not complete', async (t) => {
+test('publish: MAXLEN trims old entries; a range older than the history is not complete', { timeout: 60_000 }, async (t) => {
   const redis = await redisServerOrSkip(t);
   if (!redis) return;
   const bus = await RedisBus.open({ redis: redis.url, logger, historyMaxLen: 10, historyTtlSeconds: 60 });
@@ -109,7 +109,7 @@ test('publish: MAXLEN trims old entries; a range older than the history is not c
   assert.equal(recent.complete, true);
 });
 
-test('market updates: no history, the latest per stream in a hash, sent on the channel', async (t) => {
+test('market updates: no history, the latest per stream in a hash, sent on the channel', { timeout: 60_000 }, async (t) => {
   const redis = await redisServerOrSkip(t);
   if (!redis) return;
   const bus = await RedisBus.open({ redis: redis.url, logger, historyMaxLen: 100, historyTtlSeconds: 60 });
@@ -136,7 +136,7 @@ test('market updates: no history, the latest per stream in a hash, sent on the c
   assert.equal(h.complete, false);
 });
 
-test('a Redis restart is detected: the epoch changes and the old history is no longer vouched for', async (t) => {
+test('a Redis restart is detected: the epoch changes and the old history is no longer vouched for', { timeout: 60_000 }, async (t) => {
   const redis = await redisServerOrSkip(t);
   if (!redis) return;
   const bus = await RedisBus.open({ redis: redis.url, logger, historyMaxLen: 100, historyTtlSeconds: 60 });
@@ -161,7 +161,7 @@ test('a Redis restart is detected: the epoch changes and the old history is no l
   assert.equal(tail.complete, true);
 });
 
-test('publish rejects bad input with a clear error', async (t) => {
+test('publish rejects bad input with a clear error', { timeout: 60_000 }, async (t) => {
   const redis = await redisServerOrSkip(t);
   if (!redis) return;
   const bus = await RedisBus.open({ redis: redis.url, logger, historyMaxLen: 100, historyTtlSeconds: 60 });

@@ -29,7 +29,7 @@ const alert = (room: string, stream: string, seq: number) => ({
   envelope: JSON.stringify({ type: 'SYSTEM_ALERT', seq }),
 });
 
-test('refcounted: subscribed while any local socket is in the room, and only then', async (t) => {
+test('refcounted: subscribed while any local socket is in the room, and only then', { timeout: 60_000 }, async (t) => {
   const redis = await redisServerOrSkip(t);
   if (!redis) return;
   const seen: BusMessage[] = [];
@@ -60,7 +60,7 @@ test('refcounted: subscribed while any local socket is in the room, and only the
   assert.deepEqual(subs.joined(), []);
 });
 
-test('interleaved joins and leaves settle on the wanted state', async (t) => {
+test('interleaved joins and leaves settle on the wanted state', { timeout: 60_000 }, async (t) => {
   const redis = await redisServerOrSkip(t);
   if (!redis) return;
   const subs = await RoomSubscriptions.open({ redis: redis.url, logger, onMessage: () => {} });
@@ -79,7 +79,7 @@ test('interleaved joins and leaves settle on the wanted state', async (t) => {
   assert.equal(await numsub(redis, 'orders-y'), 0);
 });
 
-test('a dropped subscriber connection resubscribes by itself and reports it', async (t) => {
+test('a dropped subscriber connection resubscribes by itself and reports it', { timeout: 60_000 }, async (t) => {
   const redis = await redisServerOrSkip(t);
   if (!redis) return;
   const seen: BusMessage[] = [];
@@ -104,7 +104,7 @@ test('a dropped subscriber connection resubscribes by itself and reports it', as
   assert.equal(await numsub(redis, 'trading-z'), 1);
 });
 
-test('malformed messages on a room channel are dropped, not delivered', async (t) => {
+test('malformed messages on a room channel are dropped, not delivered', { timeout: 60_000 }, async (t) => {
   const redis = await redisServerOrSkip(t);
   if (!redis) return;
   const seen: BusMessage[] = [];

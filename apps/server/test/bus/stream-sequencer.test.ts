@@ -90,7 +90,7 @@ async function tap(redis: RedisTestServer, room: string): Promise<BusMessage[]> 
   return seen;
 }
 
-test('follow + live: in order, once; duplicates dropped; a gap is filled from the Redis history', async (t) => {
+test('follow + live: in order, once; duplicates dropped; a gap is filled from the Redis history', { timeout: 60_000 }, async (t) => {
   const redis = await redisServerOrSkip(t);
   if (!redis) return;
   const log = new EventLog(openDatabase(':memory:'));
@@ -134,7 +134,7 @@ test('follow + live: in order, once; duplicates dropped; a gap is filled from th
   assert.equal(seq.stats.lost, 0);
 });
 
-test('a gap older than the history (trimmed) is read from the store', async (t) => {
+test('a gap older than the history (trimmed) is read from the store', { timeout: 60_000 }, async (t) => {
   const redis = await redisServerOrSkip(t);
   if (!redis) return;
   const log = new EventLog(openDatabase(':memory:'));
@@ -160,7 +160,7 @@ test('a gap older than the history (trimmed) is read from the store', async (t) 
   assert.equal(seq.stats.lost, 0);
 });
 
-test('Redis restart mid-stream: the sequencer falls back to the store; no event lost, none duplicated', async (t) => {
+test('Redis restart mid-stream: the sequencer falls back to the store; no event lost, none duplicated', { timeout: 60_000 }, async (t) => {
   const redis = await redisServerOrSkip(t);
   if (!redis) return;
   const log = new EventLog(openDatabase(':memory:'));
@@ -198,7 +198,7 @@ test('Redis restart mid-stream: the sequencer falls back to the store; no event 
   t.diagnostic(`delivered ${gw.delivered.length} events; ${gw.seq.stats.fromStore} from the store, ${gw.seq.stats.fromHistory} from history; ${publishFailures} publishes failed`);
 });
 
-test('a subscriber that misses messages while reconnecting re-checks and fills the gap', async (t) => {
+test('a subscriber that misses messages while reconnecting re-checks and fills the gap', { timeout: 60_000 }, async (t) => {
   const redis = await redisServerOrSkip(t);
   if (!redis) return;
   const log = new EventLog(openDatabase(':memory:'));
@@ -223,7 +223,7 @@ test('a subscriber that misses messages while reconnecting re-checks and fills t
   t.diagnostic(`${filled} of ${total} events filled from history/store after two subscriber reconnects`);
 });
 
-test('a store read that fails is retried; nothing is skipped', async (t) => {
+test('a store read that fails is retried; nothing is skipped', { timeout: 60_000 }, async (t) => {
   const redis = await redisServerOrSkip(t);
   if (!redis) return;
   const log = new EventLog(openDatabase(':memory:'));
@@ -260,7 +260,7 @@ test('a store read that fails is retried; nothing is skipped', async (t) => {
   assert.equal(seq.stats.readErrors - errorsBefore, 2, 'two failed reads, retried');
 });
 
-test('seqs the store no longer has (pruned) are passed over and counted, not waited for', async (t) => {
+test('seqs the store no longer has (pruned) are passed over and counted, not waited for', { timeout: 60_000 }, async (t) => {
   const db = openDatabase(':memory:');
   const log = new EventLog(db);
   const eng = engine(log);
@@ -277,7 +277,7 @@ test('seqs the store no longer has (pruned) are passed over and counted, not wai
   assert.equal(seq.stats.lost, 3);
 });
 
-test('messages that arrive while the starting seq is read are held, then delivered in order', async (t) => {
+test('messages that arrive while the starting seq is read are held, then delivered in order', { timeout: 60_000 }, async (t) => {
   const log = new EventLog(openDatabase(':memory:'));
   const eng = engine(log);
   const committed = eng.commit('orders-s', 5);
@@ -303,7 +303,7 @@ test('messages that arrive while the starting seq is read are held, then deliver
   assert.deepEqual(delivered.map((e) => e.seq), [4, 5]);
 });
 
-test('a lossy (market) stream drops stale and duplicate ticks and does not fill gaps', async (t) => {
+test('a lossy (market) stream drops stale and duplicate ticks and does not fill gaps', { timeout: 60_000 }, async (t) => {
   const seq = new StreamSequencer({ logger, fallback: () => Promise.reject(new Error('never read')), deliver: (e) => delivered.push(e) });
   const delivered: SequencedEvent[] = [];
   t.after(() => seq.close());

@@ -10,11 +10,10 @@ import pino, { type Logger } from 'pino';
 import { ServerEvent, DisconnectCode, decimalsOf } from '@qx/protocol';
 import type { Config } from './config.js';
 import { Metrics } from './metrics.js';
-import { openDatabase, type Sqlite } from './store/database.js';
+import type { Sqlite } from './store/database.js';
 import { dataDirError, lockDataDir } from './store/data-dir.js';
-import { Checkpointer } from './store/checkpointer.js';
-import { EventLog } from './store/event-log.js';
-import { MarketSnapshotStore } from './store/market-snapshots.js';
+import { SqliteStore } from './store/sqlite-store.js';
+import type { Store } from './store/store.js';
 import { MarketTradeStore } from './store/market-trades.js';
 import { BookFeed } from './realtime/book-feed.js';
 import { TapeFeed } from './realtime/tape-feed.js';
@@ -43,7 +42,6 @@ import { marketRoutes } from './http/routes/market.js';
 import { tradingRoutes } from './http/routes/trading.js';
 import { openApiRoutes } from './http/routes/openapi.js';
 import { Exchange, MarketSimulator, mulberry32 } from '@qx/engine';
-import { TradingStore } from './trading/trading-store.js';
 import { TradingService } from './trading/trading-service.js';
 
 export interface ServerDeps {
@@ -66,6 +64,8 @@ export interface QxApp {
   readonly bookFeed: BookFeed;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  readonly store: Store;
+  /** the SQLite file under the store */
   readonly db: Sqlite;
   /** the demo secret's signer (demo mode only) */
   readonly devSigner: SecretTokenVerifier | null;
@@ -84,16 +84,15 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   const metrics = new Metrics();
   // one server per data folder: a second one stops here, before it touches the store
   const dataDirLock = config.dataDir === ':memory:' ? null : lockDataDir(config.dataDir);
-  let db: Sqlite;
+  let store: SqliteStore;
   try {
-    db = openDatabase(config.dataDir);
+    store = new SqliteStore(config.dataDir, logger.child({ part: 'store' }));
   } catch (err) {
     dataDirLock?.release();
     throw dataDirError(config.dataDir, err);
   }
-  const checkpointer = config.dataDir === ':memory:' ? null : new Checkpointer(db, db.name, logger.child({ part: 'store' }));
-  const eventLog = new EventLog(db);
-  const snapshots = new MarketSnapshotStore(db);
+  const db = store.db;
+  // the public tape lives beside the store, in the same SQLite file
   const marketTrades = new MarketTradeStore(db);
 
   let devSigner: SecretTokenVerifier | null = null;
@@ -130,7 +129,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   let gateway: Gateway | null = null;
   const hub = new Hub(io, config.limits, metrics, (socket) => gateway?.disconnect(socket, 'SLOW_CONSUMER', true));
   const commodities = new Set(config.commodities.map((c) => c.symbol));
-  const publisher = new Publisher({ db, eventLog, snapshots, hub, metrics, now, commodities });
+  const publisher = new Publisher({ store, hub, metrics, now, commodities, logger: logger.child({ part: 'publisher' }) });
   const addressLimiter = new FailureLimiter(config.limits.authFailuresPerAddress, 60_000, now);
   const authenticator = new Authenticator({
     verifier,
@@ -153,7 +152,8 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       decimals: (commodity) => decimalsOf(catalogue.get(commodity)?.tickSize ?? 1),
     },
   });
-  const tapeFeed = new TapeFeed({ hub, priceOf: (commodity, ticks) => exchange.market(commodity)?.grid.fromTicks(ticks) ?? ticks });
+  const priceOf = (commodity: string, ticks: number) => exchange.market(commodity)?.grid.fromTicks(ticks) ?? ticks;
+  const tapeFeed = new TapeFeed({ hub, priceOf });
   const privateDeps = { publisher, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket, replayLimit: REPLAY_LIMIT };
   gateway = new Gateway({
     io,
@@ -190,14 +190,13 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   });
 
   const exchange = new Exchange({ clock: now, commodities: config.commodities, compliance: config.trading.compliance });
-  const tradingStore = new TradingStore(db);
   const createSimulator = config.simulator.enabled
     ? () => new MarketSimulator({ exchange, random: mulberry32(config.simulator.seed ?? now() % 2_147_483_647) })
     : null;
   const trading = new TradingService({
     exchange,
     createSimulator,
-    store: tradingStore,
+    store,
     publisher,
     logger: logger.child({ part: 'trading' }),
     now,
@@ -206,27 +205,28 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     onFatal: deps.onFatal ?? ((err) => logger.fatal({ err }, 'trading stopped: the store failed')),
     tape: { store: marketTrades, publish: (entries) => tapeFeed.publish(entries) },
   });
-  trading.start();
   bookFeed.start(Math.max(1, Math.floor(1000 / config.simulator.updatesPerSecond)));
+  // restore before serving: listen() waits for it
+  const started = (async () => {
+    await publisher.start();
+    await trading.start();
+  })();
+  started.catch(() => undefined);
 
   let ready = false;
   installErrorHandlers(http, metrics);
-  healthRoutes(http, { metrics, ready: () => ready && db.open });
+  healthRoutes(http, { metrics, ready: () => ready && store.open });
   publishRoutes(http, { publisher, apiKey: publishApiKey });
-  eventRoutes(http, { eventLog, verifier });
-  marketRoutes(http, { commodities: config.commodities, publisher, verifier, tape: marketTrades, priceOf: (commodity, ticks) => exchange.market(commodity)?.grid.fromTicks(ticks) ?? ticks, now });
-  tradingRoutes(http, { trading, store: tradingStore, exchange, verifier });
+  eventRoutes(http, { store, verifier });
+  marketRoutes(http, { commodities: config.commodities, publisher, verifier, tape: marketTrades, priceOf, now });
+  tradingRoutes(http, { trading, store, exchange, verifier });
   openApiRoutes(http);
   if (devSigner) devTokenRoutes(http, { signer: devSigner, ttlSeconds: config.auth.devTokenTtlSeconds });
   void http.register(import('./http/routes/dashboard.js'));
 
   const sweeper = setInterval(() => {
     addressLimiter.sweep();
-    try {
-      eventLog.prune(now() - config.eventLogRetentionHours * 3_600_000);
-    } catch (err) {
-      logger.error({ err }, 'event log pruning failed');
-    }
+    store.pruneEvents(now() - config.eventLogRetentionHours * 3_600_000).catch((err: unknown) => logger.error({ err }, 'event log pruning failed'));
     try {
       marketTrades.prune(now() - config.tapeRetentionDays * 86_400_000);
     } catch (err) {
@@ -246,10 +246,12 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     bookFeed,
     metrics,
     logger,
+    store,
     db,
     devSigner,
     publishApiKey,
     async listen(port = config.port, host = config.host) {
+      await started;
       await http.listen({ port, host });
       ready = true;
       const address = http.server.address() as AddressInfo;
@@ -271,8 +273,8 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
         void io.close(() => resolve());
       });
       await http.close();
-      await checkpointer?.close();
-      db.close();
+      await publisher.drain();
+      await store.close();
       dataDirLock?.release();
     },
   };

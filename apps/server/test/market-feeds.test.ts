@@ -18,17 +18,17 @@ import { RawClient } from './raw-client.js';
 
 const lim = (side: 'buy' | 'sell', price: number, quantity: number, commodity = 'crude_oil'): OrderRequestBody => ({ commodity, side, type: 'limit', price, quantity, timeInForce: 'gtc' });
 
-function submit(server: TestServer, userId: string, body: OrderRequestBody) {
-  const r = server.app.trading.submit(userId, body);
+async function submit(server: TestServer, userId: string, body: OrderRequestBody) {
+  const r = await server.app.trading.submit(userId, body);
   assert.ok(r.ok, r.ok ? '' : `${r.error.code} ${r.error.message}`);
   return r.order;
 }
 
 /** Resting orders on both sides of crude oil around 75: seven levels a side. */
-function seedBook(server: TestServer): void {
+async function seedBook(server: TestServer): Promise<void> {
   for (let i = 0; i < 7; i++) {
-    submit(server, 'mm-bid', lim('buy', 74.9 - i * 0.05, 100 + i));
-    submit(server, 'mm-ask', lim('sell', 75.1 + i * 0.05, 200 + i));
+    await submit(server, 'mm-bid', lim('buy', 74.9 - i * 0.05, 100 + i));
+    await submit(server, 'mm-ask', lim('sell', 75.1 + i * 0.05, 200 + i));
   }
 }
 
@@ -70,7 +70,7 @@ test('subscribe-book and subscribe-trades: authenticated only, coded errors, lim
 test('book: a snapshot, then deltas numbered by seq whose checksums prove the rebuilt book; seed clients see nothing new', async () => {
   const server = await startServer();
   try {
-    seedBook(server);
+    await seedBook(server);
     const seed = server.client();
     const seedEvents = recordAll(seed);
     seed.emit('authenticate', { userId: 'seed', token: await server.sign('seed') });
@@ -96,18 +96,18 @@ test('book: a snapshot, then deltas numbered by seq whose checksums prove the re
     const book = new LocalBook(snap);
 
     // a new best bid, a changed level, a level traded away, a cancel: each tick one update
-    const changes: (() => void)[] = [
+    const changes: (() => Promise<unknown>)[] = [
       () => submit(server, 'mm-bid', lim('buy', 74.95, 10)),
       () => submit(server, 'mm-ask', lim('sell', 75.1, 5)),
       () => submit(server, 'taker', { commodity: 'crude_oil', side: 'buy', type: 'market', quantity: 205 }),
-      () => {
+      async () => {
         const open = server.app.exchange.openOrders('mm-bid').find((o) => o.price === 74.95);
         assert.ok(open);
-        assert.equal(server.app.trading.cancel('mm-bid', open.id).ok, true);
+        assert.equal((await server.app.trading.cancel('mm-bid', open.id)).ok, true);
       },
     ];
     for (const change of changes) {
-      change();
+      await change();
       const before = updates.length;
       server.app.bookFeed.tick();
       await until(() => updates.length > before, 3000, 'book-update');
@@ -146,9 +146,9 @@ test('trades: market-trade per fill without user ids, numbered per commodity; ca
     assert.deepEqual(await request(socket, 'subscribe-trades', 'crude_oil'), { ok: true, commodities: ['crude_oil'], message: 'Subscribed to trades for: crude_oil' });
     assert.equal((await request(other, 'subscribe-trades', ['brent'])).ok, true);
 
-    submit(server, 'alice', lim('sell', 75, 100));
-    submit(server, 'alice', lim('sell', 75.5, 100));
-    const taker = submit(server, 'bob', { commodity: 'crude_oil', side: 'buy', type: 'market', quantity: 130 });
+    await submit(server, 'alice', lim('sell', 75, 100));
+    await submit(server, 'alice', lim('sell', 75.5, 100));
+    const taker = await submit(server, 'bob', { commodity: 'crude_oil', side: 'buy', type: 'market', quantity: 130 });
     await until(() => trades.length === 2, 3000, 'two market trades');
     assert.deepEqual(trades.map(({ time: _time, ...t }) => t), [
       { commodity: 'crude_oil', tradeId: trades[0]!.tradeId, price: 75, quantity: 100, side: 'buy', seq: 1 },
@@ -157,7 +157,7 @@ test('trades: market-trade per fill without user ids, numbered per commodity; ca
     assert.ok(trades.every((t) => !/alice|bob|ord-/.test(JSON.stringify(t))), 'no user or order ids on the tape');
     assert.ok(Date.parse(trades[0]!.time) > 0);
     assert.equal(taker.filledQuantity, 130);
-    submit(server, 'carol', { commodity: 'crude_oil', side: 'sell', type: 'limit', price: 74.5, quantity: 10, timeInForce: 'ioc' }); // no bid: nothing trades
+    await submit(server, 'carol', { commodity: 'crude_oil', side: 'sell', type: 'limit', price: 74.5, quantity: 10, timeInForce: 'ioc' }); // no bid: nothing trades
     await sleep(100);
     assert.equal(trades.length, 2);
     assert.equal(brentOnly.length, 0, 'only the commodities subscribed to');
@@ -192,7 +192,7 @@ test('trades: market-trade per fill without user ids, numbered per commodity; ca
     const s2 = await server.authed('tape');
     const later = collect<MarketTrade>(s2, 'market-trade');
     assert.equal((await request(s2, 'subscribe-trades', ['crude_oil'])).ok, true);
-    submit(server, 'bob', { commodity: 'crude_oil', side: 'buy', type: 'market', quantity: 10 });
+    await submit(server, 'bob', { commodity: 'crude_oil', side: 'buy', type: 'market', quantity: 10 });
     await until(() => later.length === 1, 3000, 'market trade after restart');
     assert.equal(later[0]!.seq, 3);
   } finally {
@@ -205,7 +205,7 @@ test('book: a slow socket gets its queued deltas replaced by a snapshot, and sti
   const server = await startServer({ SLOW_CONSUMER_BUFFER_BYTES: '1024', SLOW_CONSUMER_MAX_PENDING: '5000' });
   const raw = new RawClient(server);
   try {
-    seedBook(server);
+    await seedBook(server);
     await raw.connect(await server.sign('slow-book'));
     assert.equal(((await raw.request('subscribe-book', { commodity: 'crude_oil', depth: 20 })) as { ok: boolean }).ok, true);
     await until(() => raw.events('book-snapshot').length === 1, 3000, 'snapshot');
@@ -264,7 +264,7 @@ test('SDK: subscribeBook keeps a checked copy; a copy that fails its checksum is
   const server = await startServer();
   const client = new QuantEnergxClient({ url: server.url, userId: 'sdk-book', getToken: () => server.sign('sdk-book'), requestTimeoutMs: 3000 });
   try {
-    seedBook(server);
+    await seedBook(server);
     const views: BookView[] = [];
     const resyncs: { commodity: string; reason: string }[] = [];
     const tape: MarketTrade[] = [];
@@ -282,7 +282,7 @@ test('SDK: subscribeBook keeps a checked copy; a copy that fails its checksum is
     const copies = (client as unknown as { books: Map<string, LocalBook> }).books;
     const copy = copies.get('crude_oil')!;
     copy.bids = copy.bids.map((l, i) => (i === 2 ? { ...l, quantity: l.quantity + 1 } : l));
-    submit(server, 'mm-ask', lim('sell', 75.05, 7));
+    await submit(server, 'mm-ask', lim('sell', 75.05, 7));
     server.app.bookFeed.tick();
     await until(() => resyncs.length === 1, 3000, 'book-resync');
     assert.deepEqual(resyncs[0], { commodity: 'crude_oil', reason: 'checksum-mismatch' });
@@ -293,13 +293,13 @@ test('SDK: subscribeBook keeps a checked copy; a copy that fails its checksum is
 
     // and it stays right: the next update applies
     const before = views.length;
-    submit(server, 'mm-bid', lim('buy', 74.95, 3));
+    await submit(server, 'mm-bid', lim('buy', 74.95, 3));
     server.app.bookFeed.tick();
     await until(() => views.length > before, 3000, 'next update');
     assert.equal(client.stats.bookResyncs, 1);
     assert.equal(client.book('crude_oil')?.checksum, bookChecksum((await restBook(server, 5)).bids, (await restBook(server, 5)).asks, 2));
 
-    submit(server, 'bob', { commodity: 'crude_oil', side: 'buy', type: 'market', quantity: 10 });
+    await submit(server, 'bob', { commodity: 'crude_oil', side: 'buy', type: 'market', quantity: 10 });
     await until(() => tape.length === 2, 3000, 'market-trades through the SDK');
     assert.deepEqual(tape.map((t) => [t.price, t.quantity, t.side]), [[75.05, 7, 'buy'], [75.1, 3, 'buy']]);
   } finally {

@@ -37,7 +37,7 @@ export function privateChannel(spec: PrivateChannelSpec, deps: PrivateChannelDep
     return { ok: true, userId: parsed.data };
   }
 
-  function subscribe(socket: QxSocket, payload: unknown): Outcome {
+  async function subscribe(socket: QxSocket, payload: unknown): Promise<Outcome> {
     const t = target(socket, payload);
     if (!t.ok) return t.outcome;
     const room = spec.room(t.userId);
@@ -46,10 +46,12 @@ export function privateChannel(spec: PrivateChannelSpec, deps: PrivateChannelDep
         return failure('TOO_MANY_SUBSCRIPTIONS', `At most ${deps.maxSubscriptionsPerSocket} subscriptions per socket`);
       }
       // from here on nothing of this stream may be missed: remember where it starts
-      const last = deps.publisher.lastSeq(room);
-      socket.data.written[room] = last;
-      socket.data.confirmed[room] = last;
-      void socket.join(room);
+      try {
+        await deps.publisher.follow(socket, room, room);
+      } catch {
+        void socket.leave(room);
+        return failure('SERVICE_UNAVAILABLE', 'The event log cannot be read; try again');
+      }
     }
     return success(spec.subscribe.confirm, spec.subscribe.body(t.userId, room));
   }
@@ -71,8 +73,7 @@ export function privateChannel(spec: PrivateChannelSpec, deps: PrivateChannelDep
       // after a dropped connection, replay from what the client provably received
       for (const room of socket.rooms) {
         if (!room.startsWith(prefix)) continue;
-        const from = socket.data.confirmed[room] ?? socket.data.written[room] ?? deps.publisher.lastSeq(room);
-        deps.publisher.replay(socket, room, from, deps.replayLimit);
+        deps.publisher.catchUp(socket, room, room, socket.data.confirmed[room] ?? socket.data.written[room], deps.replayLimit);
       }
     },
   };

@@ -12,7 +12,7 @@ import {
   rooms,
 } from '@qx/protocol';
 import { failure, success, type Outcome } from '../realtime/outcome.js';
-import type { Publisher } from '../realtime/publisher.js';
+import type { Publisher, ReplayResult } from '../realtime/publisher.js';
 import type { QxSocket } from '../realtime/types.js';
 import type { Channel } from './channel.js';
 
@@ -29,7 +29,7 @@ export function systemChannel(deps: SystemChannelDeps): Channel {
     return success(ServerEvent.Pong, { timestamp: deps.now() });
   }
 
-  function resume(socket: QxSocket, payload: unknown): Outcome {
+  async function resume(socket: QxSocket, payload: unknown): Promise<Outcome> {
     const parsed = resumePayloadSchema.safeParse(payload);
     if (!parsed.success) return failure('INVALID_PAYLOAD', `Expected {stream: lastSeq} (${describeZodError(parsed.error).message})`);
     const entries = Object.entries(parsed.data);
@@ -38,8 +38,16 @@ export function systemChannel(deps: SystemChannelDeps): Channel {
       const room = stream === SYSTEM_STREAM ? rooms.authenticated : stream;
       if (!socket.rooms.has(room)) return failure('FORBIDDEN', `Not subscribed to ${stream}`, stream);
     }
-    const streams: Record<string, { replayed: number; lastSeq: number }> = {};
-    for (const [stream, after] of entries) streams[stream] = deps.publisher.replay(socket, stream, after, deps.replayLimit);
+    // every replay is started before any is awaited: with an in-process store all are queued now
+    const replays = entries.map(([stream, after]) => deps.publisher.replay(socket, stream, after, deps.replayLimit));
+    let results: ReplayResult[];
+    try {
+      results = await Promise.all(replays);
+    } catch {
+      return failure('SERVICE_UNAVAILABLE', 'The event log cannot be read; try again');
+    }
+    const streams: Record<string, ReplayResult> = {};
+    for (const [i, [stream]] of entries.entries()) streams[stream] = results[i] as ReplayResult;
     deps.flush();
     return success(ServerEvent.Resumed, { streams });
   }
@@ -50,7 +58,7 @@ export function systemChannel(deps: SystemChannelDeps): Channel {
     onRecovered(socket) {
       if (!socket.rooms.has(rooms.authenticated)) return;
       const from = socket.data.confirmed[SYSTEM_STREAM] ?? socket.data.written[SYSTEM_STREAM];
-      if (from !== undefined) deps.publisher.replay(socket, SYSTEM_STREAM, from, deps.replayLimit);
+      if (from !== undefined) deps.publisher.catchUp(socket, SYSTEM_STREAM, rooms.authenticated, from, deps.replayLimit);
     },
   };
 }

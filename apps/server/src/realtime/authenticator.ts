@@ -95,14 +95,9 @@ export class Authenticator {
     if (first) this.perUser.set(token.userId, (this.perUser.get(token.userId) ?? 0) + 1);
     if (!socket.rooms.has(rooms.authenticated)) {
       const systemFrom = socket.data.written[SYSTEM_STREAM];
-      if (systemFrom === undefined) {
-        const last = this.deps.publisher.lastSeq(SYSTEM_STREAM);
-        socket.data.written[SYSTEM_STREAM] = last;
-        socket.data.confirmed[SYSTEM_STREAM] = last;
-      }
-      void socket.join(rooms.authenticated);
-      // back from expiry: the system alerts raised meanwhile
-      if (systemFrom !== undefined) this.deps.publisher.replay(socket, SYSTEM_STREAM, systemFrom, this.deps.replayLimit);
+      // a first sign-in follows the system stream from now; back from expiry: the alerts raised meanwhile
+      if (systemFrom !== undefined) void socket.join(rooms.authenticated);
+      this.deps.publisher.catchUp(socket, SYSTEM_STREAM, rooms.authenticated, systemFrom, this.deps.replayLimit);
     }
     if (!first) this.dropUnauthorized(socket);
     this.restoreSuspended(socket);
@@ -184,9 +179,9 @@ export class Authenticator {
     for (const room of rooms) {
       const p = parsePrivateStream(room);
       if (!p || !mayFollow(auth, p.channel, p.userId)) continue;
-      void socket.join(room);
-      const from = socket.data.written[room] ?? this.deps.publisher.lastSeq(room);
-      this.deps.publisher.replay(socket, room, from, this.deps.replayLimit);
+      const from = socket.data.written[room];
+      if (from !== undefined) void socket.join(room);
+      this.deps.publisher.catchUp(socket, room, room, from, this.deps.replayLimit);
     }
   }
 

@@ -4,8 +4,8 @@
  */
 import type { DataEventName, FeedEventName } from '@qx/protocol';
 
-export interface OutboundFrame {
-  event: DataEventName | FeedEventName;
+export interface OutboundFrame<E extends DataEventName | FeedEventName = DataEventName | FeedEventName> {
+  event: E;
   stream: string;
   seq: number;
   /** Socket.IO packet text, e.g. `2["market-update",{...}]` */
@@ -26,11 +26,11 @@ export interface OutboundFrame {
   timed: boolean;
 }
 
-export function encodeFrame(
-  event: DataEventName | FeedEventName,
+export function encodeFrame<E extends DataEventName | FeedEventName>(
+  event: E,
   envelopeJson: string,
   meta: { stream: string; seq: number; conflateKey: string | null; publishedAt: number },
-): OutboundFrame {
+): OutboundFrame<E> {
   const packet = `2["${event}",${envelopeJson}]`;
   return { event, packet, wsFrame: wsTextFrame(`4${packet}`), ...meta, timed: false };
 }

@@ -37,8 +37,18 @@ function directSocket(conn: EngineConn): NetSocket | undefined {
   return ws?.readyState === 1 ? ws._socket : undefined;
 }
 
+/** Live frames of one stream kept back from one socket while its replay is being read. */
+interface Hold {
+  count: number;
+  /** the newest seq the replays delivered: held frames up to it are duplicates */
+  upTo: number;
+  frames: OutboundFrame[];
+}
+
 class Subscriber {
   queue: OutboundFrame[] = [];
+  /** streams whose live frames wait for a replay being read (async stores only) */
+  held: Map<string, Hold> | null = null;
   /** while slow: index in `queue` of the pending market frame per commodity, for conflation */
   marketAt: Map<string, number> | null = null;
   slow = false;
@@ -192,6 +202,13 @@ export class Hub {
       const sub = this.subscribers.get(id) ?? this.subscriber(id, nsp.sockets.get(id));
       if (!sub) continue;
       n++;
+      if (sub.held !== null && frame.conflateKey === null) {
+        const hold = sub.held.get(frame.stream);
+        if (hold) {
+          hold.frames.push(frame);
+          continue;
+        }
+      }
       if (direct && sub.writeNow(frame)) {
         written++;
         if ((written & 31) === 0 && performance.now() - start > SLICE_MS) direct = false;
@@ -213,6 +230,40 @@ export class Hub {
     if (!sub) return;
     sub.enqueue(frame);
     this.metrics.eventsEmitted.labels(frame.event).inc();
+  }
+
+  /**
+   * Keeps `stream`'s live frames back from `socket` until `release`: while a replay (or the start
+   * of a subscription) is read from a store that answers asynchronously, newer events must not
+   * overtake it. Holds nest.
+   */
+  hold(socket: QxSocket, stream: string): void {
+    const sub = this.subscriber(socket.id, socket);
+    if (!sub) return;
+    sub.held ??= new Map();
+    const hold = sub.held.get(stream);
+    if (hold) hold.count++;
+    else sub.held.set(stream, { count: 1, upTo: 0, frames: [] });
+  }
+
+  /**
+   * Ends one hold: `upTo` is the newest seq the caller delivered (or the subscription's start).
+   * When the last hold of the stream ends, the frames kept back that are newer go out, in order.
+   */
+  release(socket: QxSocket, stream: string, upTo: number): void {
+    const sub = this.subscribers.get(socket.id);
+    const hold = sub?.held?.get(stream);
+    if (!sub || !hold) return;
+    hold.upTo = Math.max(hold.upTo, upTo);
+    if (--hold.count > 0) return;
+    sub.held!.delete(stream);
+    if (sub.held!.size === 0) sub.held = null;
+    let last = hold.upTo;
+    for (const frame of hold.frames.sort((a, b) => a.seq - b.seq)) {
+      if (frame.seq <= last) continue;
+      last = frame.seq;
+      sub.enqueue(frame);
+    }
   }
 
   /** Forgets a socket that has gone (its queue, if any, is dropped: the event log keeps it). */

@@ -1,10 +1,13 @@
 /**
  * The one path every data event takes, whether it comes from the REST publish API or from the
- * engine in this process: number it in its stream, wrap it in the seed's envelope, append private
- * events and system alerts to the durable log (before anything is emitted), and hand the encoded
- * frame to the hub for its room.
+ * engine in this process: number it in its stream, wrap it in the seed's envelope, commit private
+ * events and system alerts to the durable log (with the engine step's journal, in one
+ * transaction), and only then hand the encoded frame to the hub for its room. Commits go through
+ * one queue, so they are stored and emitted in the order they were published.
  */
 import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { JournalRecord } from '@qx/engine';
 import {
   buildEnvelope,
   dataPayloadSchemas,
@@ -18,9 +21,7 @@ import {
 import { encodeFrame, type OutboundFrame } from './frame.js';
 import type { Hub } from './hub.js';
 import type { QxSocket } from './types.js';
-import type { EventLog } from '../store/event-log.js';
-import type { MarketSnapshotStore } from '../store/market-snapshots.js';
-import type { Sqlite } from '../store/database.js';
+import { immediateReads, type EventToLog, type Fence, type ImmediateReads, type LoggedEvent, type MarketSnapshot, type Store } from '../store/store.js';
 import type { Metrics } from '../metrics.js';
 
 export interface PublishItem<E extends DataEventName = DataEventName> {
@@ -36,26 +37,56 @@ export interface Published {
   seq: number;
 }
 
+export interface ReplayResult {
+  replayed: number;
+  lastSeq: number;
+}
+
 export type ValidationResult =
   | { ok: true; item: PublishItem }
   | { ok: false; code: ErrorCodeName; message: string; field?: string };
 
 export interface PublisherDeps {
-  db: Sqlite;
-  eventLog: EventLog;
-  snapshots: MarketSnapshotStore;
+  store: Store;
   hub: Hub;
   metrics: Metrics;
   now: () => number;
   commodities: ReadonlySet<string>;
+  logger?: Logger | undefined;
+}
+
+export interface PublishOptions {
+  /** the engine step's journal, committed in the same transaction as the events */
+  journal?: readonly JournalRecord[] | undefined;
+  /** the engine leader's term (cluster mode) */
+  fence?: Fence | undefined;
+}
+
+/** Raised for an engine step queued behind one that could not be stored: it is not written either. */
+export class EngineStepRefused extends Error {
+  constructor() {
+    super('an earlier engine step could not be stored; later steps are refused');
+    this.name = 'EngineStepRefused';
+  }
 }
 
 export class Publisher {
   private readonly marketSeqs = new Map<string, number>();
   private readonly latestMarket = new Map<string, OutboundFrame>();
+  private readonly immediate: ImmediateReads | null;
+  /** the commit queue: its tail, and how many commits are queued or running */
+  private tail: Promise<unknown> = Promise.resolve();
+  private pending = 0;
+  /** an engine step failed to commit: no later engine step may be stored (the store would diverge) */
+  private journalFailed = false;
 
   constructor(private readonly deps: PublisherDeps) {
-    for (const snap of deps.snapshots.loadAll()) {
+    this.immediate = immediateReads(deps.store);
+  }
+
+  /** Loads the latest market data from the store, so subscribers get a price at once. */
+  async start(): Promise<void> {
+    for (const snap of await this.deps.store.loadMarketSnapshots()) {
       this.marketSeqs.set(snap.commodity, snap.seq);
       const frame = encodeFrame('market-update', snap.envelope, { stream: rooms.market(snap.commodity), seq: snap.seq, conflateKey: snap.commodity, publishedAt: 0 });
       frame.timed = true;
@@ -87,44 +118,87 @@ export class Publisher {
     return { ok: true, item: { event, payload: parsed.data, userId: userId ?? owner } };
   }
 
-  publish(item: PublishItem): Published {
-    return this.publishMany([item])[0] as Published;
+  /** Publishes one event, for a caller that does not wait: a failure is logged. */
+  publish(item: PublishItem): void {
+    this.publishMany([item]);
+  }
+
+  /** Publishes several events atomically (see `commit`), for a caller that does not wait: a failure is logged. */
+  publishMany(items: readonly PublishItem[], options: PublishOptions = {}): void {
+    this.commit(items, options).catch((err: unknown) => this.deps.logger?.error({ err }, 'events not published: the store refused them'));
   }
 
   /**
-   * Publishes several events atomically: the durable ones are logged in one transaction (with
-   * `alsoInTransaction`, e.g. the engine's journal), and only then is anything emitted.
+   * Publishes several events atomically: the durable ones are committed in one transaction (with
+   * the engine step's journal, if any), and only then is anything emitted. Resolves once
+   * committed and handed to the hub; rejects (nothing stored, nothing emitted, no number used)
+   * when the store refuses. Commits are queued: each starts when the one before has settled, and
+   * with nothing to publish this still waits for the commits before it.
    */
-  publishMany(items: readonly PublishItem[], alsoInTransaction?: () => void): Published[] {
+  commit(items: readonly PublishItem[], options: PublishOptions = {}): Promise<Published[]> {
     const publishedAt = performance.now();
+    const run = (): Promise<Published[]> => this.commitAndDeliver(items, options, publishedAt);
+    // nothing queued: start now (an in-process store has committed by the time this returns)
+    const result = this.pending === 0 ? run() : this.tail.then(run);
+    this.pending++;
+    this.tail = result.then(
+      () => this.pending--,
+      () => this.pending--,
+    );
+    return result;
+  }
+
+  /** Resolves once every commit queued so far has settled. */
+  async drain(): Promise<void> {
+    while (this.pending > 0) await this.tail;
+  }
+
+  private async commitAndDeliver(items: readonly PublishItem[], options: PublishOptions, publishedAt: number): Promise<Published[]> {
+    const journal = options.journal ?? [];
+    if (journal.length && this.journalFailed) throw new EngineStepRefused();
+    if (items.length === 0 && journal.length === 0) return [];
     const nowMs = this.deps.now();
     const timestamp = new Date(nowMs).toISOString();
-    const frames: { room: string; frame: OutboundFrame }[] = [];
-    const results: Published[] = [];
     const marketSeqsBefore = new Map(this.marketSeqs);
-    const write = this.deps.db.transaction(() => {
-      alsoInTransaction?.();
-      for (const item of items) {
-        const { room, frame } = this.encode(item, nowMs, timestamp, publishedAt);
-        frames.push({ room, frame });
-        results.push({ event: item.event, stream: frame.stream, seq: frame.seq });
+    const market: MarketSnapshot[] = [];
+    const marketFrames: { index: number; frame: OutboundFrame<DataEventName> }[] = [];
+    const logged: { index: number; room: string }[] = [];
+    const events: EventToLog[] = [];
+    for (const [index, item] of items.entries()) {
+      const encoded = this.encode(item, nowMs, timestamp, publishedAt);
+      if ('frame' in encoded) {
+        market.push(encoded.snapshot);
+        marketFrames.push({ index, frame: encoded.frame });
+      } else {
+        events.push(encoded.toLog);
+        logged.push({ index, room: encoded.room });
       }
-    });
+    }
+    let written: LoggedEvent[];
     try {
-      write();
+      written = await this.deps.store.commit({ journal, events, market }, options.fence);
     } catch (err) {
-      this.deps.eventLog.resetCache();
       for (const [k, v] of marketSeqsBefore) this.marketSeqs.set(k, v);
+      for (const k of this.marketSeqs.keys()) if (!marketSeqsBefore.has(k)) this.marketSeqs.delete(k);
+      if (journal.length) this.journalFailed = true;
       throw err;
     }
+    const frames = new Array<{ room: string; frame: OutboundFrame<DataEventName> }>(items.length);
+    for (const { index, frame } of marketFrames) frames[index] = { room: frame.stream, frame };
+    for (const [i, l] of logged.entries()) {
+      const e = written[i] as LoggedEvent;
+      frames[l.index] = { room: l.room, frame: encodeFrame(e.event, e.envelope, { stream: e.stream, seq: e.seq, conflateKey: null, publishedAt }) };
+    }
+    const results: Published[] = [];
     for (const { room, frame } of frames) {
+      results.push({ event: frame.event, stream: frame.stream, seq: frame.seq });
       if (frame.conflateKey !== null) this.latestMarket.set(frame.conflateKey, frame);
       this.deps.metrics.eventsPublished.labels(frame.event).inc();
       // a lone event is written as the room is walked; a batch is queued, to leave in one write per socket
       this.deps.hub.deliverToRoom(room, frame, frames.length === 1);
     }
     // the whole batch is queued: write it now, one write per socket, rather than a turn later
-    this.deps.hub.flushAll();
+    if (frames.length) this.deps.hub.flushAll();
     return results;
   }
 
@@ -138,11 +212,82 @@ export class Publisher {
   }
 
   /**
-   * Sends a socket what it missed in a private stream after `afterSeq`, in order, ahead of any
-   * newer event (the replay is queued synchronously). Returns how many and the last seq sent.
+   * Sends a socket what it missed in a stream after `afterSeq`, in order, ahead of any newer
+   * event. With an in-process store the replay is queued before this returns; otherwise the
+   * stream's live events are held back from the socket until the replay has been read. Resolves
+   * with how many were sent and the last seq sent.
    */
-  replay(socket: QxSocket, stream: string, afterSeq: number, limit: number): { replayed: number; lastSeq: number } {
-    const events = this.deps.eventLog.read(stream, afterSeq, limit);
+  replay(socket: QxSocket, stream: string, afterSeq: number, limit: number): Promise<ReplayResult> {
+    if (this.immediate) {
+      try {
+        return Promise.resolve(this.deliverReplay(socket, stream, afterSeq, this.immediate.readEventsNow(stream, afterSeq, limit)));
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    this.deps.hub.hold(socket, stream);
+    let upTo = afterSeq;
+    return this.deps.store.readEvents(stream, afterSeq, limit).then(
+      (events) => {
+        const result = this.deliverReplay(socket, stream, afterSeq, events);
+        upTo = result.lastSeq;
+        return result;
+      },
+    ).finally(() => this.deps.hub.release(socket, stream, upTo));
+  }
+
+  /**
+   * Makes `socket` follow `stream` through `room` from now on: records where the stream stands
+   * (nothing after it may be missed) and joins the room. Resolves with that seq.
+   */
+  follow(socket: QxSocket, stream: string, room: string): Promise<number> {
+    if (this.immediate) {
+      try {
+        const last = this.immediate.lastSeqNow(stream);
+        socket.data.written[stream] = last;
+        socket.data.confirmed[stream] = last;
+        void socket.join(room);
+        return Promise.resolve(last);
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    // joined first, held back until the start is known: an event committed meanwhile is kept
+    this.deps.hub.hold(socket, stream);
+    void socket.join(room);
+    let upTo = Number.MAX_SAFE_INTEGER;
+    return this.deps.store.lastSeq(stream).then(
+      (last) => {
+        upTo = last;
+        if (socket.data.written[stream] === undefined || socket.data.written[stream] < last) socket.data.written[stream] = last;
+        if (socket.data.confirmed[stream] === undefined || socket.data.confirmed[stream] < last) socket.data.confirmed[stream] = last;
+        return last;
+      },
+    ).finally(() => this.deps.hub.release(socket, stream, upTo));
+  }
+
+  /**
+   * Catches a socket up on a stream it is in (`room`) when nobody waits for the outcome: replays
+   * after `from`, or, without one, starts following from now. A store failure is logged; the
+   * client can still resume by seq or page through REST.
+   */
+  catchUp(socket: QxSocket, stream: string, room: string, from: number | undefined, limit: number): void {
+    const done = from === undefined ? this.follow(socket, stream, room) : this.replay(socket, stream, from, limit);
+    done.catch((err: unknown) => this.deps.logger?.warn({ err, stream }, 'replay failed: the event log could not be read'));
+  }
+
+  /** The newest seq of `stream`, as the in-process store knows it (a store with immediate reads only). */
+  lastSeq(stream: string): number {
+    if (!this.immediate) throw new Error('lastSeq needs a store with immediate reads; use lastSeqOf');
+    return this.immediate.lastSeqNow(stream);
+  }
+
+  /** The newest committed seq of `stream`, from the store. */
+  lastSeqOf(stream: string): Promise<number> {
+    return this.deps.store.lastSeq(stream);
+  }
+
+  private deliverReplay(socket: QxSocket, stream: string, afterSeq: number, events: readonly LoggedEvent[]): ReplayResult {
     for (const e of events) {
       const frame = encodeFrame(e.event, e.envelope, { stream, seq: e.seq, conflateKey: null, publishedAt: 0 });
       frame.timed = true;
@@ -152,11 +297,12 @@ export class Publisher {
     return { replayed: events.length, lastSeq: last ? last.seq : Math.max(afterSeq, 0) };
   }
 
-  lastSeq(stream: string): number {
-    return this.deps.eventLog.lastSeq(stream);
-  }
-
-  private encode(item: PublishItem, nowMs: number, timestamp: string, publishedAt: number): { room: string; frame: OutboundFrame } {
+  private encode(
+    item: PublishItem,
+    nowMs: number,
+    timestamp: string,
+    publishedAt: number,
+  ): { frame: OutboundFrame<DataEventName>; snapshot: MarketSnapshot } | { room: string; toLog: EventToLog } {
     const { event } = item;
     const payload = withTimestamp(event, item.payload, timestamp);
     if (event === 'market-update') {
@@ -165,21 +311,33 @@ export class Publisher {
       const seq = (this.marketSeqs.get(commodity) ?? 0) + 1;
       this.marketSeqs.set(commodity, seq);
       const envelope = JSON.stringify(buildEnvelope(event, payload as DataPayloads['market-update'], { timestamp, seq }));
-      this.deps.snapshots.save({ commodity, seq, envelope }, nowMs);
-      return { room: stream, frame: encodeFrame(event, envelope, { stream, seq, conflateKey: commodity, publishedAt }) };
+      return {
+        frame: encodeFrame(event, envelope, { stream, seq, conflateKey: commodity, publishedAt }),
+        snapshot: { commodity, seq, envelope, updatedAt: nowMs },
+      };
     }
     if (event === 'system-alert') {
-      const { seq, envelope } = this.deps.eventLog.append(SYSTEM_STREAM, event, nowMs, (seq) =>
-        JSON.stringify(buildEnvelope(event, payload as DataPayloads['system-alert'], { timestamp, seq })),
-      );
-      return { room: rooms.authenticated, frame: encodeFrame(event, envelope, { stream: SYSTEM_STREAM, seq, conflateKey: null, publishedAt }) };
+      return {
+        room: rooms.authenticated,
+        toLog: {
+          stream: SYSTEM_STREAM,
+          event,
+          createdAt: nowMs,
+          render: (seq) => JSON.stringify(buildEnvelope(event, payload as DataPayloads['system-alert'], { timestamp, seq })),
+        },
+      };
     }
     const userId = item.userId ?? (payload as { userId: string }).userId;
     const stream = event === 'trade-update' ? rooms.trading(userId) : event === 'order-update' ? rooms.orders(userId) : rooms.compliance(userId);
-    const { seq, envelope } = this.deps.eventLog.append(stream, event, nowMs, (seq) =>
-      JSON.stringify(buildEnvelope(event as 'order-update', payload as DataPayloads['order-update'], { timestamp, seq, userId })),
-    );
-    return { room: stream, frame: encodeFrame(event, envelope, { stream, seq, conflateKey: null, publishedAt }) };
+    return {
+      room: stream,
+      toLog: {
+        stream,
+        event,
+        createdAt: nowMs,
+        render: (seq) => JSON.stringify(buildEnvelope(event as 'order-update', payload as DataPayloads['order-update'], { timestamp, seq, userId })),
+      },
+    };
   }
 }
 

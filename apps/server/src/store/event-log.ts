@@ -1,18 +1,10 @@
 /**
- * The durable event log: every private event (and every system alert) is appended here, numbered
+ * The durable event log (a part of SqliteStore): every private event (and every system alert) is appended here, numbered
  * per stream, before it is emitted; a client that missed some reads them back by sequence number.
  */
 import type { DataEventName } from '@qx/protocol';
 import type { Sqlite } from './database.js';
-
-export interface LoggedEvent {
-  stream: string;
-  seq: number;
-  event: DataEventName;
-  /** the envelope exactly as it was emitted, as JSON text */
-  envelope: string;
-  createdAt: number;
-}
+import type { LoggedEvent } from './store.js';
 
 interface Row {
   stream: string;

@@ -1,11 +1,6 @@
 /** The latest market-update of each commodity, kept so subscribers get a price at once, even after a restart. */
 import type { Sqlite } from './database.js';
-
-export interface MarketSnapshot {
-  commodity: string;
-  seq: number;
-  envelope: string;
-}
+import type { MarketSnapshot } from './store.js';
 
 export class MarketSnapshotStore {
   private readonly upsert;
@@ -16,11 +11,11 @@ export class MarketSnapshotStore {
       `INSERT INTO market_snapshots (commodity, seq, envelope, updated_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (commodity) DO UPDATE SET seq = excluded.seq, envelope = excluded.envelope, updated_at = excluded.updated_at`,
     );
-    this.selectAll = db.prepare<[], MarketSnapshot>('SELECT commodity, seq, envelope FROM market_snapshots');
+    this.selectAll = db.prepare<[], MarketSnapshot>('SELECT commodity, seq, envelope, updated_at AS updatedAt FROM market_snapshots');
   }
 
-  save(snapshot: MarketSnapshot, now: number): void {
-    this.upsert.run(snapshot.commodity, snapshot.seq, snapshot.envelope, now);
+  save(snapshot: MarketSnapshot): void {
+    this.upsert.run(snapshot.commodity, snapshot.seq, snapshot.envelope, snapshot.updatedAt);
   }
 
   loadAll(): MarketSnapshot[] {

@@ -65,19 +65,23 @@ export class MarketTradeStore {
     }
   }
 
-  /** Stores prints (inside the caller's transaction) and numbers them per commodity. */
+  /** Stores prints in one transaction and numbers them per commodity (nothing stored or numbered on a throw). */
   append(prints: readonly MarketPrint[]): TapeEntry[] {
     const out: TapeEntry[] = [];
-    for (const p of prints) {
-      const tapeSeq = (this.seqs.get(p.commodity) ?? 0) + 1;
-      this.insert.run(p.commodity, tapeSeq, p.id, p.priceTicks, p.quantity, p.aggressor, p.executedAt);
-      this.seqs.set(p.commodity, tapeSeq);
-      out.push({ ...p, tapeSeq });
-    }
+    const next = new Map<string, number>();
+    this.db.transaction(() => {
+      for (const p of prints) {
+        const tapeSeq = (next.get(p.commodity) ?? this.seqs.get(p.commodity) ?? 0) + 1;
+        this.insert.run(p.commodity, tapeSeq, p.id, p.priceTicks, p.quantity, p.aggressor, p.executedAt);
+        next.set(p.commodity, tapeSeq);
+        out.push({ ...p, tapeSeq });
+      }
+    })();
+    for (const [commodity, seq] of next) this.seqs.set(commodity, seq);
     return out;
   }
 
-  /** Forgets numbering done in a transaction that was rolled back. */
+  /** Reads the numbering back from the table. */
   reloadSeqs(): void {
     this.seqs.clear();
     for (const r of this.db.prepare<[], { commodity: string; seq: number }>('SELECT commodity, MAX(seq) AS seq FROM market_trades GROUP BY commodity').all()) {

@@ -1,23 +1,25 @@
 /**
  * The bridge between the engine and the gateway. The engine is the single writer of every book:
  * each operation (an order, a cancel, a simulator step, a session roll) returns its journal and
- * its events; both are committed in one SQLite transaction, and only then are the events
- * emitted and the caller answered. Market data is published from the books, at most N times per
+ * its events; both are committed in one store transaction, in engine order (the publisher's
+ * commit queue), and only then are the events emitted and the caller answered. Market data is published from the books, at most N times per
  * second per commodity (the latest state wins).
  */
 import type { Logger } from 'pino';
 import type { EngineBatch, Exchange, MarketSimulator, OrderResult } from '@qx/engine';
 import type { OrderRequestBody, OrderUpdatePayload, WireError } from '@qx/protocol';
 import type { Publisher, PublishItem } from '../realtime/publisher.js';
-import type { TradingStore } from './trading-store.js';
+import type { Fence, Store } from '../store/store.js';
 import type { MarketTradeStore, TapeEntry } from '../store/market-trades.js';
 
 export interface TradingServiceDeps {
   exchange: Exchange;
   /** makes the simulated market; called after the restore, so it starts from the restored prices */
   createSimulator: (() => MarketSimulator) | null;
-  store: TradingStore;
+  store: Store;
   publisher: Publisher;
+  /** the engine leader's term, for fenced commits (cluster mode) */
+  fence?: (() => Fence | undefined) | undefined;
   logger: Logger;
   now: () => number;
   marketUpdatesPerSecond: number;
@@ -25,13 +27,19 @@ export interface TradingServiceDeps {
   sessionCloseMinuteUtc: number;
   /** the store could not be written: the process must stop rather than diverge from it */
   onFatal: (err: unknown) => void;
-  /** the public tape: every trade is stored (same transaction) and then published */
-  tape?: { store: MarketTradeStore; publish: (entries: readonly TapeEntry[]) => void };
+  /**
+   * The public tape: each step's trades are stored right after the step is committed (in commit
+   * order), then published as `market-trade`. A crash in between can lose that step's prints
+   * from the tape (and the candles), never an order or a fill.
+   */
+  tape?: { store: MarketTradeStore; publish: (entries: readonly TapeEntry[]) => void } | undefined;
 }
 
 export type SubmitOutcome =
   | { ok: true; order: OrderUpdatePayload; replayed: boolean }
   | { ok: false; error: WireError; order?: OrderUpdatePayload | undefined };
+
+const STOPPED: SubmitOutcome = { ok: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'Trading is stopped' } };
 
 /** How often the simulated market moves. */
 const SIMULATOR_STEP_MS = 100;
@@ -45,12 +53,14 @@ export class TradingService {
   constructor(private readonly deps: TradingServiceDeps) {}
 
   /** Restores the engine from the store and starts the market. */
-  start(): void {
+  async start(): Promise<void> {
     const { exchange, store, logger, now } = this.deps;
-    const restored = exchange.restore(store.loadForRestore());
+    const restored = exchange.restore(await store.loadForRestore());
     if (!restored.ok) throw new Error(`cannot restore the trading state: ${restored.error}`);
     logger.info(restored.summary, 'trading state restored');
-    if (!this.sessionStartedToday()) this.commit(exchange.startSession(now()));
+    if (!this.sessionStartedToday() && !(await this.commit(exchange.startSession(now())))) {
+      throw new Error('cannot store the start of the trading session');
+    }
     if (this.deps.createSimulator) {
       // this process is the market: every commodity gets a price at once. Without the simulator
       // market data may come from elsewhere (the publish API), and the books speak only when traded.
@@ -59,7 +69,7 @@ export class TradingService {
       this.every(SIMULATOR_STEP_MS, () => {
         const step = simulator.step(now());
         for (const c of step.changed) this.dirty.add(c);
-        this.commit(step);
+        void this.commit(step);
       });
     }
     this.every(Math.max(1, Math.floor(1000 / this.deps.marketUpdatesPerSecond)), () => this.publishMarketData());
@@ -73,21 +83,22 @@ export class TradingService {
     if (this.sessionTimer) clearTimeout(this.sessionTimer);
   }
 
-  submit(userId: string, body: OrderRequestBody): SubmitOutcome {
-    if (this.failed) return { ok: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'Trading is stopped' } };
+  /** Places an order; answers once its step is committed (a retry by clientOrderId, once the original is). */
+  submit(userId: string, body: OrderRequestBody): Promise<SubmitOutcome> {
+    if (this.failed) return Promise.resolve(STOPPED);
     const result = this.deps.exchange.submit(userId, body, { nowMs: this.deps.now() });
     return this.settle(result, body.commodity);
   }
 
-  cancel(userId: string, orderId: string): SubmitOutcome {
-    if (this.failed) return { ok: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'Trading is stopped' } };
+  cancel(userId: string, orderId: string): Promise<SubmitOutcome> {
+    if (this.failed) return Promise.resolve(STOPPED);
     const result = this.deps.exchange.cancel(userId, orderId, { nowMs: this.deps.now() });
     return this.settle(result, result.ok ? result.order.commodity : undefined);
   }
 
-  private settle(result: OrderResult, commodity: string | undefined): SubmitOutcome {
+  private async settle(result: OrderResult, commodity: string | undefined): Promise<SubmitOutcome> {
     const replayed = result.ok && result.journal.length === 0 && result.events.length === 0;
-    if (!this.commit(result)) {
+    if (!(await this.commit(result))) {
       return { ok: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'The order could not be stored' } };
     }
     if (commodity && !replayed) this.dirty.add(commodity);
@@ -95,28 +106,39 @@ export class TradingService {
     return { ok: false, error: result.error, order: result.order };
   }
 
-  /** Persists a batch's journal and logs its events in one transaction, then emits them. */
-  private commit(batch: EngineBatch): boolean {
-    const prints = batch.prints ?? [];
-    if (batch.journal.length === 0 && batch.events.length === 0 && prints.length === 0) return true;
+  /**
+   * Persists a batch's journal and logs its events in one transaction, then emits them; queued
+   * behind the commits before it (an empty batch too: it resolves once they are stored).
+   */
+  private async commit(batch: EngineBatch): Promise<boolean> {
     const items: PublishItem[] = batch.events.map((e) => ({ event: e.event, payload: e.payload, userId: 'userId' in e ? e.userId : undefined }));
-    const tape = this.deps.tape;
-    let entries: TapeEntry[] = [];
     try {
-      this.deps.publisher.publishMany(items, () => {
-        this.deps.store.persist(batch.journal);
-        if (tape && prints.length > 0) entries = tape.store.append(prints);
-      });
-      if (entries.length > 0) tape?.publish(entries);
-      return true;
+      await this.deps.publisher.commit(items, { journal: batch.journal, fence: this.deps.fence?.() });
+      if (batch.prints?.length && this.deps.tape) this.recordPrints(batch.prints);
+      return !this.failed;
     } catch (err) {
-      tape?.store.reloadSeqs();
       // the engine has moved on but the store has not: stop trading and let a restart restore
-      this.failed = true;
-      this.deps.logger.fatal({ err }, 'could not persist a trading operation');
-      this.deps.onFatal(err);
+      if (!this.failed) {
+        this.failed = true;
+        this.deps.logger.fatal({ err }, 'could not persist a trading operation');
+        this.deps.onFatal(err);
+      }
       return false;
     }
+  }
+
+  private recordPrints(prints: NonNullable<EngineBatch['prints']>): void {
+    const tape = this.deps.tape;
+    if (!tape) return;
+    let entries: TapeEntry[];
+    try {
+      entries = tape.store.append(prints);
+    } catch (err) {
+      tape.store.reloadSeqs();
+      this.deps.logger.error({ err }, 'trades not recorded on the tape');
+      return;
+    }
+    tape.publish(entries);
   }
 
   private publishMarketData(): void {
@@ -128,11 +150,7 @@ export class TradingService {
       if (payload) items.push({ event: 'market-update', payload });
     }
     this.dirty.clear();
-    try {
-      this.deps.publisher.publishMany(items);
-    } catch (err) {
-      this.deps.logger.error({ err }, 'market data not published');
-    }
+    this.deps.publisher.commit(items).catch((err: unknown) => this.deps.logger.error({ err }, 'market data not published'));
   }
 
   private sessionStartedToday(): boolean {
@@ -154,8 +172,8 @@ export class TradingService {
     const next = this.previousClose(nowMs) + 86_400_000;
     this.sessionTimer = setTimeout(() => {
       const t = this.deps.now();
-      this.commit(this.deps.exchange.expireDayOrders(t));
-      this.commit(this.deps.exchange.startSession(t));
+      void this.commit(this.deps.exchange.expireDayOrders(t));
+      void this.commit(this.deps.exchange.startSession(t));
       for (const c of this.deps.exchange.commodities()) this.dirty.add(c.symbol);
       this.scheduleSessionClose();
     }, Math.min(next - nowMs, 2_147_483_647));

@@ -1,10 +1,13 @@
 /**
- * Orders, trades, positions and compliance levels in the same SQLite file as the event log, so
+ * Orders, trades, positions and compliance levels in the same SQLite file (a part of SqliteStore) as the event log, so
  * an operation's journal and its events commit in one transaction. Records are the engine's own
  * (integer ticks and units), stored as JSON beside the columns the queries filter on.
  */
 import type { JournalRecord, OrderRecord, TradeRecord } from '@qx/engine';
 import { migrate, type Sqlite } from '../store/database.js';
+import { RESTORE_FINISHED_ORDERS, type OrderQuery, type TradeQuery } from '../store/store.js';
+
+export type { OrderQuery, TradeQuery };
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE orders (
@@ -46,24 +49,6 @@ const MIGRATIONS: readonly string[] = [
      record    TEXT NOT NULL
    );`,
 ];
-
-/** How many finished orders are reloaded at start (they keep clientOrderId retries idempotent). */
-const RESTORE_FINISHED_ORDERS = 100_000;
-
-export interface OrderQuery {
-  userId: string;
-  status?: string | undefined;
-  commodity?: string | undefined;
-  before?: number | undefined;
-  limit: number;
-}
-
-export interface TradeQuery {
-  userId: string;
-  commodity?: string | undefined;
-  before?: number | undefined;
-  limit: number;
-}
 
 export class TradingStore {
   private readonly upsertOrder;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { SYSTEM_STREAM, parsePrivateStream, describeZodError } from '@qx/protocol';
 import { mayFollow } from '../../auth/roles.js';
 import type { TokenVerifier } from '../../auth/token-verifier.js';
-import type { EventLog } from '../../store/event-log.js';
+import type { Store } from '../../store/store.js';
 import { bearerAuth } from '../bearer.js';
 import { sendError } from '../errors.js';
 
@@ -14,8 +14,8 @@ const query = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-export function eventRoutes(app: FastifyInstance, deps: { eventLog: EventLog; verifier: TokenVerifier }): void {
-  app.get('/api/v1/events', { preHandler: bearerAuth(deps.verifier) }, (request, reply) => {
+export function eventRoutes(app: FastifyInstance, deps: { store: Store; verifier: TokenVerifier }): void {
+  app.get('/api/v1/events', { preHandler: bearerAuth(deps.verifier) }, async (request, reply) => {
     const q = query.safeParse(request.query);
     if (!q.success) {
       const { field, message } = describeZodError(q.error);
@@ -28,12 +28,12 @@ export function eventRoutes(app: FastifyInstance, deps: { eventLog: EventLog; ve
       if (!p) return sendError(reply, 'INVALID_STREAM', `Unknown stream: ${stream}`, 'stream');
       if (!mayFollow(user, p.channel, p.userId)) return sendError(reply, 'FORBIDDEN', `Not allowed to read ${stream}`, 'stream');
     }
-    const rows = deps.eventLog.read(stream, after, limit + 1);
+    const rows = await deps.store.readEvents(stream, after, limit + 1);
     const hasMore = rows.length > limit;
     const page = hasMore ? rows.slice(0, limit) : rows;
     // stored envelopes are JSON text already: splice them in rather than parse and re-serialize
     const events = page.map((r) => `{"event":"${r.event}","seq":${r.seq},"envelope":${r.envelope}}`).join(',');
-    const lastSeq = deps.eventLog.lastSeq(stream);
+    const lastSeq = await deps.store.lastSeq(stream);
     return reply
       .type('application/json')
       .send(`{"stream":${JSON.stringify(stream)},"after":${after},"events":[${events}],"hasMore":${hasMore},"lastSeq":${lastSeq}}`);

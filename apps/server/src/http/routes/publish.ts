@@ -19,9 +19,9 @@ export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher
     }
     return checked;
   };
-  const emit = (request: FastifyRequest, reply: FastifyReply, items: PublishItem[], single: boolean) => {
+  const emit = async (request: FastifyRequest, reply: FastifyReply, items: PublishItem[], single: boolean) => {
     try {
-      const published = deps.publisher.publishMany(items);
+      const published = await deps.publisher.commit(items);
       return reply.code(202).send(single ? published[0] : { published });
     } catch (err) {
       request.log.error({ err }, 'publish failed: events not stored');
@@ -29,7 +29,7 @@ export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher
     }
   };
 
-  app.post('/api/v1/publish', (request, reply) => {
+  app.post('/api/v1/publish', async (request, reply) => {
     if (!authorized(request)) return sendError(reply, 'UNAUTHORIZED', 'Authorization: Bearer <PUBLISH_API_KEY> required');
     const body = publishRequestSchema.safeParse(request.body);
     if (!body.success) {
@@ -42,7 +42,7 @@ export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher
   });
 
   /** Several events in one request (a feed handler's tick): all valid or none published. */
-  app.post('/api/v1/publish/batch', (request, reply) => {
+  app.post('/api/v1/publish/batch', async (request, reply) => {
     if (!authorized(request)) return sendError(reply, 'UNAUTHORIZED', 'Authorization: Bearer <PUBLISH_API_KEY> required');
     const body = publishBatchSchema.safeParse(request.body);
     if (!body.success) {

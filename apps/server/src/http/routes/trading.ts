@@ -8,14 +8,14 @@ import { tradeToWire } from '@qx/engine';
 import { ErrorCode, describeZodError, orderListQuerySchema, orderRequestSchema, tradeListQuerySchema, type ErrorCodeName } from '@qx/protocol';
 import type { TokenVerifier } from '../../auth/token-verifier.js';
 import type { TradingService } from '../../trading/trading-service.js';
-import type { TradingStore } from '../../trading/trading-store.js';
+import type { Store } from '../../store/store.js';
 import { bearerAuth } from '../bearer.js';
 import { sendError } from '../errors.js';
 import { z } from 'zod';
 
 export interface TradingRouteDeps {
   trading: TradingService;
-  store: TradingStore;
+  store: Store;
   exchange: Exchange;
   verifier: TokenVerifier;
 }
@@ -25,13 +25,13 @@ const orderIdParam = z.strictObject({ id: z.string().min(1).max(128) });
 export function tradingRoutes(app: FastifyInstance, deps: TradingRouteDeps): void {
   const auth = { preHandler: bearerAuth(deps.verifier) };
 
-  app.post('/api/v1/trading/orders', auth, (request, reply) => {
+  app.post('/api/v1/trading/orders', auth, async (request, reply) => {
     const body = orderRequestSchema.safeParse(request.body);
     if (!body.success) {
       const { field, message } = describeZodError(body.error);
       return sendError(reply, 'INVALID_ORDER', message, field || undefined);
     }
-    const outcome = deps.trading.submit(request.user!.userId, body.data);
+    const outcome = await deps.trading.submit(request.user!.userId, body.data);
     if (outcome.ok) {
       if (outcome.replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send({ order: outcome.order });
@@ -39,13 +39,13 @@ export function tradingRoutes(app: FastifyInstance, deps: TradingRouteDeps): voi
     return reply.code(statusOf(outcome.error.code)).send({ error: outcome.error, ...(outcome.order ? { order: outcome.order } : {}) });
   });
 
-  app.get('/api/v1/trading/orders', auth, (request, reply) => {
+  app.get('/api/v1/trading/orders', auth, async (request, reply) => {
     const q = orderListQuerySchema.safeParse(request.query);
     if (!q.success) {
       const { field, message } = describeZodError(q.error);
       return sendError(reply, 'INVALID_PAYLOAD', message, field || undefined);
     }
-    const records = deps.store.orders({ userId: request.user!.userId, ...q.data, limit: q.data.limit + 1 });
+    const records = await deps.store.orders({ userId: request.user!.userId, ...q.data, limit: q.data.limit + 1 });
     const page = records.slice(0, q.data.limit);
     const last = page.at(-1);
     return {
@@ -54,30 +54,30 @@ export function tradingRoutes(app: FastifyInstance, deps: TradingRouteDeps): voi
     };
   });
 
-  app.get('/api/v1/trading/orders/:id', auth, (request, reply) => {
+  app.get('/api/v1/trading/orders/:id', auth, async (request, reply) => {
     const params = orderIdParam.safeParse(request.params);
-    const record = params.success ? deps.store.order(params.data.id) : null;
+    const record = params.success ? await deps.store.order(params.data.id) : null;
     // another user's order does not exist, as far as this caller can tell
     if (!record || record.userId !== request.user!.userId) return sendError(reply, 'ORDER_NOT_FOUND');
     return { order: deps.exchange.wire(record) };
   });
 
-  app.delete('/api/v1/trading/orders/:id', auth, (request, reply) => {
+  app.delete('/api/v1/trading/orders/:id', auth, async (request, reply) => {
     const params = orderIdParam.safeParse(request.params);
-    const record = params.success ? deps.store.order(params.data.id) : null;
+    const record = params.success ? await deps.store.order(params.data.id) : null;
     if (!record || record.userId !== request.user!.userId) return sendError(reply, 'ORDER_NOT_FOUND');
-    const outcome = deps.trading.cancel(request.user!.userId, record.id);
+    const outcome = await deps.trading.cancel(request.user!.userId, record.id);
     if (outcome.ok) return { order: outcome.order };
     return reply.code(statusOf(outcome.error.code)).send({ error: outcome.error, ...(outcome.order ? { order: outcome.order } : {}) });
   });
 
-  app.get('/api/v1/trading/trades', auth, (request, reply) => {
+  app.get('/api/v1/trading/trades', auth, async (request, reply) => {
     const q = tradeListQuerySchema.safeParse(request.query);
     if (!q.success) {
       const { field, message } = describeZodError(q.error);
       return sendError(reply, 'INVALID_PAYLOAD', message, field || undefined);
     }
-    const records = deps.store.trades({ userId: request.user!.userId, ...q.data, limit: q.data.limit + 1 });
+    const records = await deps.store.trades({ userId: request.user!.userId, ...q.data, limit: q.data.limit + 1 });
     const page = records.slice(0, q.data.limit);
     const last = page.at(-1);
     return {

@@ -34,6 +34,8 @@ import { ordersChannel } from './channels/orders.js';
 import { complianceChannel } from './channels/compliance.js';
 import { systemChannel } from './channels/system.js';
 import { installErrorHandlers } from './http/errors.js';
+import { installRestLimits } from './http/rate-limits.js';
+import { trustFunction } from './http/client-address.js';
 import { healthRoutes } from './http/routes/health.js';
 import { publishRoutes } from './http/routes/publish.js';
 import { eventRoutes } from './http/routes/events.js';
@@ -107,13 +109,14 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   if (deps.verifier) verifier = deps.verifier;
   verifier = new CachingVerifier(verifier, now);
   const publishApiKey = config.publishApiKey ?? randomBytes(24).toString('hex');
+  const trustProxy = trustFunction(config.trustProxy);
 
   // pino's Logger type is richer than Fastify's base logger type; the instance is the same
   const http = Fastify({
     // per-request logs would drown everything else; errors are still logged
     loggerInstance: logger.child({ part: 'http' }, { level: logger.levelVal > 40 ? logger.level : 'warn' }),
     bodyLimit: config.limits.maxPayloadBytes,
-    trustProxy: config.trustProxy,
+    trustProxy,
   }) as unknown as FastifyInstance;
   const io: QxServer = new Server(http.server, {
     adapter: RecoveryAdapter as never,
@@ -139,6 +142,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     now,
     maxConnectionsPerUser: config.limits.maxConnectionsPerUser,
     authFailuresPerSocket: config.limits.authFailuresPerSocket,
+    failureDelayMs: config.limits.authFailureDelayMs,
     replayLimit: REPLAY_LIMIT,
     onTooManyFailures: (socket) => gateway?.disconnect(socket, 'AUTH_FAILURES', false),
   });
@@ -171,7 +175,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     metrics,
     logger: logger.child({ part: 'gateway' }),
     now,
-    trustProxy: config.trustProxy,
+    trustProxy,
     limits: config.limits,
     recoveryWindowMs: config.recoveryWindowMs,
   });
@@ -215,6 +219,12 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
 
   let ready = false;
   installErrorHandlers(http, metrics);
+  installRestLimits(
+    http,
+    { perAddressPerMinute: config.limits.restRequestsPerMinutePerAddress, perUserPerMinute: config.limits.restRequestsPerMinutePerUser },
+    addressLimiter,
+    config.limits.authFailureDelayMs,
+  );
   healthRoutes(http, { metrics, ready: () => ready && store.open });
   publishRoutes(http, { publisher, apiKey: publishApiKey });
   eventRoutes(http, { store, verifier });

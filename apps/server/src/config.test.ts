@@ -45,7 +45,8 @@ test('values are parsed: numbers, booleans, JWT settings; empty strings count as
   assert.equal(r.config.auth.demo, false);
   assert.equal(r.config.auth.secret, 's'.repeat(32));
   assert.equal(r.config.auth.issuer, 'https://idp');
-  assert.equal(r.config.trustProxy, true);
+  // `true`: one proxy in front (the TCP peer), never the whole client-written header
+  assert.deepEqual(r.config.trustProxy, { kind: 'hops', hops: 1 });
   assert.equal(r.config.limits.maxPayloadBytes, 1024);
   assert.deepEqual(r.config.commodities.map((c) => c.symbol), ['crude_oil']);
 });
@@ -149,4 +150,18 @@ test('cluster mode: on with DATABASE_URL and REDIS_URL; a cluster role without t
   const bad = parseConfig({ DATABASE_URL: 'mysql://x', REDIS_URL: 'http://x', ROLE: 'leader' });
   assert.ok(!bad.ok);
   assert.deepEqual(bad.errors.map((e) => e.split(':')[0]).sort(), ['DATABASE_URL', 'REDIS_URL', 'ROLE']);
+});
+
+test('TRUST_PROXY: false, true, a hop count, or proxy addresses/CIDRs', () => {
+  const trust = (v: string) => {
+    const r = parseConfig({ TRUST_PROXY: v });
+    return r.ok ? r.config.trustProxy : r.errors;
+  };
+  assert.deepEqual(trust('false'), { kind: 'none' });
+  assert.deepEqual(trust('0'), { kind: 'none' });
+  assert.deepEqual(trust('true'), { kind: 'hops', hops: 1 });
+  assert.deepEqual(trust('2'), { kind: 'hops', hops: 2 });
+  assert.deepEqual(trust('10.0.0.0/8, 192.168.1.7,loopback'), { kind: 'addresses', addresses: ['10.0.0.0/8', '192.168.1.7', 'loopback'] });
+  assert.deepEqual(trust('10.0.0.0/33'), ['TRUST_PROXY: 10.0.0.0/33 is not an IP address, a CIDR range, loopback, linklocal or uniquelocal']);
+  assert.deepEqual(trust('99'), ['TRUST_PROXY: a hop count must be at most 32']);
 });

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_COMMODITIES, type Commodity } from '@qx/protocol';
+import { parseTrustProxy, type TrustProxy } from './http/client-address.js';
 
 const bool = z.enum(['true', 'false', '1', '0', 'on', 'off', 'yes', 'no']).transform((v) => ['true', '1', 'on', 'yes'].includes(v));
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
@@ -23,7 +24,7 @@ export const envSchema = z.object({
   JWT_ALLOW_NO_EXP: bool.default(false),
   PUBLISH_API_KEY: z.string().min(1).optional(),
   CORS_ORIGIN: z.string().default('*'),
-  TRUST_PROXY: bool.default(false),
+  TRUST_PROXY: z.string().default('false'),
   COMMODITIES_FILE: optionalString,
   SIMULATOR: bool.default(true),
   SIMULATOR_SEED: z.coerce.number().int().optional(),
@@ -37,6 +38,9 @@ export const envSchema = z.object({
   MAX_CONNECTIONS_PER_USER: int(20, 1, 1_000_000),
   AUTH_FAILURES_PER_SOCKET: int(5, 1, 1000),
   AUTH_FAILURES_PER_ADDRESS: int(30, 1, 10_000_000),
+  AUTH_FAILURE_DELAY_MS: int(1000, 0, 60_000),
+  REST_REQUESTS_PER_MINUTE_PER_ADDRESS: int(6000, 1, 10_000_000),
+  REST_REQUESTS_PER_MINUTE_PER_USER: int(3000, 1, 10_000_000),
   AUTH_TIMEOUT_MS: int(0, 0, 3_600_000),
   SLOW_CONSUMER_BUFFER_BYTES: int(256 * 1024, 1024, 256 * 1024 * 1024),
   SLOW_CONSUMER_MAX_PENDING: int(5000, 10, 10_000_000),
@@ -76,7 +80,8 @@ export interface Config {
   };
   publishApiKey?: string;
   corsOrigin: string;
-  trustProxy: boolean;
+  /** which hops of X-Forwarded-For are trusted proxies (proxy-addr semantics) */
+  trustProxy: TrustProxy;
   commodities: readonly Commodity[];
   simulator: { enabled: boolean; seed?: number; updatesPerSecond: number };
   trading: {
@@ -93,6 +98,10 @@ export interface Config {
     maxConnectionsPerUser: number;
     authFailuresPerSocket: number;
     authFailuresPerAddress: number;
+    /** how long a failing authentication past a failure limit waits for its answer */
+    authFailureDelayMs: number;
+    restRequestsPerMinutePerAddress: number;
+    restRequestsPerMinutePerUser: number;
     authTimeoutMs: number;
     slowConsumerBufferBytes: number;
     slowConsumerMaxPending: number;
@@ -181,6 +190,8 @@ export function parseConfig(
   // the checks below read the raw values, so they report their problems even when others failed
   const raw = cleaned as Partial<Record<keyof typeof envSchema.shape, string>>;
   if (raw.JWT_SECRET && raw.JWKS_URL) errors.push('JWT_SECRET and JWKS_URL: set one, not both');
+  const trustProxy = parseTrustProxy(raw.TRUST_PROXY);
+  if (!trustProxy.ok) errors.push(`TRUST_PROXY: ${trustProxy.error}`);
   // cluster mode needs both the store and the bus; a cluster role needs cluster mode
   const missing = [raw.DATABASE_URL ? null : 'DATABASE_URL', raw.REDIS_URL ? null : 'REDIS_URL'].filter((m): m is string => m !== null);
   if (missing.length === 1) errors.push(`${missing[0]}: cluster mode needs both DATABASE_URL and REDIS_URL (only one is set)`);
@@ -217,7 +228,7 @@ export function parseConfig(
   const algorithms = (raw.JWT_ALGORITHMS ?? envSchema.shape.JWT_ALGORITHMS.parse(undefined)).split(',').map((a) => a.trim()).filter(Boolean);
   const allowedAlgs = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
   for (const a of algorithms) if (!allowedAlgs.has(a)) errors.push(`JWT_ALGORITHMS: ${a} is not an asymmetric JWS algorithm`);
-  if (!parsed.success || errors.length) return { ok: false, errors };
+  if (!parsed.success || !trustProxy.ok || errors.length) return { ok: false, errors };
   const e = parsed.data;
   const [closeH, closeM] = e.TRADING_SESSION_CLOSE_UTC.split(':').map(Number);
 
@@ -238,7 +249,7 @@ export function parseConfig(
     },
     ...(e.PUBLISH_API_KEY ? { publishApiKey: e.PUBLISH_API_KEY } : {}),
     corsOrigin: e.CORS_ORIGIN,
-    trustProxy: e.TRUST_PROXY,
+    trustProxy: trustProxy.value,
     commodities,
     simulator: { enabled: e.SIMULATOR, ...(e.SIMULATOR_SEED !== undefined ? { seed: e.SIMULATOR_SEED } : {}), updatesPerSecond: e.MARKET_UPDATES_PER_SECOND },
     trading: { compliance, sessionCloseMinuteUtc: (closeH ?? 22) * 60 + (closeM ?? 0) },
@@ -250,6 +261,9 @@ export function parseConfig(
       maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
       authFailuresPerSocket: e.AUTH_FAILURES_PER_SOCKET,
       authFailuresPerAddress: e.AUTH_FAILURES_PER_ADDRESS,
+      authFailureDelayMs: e.AUTH_FAILURE_DELAY_MS,
+      restRequestsPerMinutePerAddress: e.REST_REQUESTS_PER_MINUTE_PER_ADDRESS,
+      restRequestsPerMinutePerUser: e.REST_REQUESTS_PER_MINUTE_PER_USER,
       authTimeoutMs: e.AUTH_TIMEOUT_MS,
       slowConsumerBufferBytes: e.SLOW_CONSUMER_BUFFER_BYTES,
       slowConsumerMaxPending: e.SLOW_CONSUMER_MAX_PENDING,

@@ -202,48 +202,93 @@ describe('issuer and audience', () => {
   });
 });
 
-describe('failed attempts are limited', () => {
-  test('per socket: rate-limited after AUTH_FAILURES_PER_SOCKET, disconnected with a reason when it goes on', async () => {
-    const server = await startServer({ AUTH_FAILURES_PER_SOCKET: '3', AUTH_FAILURES_PER_ADDRESS: '1000' });
+describe('failed attempts are limited, and a valid token is never refused for them', () => {
+  const DELAY = 300;
+  const timed = async <T>(work: Promise<T>): Promise<[T, number]> => {
+    const start = Date.now();
+    const value = await work;
+    return [value, Date.now() - start];
+  };
+
+  test('per socket: past AUTH_FAILURES_PER_SOCKET failures are answered late as rate-limited; going on disconnects', async () => {
+    const server = await startServer({ AUTH_FAILURES_PER_SOCKET: '3', AUTH_FAILURES_PER_ADDRESS: '1000', AUTH_FAILURE_DELAY_MS: String(DELAY) });
     try {
       const socket = server.client();
-      const reason = once(socket, 'disconnect-reason');
-      const disconnected = once(socket, 'disconnect');
+      const reason = once(socket, 'disconnect-reason', 8000);
+      const disconnected = once(socket, 'disconnect', 8000);
       for (let i = 0; i < 3; i++) {
         assert.equal((await request(socket, 'authenticate', { userId: 'u', token: 'bad' })).error.code, 'INVALID_TOKEN');
       }
-      // even a valid token is refused now
-      const limited = await request(socket, 'authenticate', { userId: 'u', token: await server.sign('u') });
+      const [limited, took] = await timed(request(socket, 'authenticate', { userId: 'u', token: 'bad' }));
       assert.deepEqual(limited, { ok: false, error: { code: 'AUTH_RATE_LIMITED', message: 'Too many failed authentication attempts' } });
+      assert.ok(took >= DELAY - 20, `answered after ${took} ms`);
       const errors: any[] = [];
       socket.on('auth-error', (e) => errors.push(e));
-      for (let i = 0; i < 3; i++) socket.emit('authenticate', { userId: 'u', token: 'bad' });
+      for (let i = 0; i < 2; i++) socket.emit('authenticate', { userId: 'u', token: 'bad' });
       assert.deepEqual(await reason, { code: 'AUTH_FAILURES', numeric: 4502, message: 'Too many failed authentication attempts' });
       assert.equal(await disconnected, 'io server disconnect');
       assert.ok(errors.every((e) => e.code === 'AUTH_RATE_LIMITED'));
-      // another socket from the same address is not affected by this one's failures
+      // a socket past its limit still signs in with a valid token
       const other = server.client();
+      for (let i = 0; i < 4; i++) await request(other, 'authenticate', { userId: 'u', token: 'bad' });
       assert.equal((await request(other, 'authenticate', { userId: 'u', token: await server.sign('u') })).ok, true);
     } finally {
       await server.close();
     }
   });
 
-  test('per address: every socket from it is rate-limited, handshake included', async () => {
-    const server = await startServer({ AUTH_FAILURES_PER_SOCKET: '100', AUTH_FAILURES_PER_ADDRESS: '4' });
+  test('per address: 30 bad tokens slow that address down but do not lock out a valid login from it (event and handshake)', async () => {
+    const server = await startServer({ AUTH_FAILURES_PER_SOCKET: '100', AUTH_FAILURES_PER_ADDRESS: '30', AUTH_FAILURE_DELAY_MS: String(DELAY) });
     try {
-      for (let i = 0; i < 4; i++) {
-        assert.equal(((await authError(server, { userId: 'u', token: `bad-${i}` })) as { code: string }).code, 'INVALID_TOKEN');
+      const attacker = server.client();
+      for (let i = 0; i < 30; i++) {
+        assert.equal((await request(attacker, 'authenticate', { userId: 'u', token: `bad-${i}` })).error.code, 'INVALID_TOKEN');
       }
-      const fresh = server.client();
-      const res = await request(fresh, 'authenticate', { userId: 'u', token: await server.sign('u') });
-      assert.equal(res.error.code, 'AUTH_RATE_LIMITED');
-      const hand = server.client({ auth: { token: await server.sign('u') } });
-      const err = await connected(hand).then(
+      const [limited, took] = await timed(request(attacker, 'authenticate', { userId: 'u', token: 'bad-31' }));
+      assert.equal(limited.error.code, 'AUTH_RATE_LIMITED');
+      assert.ok(took >= DELAY - 20, `answered after ${took} ms`);
+      // a user behind the same address signs in at once
+      const victim = server.client();
+      const [res, fast] = await timed(request(victim, 'authenticate', { userId: 'v', token: await server.sign('v') }));
+      assert.equal(res.ok, true);
+      assert.ok(fast < DELAY, `a valid login waited ${fast} ms`);
+      const hand = server.client({ auth: { token: await server.sign('v') } });
+      const welcome = once(hand, 'auth-success');
+      await connected(hand);
+      assert.equal((await welcome).userId, 'v');
+      // while a bad handshake token from there is slowed and refused as rate-limited
+      const bad = server.client({ auth: { token: 'bad-handshake' } });
+      const [err, late] = await timed(connected(bad).then(
         () => assert.fail('connected'),
         (e: Error & { data?: { code: string } }) => e,
-      );
+      ));
       assert.equal(err.data?.code, 'AUTH_RATE_LIMITED');
+      assert.ok(late >= DELAY - 20, `refused after ${late} ms`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('behind TRUST_PROXY=true the nearest untrusted address counts: rotating or forging X-Forwarded-For changes nothing', async () => {
+    const server = await startServer({ TRUST_PROXY: 'true', AUTH_FAILURES_PER_SOCKET: '100', AUTH_FAILURES_PER_ADDRESS: '3', AUTH_FAILURE_DELAY_MS: '50' });
+    try {
+      // the proxy (here the TCP peer, 127.0.0.1) appends the address it saw; the rest is the client's own writing
+      const via = (written: string, seen: string) => ({ extraHeaders: { 'x-forwarded-for': `${written}, ${seen}` } });
+      const badFrom = async (written: string, seen: string) => {
+        const socket = server.client(via(written, seen));
+        const res = await request(socket, 'authenticate', { userId: 'u', token: 'bad' });
+        socket.disconnect();
+        return res.error.code as string;
+      };
+      const attacker = '198.51.100.1';
+      const victim = '198.51.100.2';
+      const codes: string[] = [];
+      // rotating the client-written part: still one address, so still limited
+      for (let i = 0; i < 5; i++) codes.push(await badFrom(`10.9.${i}.1`, attacker));
+      assert.deepEqual(codes, ['INVALID_TOKEN', 'INVALID_TOKEN', 'INVALID_TOKEN', 'AUTH_RATE_LIMITED', 'AUTH_RATE_LIMITED']);
+      // forging the victim's address as the leftmost entry does not count against the victim
+      for (let i = 0; i < 5; i++) await badFrom(victim, attacker);
+      assert.equal(await badFrom('203.0.113.50', victim), 'INVALID_TOKEN');
     } finally {
       await server.close();
     }

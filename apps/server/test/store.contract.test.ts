@@ -286,6 +286,17 @@ function contract(kind: 'sqlite' | 'postgres', open: Open): void {
         assert.deepEqual((await h.store.commit({ events: [event('orders-f', now)] })).map((e) => e.seq), [2]);
       });
 
+      test('eventsSince: every stream, from a time on, by stream and seq', async (t) => {
+        const h = await open(t);
+        if (!h) return;
+        const now = Date.now();
+        await h.store.commit({ events: [event('orders-e2', now - 5000), event('orders-e1', now - 5000)] });
+        await h.store.commit({ events: [event('orders-e2', now), event('system', now), event('orders-e1', now), event('orders-e2', now + 1)] });
+        const since = await (h.store as PgStore).eventsSince(now, 100);
+        assert.deepEqual(since.map((e) => [e.stream, e.seq]), [['orders-e1', 2], ['orders-e2', 2], ['orders-e2', 3], ['system', 1]]);
+        assert.equal((await (h.store as PgStore).eventsSince(now, 2)).length, 2);
+      });
+
       test('a writer on its own connection commits, fenced, one transaction at a time', async (t) => {
         const h = await open(t);
         if (!h) return;

@@ -1,12 +1,12 @@
 /**
- * Counts failed authentication attempts per key (a socket, an address) in a fixed window, so a
- * client guessing tokens is slowed down and then cut off. Pure apart from the injected clock.
+ * Counts failed authentication attempts per key (an address) in a fixed window; past `limit` the
+ * caller slows the failing attempts down. Pure apart from the injected clock.
  */
 export class FailureLimiter {
   private readonly counts = new Map<string, { count: number; windowStart: number }>();
 
   constructor(
-    private readonly limit: number,
+    readonly limit: number,
     private readonly windowMs: number,
     private readonly now: () => number = Date.now,
   ) {}
@@ -17,6 +17,7 @@ export class FailureLimiter {
     return !entry || entry.count < this.limit;
   }
 
+  /** Counts one failure; returns the failures of `key` in the current window, this one included. */
   fail(key: string): number {
     const entry = this.current(key) ?? { count: 0, windowStart: this.now() };
     entry.count++;

@@ -2,6 +2,11 @@
  * Authentication of sockets: by the `authenticate` event or the handshake token; refresh with a
  * fresh token for the same user; expiry (the socket leaves its private rooms and is told); failed
  * attempts limited per socket and per address; connections counted per user.
+ *
+ * Failure limits never refuse a valid token: the token is verified first, and only failures are
+ * counted and slowed down. Past a limit a failing attempt is answered `AUTH_RATE_LIMITED` after
+ * `failureDelayMs`, so one attacker behind a NAT or a proxy cannot lock out the users sharing its
+ * address, while its own guesses (one at a time per socket: requests are answered in order) crawl.
  */
 import { ServerEvent, authenticatePayloadSchema, rooms, SYSTEM_STREAM, messages, parsePrivateStream, type ErrorCodeName } from '@qx/protocol';
 import type { TokenVerifier, VerifiedToken } from '../auth/token-verifier.js';
@@ -21,6 +26,8 @@ export interface AuthenticatorDeps {
   maxConnectionsPerUser: number;
   authFailuresPerSocket: number;
   replayLimit: number;
+  /** how long a failing attempt past a failure limit waits for its answer */
+  failureDelayMs: number;
   /** called when a socket has failed too often and must go */
   onTooManyFailures: (socket: QxSocket) => void;
 }
@@ -44,7 +51,6 @@ export class Authenticator {
   /** Verifies a token offered in the handshake; the socket is activated once connected. */
   async verifyHandshake(auth: unknown, address: string): Promise<{ ok: true; token: VerifiedToken } | { ok: false; code: ErrorCodeName }> {
     const a = (auth ?? {}) as Record<string, unknown>;
-    if (!this.deps.addressLimiter.allowed(address)) return { ok: false, code: 'AUTH_RATE_LIMITED' };
     if (typeof a['token'] !== 'string' || a['token'].length > 8192) return this.failedHandshake(address, 'INVALID_AUTH_DATA');
     const result = await this.deps.verifier.verify(a['token']);
     if (!result.ok) return this.failedHandshake(address, result.code);
@@ -57,10 +63,6 @@ export class Authenticator {
   }
 
   async authenticate(socket: QxSocket, payload: unknown, address: string): Promise<Outcome> {
-    const failures = this.socketFailures.get(socket.id) ?? 0;
-    if (failures >= this.deps.authFailuresPerSocket || !this.deps.addressLimiter.allowed(address)) {
-      return this.fail(socket, address, 'AUTH_RATE_LIMITED');
-    }
     const parsed = authenticatePayloadSchema.safeParse(payload);
     if (!parsed.success) return this.fail(socket, address, 'INVALID_AUTH_DATA');
     const result = await this.deps.verifier.verify(parsed.data.token);
@@ -185,18 +187,32 @@ export class Authenticator {
     }
   }
 
-  private fail(socket: QxSocket, address: string, code: ErrorCodeName): Outcome {
-    this.deps.metrics.authFailures.labels(code).inc();
-    if (code !== 'AUTH_RATE_LIMITED') this.deps.addressLimiter.fail(address);
+  /** A failed attempt: counted; past the socket's or the address's limit, answered late and as rate-limited. */
+  private async fail(socket: QxSocket, address: string, code: ErrorCodeName): Promise<Outcome> {
+    const overAddress = this.deps.addressLimiter.fail(address) > this.deps.addressLimiter.limit;
     const n = (this.socketFailures.get(socket.id) ?? 0) + 1;
     this.socketFailures.set(socket.id, n);
     if (n >= this.deps.authFailuresPerSocket * 2) this.deps.onTooManyFailures(socket);
-    return failure(code);
+    if (!overAddress && n <= this.deps.authFailuresPerSocket) {
+      this.deps.metrics.authFailures.labels(code).inc();
+      return failure(code);
+    }
+    this.deps.metrics.authFailures.labels('AUTH_RATE_LIMITED').inc();
+    await this.delay();
+    return failure('AUTH_RATE_LIMITED');
   }
 
-  private failedHandshake(address: string, code: ErrorCodeName): { ok: false; code: ErrorCodeName } {
-    this.deps.metrics.authFailures.labels(code).inc();
-    this.deps.addressLimiter.fail(address);
-    return { ok: false, code };
+  private async failedHandshake(address: string, code: ErrorCodeName): Promise<{ ok: false; code: ErrorCodeName }> {
+    if (this.deps.addressLimiter.fail(address) <= this.deps.addressLimiter.limit) {
+      this.deps.metrics.authFailures.labels(code).inc();
+      return { ok: false, code };
+    }
+    this.deps.metrics.authFailures.labels('AUTH_RATE_LIMITED').inc();
+    await this.delay();
+    return { ok: false, code: 'AUTH_RATE_LIMITED' };
+  }
+
+  private delay(): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, this.deps.failureDelayMs).unref());
   }
 }

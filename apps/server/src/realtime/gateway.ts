@@ -12,6 +12,7 @@ import type { Hub } from './hub.js';
 import { answer, failure, type AckFn, type Outcome } from './outcome.js';
 import type { QxServer, QxSocket } from './types.js';
 import type { VerifiedToken } from '../auth/token-verifier.js';
+import { clientAddress, type TrustFn } from '../http/client-address.js';
 import type { Metrics } from '../metrics.js';
 
 export interface GatewayDeps {
@@ -22,7 +23,8 @@ export interface GatewayDeps {
   metrics: Metrics;
   logger: Logger;
   now: () => number;
-  trustProxy: boolean;
+  /** which X-Forwarded-For hops are trusted proxies: the same function as REST's */
+  trustProxy: TrustFn;
   limits: { maxPayloadBytes: number; maxEventsPerSecond: number; authTimeoutMs: number };
   recoveryWindowMs: number;
 }
@@ -224,12 +226,7 @@ export class Gateway {
   }
 
   private address(socket: { handshake: { address: string; headers: Record<string, string | string[] | undefined> } }): string {
-    if (this.deps.trustProxy) {
-      const xff = socket.handshake.headers['x-forwarded-for'];
-      const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
-      if (first) return first;
-    }
-    return socket.handshake.address;
+    return clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for'], this.deps.trustProxy);
   }
 }
 

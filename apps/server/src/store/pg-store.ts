@@ -245,6 +245,15 @@ export class PgStore implements Store {
     return rows.map(toLogged);
   }
 
+  /** Events of every stream created at or after `sinceMs`, by stream then seq (a new engine leader republishes them). */
+  async eventsSince(sinceMs: number, limit: number): Promise<LoggedEvent[]> {
+    const { rows } = await this.pool.query<EventRow>(
+      'SELECT stream, seq, event, envelope, created_at FROM events WHERE created_at >= $1 ORDER BY stream, seq LIMIT $2',
+      [sinceMs, limit],
+    );
+    return rows.map(toLogged);
+  }
+
   async lastSeq(stream: string): Promise<number> {
     const { rows } = await this.pool.query<{ last_seq: number }>('SELECT last_seq FROM stream_seqs WHERE stream = $1', [stream]);
     return rows[0]?.last_seq ?? 0;

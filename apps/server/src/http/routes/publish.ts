@@ -12,6 +12,12 @@ export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher
     const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7).trim() : '');
     return given.length === expected.length && timingSafeEqual(given, expected);
   };
+  // wrong keys are counted per address like bad tokens (and slowed down past the limit)
+  const unauthorized = (request: FastifyRequest, reply: FastifyReply) => {
+    const message = 'Authorization: Bearer <PUBLISH_API_KEY> required';
+    const guard = request.server.credentialGuard;
+    return guard ? guard.reject(request, reply, 'UNAUTHORIZED', message) : sendError(reply, 'UNAUTHORIZED', message);
+  };
   const check = (body: { event: Parameters<Publisher['validate']>[0]; payload: unknown; userId?: string | undefined }): ValidationResult => {
     const checked = deps.publisher.validate(body.event, body.payload, body.userId);
     if (checked.ok && checked.item.event !== 'market-update' && checked.item.event !== 'system-alert' && !checked.item.userId) {
@@ -30,7 +36,7 @@ export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher
   };
 
   app.post('/api/v1/publish', async (request, reply) => {
-    if (!authorized(request)) return sendError(reply, 'UNAUTHORIZED', 'Authorization: Bearer <PUBLISH_API_KEY> required');
+    if (!authorized(request)) return unauthorized(request, reply);
     const body = publishRequestSchema.safeParse(request.body);
     if (!body.success) {
       const { field, message } = describeZodError(body.error);
@@ -43,7 +49,7 @@ export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher
 
   /** Several events in one request (a feed handler's tick): all valid or none published. */
   app.post('/api/v1/publish/batch', async (request, reply) => {
-    if (!authorized(request)) return sendError(reply, 'UNAUTHORIZED', 'Authorization: Bearer <PUBLISH_API_KEY> required');
+    if (!authorized(request)) return unauthorized(request, reply);
     const body = publishBatchSchema.safeParse(request.body);
     if (!body.success) {
       const { field, message } = describeZodError(body.error);

@@ -43,7 +43,7 @@ import { eventRoutes } from './http/routes/events.js';
 import { devTokenRoutes } from './http/routes/dev-token.js';
 import { marketRoutes } from './http/routes/market.js';
 import { tradingRoutes } from './http/routes/trading.js';
-import { openApiRoutes } from './http/routes/openapi.js';
+import { openApiRoutes, trackRoutes, type RouteInfo } from './http/routes/openapi.js';
 import { Exchange, MarketSimulator, mulberry32 } from '@qx/engine';
 import { TradingService } from './trading/trading-service.js';
 
@@ -74,6 +74,8 @@ export interface QxApp {
   readonly devSigner: SecretTokenVerifier | null;
   /** the publish API key in force (random in demo mode when none was configured) */
   readonly publishApiKey: string;
+  /** every HTTP route registered (method, url) */
+  readonly routes: readonly RouteInfo[];
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   close(): Promise<void>;
 }
@@ -121,6 +123,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     frameworkErrors,
     clientErrorHandler,
   }) as unknown as FastifyInstance;
+  const routes = trackRoutes(http);
   const io: QxServer = new Server(http.server, {
     adapter: RecoveryAdapter as never,
     serveClient: false,
@@ -264,6 +267,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     db,
     devSigner,
     publishApiKey,
+    routes,
     async listen(port = config.port, host = config.host) {
       await started;
       await http.listen({ port, host });

@@ -11,6 +11,7 @@ import {
   marketUpdatePayloadSchema,
   orderRequestSchema,
   orderUpdatePayloadSchema,
+  publishBatchSchema,
   publishRequestSchema,
   systemAlertPayloadSchema,
   tradeUpdatePayloadSchema,
@@ -50,6 +51,7 @@ export function buildOpenApi(): object {
         OrderUpdate: schema(orderUpdatePayloadSchema),
         SystemAlert: schema(systemAlertPayloadSchema),
         ComplianceAlert: schema(complianceAlertPayloadSchema),
+        PublishBatch: schema(publishBatchSchema),
         DevTokenRequest: {
           type: 'object',
           properties: { userId: schema(userIdSchema), roles: { type: 'array', items: { enum: ['trader', 'compliance', 'admin'] } } },
@@ -70,6 +72,14 @@ export function buildOpenApi(): object {
           security: [{ publishKey: [] }],
           requestBody: json('PublishRequest'),
           responses: { 202: ok('{event, stream, seq}'), 400: errorResponse, 401: errorResponse, 503: errorResponse },
+        },
+      },
+      '/api/v1/publish/batch': {
+        post: {
+          summary: 'Publish up to 500 data events at once: all valid or none published',
+          security: [{ publishKey: [] }],
+          requestBody: json('PublishBatch'),
+          responses: { 202: ok('{published: [{event, stream, seq}]}'), 400: errorResponse, 401: errorResponse, 413: errorResponse, 503: errorResponse },
         },
       },
       '/api/v1/events': {
@@ -132,6 +142,20 @@ export function buildOpenApi(): object {
       '/api/v1/trading/positions': { get: { summary: "The caller's positions", security: bearer, responses: { 200: ok('{positions}') } } },
     },
   };
+}
+
+export interface RouteInfo {
+  method: string;
+  url: string;
+}
+
+/** Records every route registered on `app` from now on (a test checks the document against them). */
+export function trackRoutes(app: FastifyInstance): RouteInfo[] {
+  const routes: RouteInfo[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method: String(method), url: route.url });
+  });
+  return routes;
 }
 
 export function openApiRoutes(app: FastifyInstance): void {

@@ -161,7 +161,7 @@ export class Publisher {
     const timestamp = new Date(nowMs).toISOString();
     const marketSeqsBefore = new Map(this.marketSeqs);
     const market: MarketSnapshot[] = [];
-    const marketFrames: { index: number; frame: OutboundFrame }[] = [];
+    const marketFrames: { index: number; frame: OutboundFrame<DataEventName> }[] = [];
     const logged: { index: number; room: string }[] = [];
     const events: EventToLog[] = [];
     for (const [index, item] of items.entries()) {
@@ -183,7 +183,7 @@ export class Publisher {
       if (journal.length) this.journalFailed = true;
       throw err;
     }
-    const frames = new Array<{ room: string; frame: OutboundFrame }>(items.length);
+    const frames = new Array<{ room: string; frame: OutboundFrame<DataEventName> }>(items.length);
     for (const { index, frame } of marketFrames) frames[index] = { room: frame.stream, frame };
     for (const [i, l] of logged.entries()) {
       const e = written[i] as LoggedEvent;
@@ -302,7 +302,7 @@ export class Publisher {
     nowMs: number,
     timestamp: string,
     publishedAt: number,
-  ): { frame: OutboundFrame; snapshot: MarketSnapshot } | { room: string; toLog: EventToLog } {
+  ): { frame: OutboundFrame<DataEventName>; snapshot: MarketSnapshot } | { room: string; toLog: EventToLog } {
     const { event } = item;
     const payload = withTimestamp(event, item.payload, timestamp);
     if (event === 'market-update') {

@@ -28,7 +28,8 @@ import { tradingChannel } from './channels/trading.js';
 import { ordersChannel } from './channels/orders.js';
 import { complianceChannel } from './channels/compliance.js';
 import { systemChannel } from './channels/system.js';
-import { installErrorHandlers } from './http/errors.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/errors.js';
+import { installSecurityHeaders } from './http/security.js';
 import { installRestLimits } from './http/rate-limits.js';
 import { trustFunction } from './http/client-address.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -108,6 +109,8 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     loggerInstance: logger.child({ part: 'http' }, { level: logger.levelVal > 40 ? logger.level : 'warn' }),
     bodyLimit: config.limits.maxPayloadBytes,
     trustProxy,
+    frameworkErrors,
+    clientErrorHandler,
   }) as unknown as FastifyInstance;
   const io: QxServer = new Server(http.server, {
     adapter: RecoveryAdapter as never,
@@ -194,6 +197,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
 
   let ready = false;
   installErrorHandlers(http, metrics);
+  installSecurityHeaders(http, config.corsOrigin);
   installRestLimits(
     http,
     { perAddressPerMinute: config.limits.restRequestsPerMinutePerAddress, perUserPerMinute: config.limits.restRequestsPerMinutePerUser },
@@ -201,7 +205,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     config.limits.authFailureDelayMs,
   );
   healthRoutes(http, { metrics, ready: () => ready && store.open });
-  publishRoutes(http, { publisher, apiKey: publishApiKey });
+  publishRoutes(http, { publisher, apiKey: publishApiKey, bodyLimit: config.limits.publishMaxPayloadBytes });
   eventRoutes(http, { store, verifier });
   marketRoutes(http, { commodities: config.commodities, publisher, verifier });
   tradingRoutes(http, { trading, store, exchange, verifier });

@@ -32,6 +32,7 @@ export const envSchema = z.object({
   COMPLIANCE_FILE: optionalString,
   TRADING_SESSION_CLOSE_UTC: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (UTC)').default('22:00'),
   MAX_PAYLOAD_BYTES: int(16 * 1024, 256, 1024 * 1024),
+  PUBLISH_MAX_PAYLOAD_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
   MAX_EVENTS_PER_SECOND: int(50, 1, 100_000),
   MAX_COMMODITIES_PER_REQUEST: int(32, 1, 1000),
   MAX_SUBSCRIPTIONS_PER_SOCKET: int(64, 1, 10_000),
@@ -41,7 +42,8 @@ export const envSchema = z.object({
   AUTH_FAILURE_DELAY_MS: int(1000, 0, 60_000),
   REST_REQUESTS_PER_MINUTE_PER_ADDRESS: int(6000, 1, 10_000_000),
   REST_REQUESTS_PER_MINUTE_PER_USER: int(3000, 1, 10_000_000),
-  AUTH_TIMEOUT_MS: int(0, 0, 3_600_000),
+  AUTH_TIMEOUT_MS: int(10_000, 0, 3_600_000),
+  MAX_UNAUTHENTICATED_PER_ADDRESS: int(100, 1, 10_000_000),
   SLOW_CONSUMER_BUFFER_BYTES: int(256 * 1024, 1024, 256 * 1024 * 1024),
   SLOW_CONSUMER_MAX_PENDING: int(5000, 10, 10_000_000),
   RECOVERY_WINDOW_MS: int(120_000, 0, 3_600_000),
@@ -91,6 +93,8 @@ export interface Config {
   };
   limits: {
     maxPayloadBytes: number;
+    /** the publish API's body limit (batches of up to 500 events) */
+    publishMaxPayloadBytes: number;
     maxEventsPerSecond: number;
     maxCommoditiesPerRequest: number;
     maxSubscriptionsPerSocket: number;
@@ -102,6 +106,8 @@ export interface Config {
     restRequestsPerMinutePerAddress: number;
     restRequestsPerMinutePerUser: number;
     authTimeoutMs: number;
+    /** sockets from one address that have not authenticated yet */
+    maxUnauthenticatedPerAddress: number;
     slowConsumerBufferBytes: number;
     slowConsumerMaxPending: number;
   };
@@ -252,6 +258,7 @@ export function parseConfig(
     trading: { compliance, sessionCloseMinuteUtc: (closeH ?? 22) * 60 + (closeM ?? 0) },
     limits: {
       maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+      publishMaxPayloadBytes: e.PUBLISH_MAX_PAYLOAD_BYTES,
       maxEventsPerSecond: e.MAX_EVENTS_PER_SECOND,
       maxCommoditiesPerRequest: e.MAX_COMMODITIES_PER_REQUEST,
       maxSubscriptionsPerSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET,
@@ -262,6 +269,7 @@ export function parseConfig(
       restRequestsPerMinutePerAddress: e.REST_REQUESTS_PER_MINUTE_PER_ADDRESS,
       restRequestsPerMinutePerUser: e.REST_REQUESTS_PER_MINUTE_PER_USER,
       authTimeoutMs: e.AUTH_TIMEOUT_MS,
+      maxUnauthenticatedPerAddress: e.MAX_UNAUTHENTICATED_PER_ADDRESS,
       slowConsumerBufferBytes: e.SLOW_CONSUMER_BUFFER_BYTES,
       slowConsumerMaxPending: e.SLOW_CONSUMER_MAX_PENDING,
     },

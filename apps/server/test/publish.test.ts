@@ -8,7 +8,7 @@ import { PUBLISH_KEY, complianceAlert, marketSeq, marketUpdate, orderUpdate, sta
 
 let server: TestServer;
 before(async () => {
-  server = await startServer({ MAX_PAYLOAD_BYTES: '4096' });
+  server = await startServer({ MAX_PAYLOAD_BYTES: '1024', PUBLISH_MAX_PAYLOAD_BYTES: '4096' });
 });
 after(() => server.close());
 
@@ -82,7 +82,7 @@ test('non-JSON, empty and oversize bodies get a coded 4xx', async () => {
   const cases: [{ body: string; headers: Record<string, string> }, number, string][] = [
     [{ body: '{"event":', headers: { ...auth, 'content-type': 'application/json' } }, 400, 'INVALID_PAYLOAD'],
     [{ body: '', headers: { ...auth, 'content-type': 'application/json' } }, 400, 'INVALID_PAYLOAD'],
-    [{ body: 'event=market-update', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' } }, 400, 'INVALID_PAYLOAD'],
+    [{ body: 'event=market-update', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
     [{ body: 'hello', headers: { ...auth, 'content-type': 'text/plain' } }, 400, 'INVALID_PAYLOAD'],
     [{ body: '{"__proto__":{"x":1},"event":"market-update"}', headers: { ...auth, 'content-type': 'application/json' } }, 400, 'INVALID_PAYLOAD'],
     [{ body: JSON.stringify({ ...systemAlert(), pad: 'x'.repeat(5000) }), headers: { ...auth, 'content-type': 'application/json' } }, 413, 'PAYLOAD_TOO_LARGE'],

@@ -34,7 +34,7 @@ await client.subscribeOrders();
 await placeOrder(70);
 
 const wait = async (done: () => boolean): Promise<void> => {
-  for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 1500 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
   if (!done()) throw new Error('timed out');
 };
 await wait(() => seqs.length === 1);

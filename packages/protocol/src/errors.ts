@@ -12,6 +12,7 @@ export const ErrorCode = {
   AUTH_RATE_LIMITED: { numeric: 4006, status: 429, message: 'Too many failed authentication attempts' },
   NOT_AUTHENTICATED: { numeric: 4007, status: 401, message: 'Authenticate first' },
   TOO_MANY_CONNECTIONS: { numeric: 4008, status: 429, message: 'Too many connections for this user' },
+  TOO_MANY_UNAUTHENTICATED: { numeric: 4009, status: 429, message: 'Too many unauthenticated connections from this address' },
   // requests
   INVALID_PAYLOAD: { numeric: 4100, status: 400, message: 'Invalid payload' },
   FORBIDDEN: { numeric: 4101, status: 403, message: 'Not allowed' },
@@ -24,6 +25,11 @@ export const ErrorCode = {
   NOT_FOUND: { numeric: 4108, status: 404, message: 'Not found' },
   UNAUTHORIZED: { numeric: 4109, status: 401, message: 'Missing or invalid credentials' },
   INVALID_STREAM: { numeric: 4110, status: 400, message: 'Unknown stream' },
+  BAD_REQUEST: { numeric: 4111, status: 400, message: 'Malformed request' },
+  URI_TOO_LONG: { numeric: 4112, status: 414, message: 'URI too long' },
+  HEADERS_TOO_LARGE: { numeric: 4113, status: 431, message: 'Request headers too large' },
+  UNSUPPORTED_MEDIA_TYPE: { numeric: 4114, status: 415, message: 'Content-Type must be application/json' },
+  REQUEST_TIMEOUT: { numeric: 4115, status: 408, message: 'Request timed out' },
   // trading
   INVALID_ORDER: { numeric: 4200, status: 400, message: 'Invalid order' },
   PRICE_OFF_TICK: { numeric: 4201, status: 400, message: 'Price is not on the tick grid' },
@@ -60,5 +66,6 @@ export const DisconnectCode = {
   ABUSE: { numeric: 4501, message: 'Sustained rate-limit or protocol abuse' },
   AUTH_FAILURES: { numeric: 4502, message: 'Too many failed authentication attempts' },
   SHUTDOWN: { numeric: 4503, message: 'Server shutting down' },
+  AUTH_TIMEOUT: { numeric: 4504, message: 'Not authenticated in time' },
 } as const;
 export type DisconnectCodeName = keyof typeof DisconnectCode;

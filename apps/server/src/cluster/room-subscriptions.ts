@@ -49,8 +49,14 @@ export class RoomSubscriptions {
       }
       if (this.closed) return;
       this.opts.logger.info({ rooms: this.rooms.size }, 'bus subscriber reconnected');
+      // rooms whose SUBSCRIBE was lost with the connection are retried; report once they all hold
+      const settling = [...this.rooms.values()]
+        .filter((s) => s.busy || s.subscribed !== s.count > 0)
+        .map((s) => new Promise<void>((resolve) => s.waiters.push(resolve)));
       for (const room of this.rooms.keys()) this.reconcile(room);
-      this.opts.onResubscribed?.();
+      void Promise.all(settling).then(() => {
+        if (!this.closed) this.opts.onResubscribed?.();
+      });
     });
   }
 

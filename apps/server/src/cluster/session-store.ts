@@ -24,6 +24,8 @@ export interface RedisSessionStoreOptions {
   logger: Logger;
   /** how often the sessions of connected sockets get their TTL back (default: a third of the smallest TTL, at least 1 s) */
   refreshEveryMs?: number;
+  /** how long `take` and `save` wait for Redis before answering null / false (default 1000 ms) */
+  timeoutMs?: number;
 }
 
 interface Entry {
@@ -55,7 +57,8 @@ export class RedisSessionStore {
   /**
    * Saves the session of `pid` for `ttlMs`. `connected: false` (the socket has gone) lets the TTL
    * run; otherwise it is renewed while this node lives. Resolves true once this state (or a newer
-   * one) is in Redis, false when the write failed (logged; the next save or refresh tries again).
+   * one) is in Redis, false when the write failed or took longer than `timeoutMs` (logged; it is
+   * retried by the next save or refresh).
    */
   save(pid: string, session: StoredSession, ttlMs: number, opts: { connected?: boolean } = {}): Promise<boolean> {
     if (this.closed) return Promise.resolve(false);
@@ -69,16 +72,34 @@ export class RedisSessionStore {
     entry.ttlMs = ttlMs;
     entry.connected = opts.connected ?? true;
     const version = ++entry.version;
-    const done = new Promise<boolean>((resolve) => entry.waiters.push({ version, resolve }));
+    let timer: NodeJS.Timeout | undefined;
+    const done = new Promise<boolean>((resolve) => {
+      entry.waiters.push({ version, resolve });
+      // the write goes on (node-redis holds it until Redis is back); the caller is not kept waiting
+      timer = setTimeout(() => resolve(false), this.opts.timeoutMs ?? 1000);
+    }).finally(() => clearTimeout(timer));
     if (!entry.writing) void this.write(pid, entry);
     this.schedule();
     return done;
   }
 
-  /** The session of `pid`, removed from Redis in the same command; null when there is none (or it expired). */
+  /**
+   * The session of `pid`, removed from Redis in the same command; null when there is none (or it
+   * expired), or when Redis does not answer within `timeoutMs` (the client then starts afresh).
+   */
   async take(pid: string): Promise<StoredSession | null> {
     this.forget(pid);
-    const text = await this.conn.client.getDel(sessionKey(pid));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), this.opts.timeoutMs ?? 1000)));
+    let text: string | null;
+    try {
+      text = await Promise.race([this.conn.client.getDel(sessionKey(pid)), timeout]);
+    } catch (err) {
+      this.opts.logger.warn({ pid, err: (err as Error).message }, 'recovery session could not be read');
+      text = null;
+    } finally {
+      clearTimeout(timer);
+    }
     if (text === null) return null;
     const session = parseSession(text);
     if (!session || session.pid !== pid) {

@@ -283,10 +283,18 @@ export class StreamSequencer {
       const want = upTo === Infinity ? this.pageSize : Math.min(this.pageSize, upTo - state.last);
       const from = state.last;
       if (this.opts.history && upTo !== Infinity) {
-        const h = await this.opts.history(state.stream, from, want);
-        for (const e of h.events) if (state.following) this.emit(state, { ...e, room: state.room }, 'history');
-        if (state.last >= upTo) return;
-        if (h.complete && h.events.length === want) continue;
+        let h: HistoryResult | null = null;
+        try {
+          h = await this.opts.history(state.stream, from, want);
+        } catch (err) {
+          // Redis is away: the store has them all
+          this.opts.logger.debug({ stream: state.stream, err: (err as Error).message }, 'history read failed; reading the store');
+        }
+        if (h) {
+          for (const e of h.events) if (state.following) this.emit(state, { ...e, room: state.room }, 'history');
+          if (state.last >= upTo) return;
+          if (h.complete && h.events.length === want) continue;
+        }
       }
       const after = state.last;
       const rest = upTo === Infinity ? this.pageSize : Math.min(this.pageSize, upTo - after);

@@ -119,10 +119,24 @@ export class Authenticator {
     }
   }
 
-  /** A recovered socket: count it again and re-check its expiry (it may have lapsed while away). */
+  /**
+   * A recovered socket: count it again — past MAX_CONNECTIONS_PER_USER (other connections took its
+   * place while it was away) it loses its authentication and rooms and is told so — and re-check
+   * its expiry (it may have lapsed while away).
+   */
   recovered(socket: QxSocket): void {
     const auth = socket.data.auth;
     if (!auth) return;
+    if ((this.perUser.get(auth.userId) ?? 0) >= this.deps.maxConnectionsPerUser) {
+      for (const room of [...socket.rooms]) if (room !== socket.id) void socket.leave(room);
+      socket.data.auth = null;
+      socket.data.suspendedRooms = [];
+      socket.data.written = {};
+      socket.data.confirmed = {};
+      this.deps.metrics.authFailures.labels('TOO_MANY_CONNECTIONS').inc();
+      socket.emit(ServerEvent.AuthError, { message: `At most ${this.deps.maxConnectionsPerUser} connections per user`, code: 'TOO_MANY_CONNECTIONS' });
+      return;
+    }
     this.perUser.set(auth.userId, (this.perUser.get(auth.userId) ?? 0) + 1);
     if (this.isActive(socket)) this.armExpiry(socket);
     else this.expire(socket);

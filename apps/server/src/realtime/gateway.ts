@@ -25,7 +25,7 @@ export interface GatewayDeps {
   now: () => number;
   /** which X-Forwarded-For hops are trusted proxies: the same function as REST's */
   trustProxy: TrustFn;
-  limits: { maxPayloadBytes: number; maxEventsPerSecond: number; authTimeoutMs: number };
+  limits: { maxPayloadBytes: number; maxEventsPerSecond: number; authTimeoutMs: number; maxUnauthenticatedPerAddress: number };
   recoveryWindowMs: number;
 }
 
@@ -53,15 +53,28 @@ const handshakeTokens = new WeakMap<object, VerifiedToken>();
 
 export class Gateway {
   private readonly handlers = new Map<string, RequestHandler>();
+  /** sockets that have not authenticated yet, per address; and the address each one is counted under */
+  private readonly unauthenticated = new Map<string, number>();
+  private readonly countedAt = new Map<string, string>();
 
   constructor(private readonly deps: GatewayDeps) {
     for (const channel of deps.channels) {
       for (const [event, handler] of Object.entries(channel.handlers)) this.handlers.set(event, handler);
     }
-    this.handlers.set(ClientEvent.Authenticate, (socket, payload) => deps.authenticator.authenticate(socket, payload, this.address(socket)));
+    this.handlers.set(ClientEvent.Authenticate, async (socket, payload) => {
+      const outcome = await deps.authenticator.authenticate(socket, payload, this.address(socket));
+      if (socket.data.auth) this.uncount(socket);
+      return outcome;
+    });
     deps.io.use((socket, next) => {
       const auth = socket.handshake.auth as Record<string, unknown> | undefined;
-      if (!auth || auth['token'] === undefined) return next();
+      if (!auth || auth['token'] === undefined) {
+        // a socket without a handshake token waits to authenticate: only so many per address
+        if ((this.unauthenticated.get(this.address(socket)) ?? 0) < deps.limits.maxUnauthenticatedPerAddress) return next();
+        const err = new Error(ErrorCode.TOO_MANY_UNAUTHENTICATED.message) as Error & { data?: unknown };
+        err.data = { code: 'TOO_MANY_UNAUTHENTICATED' };
+        return next(err);
+      }
       deps.authenticator.verifyHandshake(auth, this.address(socket)).then(
         (result) => {
           if (result.ok) {
@@ -138,6 +151,7 @@ export class Gateway {
       this.dispatch(socket, state, packet as unknown[]);
     });
     socket.on('disconnect', (reason) => {
+      this.uncount(socket);
       deps.hub.detach(socket.id);
       deps.authenticator.disconnected(socket);
       deps.logger.debug({ socket: socket.id, reason }, 'socket disconnected');
@@ -153,15 +167,33 @@ export class Gateway {
       if (token) {
         deps.authenticator.activate(socket, token);
         answer(socket, ClientEvent.Authenticate, deps.authenticator.successFor(socket), undefined, deps.metrics);
-      } else if (deps.limits.authTimeoutMs > 0) {
-        setTimeout(() => {
-          if (socket.connected && socket.data.auth === null) socket.disconnect(true);
-        }, deps.limits.authTimeoutMs).unref();
+      } else {
+        this.count(socket);
+        if (deps.limits.authTimeoutMs > 0) {
+          setTimeout(() => {
+            if (socket.connected && socket.data.auth === null) this.disconnect(socket, 'AUTH_TIMEOUT', false);
+          }, deps.limits.authTimeoutMs).unref();
+        }
       }
     }
     if (deps.recoveryWindowMs > 0) {
       socket.emit(ServerEvent.Session, { recovered: socket.recovered, recoveryWindowMs: deps.recoveryWindowMs }, randomUUID());
     }
+  }
+
+  private count(socket: QxSocket): void {
+    const address = this.address(socket);
+    this.unauthenticated.set(address, (this.unauthenticated.get(address) ?? 0) + 1);
+    this.countedAt.set(socket.id, address);
+  }
+
+  private uncount(socket: QxSocket): void {
+    const address = this.countedAt.get(socket.id);
+    if (address === undefined) return;
+    this.countedAt.delete(socket.id);
+    const n = (this.unauthenticated.get(address) ?? 1) - 1;
+    if (n <= 0) this.unauthenticated.delete(address);
+    else this.unauthenticated.set(address, n);
   }
 
   private dispatch(socket: QxSocket, state: SocketState, packet: unknown[]): void {

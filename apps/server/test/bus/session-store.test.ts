@@ -96,3 +96,16 @@ test('malformed stored sessions and bad input are refused, not crashed on', { ti
   await store.drop('d');
   assert.equal(await store.take('d'), null);
 });
+
+test('take while Redis is down answers null in bounded time (the client starts a new session)', { timeout: 30_000 }, async (t) => {
+  const redis = await redisServerOrSkip(t);
+  if (!redis) return;
+  const store = await RedisSessionStore.open({ redis: redis.url, logger, timeoutMs: 300 });
+  t.after(() => store.close());
+  await redis.crash();
+  const started = Date.now();
+  assert.equal(await store.take('any'), null);
+  assert.ok(Date.now() - started < 2000, `answered in ${Date.now() - started} ms`);
+  assert.equal(await store.save('any', session('any', []), 1000), false, 'a save that cannot be written says so');
+  await redis.startAgain();
+});

@@ -315,3 +315,23 @@ test('a lossy (market) stream drops stale and duplicate ticks and does not fill 
   assert.deepEqual(delivered.map((e) => e.seq), [11, 14, 15, 20]);
   assert.equal(seq.stats.readErrors, 0);
 });
+
+test('a history read that fails (Redis away) falls back to the store at once', { timeout: 60_000 }, async (t) => {
+  const log = new EventLog(openDatabase(':memory:'));
+  const eng = engine(log);
+  const committed = eng.commit('orders-h', 8);
+  const delivered: SequencedEvent[] = [];
+  const seq = new StreamSequencer({
+    logger,
+    history: () => Promise.reject(new Error('connection refused')),
+    fallback: (s, a, l) => Promise.resolve(log.read(s, a, l)),
+    deliver: (e) => delivered.push(e),
+  });
+  t.after(() => seq.close());
+  await seq.follow('orders-h', { lastSeq: 0 });
+  seq.onMessage({ ...committed[7]!, epoch: 'e' });
+  await seq.idle();
+  assertExactlyOnce(delivered, 'orders-h', 1, 8);
+  assert.equal(seq.stats.readErrors, 0, 'not an error: the store answered');
+  assert.equal(seq.stats.fromStore, 7);
+});

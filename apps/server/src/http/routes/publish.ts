@@ -5,7 +5,9 @@ import { publishBatchSchema, publishRequestSchema, describeZodError } from '@qx/
 import type { Publisher, PublishItem, ValidationResult } from '../../realtime/publisher.js';
 import { sendError } from '../errors.js';
 
-export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher; apiKey: string }): void {
+export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher; apiKey: string; bodyLimit: number }): void {
+  // the publish API has its own body limit (PUBLISH_MAX_PAYLOAD_BYTES): a documented 500-event batch must fit
+  const limit = { bodyLimit: deps.bodyLimit };
   const expected = Buffer.from(deps.apiKey);
   const authorized = (request: FastifyRequest): boolean => {
     const header = request.headers.authorization;
@@ -35,7 +37,7 @@ export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher
     }
   };
 
-  app.post('/api/v1/publish', async (request, reply) => {
+  app.post('/api/v1/publish', limit, (request, reply) => {
     if (!authorized(request)) return unauthorized(request, reply);
     const body = publishRequestSchema.safeParse(request.body);
     if (!body.success) {
@@ -48,7 +50,7 @@ export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher
   });
 
   /** Several events in one request (a feed handler's tick): all valid or none published. */
-  app.post('/api/v1/publish/batch', async (request, reply) => {
+  app.post('/api/v1/publish/batch', limit, (request, reply) => {
     if (!authorized(request)) return unauthorized(request, reply);
     const body = publishBatchSchema.safeParse(request.body);
     if (!body.success) {

@@ -7,13 +7,18 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Server } from 'socket.io';
 import pino, { type Logger } from 'pino';
-import { ServerEvent, DisconnectCode } from '@qx/protocol';
+import { ServerEvent, DisconnectCode, decimalsOf } from '@qx/protocol';
 import type { Config } from './config.js';
 import { Metrics } from './metrics.js';
 import type { Sqlite } from './store/database.js';
 import { dataDirError, lockDataDir } from './store/data-dir.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
+import { MarketTradeStore } from './store/market-trades.js';
+import { BookFeed } from './realtime/book-feed.js';
+import { TapeFeed } from './realtime/tape-feed.js';
+import { bookChannel } from './channels/book.js';
+import { tradesChannel } from './channels/trades.js';
 import { JwksTokenVerifier, SecretTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
 import { CachingVerifier } from './auth/caching-verifier.js';
@@ -38,7 +43,7 @@ import { eventRoutes } from './http/routes/events.js';
 import { devTokenRoutes } from './http/routes/dev-token.js';
 import { marketRoutes } from './http/routes/market.js';
 import { tradingRoutes } from './http/routes/trading.js';
-import { openApiRoutes } from './http/routes/openapi.js';
+import { openApiRoutes, trackRoutes, type RouteInfo } from './http/routes/openapi.js';
 import { Exchange, MarketSimulator, mulberry32 } from '@qx/engine';
 import { TradingService } from './trading/trading-service.js';
 
@@ -58,6 +63,8 @@ export interface QxApp {
   readonly publisher: Publisher;
   readonly trading: TradingService;
   readonly exchange: Exchange;
+  /** the streaming order books (`subscribe-book`) */
+  readonly bookFeed: BookFeed;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly store: Store;
@@ -67,6 +74,8 @@ export interface QxApp {
   readonly devSigner: SecretTokenVerifier | null;
   /** the publish API key in force (random in demo mode when none was configured) */
   readonly publishApiKey: string;
+  /** every HTTP route registered (method, url) */
+  readonly routes: readonly RouteInfo[];
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   close(): Promise<void>;
 }
@@ -88,6 +97,8 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     throw dataDirError(config.dataDir, err);
   }
   const db = store.db;
+  // the public tape lives beside the store, in the same SQLite file
+  const marketTrades = new MarketTradeStore(db);
 
   let devSigner: SecretTokenVerifier | null = null;
   let verifier: TokenVerifier;
@@ -112,6 +123,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     frameworkErrors,
     clientErrorHandler,
   }) as unknown as FastifyInstance;
+  const routes = trackRoutes(http);
   const io: QxServer = new Server(http.server, {
     adapter: RecoveryAdapter as never,
     serveClient: false,
@@ -140,6 +152,18 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     replayLimit: REPLAY_LIMIT,
     onTooManyFailures: (socket) => gateway?.disconnect(socket, 'AUTH_FAILURES', false),
   });
+  const catalogue = new Map(config.commodities.map((c) => [c.symbol, c]));
+  const bookFeed = new BookFeed({
+    io,
+    hub,
+    now,
+    source: {
+      book: (commodity, depth) => exchange.book(commodity, depth),
+      decimals: (commodity) => decimalsOf(catalogue.get(commodity)?.tickSize ?? 1),
+    },
+  });
+  const priceOf = (commodity: string, ticks: number) => exchange.market(commodity)?.grid.fromTicks(ticks) ?? ticks;
+  const tapeFeed = new TapeFeed({ hub, priceOf });
   const privateDeps = { publisher, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket, replayLimit: REPLAY_LIMIT };
   gateway = new Gateway({
     io,
@@ -151,6 +175,8 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       ordersChannel(privateDeps),
       complianceChannel(privateDeps),
       systemChannel({ publisher, flush: hub.flushAll, replayLimit: REPLAY_LIMIT, now }),
+      bookChannel({ feed: bookFeed, commodities, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket }),
+      tradesChannel({ commodities, maxCommoditiesPerRequest: config.limits.maxCommoditiesPerRequest, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket }),
     ],
     metrics,
     logger: logger.child({ part: 'gateway' }),
@@ -164,7 +190,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     connections: () => io.engine.clientsCount,
     authenticated: () => io.of('/').adapter.rooms.get('authenticated')?.size ?? 0,
     subscriptions: () => {
-      const counts: Record<string, number> = { market: 0, trading: 0, orders: 0, compliance: 0 };
+      const counts: Record<string, number> = { market: 0, trading: 0, orders: 0, compliance: 0, book: 0, trades: 0 };
       for (const [room, members] of io.of('/').adapter.rooms) {
         const channel = room.slice(0, room.indexOf('-'));
         if (channel in counts) counts[channel] = (counts[channel] ?? 0) + members.size;
@@ -187,7 +213,9 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     marketUpdatesPerSecond: config.simulator.updatesPerSecond,
     sessionCloseMinuteUtc: config.trading.sessionCloseMinuteUtc,
     onFatal: deps.onFatal ?? ((err) => logger.fatal({ err }, 'trading stopped: the store failed')),
+    tape: { store: marketTrades, publish: (entries) => tapeFeed.publish(entries) },
   });
+  bookFeed.start(Math.max(1, Math.floor(1000 / config.simulator.updatesPerSecond)));
   // restore before serving: listen() waits for it
   const started = (async () => {
     await publisher.start();
@@ -207,7 +235,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   healthRoutes(http, { metrics, ready: () => ready && store.open });
   publishRoutes(http, { publisher, apiKey: publishApiKey, bodyLimit: config.limits.publishMaxPayloadBytes });
   eventRoutes(http, { store, verifier });
-  marketRoutes(http, { commodities: config.commodities, publisher, verifier });
+  marketRoutes(http, { commodities: config.commodities, publisher, verifier, tape: marketTrades, priceOf, now });
   tradingRoutes(http, { trading, store, exchange, verifier });
   openApiRoutes(http);
   if (devSigner) devTokenRoutes(http, { signer: devSigner, ttlSeconds: config.auth.devTokenTtlSeconds });
@@ -216,6 +244,11 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   const sweeper = setInterval(() => {
     addressLimiter.sweep();
     store.pruneEvents(now() - config.eventLogRetentionHours * 3_600_000).catch((err: unknown) => logger.error({ err }, 'event log pruning failed'));
+    try {
+      marketTrades.prune(now() - config.tapeRetentionDays * 86_400_000);
+    } catch (err) {
+      logger.error({ err }, 'tape pruning failed');
+    }
   }, 60_000);
   sweeper.unref();
 
@@ -227,12 +260,14 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     publisher,
     trading,
     exchange,
+    bookFeed,
     metrics,
     logger,
     store,
     db,
     devSigner,
     publishApiKey,
+    routes,
     async listen(port = config.port, host = config.host) {
       await started;
       await http.listen({ port, host });
@@ -248,6 +283,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       ready = false;
       clearInterval(sweeper);
       trading.close();
+      bookFeed.close();
       const { numeric, message } = DisconnectCode.SHUTDOWN;
       io.emit(ServerEvent.DisconnectReason, { code: 'SHUTDOWN', numeric, message });
       hub.flushAll();

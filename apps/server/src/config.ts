@@ -48,6 +48,7 @@ export const envSchema = z.object({
   SLOW_CONSUMER_MAX_PENDING: int(5000, 10, 10_000_000),
   RECOVERY_WINDOW_MS: int(120_000, 0, 3_600_000),
   EVENT_LOG_RETENTION_HOURS: int(24 * 7, 1, 24 * 365 * 10),
+  TAPE_RETENTION_DAYS: int(30, 1, 3650),
   DEV_TOKEN_TTL_SECONDS: int(3600, 60, 86_400 * 30),
   SHUTDOWN_GRACE_MS: int(5000, 0, 120_000),
   ROLE: z.enum(['all', 'gateway', 'engine']).default('all'),
@@ -113,6 +114,8 @@ export interface Config {
   };
   recoveryWindowMs: number;
   eventLogRetentionHours: number;
+  /** how long the public tape (market trades, the candles' source) is kept */
+  tapeRetentionDays: number;
   shutdownGraceMs: number;
   /** what this process runs: `all` (gateway + engine), `gateway` or `engine` */
   role: Role;
@@ -275,6 +278,7 @@ export function parseConfig(
     },
     recoveryWindowMs: e.RECOVERY_WINDOW_MS,
     eventLogRetentionHours: e.EVENT_LOG_RETENTION_HOURS,
+    tapeRetentionDays: e.TAPE_RETENTION_DAYS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     role: e.ROLE,
     cluster:

@@ -15,11 +15,16 @@ import {
   type AckResponse,
   type AuthError,
   type AuthSuccess,
+  type BookConfirmation,
+  type BookSnapshot,
+  type BookUnsubscribed,
+  type BookUpdate,
   type ClientToServerEvents,
   type DataEventName,
   type DisconnectNotice,
   type Envelope,
   type MarketConfirmation,
+  type MarketTrade,
   type MarketUpdatePayload,
   type Pong,
   type PrivateChannel,
@@ -33,6 +38,7 @@ import { TypedEmitter } from './emitter.js';
 import { QuantEnergxError, isFatalAuthError, type QuantEnergxErrorCode } from './errors.js';
 import { EventLogApi, originOf } from './event-log-api.js';
 import { OrderedStreams } from './ordered-streams.js';
+import { LocalBook, type BookView } from './order-book.js';
 import { backoffDelay, isExpiring, refreshDelay } from './token.js';
 import type { QuantEnergxClientEvents, QuantEnergxClientOptions } from './types.js';
 
@@ -51,6 +57,10 @@ interface AckBodies {
   [ClientEvent.UnsubscribeCompliance]: UserRoomConfirmation;
   [ClientEvent.Ping]: Pong;
   [ClientEvent.Resume]: Resumed;
+  [ClientEvent.SubscribeBook]: BookConfirmation;
+  [ClientEvent.UnsubscribeBook]: BookUnsubscribed;
+  [ClientEvent.SubscribeTrades]: MarketConfirmation;
+  [ClientEvent.UnsubscribeTrades]: MarketConfirmation;
 }
 type RequestEvent = keyof AckBodies;
 
@@ -111,7 +121,7 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
   /** the underlying socket.io-client socket (typed with the protocol's event maps) */
   readonly socket: QuantEnergxSocket;
   /** counters, for monitoring and tests */
-  readonly stats = { duplicatesDropped: 0, gapsRecovered: 0, eventsLost: 0, resumes: 0, logReads: 0, tokenRefreshes: 0 };
+  readonly stats = { duplicatesDropped: 0, gapsRecovered: 0, eventsLost: 0, resumes: 0, logReads: 0, tokenRefreshes: 0, bookResyncs: 0 };
 
   private readonly options: QuantEnergxClientOptions;
   private readonly requestTimeoutMs: number;
@@ -146,6 +156,12 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
     orders: new Set(),
     compliance: new Set(),
   };
+  /** streamed books wanted (commodity → depth) and their copies; commodities awaiting a fresh snapshot */
+  private readonly wantedBooks = new Map<string, number>();
+  private readonly books = new Map<string, LocalBook>();
+  private readonly resyncing = new Set<string>();
+  private readonly wantedTrades = new Set<string>();
+  private readonly tradeSeqs = new Map<string, number>();
   /** streams and commodities given up by the user: late events for them are ignored */
   private readonly dropped = new Set<string>();
   private readonly ordered = new OrderedStreams<PrivateEvent>();
@@ -300,6 +316,55 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
     return this.unsubscribePrivate('compliance', userId) as Promise<UserRoomConfirmation>;
   }
 
+  /**
+   * `subscribe-book` (addition): the commodity's top `depth` levels (1-20, default 10), kept
+   * current from `book-update` deltas and checked against each update's checksum; on a gap or a
+   * mismatch the client asks for a fresh snapshot by itself (`book-resync`). Listen to `book`.
+   */
+  async subscribeBook(commodity: string, options: { depth?: number } = {}): Promise<BookConfirmation> {
+    // wanted before the answer: the snapshot follows the confirmation at once
+    this.wantedBooks.set(commodity, options.depth ?? 10);
+    try {
+      return await this.request(ClientEvent.SubscribeBook, { commodity, depth: options.depth ?? 10 });
+    } catch (err) {
+      this.wantedBooks.delete(commodity);
+      throw err;
+    }
+  }
+
+  async unsubscribeBook(commodity: string): Promise<BookUnsubscribed> {
+    this.wantedBooks.delete(commodity);
+    const body = await this.request(ClientEvent.UnsubscribeBook, { commodity });
+    this.books.delete(commodity);
+    this.resyncing.delete(commodity);
+    return body;
+  }
+
+  /** The streamed book of a commodity as the client holds it (null before its snapshot). */
+  book(commodity: string): BookView | null {
+    return this.books.get(commodity)?.view() ?? null;
+  }
+
+  /** `subscribe-trades` (addition): the public tape of these commodities, as `market-trade`. */
+  async subscribeTrades(commodities: string | readonly string[]): Promise<MarketConfirmation> {
+    const list = typeof commodities === 'string' ? [commodities] : [...commodities];
+    for (const c of list) this.wantedTrades.add(c);
+    try {
+      return await this.request(ClientEvent.SubscribeTrades, list);
+    } catch (err) {
+      for (const c of list) this.wantedTrades.delete(c);
+      throw err;
+    }
+  }
+
+  async unsubscribeTrades(commodities: string | readonly string[]): Promise<MarketConfirmation> {
+    const list = typeof commodities === 'string' ? [commodities] : [...commodities];
+    for (const c of list) this.wantedTrades.delete(c);
+    const body = await this.request(ClientEvent.UnsubscribeTrades, list);
+    for (const c of body.commodities) this.tradeSeqs.delete(c);
+    return body;
+  }
+
   /** The seed's `subscribeToTradingUpdates`: trades and orders of this user. */
   async subscribeTradingUpdates(): Promise<void> {
     await Promise.all([this.joinTrading(), this.subscribeOrders()]);
@@ -398,6 +463,9 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
     s.on(ServerEvent.OrderUpdate, (envelope) => this.onPrivateEvent(DataEvent.OrderUpdate, envelope));
     s.on(ServerEvent.ComplianceAlert, (envelope) => this.onPrivateEvent(DataEvent.ComplianceAlert, envelope));
     s.on(ServerEvent.SystemAlert, (envelope) => this.onPrivateEvent(DataEvent.SystemAlert, envelope));
+    s.on(ServerEvent.BookSnapshot, (snapshot) => this.onBookSnapshot(snapshot));
+    s.on(ServerEvent.BookUpdate, (update) => this.onBookUpdate(update));
+    s.on(ServerEvent.MarketTrade, (trade) => this.onMarketTrade(trade));
   }
 
   /** Socket.IO's `auth` callback: runs before every connection attempt, so reconnects carry a live token. */
@@ -649,6 +717,16 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
         );
       }
     }
+    for (const [commodity, depth] of [...this.wantedBooks]) {
+      if (!current()) return;
+      this.books.delete(commodity);
+      await this.call(ClientEvent.SubscribeBook, { commodity, depth }).catch((e: unknown) => this.dropRefused(e, () => this.wantedBooks.delete(commodity)));
+    }
+    const tapes = [...this.wantedTrades];
+    if (tapes.length && current()) {
+      for (const c of tapes) this.tradeSeqs.delete(c);
+      await this.call(ClientEvent.SubscribeTrades, tapes).catch((e: unknown) => this.report(e));
+    }
     if (current()) await this.resumeAll(session);
   }
 
@@ -695,6 +773,45 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
   }
 
   // ---- data ----------------------------------------------------------------------------------
+
+  private onBookSnapshot(snapshot: BookSnapshot): void {
+    if (!this.wantedBooks.has(snapshot.commodity)) return;
+    const book = new LocalBook(snapshot);
+    this.books.set(snapshot.commodity, book);
+    this.resyncing.delete(snapshot.commodity);
+    this.emit('book', book.view());
+  }
+
+  private onBookUpdate(update: BookUpdate): void {
+    const book = this.books.get(update.commodity);
+    if (!book || this.resyncing.has(update.commodity)) return; // a fresh snapshot is on its way
+    const result = book.apply(update);
+    if (result === 'stale') return;
+    if (result === 'applied') {
+      this.emit('book', book.view());
+      return;
+    }
+    // the copy cannot be trusted any more: ask for a fresh snapshot (the gateway re-sends one)
+    this.stats.bookResyncs++;
+    this.resyncing.add(update.commodity);
+    this.emit('book-resync', { commodity: update.commodity, reason: result });
+    const depth = this.wantedBooks.get(update.commodity) ?? book.depth;
+    this.request(ClientEvent.SubscribeBook, { commodity: update.commodity, depth }).catch((err: unknown) => {
+      this.resyncing.delete(update.commodity);
+      this.report(err);
+    });
+  }
+
+  private onMarketTrade(trade: MarketTrade): void {
+    if (!this.wantedTrades.has(trade.commodity)) return;
+    const last = this.tradeSeqs.get(trade.commodity);
+    if (last !== undefined && trade.seq <= last) {
+      this.stats.duplicatesDropped++;
+      return;
+    }
+    this.tradeSeqs.set(trade.commodity, trade.seq);
+    this.emit('market-trade', trade);
+  }
 
   private onMarketUpdate(envelope: Envelope<'market-update'>): void {
     const commodity = envelope.payload.commodity;

@@ -1,6 +1,7 @@
 /** The SDK's public options and the events a user can listen to. */
 import type { ManagerOptions, SocketOptions } from 'socket.io-client';
-import type { AuthSuccess, DataEventName, DisconnectNotice, Envelope } from '@qx/protocol';
+import type { AuthSuccess, DataEventName, DisconnectNotice, Envelope, MarketTrade } from '@qx/protocol';
+import type { BookApplied, BookView } from './order-book.js';
 import type { QuantEnergxError } from './errors.js';
 import type { FetchLike } from './event-log-api.js';
 
@@ -77,6 +78,12 @@ export interface QuantEnergxClientEvents {
   'disconnect-reason': (notice: DisconnectNotice) => void;
   /** private events that could not be recovered from the gateway (pruned from its event log) */
   'stream-gap': (gap: StreamGap) => void;
+  /** a streamed book after its snapshot and after each update that checked out */
+  book: (book: BookView) => void;
+  /** a streamed book failed its checksum or skipped a seq: a fresh snapshot has been asked for */
+  'book-resync': (info: { commodity: string; reason: Exclude<BookApplied, 'applied' | 'stale'> }) => void;
+  /** one trade of the public tape (`subscribe-trades`) */
+  'market-trade': (trade: MarketTrade) => void;
   /** anything else that went wrong in the background (event log unreachable, a listener threw) */
   error: (error: Error) => void;
 }

@@ -18,10 +18,28 @@ export type EngineEvent =
   | { event: typeof DataEvent.ComplianceAlert; userId: string; payload: ComplianceAlertPayload }
   | { event: typeof DataEvent.SystemAlert; userId?: undefined; payload: SystemAlertPayload };
 
+/**
+ * One trade as the public tape shows it: every fill, simulated agents' included, with the
+ * aggressor's side and no user or order ids (integer ticks and units, time in ms).
+ */
+export interface MarketPrint {
+  /** the trade id (shared by both sides' trade-update) */
+  id: string;
+  /** trade id sequence */
+  seq: number;
+  commodity: string;
+  priceTicks: number;
+  quantity: number;
+  aggressor: 'buy' | 'sell';
+  executedAt: number;
+}
+
 /** The output of every state-changing operation: persist `journal`, then publish `events`. */
 export interface EngineBatch {
   events: EngineEvent[];
   journal: JournalRecord[];
+  /** the operation's trades for the public tape and the candles (absent: none) */
+  prints?: MarketPrint[];
 }
 
 /** The result of `submit` and `cancel`, in wire shapes. */

@@ -282,6 +282,25 @@ test('agents: their own orders produce no events or journal; a fill with a real 
   assert.equal(exchange.getOrder('~noise-2', resting.id), null);
 });
 
+test('every fill is a print for the tape, agents\' too: trade id, price, size, aggressor side, no user', () => {
+  const { clock, exchange } = setup();
+  exchange.submit('~mm-crude_oil', limit('sell', 75, 100));
+  const resting = exchange.submit('~mm-crude_oil', limit('sell', 75.01, 100));
+  assert.equal(resting.prints, undefined, 'no trade, no prints');
+  clock.advance(5);
+  const agentOnly = exchange.submit('~noise-1', market('buy', 10));
+  assert.deepEqual(agentOnly.events, []);
+  assert.deepEqual(agentOnly.prints, [{ id: 'trd-1', seq: 1, commodity: 'crude_oil', priceTicks: 7500, quantity: 10, aggressor: 'buy', executedAt: clock.now() }]);
+  const sweep = exchange.submit('alice', market('buy', 150));
+  assert.deepEqual(sweep.prints?.map((p) => [p.id, p.priceTicks, p.quantity, p.aggressor]), [
+    ['trd-2', 7500, 90],
+    ['trd-3', 7501, 60],
+  ].map((r) => [...r, 'buy']));
+  // the same ids as the trade-updates of the real side
+  assert.deepEqual(ofKind(sweep.events, 'trade-update').map((t) => t.payload.id), ['trd-2', 'trd-3']);
+  assert.ok(sweep.prints?.every((p) => !('userId' in p)));
+});
+
 test('market data: reference before the first trade, then last price, quotes, session volume and change', () => {
   const { exchange, clock } = setup();
   const before = exchange.marketData('crude_oil');

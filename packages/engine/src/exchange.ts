@@ -392,10 +392,11 @@ export class Exchange implements MatchListener {
     if (maker.remainingQuantity === 0) this.retire(maker);
 
     const seq = ++this.tradeSeq;
+    const id = this.tradeIdOf(seq);
+    b.prints.push({ id, seq, commodity: symbol, priceTicks, quantity, aggressor: taker.side, executedAt: b.now });
     const takerReal = !isAgentUser(taker.userId);
     const makerReal = !isAgentUser(maker.userId);
     if (!takerReal && !makerReal) return;
-    const id = this.tradeIdOf(seq);
     if (takerReal) {
       this.recordFill(id, seq, taker, maker, 'taker', quantity, priceTicks, market);
       b.positions.add(takerPosition);
@@ -567,8 +568,8 @@ export class Exchange implements MatchListener {
       const alert = this.volatility.observe(traded.symbol, traded.grid.fromTicks(traded.lastTicks), b.now);
       if (alert !== null) b.events.push({ event: DataEvent.SystemAlert, payload: alert });
     }
-    const { events, journal } = b.take();
-    return { ok, order, error, events, journal };
+    const taken = b.take();
+    return { ok, order, error, ...taken };
   }
 
   private afterPositionChange(position: Position): void {
@@ -585,11 +586,12 @@ export class Exchange implements MatchListener {
   }
 
   private toResult(outcome: PlaceOutcome): OrderResult {
-    const { events, journal } = outcome;
-    if (outcome.ok && outcome.order !== null) return { ok: true, order: this.wire(outcome.order), events, journal };
+    const batch: EngineBatch = { events: outcome.events, journal: outcome.journal };
+    if (outcome.prints) batch.prints = outcome.prints;
+    if (outcome.ok && outcome.order !== null) return { ok: true, order: this.wire(outcome.order), ...batch };
     const error = outcome.error ?? wireError('INTERNAL');
-    if (outcome.order !== null) return { ok: false, error, order: this.wire(outcome.order), events, journal };
-    return { ok: false, error, events, journal };
+    if (outcome.order !== null) return { ok: false, error, order: this.wire(outcome.order), ...batch };
+    return { ok: false, error, ...batch };
   }
 }
 

@@ -3,7 +3,7 @@
  * simulated market and a volatility monitor. No I/O, no clock or randomness of its own.
  */
 export { Exchange, type ExchangeOptions, type OperationContext, type PlaceOutcome, type RestoreSummary } from './exchange.js';
-export type { EngineBatch, EngineEvent, OrderResult } from './events.js';
+export type { EngineBatch, EngineEvent, MarketPrint, OrderResult } from './events.js';
 export type { ComplianceRecord, JournalRecord, OrderRecord, PositionRecord, SessionRecord, TradeRecord } from './journal.js';
 export {
   ComplianceMonitor,

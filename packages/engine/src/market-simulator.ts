@@ -74,6 +74,7 @@ export class MarketSimulator {
     const sink = (o: PlaceOutcome): void => {
       if (o.events.length > 0) out.events.push(...o.events);
       if (o.journal.length > 0) out.journal.push(...o.journal);
+      if (o.prints) (out.prints ??= []).push(...o.prints);
     };
     for (const a of this.agents) {
       const before = this.signature(a.commodity.symbol);

@@ -1,5 +1,5 @@
 import type { CommodityMarket } from './commodity-market.js';
-import type { EngineBatch, EngineEvent } from './events.js';
+import type { EngineBatch, EngineEvent, MarketPrint } from './events.js';
 import type { JournalRecord } from './journal.js';
 import type { Order } from './order.js';
 import type { Position } from './position.js';
@@ -12,6 +12,7 @@ import { isoTime } from './wire.js';
 export class OperationBatch {
   events: EngineEvent[] = [];
   journal: JournalRecord[] = [];
+  prints: MarketPrint[] = [];
   readonly orders = new Set<Order>();
   readonly positions = new Set<Position>();
   /** the market that traded during the operation (volatility is observed once, at the end) */
@@ -23,6 +24,7 @@ export class OperationBatch {
     // the arrays were handed out by the previous take(); only an unfinished batch leaves any
     if (this.events.length > 0) this.events = [];
     if (this.journal.length > 0) this.journal = [];
+    if (this.prints.length > 0) this.prints = [];
     if (this.orders.size > 0) this.orders.clear();
     if (this.positions.size > 0) this.positions.clear();
     this.traded = null;
@@ -38,7 +40,11 @@ export class OperationBatch {
   }
 
   take(): EngineBatch {
-    const out = { events: this.events, journal: this.journal };
+    const out: EngineBatch = { events: this.events, journal: this.journal };
+    if (this.prints.length > 0) {
+      out.prints = this.prints;
+      this.prints = [];
+    }
     this.events = [];
     this.journal = [];
     return out;

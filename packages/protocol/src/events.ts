@@ -15,6 +15,10 @@ export const ClientEvent = {
   UnsubscribeOrders: 'unsubscribe-orders',
   UnsubscribeCompliance: 'unsubscribe-compliance',
   Resume: 'resume',
+  SubscribeBook: 'subscribe-book',
+  UnsubscribeBook: 'unsubscribe-book',
+  SubscribeTrades: 'subscribe-trades',
+  UnsubscribeTrades: 'unsubscribe-trades',
 } as const;
 export type ClientEventName = (typeof ClientEvent)[keyof typeof ClientEvent];
 
@@ -40,6 +44,13 @@ export const ServerEvent = {
   Session: 'session',
   RequestError: 'request-error',
   DisconnectReason: 'disconnect-reason',
+  BookSubscribed: 'book-subscribed',
+  BookUnsubscribed: 'book-unsubscribed',
+  TradesSubscribed: 'trades-subscribed',
+  TradesUnsubscribed: 'trades-unsubscribed',
+  BookSnapshot: 'book-snapshot',
+  BookUpdate: 'book-update',
+  MarketTrade: 'market-trade',
 } as const;
 export type ServerEventName = (typeof ServerEvent)[keyof typeof ServerEvent];
 
@@ -57,6 +68,17 @@ export const DATA_EVENTS: readonly DataEventName[] = Object.values(DataEvent);
 export function isDataEvent(name: unknown): name is DataEventName {
   return typeof name === 'string' && (DATA_EVENTS as readonly string[]).includes(name);
 }
+
+/**
+ * Market feeds (additions, opt-in): the streaming order book and the public tape. Not envelopes
+ * and never sent to a socket that did not ask for them; each message carries its own `seq`.
+ */
+export const FeedEvent = {
+  BookSnapshot: ServerEvent.BookSnapshot,
+  BookUpdate: ServerEvent.BookUpdate,
+  MarketTrade: ServerEvent.MarketTrade,
+} as const;
+export type FeedEventName = (typeof FeedEvent)[keyof typeof FeedEvent];
 
 /** Private data events: logged durably before they are emitted, one stream per user. */
 export const PRIVATE_EVENTS: readonly DataEventName[] = [

@@ -6,3 +6,4 @@ export * from './schemas.js';
 export * from './envelopes.js';
 export * from './maps.js';
 export * from './catalogue.js';
+export * from './book.js';

@@ -4,6 +4,7 @@
  */
 import type { Envelope } from './envelopes.js';
 import type { ErrorCodeName, WireError, DisconnectCodeName } from './errors.js';
+import type { BookConfirmation, BookSnapshot, BookUnsubscribed, BookUpdate, MarketTrade } from './book.js';
 
 export interface AuthSuccess {
   message: string;
@@ -74,6 +75,10 @@ export interface ClientToServerEvents {
   'unsubscribe-compliance': (userId: string, ack?: Ack<UserRoomConfirmation>) => void;
   ping: (ack?: Ack<Pong>) => void;
   resume: (lastSeqs: Record<string, number>, ack?: Ack<Resumed>) => void;
+  'subscribe-book': (request: { commodity: string; depth?: number } | string, ack?: Ack<BookConfirmation>) => void;
+  'unsubscribe-book': (request: { commodity: string } | string, ack?: Ack<BookUnsubscribed>) => void;
+  'subscribe-trades': (commodities: string[] | string, ack?: Ack<MarketConfirmation>) => void;
+  'unsubscribe-trades': (commodities: string[] | string, ack?: Ack<MarketConfirmation>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -97,4 +102,11 @@ export interface ServerToClientEvents {
   session: (data: SessionInfo, offset: string) => void;
   'request-error': (data: RequestError) => void;
   'disconnect-reason': (data: DisconnectNotice) => void;
+  'book-subscribed': (data: BookConfirmation) => void;
+  'book-unsubscribed': (data: BookUnsubscribed) => void;
+  'trades-subscribed': (data: MarketConfirmation) => void;
+  'trades-unsubscribed': (data: MarketConfirmation) => void;
+  'book-snapshot': (data: BookSnapshot) => void;
+  'book-update': (data: BookUpdate) => void;
+  'market-trade': (data: MarketTrade) => void;
 }

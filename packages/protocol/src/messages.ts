@@ -9,4 +9,8 @@ export const messages = {
   ordersUnsubscribed: (userId: string) => `Unsubscribed from order updates for user ${userId}`,
   complianceSubscribed: (userId: string) => `Subscribed to compliance alerts for user ${userId}`,
   complianceUnsubscribed: (userId: string) => `Unsubscribed from compliance alerts for user ${userId}`,
+  bookSubscribed: (commodity: string, depth: number) => `Subscribed to the ${commodity} order book, ${depth} levels`,
+  bookUnsubscribed: (commodity: string) => `Unsubscribed from the ${commodity} order book`,
+  tradesSubscribed: (commodities: readonly string[]) => `Subscribed to trades for: ${commodities.join(', ')}`,
+  tradesUnsubscribed: (commodities: readonly string[]) => `Unsubscribed from trades for: ${commodities.join(', ')}`,
 } as const;

@@ -7,6 +7,10 @@ export const rooms = {
   orders: (userId: string): string => `orders-${userId}`,
   compliance: (userId: string): string => `compliance-${userId}`,
   market: (commodity: string): string => `market-${commodity}`,
+  /** the streaming book of one commodity at one depth (addition) */
+  book: (commodity: string, depth: number): string => `book-${commodity}-${depth}`,
+  /** the public tape of one commodity (addition) */
+  trades: (commodity: string): string => `trades-${commodity}`,
   /** Every authenticated socket is in this room; system-alert goes here. */
   authenticated: 'authenticated',
 } as const;

@@ -37,6 +37,22 @@ export const resumePayloadSchema = z.record(z.string().max(200), z.number().int(
   'at most 16 streams',
 );
 
+/** The deepest book a socket may stream (addition). */
+export const MAX_BOOK_DEPTH = 20;
+export const DEFAULT_BOOK_DEPTH = 10;
+
+/** `subscribe-book` (addition): `{commodity, depth?}` (1-20, default 10), or a bare symbol. */
+export const subscribeBookPayloadSchema = z.union([
+  commoditySchema.transform((commodity) => ({ commodity, depth: DEFAULT_BOOK_DEPTH })),
+  z.strictObject({ commodity: commoditySchema, depth: z.number().int().min(1).max(MAX_BOOK_DEPTH).default(DEFAULT_BOOK_DEPTH) }),
+]);
+
+/** `unsubscribe-book` (addition): `{commodity}` or a bare symbol: every depth of that commodity. */
+export const unsubscribeBookPayloadSchema = z.union([
+  commoditySchema.transform((commodity) => ({ commodity })),
+  z.strictObject({ commodity: commoditySchema }),
+]);
+
 // ---- server data payloads (validated on publish) ---------------------------------------------
 
 export const sideSchema = z.enum(['buy', 'sell']);
@@ -199,3 +215,41 @@ export const tradeListQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   before: z.coerce.number().int().positive().optional(),
 });
+
+// ---- REST: market data ----------------------------------------------------------------------
+
+/** Candle intervals of `GET /api/v1/market/candles`, in ms. */
+export const CANDLE_INTERVALS = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '1d': 86_400_000 } as const;
+export type CandleInterval = keyof typeof CANDLE_INTERVALS;
+export const MAX_CANDLES = 1000;
+
+/** A time in a query string: ms since the epoch, or ISO-8601. */
+const queryTime = z.string().transform((v, ctx) => {
+  const t = /^\d{1,15}$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(t)) {
+    ctx.addIssue({ code: 'custom', message: 'must be ms since the epoch or an ISO-8601 time' });
+    return z.NEVER;
+  }
+  return t;
+});
+
+export const candlesQuerySchema = z.strictObject({
+  commodity: commoditySchema,
+  interval: z.enum(['1m', '5m', '15m', '1h', '1d']).default('1m'),
+  from: queryTime.optional(),
+  to: queryTime.optional(),
+  /** the latest `limit` candles of the range (default 500) */
+  limit: z.coerce.number().int().min(1).max(MAX_CANDLES).default(500),
+});
+
+export interface Candle {
+  /** ISO start of the interval (UTC-aligned) */
+  time: string;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  /** traded units */
+  volume: number;
+  trades: number;
+}

@@ -14,20 +14,26 @@ export interface MarketChannelDeps {
   maxSubscriptionsPerSocket: number;
 }
 
-export function marketChannel(deps: MarketChannelDeps): Channel {
-  function parse(payload: unknown): { ok: true; list: string[] } | { ok: false; outcome: Outcome } {
-    if (Array.isArray(payload) && payload.length > deps.maxCommoditiesPerRequest) {
-      return { ok: false, outcome: failure('TOO_MANY_COMMODITIES', `At most ${deps.maxCommoditiesPerRequest} commodities per request`) };
-    }
-    const parsed = commoditiesPayloadSchema.safeParse(payload);
-    if (!parsed.success) {
-      const { field, message } = describeZodError(parsed.error);
-      return { ok: false, outcome: failure('INVALID_PAYLOAD', `Expected an array of commodity symbols (${message})`, field || undefined) };
-    }
-    const unknown = parsed.data.filter((c) => !deps.commodities.has(c));
-    if (unknown.length) return { ok: false, outcome: failure('UNKNOWN_COMMODITY', `Unknown commodity: ${unknown.join(', ')}`) };
-    return { ok: true, list: parsed.data };
+/** A list of known commodities (or one symbol), within the per-request limit; a coded failure otherwise. */
+export function parseCommodities(
+  payload: unknown,
+  deps: { commodities: ReadonlySet<string>; maxCommoditiesPerRequest: number },
+): { ok: true; list: string[] } | { ok: false; outcome: Outcome } {
+  if (Array.isArray(payload) && payload.length > deps.maxCommoditiesPerRequest) {
+    return { ok: false, outcome: failure('TOO_MANY_COMMODITIES', `At most ${deps.maxCommoditiesPerRequest} commodities per request`) };
   }
+  const parsed = commoditiesPayloadSchema.safeParse(payload);
+  if (!parsed.success) {
+    const { field, message } = describeZodError(parsed.error);
+    return { ok: false, outcome: failure('INVALID_PAYLOAD', `Expected an array of commodity symbols (${message})`, field || undefined) };
+  }
+  const unknown = parsed.data.filter((c) => !deps.commodities.has(c));
+  if (unknown.length) return { ok: false, outcome: failure('UNKNOWN_COMMODITY', `Unknown commodity: ${unknown.join(', ')}`) };
+  return { ok: true, list: parsed.data };
+}
+
+export function marketChannel(deps: MarketChannelDeps): Channel {
+  const parse = (payload: unknown) => parseCommodities(payload, deps);
 
   function subscribe(socket: QxSocket, payload: unknown): Outcome {
     const p = parse(payload);

@@ -2,10 +2,10 @@
  * An outbound data event, encoded once for every recipient: the Socket.IO packet text and the
  * complete WebSocket frame that carries it (`4` = Engine.IO message, `2` = Socket.IO event).
  */
-import type { DataEventName } from '@qx/protocol';
+import type { DataEventName, FeedEventName } from '@qx/protocol';
 
-export interface OutboundFrame {
-  event: DataEventName;
+export interface OutboundFrame<E extends DataEventName | FeedEventName = DataEventName | FeedEventName> {
+  event: E;
   stream: string;
   seq: number;
   /** Socket.IO packet text, e.g. `2["market-update",{...}]` */
@@ -14,17 +14,23 @@ export interface OutboundFrame {
   wsFrame: Buffer;
   /** market data of one commodity may be conflated for a slow socket; private events never */
   conflateKey: string | null;
+  /**
+   * What replaces this frame when a slow socket's queue already holds one with the same key:
+   * the frame itself (the latest market-update wins), or for a book delta, a full snapshot as of
+   * this delta (two deltas cannot be merged by dropping one).
+   */
+  conflated?: () => OutboundFrame;
   /** performance.now() when the event was published, for the publish-to-emit histogram */
   publishedAt: number;
   /** set once its fan-out has been timed */
   timed: boolean;
 }
 
-export function encodeFrame(
-  event: DataEventName,
+export function encodeFrame<E extends DataEventName | FeedEventName>(
+  event: E,
   envelopeJson: string,
   meta: { stream: string; seq: number; conflateKey: string | null; publishedAt: number },
-): OutboundFrame {
+): OutboundFrame<E> {
   const packet = `2["${event}",${envelopeJson}]`;
   return { event, packet, wsFrame: wsTextFrame(`4${packet}`), ...meta, timed: false };
 }

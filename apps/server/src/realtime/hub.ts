@@ -69,7 +69,7 @@ class Subscriber {
       const marketAt = (this.marketAt ??= new Map<string, number>());
       const at = marketAt.get(key);
       if (at !== undefined) {
-        this.queue[at] = frame;
+        this.queue[at] = frame.conflated ? frame.conflated() : frame;
         this.hub.metrics.conflated.inc();
         return;
       }

@@ -179,7 +179,7 @@ export class Publisher {
       if (journal.length) this.journalFailed = true;
       throw err;
     }
-    const frames = new Array<{ room: string; frame: OutboundFrame }>(items.length);
+    const frames = new Array<{ room: string; frame: OutboundFrame<DataEventName> }>(items.length);
     for (const [i, { index, room }] of rooms.entries()) {
       const e = written[i] as LoggedEvent;
       frames[index] = { room, frame: encodeFrame(e.event, e.envelope, { stream: e.stream, seq: e.seq, conflateKey: null, publishedAt }) };

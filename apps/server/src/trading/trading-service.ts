@@ -10,6 +10,7 @@ import type { EngineBatch, Exchange, MarketSimulator, OrderResult } from '@qx/en
 import type { OrderRequestBody, OrderUpdatePayload, WireError } from '@qx/protocol';
 import type { Publisher, PublishItem } from '../realtime/publisher.js';
 import type { Fence, Store } from '../store/store.js';
+import type { MarketTradeStore, TapeEntry } from '../store/market-trades.js';
 
 export interface TradingServiceDeps {
   exchange: Exchange;
@@ -26,6 +27,12 @@ export interface TradingServiceDeps {
   sessionCloseMinuteUtc: number;
   /** the store could not be written: the process must stop rather than diverge from it */
   onFatal: (err: unknown) => void;
+  /**
+   * The public tape: each step's trades are stored right after the step is committed (in commit
+   * order), then published as `market-trade`. A crash in between can lose that step's prints
+   * from the tape (and the candles), never an order or a fill.
+   */
+  tape?: { store: MarketTradeStore; publish: (entries: readonly TapeEntry[]) => void } | undefined;
 }
 
 export type SubmitOutcome =
@@ -107,6 +114,7 @@ export class TradingService {
     const items: PublishItem[] = batch.events.map((e) => ({ event: e.event, payload: e.payload, userId: 'userId' in e ? e.userId : undefined }));
     try {
       await this.deps.publisher.commit(items, { journal: batch.journal, fence: this.deps.fence?.() });
+      if (batch.prints?.length && this.deps.tape) this.recordPrints(batch.prints);
       return !this.failed;
     } catch (err) {
       // the engine has moved on but the store has not: stop trading and let a restart restore
@@ -117,6 +125,20 @@ export class TradingService {
       }
       return false;
     }
+  }
+
+  private recordPrints(prints: NonNullable<EngineBatch['prints']>): void {
+    const tape = this.deps.tape;
+    if (!tape) return;
+    let entries: TapeEntry[];
+    try {
+      entries = tape.store.append(prints);
+    } catch (err) {
+      tape.store.reloadSeqs();
+      this.deps.logger.error({ err }, 'trades not recorded on the tape');
+      return;
+    }
+    tape.publish(entries);
   }
 
   private publishMarketData(): void {

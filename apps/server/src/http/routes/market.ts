@@ -1,12 +1,49 @@
-/** Market reference data: the commodity catalogue and the latest market-update per commodity. */
+/** Market reference data: the commodity catalogue, the latest market-update per commodity, and candles from the tape. */
 import type { FastifyInstance } from 'fastify';
-import type { Commodity } from '@qx/protocol';
+import { CANDLE_INTERVALS, candlesQuerySchema, describeZodError, type Candle, type Commodity } from '@qx/protocol';
 import type { TokenVerifier } from '../../auth/token-verifier.js';
 import type { Publisher } from '../../realtime/publisher.js';
+import type { MarketTradeStore } from '../../store/market-trades.js';
 import { bearerAuth } from '../bearer.js';
+import { sendError } from '../errors.js';
 
-export function marketRoutes(app: FastifyInstance, deps: { commodities: readonly Commodity[]; publisher: Publisher; verifier: TokenVerifier }): void {
+export interface MarketRouteDeps {
+  commodities: readonly Commodity[];
+  publisher: Publisher;
+  verifier: TokenVerifier;
+  tape: MarketTradeStore;
+  priceOf: (commodity: string, ticks: number) => number;
+  now: () => number;
+}
+
+export function marketRoutes(app: FastifyInstance, deps: MarketRouteDeps): void {
   const auth = { preHandler: bearerAuth(deps.verifier) };
+  const known = new Set(deps.commodities.map((c) => c.symbol));
   app.get('/api/v1/market/commodities', auth, () => ({ commodities: deps.commodities }));
   app.get('/api/v1/market/snapshot', auth, () => ({ snapshot: deps.publisher.latestMarketEnvelopes() }));
+
+  app.get('/api/v1/market/candles', auth, async (request, reply) => {
+    const parsed = candlesQuerySchema.safeParse(request.query);
+    if (!parsed.success) {
+      const { field, message } = describeZodError(parsed.error);
+      return sendError(reply, 'INVALID_PAYLOAD', message, field);
+    }
+    const { commodity, interval, limit } = parsed.data;
+    if (!known.has(commodity)) return sendError(reply, 'UNKNOWN_COMMODITY', `Unknown commodity: ${commodity}`, 'commodity');
+    const ms = CANDLE_INTERVALS[interval];
+    const to = parsed.data.to ?? deps.now() + 1;
+    const from = parsed.data.from ?? to - ms * limit;
+    if (from >= to) return sendError(reply, 'INVALID_PAYLOAD', 'from must be before to', 'from');
+    const price = (ticks: number) => deps.priceOf(commodity, ticks);
+    const candles: Candle[] = deps.tape.candles(commodity, ms, from, to, limit).map((c) => ({
+      time: new Date(c.start).toISOString(),
+      open: price(c.open),
+      high: price(c.high),
+      low: price(c.low),
+      close: price(c.close),
+      volume: c.volume,
+      trades: c.trades,
+    }));
+    return { commodity, interval, from: new Date(from).toISOString(), to: new Date(to).toISOString(), candles };
+  });
 }

@@ -5,10 +5,13 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import {
+  CANDLE_INTERVALS,
+  MAX_CANDLES,
   complianceAlertPayloadSchema,
   marketUpdatePayloadSchema,
   orderRequestSchema,
   orderUpdatePayloadSchema,
+  publishBatchSchema,
   publishRequestSchema,
   systemAlertPayloadSchema,
   tradeUpdatePayloadSchema,
@@ -48,6 +51,7 @@ export function buildOpenApi(): object {
         OrderUpdate: schema(orderUpdatePayloadSchema),
         SystemAlert: schema(systemAlertPayloadSchema),
         ComplianceAlert: schema(complianceAlertPayloadSchema),
+        PublishBatch: schema(publishBatchSchema),
         DevTokenRequest: {
           type: 'object',
           properties: { userId: schema(userIdSchema), roles: { type: 'array', items: { enum: ['trader', 'compliance', 'admin'] } } },
@@ -70,6 +74,14 @@ export function buildOpenApi(): object {
           responses: { 202: ok('{event, stream, seq}'), 400: errorResponse, 401: errorResponse, 503: errorResponse },
         },
       },
+      '/api/v1/publish/batch': {
+        post: {
+          summary: 'Publish up to 500 data events at once: all valid or none published',
+          security: [{ publishKey: [] }],
+          requestBody: json('PublishBatch'),
+          responses: { 202: ok('{published: [{event, stream, seq}]}'), 400: errorResponse, 401: errorResponse, 413: errorResponse, 503: errorResponse },
+        },
+      },
       '/api/v1/events': {
         get: {
           summary: 'Missed events of a stream, by sequence number',
@@ -84,6 +96,20 @@ export function buildOpenApi(): object {
       },
       '/api/v1/market/commodities': { get: { summary: 'The commodity catalogue', security: bearer, responses: { 200: ok('{commodities}') } } },
       '/api/v1/market/snapshot': { get: { summary: 'Latest market-update per commodity', security: bearer, responses: { 200: ok('{snapshot}') } } },
+      '/api/v1/market/candles': {
+        get: {
+          summary: 'OHLC candles with volume from the stored tape (every trade, simulated ones included)',
+          security: bearer,
+          parameters: [
+            { name: 'commodity', in: 'query', required: true, schema: { type: 'string' } },
+            { name: 'interval', in: 'query', required: false, schema: { enum: Object.keys(CANDLE_INTERVALS) }, description: 'default 1m; buckets are UTC-aligned' },
+            query('from', 'string', 'ms since the epoch or ISO-8601 (default: limit intervals before to)'),
+            query('to', 'string', 'ms since the epoch or ISO-8601, exclusive (default: now)'),
+            query('limit', 'integer', `the latest candles of the range, 1-${MAX_CANDLES}, default 500`),
+          ],
+          responses: { 200: ok('{commodity, interval, from, to, candles: [{time, open, high, low, close, volume, trades}]} oldest first; intervals without trades are left out'), 400: errorResponse, 401: errorResponse },
+        },
+      },
       '/api/v1/market/{commodity}/book': {
         get: {
           summary: 'Order book depth',
@@ -116,6 +142,20 @@ export function buildOpenApi(): object {
       '/api/v1/trading/positions': { get: { summary: "The caller's positions", security: bearer, responses: { 200: ok('{positions}') } } },
     },
   };
+}
+
+export interface RouteInfo {
+  method: string;
+  url: string;
+}
+
+/** Records every route registered on `app` from now on (a test checks the document against them). */
+export function trackRoutes(app: FastifyInstance): RouteInfo[] {
+  const routes: RouteInfo[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method: String(method), url: route.url });
+  });
+  return routes;
 }
 
 export function openApiRoutes(app: FastifyInstance): void {

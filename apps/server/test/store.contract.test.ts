@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
 import { Exchange, type EngineBatch, type JournalRecord, type OrderRecord } from '@qx/engine';
-import { FencedError, type EventToLog, type Store } from '../src/store/store.js';
+import { FencedError, type EventToLog, type MarketToLog, type Store } from '../src/store/store.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { PgStore } from '../src/store/pg-store.js';
 import { testDatabaseOrSkip } from './pg-test-db.js';
@@ -80,6 +80,8 @@ const event = (stream: string, createdAt: number, tag = ''): EventToLog => ({
   render: (seq) => JSON.stringify({ type: 'order-update', seq, tag }),
 });
 
+const tick = (commodity: string, createdAt: number, tag = ''): MarketToLog => ({ commodity, createdAt, render: (seq) => JSON.stringify({ seq, tag }) });
+
 /** An engine that trades: a resting sell, a buy that fills part of it, an open buy on another commodity. */
 function tradingDay(now: number): { exchange: Exchange; batches: EngineBatch[]; orders: Record<string, OrderRecord | undefined> } {
   const exchange = new Exchange({ clock: () => now, volatility: false });
@@ -135,7 +137,7 @@ function contract(kind: 'sqlite' | 'postgres', open: Open): void {
         h.store.commit({
           journal: journalOf(batches),
           events: [event('orders-u2', now), event('system', now), failing],
-          market: [{ commodity: 'crude_oil', seq: 1, envelope: '{}', updatedAt: now }],
+          market: [tick('crude_oil', now)],
         }),
         /render failed/,
       );
@@ -250,24 +252,35 @@ function contract(kind: 'sqlite' | 'postgres', open: Open): void {
       assert.deepEqual(await h.store.trades({ userId: 'bob', commodity: 'brent', limit: 10 }), []);
     });
 
-    test('market snapshots: the latest per commodity, kept across a restart', async (t) => {
+    test('market-updates: numbered per commodity after the events, the latest kept as the snapshot across a restart', async (t) => {
       const h = await open(t);
       if (!h) return;
       const now = Date.now();
-      await h.store.commit({ events: [], market: [{ commodity: 'power', seq: 1, envelope: '{"p":1}', updatedAt: now }] });
-      await h.store.commit({
-        events: [],
-        market: [
-          { commodity: 'power', seq: 2, envelope: '{"p":2}', updatedAt: now + 1 },
-          { commodity: 'brent', seq: 7, envelope: '{"b":7}', updatedAt: now + 1 },
-        ],
-      });
+      const first = await h.store.commit({ events: [], market: [tick('power', now, 'p1')] });
+      assert.deepEqual(first.map((e) => [e.stream, e.seq, e.event]), [['market-power', 1, 'market-update']]);
+      const second = await h.store.commit({ events: [event('orders-m', now)], market: [tick('power', now + 1, 'p2'), tick('brent', now + 1, 'b1'), tick('power', now + 1, 'p3')] });
+      assert.deepEqual(second.map((e) => [e.stream, e.seq]), [['orders-m', 1], ['market-power', 2], ['market-brent', 1], ['market-power', 3]]);
+      assert.equal(second[3]?.envelope, JSON.stringify({ seq: 3, tag: 'p3' }));
+      assert.deepEqual(await h.store.readEvents('market-power', 0, 10), [], 'market data is not logged for replay');
       const store = await h.reopen();
       const snaps = (await store.loadMarketSnapshots()).sort((a, b) => a.commodity.localeCompare(b.commodity));
       assert.deepEqual(snaps, [
-        { commodity: 'brent', seq: 7, envelope: '{"b":7}', updatedAt: now + 1 },
-        { commodity: 'power', seq: 2, envelope: '{"p":2}', updatedAt: now + 1 },
+        { commodity: 'brent', seq: 1, envelope: JSON.stringify({ seq: 1, tag: 'b1' }), updatedAt: now + 1 },
+        { commodity: 'power', seq: 3, envelope: JSON.stringify({ seq: 3, tag: 'p3' }), updatedAt: now + 1 },
       ]);
+      // numbering goes on after a restart
+      assert.deepEqual((await store.commit({ events: [], market: [tick('power', now + 2)] })).map((e) => e.seq), [4]);
+    });
+
+    test('concurrent market-updates of one commodity never share or skip a seq; the snapshot is the newest', async (t) => {
+      const h = await open(t);
+      if (!h) return;
+      const other = h.another ? await h.another() : h.store;
+      const now = Date.now();
+      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? other : h.store).commit({ events: [], market: [tick('gold', now)] })));
+      assert.deepEqual(results.map((r) => r[0]?.seq).sort((a, b) => (a ?? 0) - (b ?? 0)), Array.from({ length: 30 }, (_, i) => i + 1));
+      const snap = (await h.store.loadMarketSnapshots()).find((m) => m.commodity === 'gold');
+      assert.equal(snap?.seq, 30);
     });
 
     if (kind === 'postgres') {

@@ -21,7 +21,7 @@ import {
 import { encodeFrame, type OutboundFrame } from './frame.js';
 import type { Hub } from './hub.js';
 import type { QxSocket } from './types.js';
-import { immediateReads, type EventToLog, type Fence, type ImmediateReads, type LoggedEvent, type MarketSnapshot, type Store } from '../store/store.js';
+import { immediateReads, type EventToLog, type Fence, type ImmediateReads, type LoggedEvent, type MarketToLog, type Store } from '../store/store.js';
 import type { Metrics } from '../metrics.js';
 
 export interface PublishItem<E extends DataEventName = DataEventName> {
@@ -87,7 +87,6 @@ export class EngineStepRefused extends Error {
 }
 
 export class Publisher {
-  private readonly marketSeqs = new Map<string, number>();
   private readonly latestMarket = new Map<string, OutboundFrame>();
   private readonly immediate: ImmediateReads | null;
   /** the commit queue: its tail, and how many commits are queued or running */
@@ -103,7 +102,6 @@ export class Publisher {
   /** Loads the latest market data from the store, so subscribers get a price at once. */
   async start(): Promise<void> {
     for (const snap of await this.deps.store.loadMarketSnapshots()) {
-      this.marketSeqs.set(snap.commodity, snap.seq);
       const frame = encodeFrame('market-update', snap.envelope, { stream: rooms.market(snap.commodity), seq: snap.seq, conflateKey: snap.commodity, publishedAt: 0 });
       frame.timed = true;
       this.latestMarket.set(snap.commodity, frame);
@@ -175,35 +173,37 @@ export class Publisher {
     if (items.length === 0 && journal.length === 0) return [];
     const nowMs = this.deps.now();
     const timestamp = new Date(nowMs).toISOString();
-    const marketSeqsBefore = new Map(this.marketSeqs);
-    const market: MarketSnapshot[] = [];
-    const marketFrames: { index: number; frame: OutboundFrame<DataEventName> }[] = [];
-    const logged: { index: number; room: string }[] = [];
+    // the store numbers both; it returns the events first, then the market-updates
     const events: EventToLog[] = [];
+    const market: MarketToLog[] = [];
+    const rooms: { index: number; room: string }[] = [];
+    const marketIndexes: number[] = [];
     for (const [index, item] of items.entries()) {
-      const encoded = this.encode(item, nowMs, timestamp, publishedAt);
-      if ('frame' in encoded) {
-        market.push(encoded.snapshot);
-        marketFrames.push({ index, frame: encoded.frame });
+      const encoded = this.encode(item, nowMs, timestamp);
+      if ('market' in encoded) {
+        market.push(encoded.market);
+        marketIndexes.push(index);
       } else {
         events.push(encoded.toLog);
-        logged.push({ index, room: encoded.room });
+        rooms.push({ index, room: encoded.room });
       }
     }
     let written: LoggedEvent[];
     try {
       written = await this.deps.store.commit({ journal, events, market }, options.fence);
     } catch (err) {
-      for (const [k, v] of marketSeqsBefore) this.marketSeqs.set(k, v);
-      for (const k of this.marketSeqs.keys()) if (!marketSeqsBefore.has(k)) this.marketSeqs.delete(k);
       if (journal.length) this.journalFailed = true;
       throw err;
     }
     const frames = new Array<{ room: string; frame: OutboundFrame<DataEventName> }>(items.length);
-    for (const { index, frame } of marketFrames) frames[index] = { room: frame.stream, frame };
-    for (const [i, l] of logged.entries()) {
+    for (const [i, { index, room }] of rooms.entries()) {
       const e = written[i] as LoggedEvent;
-      frames[l.index] = { room: l.room, frame: encodeFrame(e.event, e.envelope, { stream: e.stream, seq: e.seq, conflateKey: null, publishedAt }) };
+      frames[index] = { room, frame: encodeFrame(e.event, e.envelope, { stream: e.stream, seq: e.seq, conflateKey: null, publishedAt }) };
+    }
+    for (const [i, index] of marketIndexes.entries()) {
+      const e = written[rooms.length + i] as LoggedEvent;
+      const commodity = (market[i] as MarketToLog).commodity;
+      frames[index] = { room: e.stream, frame: encodeFrame('market-update', e.envelope, { stream: e.stream, seq: e.seq, conflateKey: commodity, publishedAt }) };
     }
     const results: Published[] = [];
     const sink = this.deps.sink ?? this.hub;
@@ -329,24 +329,12 @@ export class Publisher {
     return { replayed: events.length, lastSeq: last ? last.seq : Math.max(afterSeq, 0) };
   }
 
-  private encode(
-    item: PublishItem,
-    nowMs: number,
-    timestamp: string,
-    publishedAt: number,
-  ): { frame: OutboundFrame<DataEventName>; snapshot: MarketSnapshot } | { room: string; toLog: EventToLog } {
+  private encode(item: PublishItem, nowMs: number, timestamp: string): { market: MarketToLog } | { room: string; toLog: EventToLog } {
     const { event } = item;
     const payload = withTimestamp(event, item.payload, timestamp);
     if (event === 'market-update') {
-      const commodity = (payload as DataPayloads['market-update']).commodity;
-      const stream = rooms.market(commodity);
-      const seq = (this.marketSeqs.get(commodity) ?? 0) + 1;
-      this.marketSeqs.set(commodity, seq);
-      const envelope = JSON.stringify(buildEnvelope(event, payload as DataPayloads['market-update'], { timestamp, seq }));
-      return {
-        frame: encodeFrame(event, envelope, { stream, seq, conflateKey: commodity, publishedAt }),
-        snapshot: { commodity, seq, envelope, updatedAt: nowMs },
-      };
+      const p = payload as DataPayloads['market-update'];
+      return { market: { commodity: p.commodity, createdAt: nowMs, render: (seq) => JSON.stringify(buildEnvelope(event, p, { timestamp, seq })) } };
     }
     if (event === 'system-alert') {
       return {

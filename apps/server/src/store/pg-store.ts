@@ -11,6 +11,7 @@ import type { JournalRecord, OrderRecord, TradeRecord } from '@qx/engine';
 import type { DataEventName } from '@qx/protocol';
 import {
   FencedError,
+  marketStream,
   RESTORE_FINISHED_ORDERS,
   type Fence,
   type LoggedEvent,
@@ -382,25 +383,19 @@ async function commitOn(client: pg.ClientBase, write: StepWrite, fence: Fence | 
     if (current !== fence.term) throw new FencedError(fence.term, current);
   }
   if (write.journal?.length) await persistJournal(client, write.journal);
-  const logged = await appendEvents(client, write);
-  if (write.market?.length) {
-    const latest = new Map<string, MarketSnapshot>();
-    for (const m of write.market) latest.set(m.commodity, m);
-    const rows = [...latest.values()];
-    await client.query(
-      `INSERT INTO market_snapshots (commodity, seq, envelope, updated_at)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[])
-       ON CONFLICT (commodity) DO UPDATE SET seq = excluded.seq, envelope = excluded.envelope, updated_at = excluded.updated_at`,
-      [rows.map((m) => m.commodity), rows.map((m) => m.seq), rows.map((m) => m.envelope), rows.map((m) => m.updatedAt)],
-    );
-  }
-  return logged;
+  return appendEvents(client, write);
 }
 
+/** Numbers the events and market-updates (stream_seqs), then writes the events and the latest snapshot per commodity. */
 async function appendEvents(client: pg.ClientBase, write: StepWrite): Promise<LoggedEvent[]> {
-  if (write.events.length === 0) return [];
+  const market = write.market ?? [];
+  if (write.events.length === 0 && market.length === 0) return [];
   const counts = new Map<string, number>();
   for (const e of write.events) counts.set(e.stream, (counts.get(e.stream) ?? 0) + 1);
+  for (const m of market) {
+    const stream = marketStream(m.commodity);
+    counts.set(stream, (counts.get(stream) ?? 0) + 1);
+  }
   // rows locked in one order (sorted), so two writers of the same streams cannot deadlock
   const streams = [...counts.keys()].sort();
   const { rows } = await client.query<{ stream: string; last_seq: number }>(
@@ -412,17 +407,40 @@ async function appendEvents(client: pg.ClientBase, write: StepWrite): Promise<Lo
   );
   const next = new Map<string, number>();
   for (const r of rows) next.set(r.stream, r.last_seq - (counts.get(r.stream) as number) + 1);
+  const take = (stream: string): number => {
+    const seq = next.get(stream) as number;
+    next.set(stream, seq + 1);
+    return seq;
+  };
   const logged = write.events.map((e): LoggedEvent => {
-    const seq = next.get(e.stream) as number;
-    next.set(e.stream, seq + 1);
+    const seq = take(e.stream);
     return { stream: e.stream, seq, event: e.event, envelope: e.render(seq), createdAt: e.createdAt };
   });
-  await client.query(
-    `INSERT INTO events (stream, seq, event, envelope, created_at)
-     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])`,
-    [logged.map((e) => e.stream), logged.map((e) => e.seq), logged.map((e) => e.event), logged.map((e) => e.envelope), logged.map((e) => e.createdAt)],
-  );
-  return logged;
+  const latest = new Map<string, MarketSnapshot>();
+  const marketLogged = market.map((m): LoggedEvent => {
+    const stream = marketStream(m.commodity);
+    const seq = take(stream);
+    const envelope = m.render(seq);
+    latest.set(m.commodity, { commodity: m.commodity, seq, envelope, updatedAt: m.createdAt });
+    return { stream, seq, event: 'market-update', envelope, createdAt: m.createdAt };
+  });
+  if (logged.length) {
+    await client.query(
+      `INSERT INTO events (stream, seq, event, envelope, created_at)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])`,
+      [logged.map((e) => e.stream), logged.map((e) => e.seq), logged.map((e) => e.event), logged.map((e) => e.envelope), logged.map((e) => e.createdAt)],
+    );
+  }
+  if (latest.size) {
+    const snaps = [...latest.values()];
+    await client.query(
+      `INSERT INTO market_snapshots (commodity, seq, envelope, updated_at)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[])
+       ON CONFLICT (commodity) DO UPDATE SET seq = excluded.seq, envelope = excluded.envelope, updated_at = excluded.updated_at`,
+      [snaps.map((m) => m.commodity), snaps.map((m) => m.seq), snaps.map((m) => m.envelope), snaps.map((m) => m.updatedAt)],
+    );
+  }
+  return [...logged, ...marketLogged];
 }
 
 async function persistJournal(client: pg.ClientBase, journal: readonly JournalRecord[]): Promise<void> {

@@ -12,7 +12,7 @@ import { openDatabase, type Sqlite } from './database.js';
 import { EventLog } from './event-log.js';
 import { MarketSnapshotStore } from './market-snapshots.js';
 import { TradingStore } from '../trading/trading-store.js';
-import type { ImmediateReads, LoggedEvent, MarketSnapshot, OrderQuery, StepWrite, Store, TradeQuery } from './store.js';
+import { marketStream, type ImmediateReads, type LoggedEvent, type MarketSnapshot, type OrderQuery, type StepWrite, type Store, type TradeQuery } from './store.js';
 
 export class SqliteStore implements Store, ImmediateReads {
   readonly kind = 'sqlite' as const;
@@ -39,7 +39,14 @@ export class SqliteStore implements Store, ImmediateReads {
         const { seq, envelope } = this.events.append(e.stream, e.event, e.createdAt, e.render);
         logged.push({ stream: e.stream, seq, event: e.event, envelope, createdAt: e.createdAt });
       }
-      for (const m of write.market ?? []) this.snapshots.save(m);
+      const latest = new Map<string, MarketSnapshot>();
+      for (const m of write.market ?? []) {
+        const seq = (latest.get(m.commodity)?.seq ?? this.snapshots.lastSeq(m.commodity)) + 1;
+        const envelope = m.render(seq);
+        latest.set(m.commodity, { commodity: m.commodity, seq, envelope, updatedAt: m.createdAt });
+        logged.push({ stream: marketStream(m.commodity), seq, event: 'market-update', envelope, createdAt: m.createdAt });
+      }
+      for (const snapshot of latest.values()) this.snapshots.save(snapshot);
       return logged;
     });
   }
@@ -55,6 +62,7 @@ export class SqliteStore implements Store, ImmediateReads {
     } catch (err) {
       // rolled back: the cached numbers may be ahead of the file
       this.events.resetCache();
+      this.snapshots.resetCache();
       throw err;
     }
   }

@@ -25,7 +25,21 @@ export interface LoggedEvent {
   createdAt: number;
 }
 
-/** The latest market-update of one commodity (its seq is assigned by the caller). */
+/**
+ * A market-update to number and keep as its commodity's latest (market data is not logged for
+ * replay): the store numbers it per commodity in the transaction, and `render(seq)` builds the
+ * envelope. Several writers (the engine leader, gateways' publish API) share the numbering.
+ */
+export interface MarketToLog {
+  commodity: string;
+  createdAt: number;
+  render: (seq: number) => string;
+}
+
+/** The stream a commodity's market data is numbered in (the protocol's market room). */
+export const marketStream = (commodity: string): string => `market-${commodity}`;
+
+/** The latest market-update of one commodity. */
 export interface MarketSnapshot {
   commodity: string;
   seq: number;
@@ -38,8 +52,11 @@ export interface StepWrite {
   journal?: readonly JournalRecord[] | undefined;
   /** private events and system alerts, numbered per stream in this transaction, in this order */
   events: readonly EventToLog[];
-  /** latest market-update envelope per commodity */
-  market?: readonly MarketSnapshot[] | undefined;
+  /**
+   * market-updates, numbered per commodity (stream `market-<commodity>`); the last of each
+   * commodity becomes its snapshot. Returned after the events, in this order.
+   */
+  market?: readonly MarketToLog[] | undefined;
 }
 
 /** The engine leader's term: a write transaction carrying a stale term fails with FencedError. */
@@ -66,7 +83,10 @@ export interface TradeQuery {
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
-  /** ONE transaction; on throw nothing is written or numbered. Returns the logged events in `write.events` order. */
+  /**
+   * ONE transaction; on throw nothing is written or numbered. Returns the numbered events in
+   * `write.events` order, then the market-updates in `write.market` order (event 'market-update').
+   */
   commit(write: StepWrite, fence?: Fence): Promise<LoggedEvent[]>;
   /** events of `stream` with seq > afterSeq, oldest first, at most `limit` */
   readEvents(stream: string, afterSeq: number, limit: number): Promise<LoggedEvent[]>;

@@ -97,7 +97,7 @@ def trade(user_id, trade_id):
             'price': 75.25, 'side': 'buy', 'status': 'executed', 'executionTime': '2024-07-29T22:00:00.000Z'}
 
 
-def until(predicate, timeout=5.0, what='condition'):
+def until(predicate, timeout=15.0, what='condition'):
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

@@ -75,3 +75,58 @@ test('the reducer never mutates the previous state', () => {
   liveReducer(before, { type: 'market', payload: { commodity: 'brent', price: 1, change: 0, changePercent: 0, volume: 0 } });
   assert.deepEqual(before, snapshot);
 });
+
+test('status: connecting, connected, reconnecting, and back counts as a reconnect (a token refresh does not)', () => {
+  let s = run([{ type: 'connected' }]);
+  assert.equal(s.status, 'connecting', 'connected but not yet authenticated');
+  s = run([{ type: 'authenticated' }, { type: 'authenticated' }], s);
+  assert.equal(s.status, 'connected');
+  assert.equal(s.reconnects, 0, 'a token refresh is not a reconnect');
+  s = liveReducer(s, { type: 'disconnected', notice: null, willReconnect: true });
+  assert.equal(s.status, 'reconnecting');
+  s = run([{ type: 'connected' }, { type: 'authenticated' }], s);
+  assert.equal(s.status, 'connected');
+  assert.equal(s.reconnects, 1);
+  // a recovered session is live at once
+  s = run([{ type: 'disconnected', notice: null, willReconnect: true }, { type: 'connected', recovered: true }], s);
+  assert.equal(s.status, 'connected');
+  assert.equal(s.reconnects, 2);
+  // refused credentials: auth-error, and a disconnect after it does not hide that
+  s = run([{ type: 'error', error: { code: 'INVALID_TOKEN', message: 'Invalid token' }, fatal: true }, { type: 'disconnected', notice: null, willReconnect: false }], s);
+  assert.equal(s.status, 'auth-error');
+  assert.equal(liveReducer(initialLiveState, { type: 'disconnected', notice: null, willReconnect: false }).status, 'closed');
+});
+
+test('a REST page of orders merges with the live stream: an older state never replaces a newer one', () => {
+  const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+  let s = run([{ type: 'order', payload: order('o2', { status: 'cancelled', createdAt: t(2), timestamp: t(5) }) }]);
+  // the page was read before the cancel: o2 still new there; o1 is older and not held yet
+  s = liveReducer(s, {
+    type: 'orders',
+    orders: [order('o3', { createdAt: t(3), timestamp: t(3) }), order('o2', { createdAt: t(2), timestamp: t(2) }), order('o1', { createdAt: t(1), timestamp: t(1) })],
+  });
+  assert.deepEqual(s.orders.map((o) => `${o.id}:${o.status}`), ['o3:new', 'o2:cancelled', 'o1:new']);
+  // a filled order does not go back to open, even with a later timestamp
+  s = run([{ type: 'order', payload: order('o1', { status: 'filled', timestamp: t(6) }) }, { type: 'order', payload: order('o1', { status: 'new', timestamp: t(7) }) }], s);
+  assert.equal(s.orders.find((o) => o.id === 'o1')?.status, 'filled');
+  const same = liveReducer(s, { type: 'orders', orders: [] });
+  assert.equal(same, s, 'nothing new: the same state');
+});
+
+test('trades are kept once by id, newest first', () => {
+  const trade = (id: string, sec: number) => ({
+    id,
+    orderId: 'o1',
+    userId: 'u1',
+    commodity: 'crude_oil',
+    side: 'buy' as const,
+    quantity: 1000,
+    price: 75,
+    status: 'executed' as const,
+    executionTime: new Date(Date.UTC(2026, 0, 1, 0, 0, sec)).toISOString(),
+  });
+  let s = run([{ type: 'trade', payload: trade('t1', 1) }, { type: 'trade', payload: trade('t2', 2) }]);
+  s = liveReducer(s, { type: 'trades', trades: [trade('t2', 2), trade('t1', 1), trade('t0', 0)] });
+  assert.deepEqual(s.trades.map((x) => x.id), ['t2', 't1', 't0']);
+  assert.equal(liveReducer(s, { type: 'trade', payload: trade('t1', 1) }), s, 'a replayed fill changes nothing');
+});

@@ -1,16 +1,32 @@
 /**
- * `useQuantEnergxWebSocket(url, userId, token)`: the seed's React hook, built on the SDK. It
- * connects once per url and user (a new token is used without reconnecting), subscribes to market
- * data, trades, orders and compliance alerts, keeps the state in a reducer, and closes the client
- * on unmount.
+ * React hooks built on the SDK. `useQuantEnergxWebSocket(url, userId, token)` is the seed's hook:
+ * it connects once per url and user (a new token is used without reconnecting), subscribes to
+ * market data, trades, orders and compliance alerts, keeps the state in a reducer (with a
+ * `dispatch` to merge REST pages in), and closes the client on unmount. `useBook` and
+ * `useMarketTrades` follow one commodity's streamed book and public tape on that client.
  */
-import { useEffect, useReducer, useRef, useState } from 'react';
-import { DataEvent } from '@qx/protocol';
+import { useEffect, useReducer, useRef, useState, type Dispatch } from 'react';
+import { DataEvent, type MarketTrade } from '@qx/protocol';
 import { QuantEnergxClient, type QuantEnergxSocket } from './client.js';
-import { initialLiveState, liveReducer, type LiveState } from './live-state.js';
+import { isFatalAuthError, type QuantEnergxErrorCode } from './errors.js';
+import { initialLiveState, liveReducer, type LiveAction, type LiveState } from './live-state.js';
+import type { BookView } from './order-book.js';
+import { addToTape } from './tape.js';
 import type { QuantEnergxClientOptions } from './types.js';
 
-export { liveReducer, initialLiveState, upsertOrder, LIVE_LIMITS, type LiveState, type LiveAction, type LiveAlert } from './live-state.js';
+export {
+  liveReducer,
+  initialLiveState,
+  upsertOrder,
+  upsertOrders,
+  upsertTrades,
+  isOpenOrder,
+  LIVE_LIMITS,
+  type LiveState,
+  type LiveAction,
+  type LiveAlert,
+  type LiveStatus,
+} from './live-state.js';
 
 export type TokenSource = string | (() => string | Promise<string>);
 
@@ -27,6 +43,8 @@ export interface UseQuantEnergxWebSocketReturn extends LiveState {
   /** the socket.io-client socket, as in the seed */
   socket: QuantEnergxSocket | null;
   client: QuantEnergxClient | null;
+  /** merges what the app read elsewhere (a REST page of orders or trades) into the state */
+  dispatch: Dispatch<LiveAction>;
 }
 
 const DEFAULT_COMMODITIES = ['crude_oil', 'natural_gas'] as const;
@@ -56,12 +74,13 @@ export function useQuantEnergxWebSocket(url: string, userId: string, token: Toke
     dispatch({ type: 'reset' });
     const fail = (err: unknown) => {
       const e = err as { code?: unknown; message?: unknown };
-      dispatch({ type: 'error', error: { code: typeof e.code === 'string' ? e.code : 'ERROR', message: String(e.message ?? err) } });
+      const code = typeof e.code === 'string' ? e.code : 'ERROR';
+      dispatch({ type: 'error', error: { code, message: String(e.message ?? err) }, fatal: isFatalAuthError(code as QuantEnergxErrorCode) });
     };
     const offs = [
-      qx.on('connect', () => dispatch({ type: 'connected' })),
+      qx.on('connect', ({ recovered }) => dispatch({ type: 'connected', recovered })),
       qx.on('authenticated', () => dispatch({ type: 'authenticated' })),
-      qx.on('disconnect', ({ notice }) => dispatch({ type: 'disconnected', notice })),
+      qx.on('disconnect', ({ notice, willReconnect }) => dispatch({ type: 'disconnected', notice, willReconnect })),
       qx.on('auth-error', (err) => {
         if (err.code !== 'TOKEN_EXPIRED') fail(err);
       }),
@@ -99,5 +118,58 @@ export function useQuantEnergxWebSocket(url: string, userId: string, token: Toke
     if (client?.authenticated) void client.refreshToken();
   }, [token, client]);
 
-  return { ...state, socket: client?.socket ?? null, client };
+  return { ...state, socket: client?.socket ?? null, client, dispatch };
+}
+
+/**
+ * The streamed book (`subscribe-book`) of `commodity` on `client`: null until its snapshot, then
+ * every checked update. Unsubscribes when the commodity changes or on unmount.
+ */
+export function useBook(client: QuantEnergxClient | null, commodity: string | null, depth = 10): { book: BookView | null; error: string | null } {
+  const [book, setBook] = useState<BookView | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    setBook(null);
+    setError(null);
+    if (!client || !commodity) return;
+    let live = true;
+    const off = client.on('book', (view) => {
+      if (view.commodity === commodity) setBook(view);
+    });
+    client.subscribeBook(commodity, { depth }).catch((err: unknown) => {
+      const e = err as { code?: unknown; message?: unknown };
+      const code = typeof e.code === 'string' ? e.code : 'ERROR';
+      if (live && code !== 'CLIENT_CLOSED') setError(`${code}: ${typeof e.message === 'string' ? e.message : String(err)}`);
+    });
+    return () => {
+      live = false;
+      off();
+      if (client.connected) client.unsubscribeBook(commodity).catch(() => undefined);
+    };
+  }, [client, commodity, depth]);
+  return { book, error };
+}
+
+/** The public tape (`subscribe-trades`) of `commodity` on `client`, newest first, at most `limit`. */
+export function useMarketTrades(client: QuantEnergxClient | null, commodity: string | null, limit = 200, onTrade?: (trade: MarketTrade) => void): MarketTrade[] {
+  const [tape, setTape] = useState<MarketTrade[]>([]);
+  const onTradeRef = useRef(onTrade);
+  useEffect(() => {
+    onTradeRef.current = onTrade;
+  });
+  useEffect(() => {
+    setTape([]);
+    if (!client || !commodity) return;
+    const off = client.on('market-trade', (trade) => {
+      if (trade.commodity !== commodity) return;
+      setTape((t) => addToTape(t, trade, limit));
+      onTradeRef.current?.(trade);
+    });
+    client.subscribeTrades(commodity).catch(() => undefined);
+    return () => {
+      off();
+      if (client.connected) client.unsubscribeTrades(commodity).catch(() => undefined);
+    };
+  }, [client, commodity, limit]);
+  return tape;
 }

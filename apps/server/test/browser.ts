@@ -68,7 +68,8 @@ export async function signInDemo(page: Page, url: string, userId: string): Promi
   await page.goto(url + '/');
   await page.locator('[data-testid="demo-signin"] input[name="userId"]').fill(userId);
   await page.locator('[data-testid="demo-signin"] button[type="submit"]').click();
-  await page.locator('[data-testid="connection"][data-status="connected"]').waitFor({ timeout: 5000 });
+  // generous: the machine is shared and loaded (the first load parses the whole bundle)
+  await page.locator('[data-testid="connection"][data-status="connected"]').waitFor({ timeout: 15_000 });
 }
 
 export async function signInWithToken(page: Page, url: string, token: string): Promise<void> {
@@ -85,7 +86,8 @@ export interface Placed {
 
 export async function place(
   page: Page,
-  o: { side: 'buy' | 'sell'; type: 'limit' | 'market'; quantity: string; price?: string; timeInForce?: string },
+  /** quantity in lots; an order above the confirmation size is confirmed unless `confirm: false` */
+  o: { side: 'buy' | 'sell'; type: 'limit' | 'market'; quantity: string; price?: string; timeInForce?: string; confirm?: boolean },
 ): Promise<Placed> {
   const ticket = page.locator('[data-testid="ticket"]');
   await ticket.locator(`button[name="side-${o.side}"]`).click();
@@ -96,6 +98,13 @@ export async function place(
   const outcome = ticket.locator('[data-testid="ticket-outcome"]');
   const before = await outcome.getAttribute('data-answers');
   await ticket.locator('button[name="place"]').click();
+  // an order above the confirmation size asks first: confirm it
+  const confirm = ticket.locator('button[name="confirm-place"]');
+  await poll('the ticket to answer or ask for a confirmation', 5000, async () => (await outcome.getAttribute('data-answers')) !== before || (await confirm.count()) > 0);
+  if ((await outcome.getAttribute('data-answers')) === before && (await confirm.count()) > 0) {
+    if (o.confirm === false) return { text: (await ticket.locator('[data-testid="ticket-confirm"]').textContent()) ?? '', orderId: null, status: 'confirming' };
+    await confirm.click();
+  }
   await poll('the ticket to answer', 5000, async () => (await outcome.getAttribute('data-answers')) !== before);
   return { text: (await outcome.textContent()) ?? '', orderId: await outcome.getAttribute('data-order-id'), status: await outcome.getAttribute('data-status') };
 }

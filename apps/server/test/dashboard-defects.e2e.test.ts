@@ -15,7 +15,7 @@ import { startServer, type TestServer } from './helpers.js';
 import { VIEWPORTS, launch, place, poll, screenshot, signInDemo, signInWithToken, skipWithoutChromium, watchErrors } from './browser.js';
 
 /** data-testids that name one row's cell and so repeat once per row */
-const PER_ROW_TEST_IDS = new Set(['last-price', 'net-quantity', 'open-quantity']);
+const PER_ROW_TEST_IDS = new Set(['last-price', 'net-quantity', 'open-quantity', 'exposure']);
 
 /** Everything that makes a layout unusable at the current size, as readable strings. */
 async function layoutProblems(page: Page): Promise<string[]> {
@@ -74,14 +74,14 @@ test('dashboard defects: time in force, layout at five widths, positions after c
     // a limit meant to rest, rests
     const last = Number(((await page.locator('[data-testid="market"] tr[data-commodity="crude_oil"] [data-testid="last-price"]').textContent()) ?? '').replace(/,/g, ''));
     const far = (Math.floor(last * 0.9 * 100) / 100).toFixed(2);
-    const resting = await place(page, { side: 'buy', type: 'limit', quantity: '100', price: far });
+    const resting = await place(page, { side: 'buy', type: 'limit', quantity: '1', price: far });
     assert.equal(resting.status, 'new', resting.text);
     const row = page.locator(`[data-testid="orders"] tr[data-order-id="${resting.orderId}"]`);
     await row.and(page.locator('[data-status="new"]')).waitFor({ timeout: 5000 });
 
     // 3. positions show the open buy, and lose it after the cancel without a reload
     const openQty = page.locator('[data-testid="positions"] tr[data-commodity="crude_oil"] [data-testid="open-quantity"]');
-    await openQty.filter({ hasText: /^100\/0$/ }).waitFor({ timeout: 5000 });
+    await openQty.filter({ hasText: /^1\/0$/ }).waitFor({ timeout: 5000 });
 
     // 2. the layout at every width: nothing cut off, nothing outside its panel, the Cancel button reachable
     for (const viewport of VIEWPORTS) {
@@ -102,16 +102,16 @@ test('dashboard defects: time in force, layout at five widths, positions after c
     await page.locator(`[data-testid="orders"] tr[data-order-id="${resting.orderId}"][data-status="cancelled"]`).waitFor({ timeout: 5000 });
     await poll('open buy quantity to go', 5000, async () => (await openQty.count()) === 0 || (await openQty.textContent()) === '0/0');
 
-    // 4. a market buy larger than the book: what filled, what did not, at what average
-    const big = await place(page, { side: 'buy', type: 'market', quantity: '1,000,000' });
+    // 4. a market buy larger than the book (1,000 lots = 1,000,000 bbl, confirmed): what filled, what did not, at what average
+    const big = await place(page, { side: 'buy', type: 'market', quantity: '1,000' });
     assert.equal(big.status, 'cancelled', big.text);
-    const m = /partially filled: bought ([\d,]+) bbl of 1,000,000 bbl at avg ([\d.]+); ([\d,]+) bbl cancelled/.exec(big.text);
+    const m = /partially filled: bought [\d,.]+ lots? \(([\d,]+) bbl\) of 1,000 lots \(1,000,000 bbl\) at avg ([\d.]+); [\d,.]+ lots? \(([\d,]+) bbl\) cancelled/.exec(big.text);
     assert.ok(m, big.text);
     const filled = Number(m[1]?.replace(/,/g, ''));
     assert.ok(filled > 0 && filled < 1_000_000);
     assert.equal(Number(m[3]?.replace(/,/g, '')), 1_000_000 - filled);
     // an IOC that cannot trade says it filled nothing
-    const ioc = await place(page, { side: 'buy', type: 'limit', quantity: '100', price: far, timeInForce: 'ioc' });
+    const ioc = await place(page, { side: 'buy', type: 'limit', quantity: '1', price: far, timeInForce: 'ioc' });
     assert.equal(ioc.status, 'cancelled');
     assert.match(ioc.text, /IOC filled nothing/);
     assert.deepEqual(errors, []);
@@ -169,7 +169,7 @@ test('dashboard: across a server restart prices go stale, then errors clear and 
     await page.locator('[data-testid="connection"][data-status="reconnecting"]').waitFor({ timeout: 5000 });
     assert.equal(await market.getAttribute('data-stale'), 'true', 'prices marked stale while disconnected');
     await page.locator('[data-testid="alerts"] li', { hasText: 'Server shutting down' }).waitFor({ timeout: 5000 });
-    const down = await place(page, { side: 'buy', type: 'market', quantity: '100' });
+    const down = await place(page, { side: 'buy', type: 'market', quantity: '1' });
     assert.match(down.text, /NETWORK/);
 
     server = await startServer({ SIMULATOR: 'on', SIMULATOR_SEED: '5' }, { dataDir, keepData: true, port });
@@ -180,7 +180,7 @@ test('dashboard: across a server restart prices go stale, then errors clear and 
     assert.match((await outcome.textContent()) ?? '', /Reconnected/);
     assert.equal(await page.locator('[data-testid="alerts"] li', { hasText: 'Server shutting down' }).count(), 0, 'the SHUTDOWN notice is cleared');
     // and trading works again
-    const after = await place(page, { side: 'buy', type: 'market', quantity: '100' });
+    const after = await place(page, { side: 'buy', type: 'market', quantity: '1' });
     assert.equal(after.status, 'filled', after.text);
     console.log(`# ${await screenshot(page, 'reconnected-1440')}`);
     assert.deepEqual(errors, []);

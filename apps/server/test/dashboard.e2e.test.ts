@@ -51,33 +51,33 @@ test('dashboard: sign in, live prices, place and cancel, fill into trades and po
     await page.locator('[data-testid="book"] tr.level-ask').first().waitFor({ timeout: 5000 });
 
     // an off-tick price: the server's coded error is shown
-    const offTick = await place(page, { side: 'buy', type: 'limit', quantity: '100', price: '70.123' });
+    const offTick = await place(page, { side: 'buy', type: 'limit', quantity: '1', price: '70.123' });
     assert.match(offTick.text, /PRICE_OFF_TICK/);
 
     // a limit buy far below the market rests as new, then is cancelled
     const last = Number((first['crude_oil'] ?? '').replace(/,/g, ''));
     assert.ok(last > 0, `crude oil last price: ${first['crude_oil']}`);
     const farPrice = (Math.floor(last * 0.9 * 100) / 100).toFixed(2);
-    const placed = await place(page, { side: 'buy', type: 'limit', quantity: '100', price: farPrice });
+    const placed = await place(page, { side: 'buy', type: 'limit', quantity: '1', price: farPrice });
     assert.equal(placed.status, 'new', `limit order accepted as new: ${placed.text}`);
     const limitId = placed.orderId;
     assert.ok(limitId);
-    assert.match(placed.text, new RegExp(`^${limitId} working: buy 100 bbl @ ${farPrice.replace('.', '\\.')} GTC$`));
+    assert.match(placed.text, new RegExp(`^${limitId} working: buy 1 lot \\(1,000 bbl\\) @ ${farPrice.replace('.', '\\.')} GTC$`));
     const limitRow = page.locator(`[data-testid="orders"] tr[data-order-id="${limitId}"]`);
     await limitRow.and(page.locator('[data-status="new"]')).waitFor({ timeout: 5000 });
     await limitRow.locator('button', { hasText: 'Cancel' }).click();
     await page.locator(`[data-testid="orders"] tr[data-order-id="${limitId}"][data-status="cancelled"]`).waitFor({ timeout: 5000 });
 
     // a market buy fills: a trade and a long position
-    const filled = await place(page, { side: 'buy', type: 'market', quantity: '100' });
+    const filled = await place(page, { side: 'buy', type: 'market', quantity: '1' });
     assert.equal(filled.status, 'filled', `market order filled: ${filled.text}`);
     const marketId = filled.orderId;
-    assert.match(filled.text, /filled: bought 100 bbl at avg \d/);
+    assert.match(filled.text, /filled: bought 1 lot \(1,000 bbl\) at avg \d/);
     await page.locator(`[data-testid="trades"] tr[data-order-id="${marketId}"]`).first().waitFor({ timeout: 5000 });
     await page.locator(`[data-testid="orders"] tr[data-order-id="${marketId}"][data-status="filled"]`).waitFor({ timeout: 5000 });
     await page
       .locator('[data-testid="positions"] tr[data-commodity="crude_oil"] [data-testid="net-quantity"]')
-      .filter({ hasText: /^\+100$/ })
+      .filter({ hasText: /^\+1$/ })
       .waitFor({ timeout: 5000 });
 
     // alerts: a system alert to everyone, a compliance alert to this user, each with its severity

@@ -1,6 +1,6 @@
 /** The REST endpoints the screen uses (see docs/protocol.md §3). */
-import type { OrderRequestBody } from '@qx/protocol';
-import type { Book, Commodity, Order, Position, Trade } from '../model/types.js';
+import type { Candle, CandleInterval, OrderRequestBody } from '@qx/protocol';
+import type { Commodity, Order, Position, Trade } from '../model/types.js';
 import { request } from './http.js';
 
 export interface DevToken {
@@ -16,9 +16,6 @@ export const fetchDevToken = (userId: string) => request<DevToken>('/api/v1/auth
 export const fetchCommodities = (token: string) =>
   request<{ commodities: Commodity[] }>('/api/v1/market/commodities', { token }).then((r) => r.commodities);
 
-export const fetchBook = (token: string, commodity: string, depth = 10) =>
-  request<Book>(`/api/v1/market/${encodeURIComponent(commodity)}/book?depth=${depth}`, { token });
-
 export const fetchOrders = (token: string) =>
   request<{ orders: Order[] }>('/api/v1/trading/orders?limit=200', { token }).then((r) => r.orders);
 
@@ -33,3 +30,16 @@ export const placeOrder = (token: string, body: OrderRequestBody) =>
 
 export const cancelOrder = (token: string, id: string) =>
   request<{ order: Order }>(`/api/v1/trading/orders/${encodeURIComponent(id)}`, { method: 'DELETE', token }).then((r) => r.order);
+
+
+export interface CandlesPage {
+  commodity: string;
+  interval: CandleInterval;
+  from: string;
+  /** trades at or after this time are not in the page: the live tape adds them */
+  to: string;
+  candles: Candle[];
+}
+
+export const fetchCandles = (token: string, commodity: string, interval: CandleInterval, limit = 300) =>
+  request<CandlesPage>(`/api/v1/market/candles?commodity=${encodeURIComponent(commodity)}&interval=${interval}&limit=${limit}`, { token });

@@ -1,6 +1,6 @@
 /** Compliance and system alerts (and the screen's own notices), newest first, by severity. */
 import type { AlertsState } from '../model/alerts.js';
-import { formatTime } from '../model/format.js';
+import { formatFullTime, formatTime } from '../model/format.js';
 import { Panel } from './Panel.js';
 
 export function AlertsFeed({ alerts }: { alerts: AlertsState }) {
@@ -15,7 +15,9 @@ export function AlertsFeed({ alerts }: { alerts: AlertsState }) {
               <span className="alert-kind">
                 {a.source} · {a.kind}
               </span>
-              <span className="muted">{formatTime(a.time)}</span>
+              <span className="muted" title={formatFullTime(a.time)}>
+                {formatTime(a.time)}
+              </span>
             </div>
             <div className="alert-msg">{a.message}</div>
             {(a.commodities.length > 0 || a.utilization !== null) && (

@@ -1,6 +1,6 @@
 /** Connection state at a glance: connected, reconnecting, auth error; "reconnected" for a while after a loss. */
 import { useEffect, useState } from 'react';
-import type { Connection } from '../model/live-state.js';
+import type { Connection } from '../model/connection.js';
 
 const LABEL: Record<Connection['status'], string> = {
   connecting: 'Connecting',

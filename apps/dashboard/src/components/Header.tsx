@@ -1,5 +1,5 @@
 /** Top bar: product, connection, who is signed in. */
-import type { Connection } from '../model/live-state.js';
+import type { Connection } from '../model/connection.js';
 import type { Session } from '../model/session.js';
 import { ConnectionBadge } from './ConnectionBadge.js';
 

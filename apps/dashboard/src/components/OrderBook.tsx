@@ -1,48 +1,63 @@
-/** Depth ladder of the selected commodity: asks above, bids below, cumulative size bars. */
+/**
+ * Depth ladder of the selected commodity from the streamed book (`subscribe-book` via the SDK):
+ * asks above, bids below, sizes in lots, the running total, and the cumulative depth as a bar in
+ * a column of its own, so it never covers a number.
+ */
 import { depth, type DepthRow } from '../model/book.js';
-import { formatPrice, formatQuantity } from '../model/format.js';
+import { formatLots, formatPrice } from '../model/format.js';
 import type { Book, Commodity } from '../model/types.js';
 import { Panel } from './Panel.js';
 
-function Level(props: { row: DepthRow; side: 'bid' | 'ask'; tick: number; onPick: (price: number) => void }) {
-  const { row, side } = props;
+function Level(props: { row: DepthRow; side: 'bid' | 'ask'; tick: number; lot: number; onPick: (price: number) => void }) {
+  const { row, side, lot } = props;
   return (
-    <tr className={`level level-${side}`} onClick={() => props.onPick(row.price)} title="Use this price in the ticket">
+    <tr className={`level level-${side}`} onClick={() => props.onPick(row.price)} title="Use this price in the ticket" data-price={row.price}>
       <td className="num muted col-opt">{row.orders}</td>
-      <td className="num">{formatQuantity(row.quantity)}</td>
+      <td className="num">{formatLots(row.quantity, lot)}</td>
       <td className={`num price-${side}`}>
         <span className="level-price">{formatPrice(row.price, props.tick)}</span>
       </td>
-      <td className="num muted depth">
-        {/* cumulative depth as a bar behind the running total */}
+      <td className="num muted">{formatLots(row.cumulative, lot)}</td>
+      <td className="depth-cell" aria-hidden="true">
         <span className="bar" style={{ width: `${(row.share * 100).toFixed(1)}%` }} />
-        <span className="depth-total">{formatQuantity(row.cumulative)}</span>
       </td>
     </tr>
   );
 }
 
-export function OrderBook(props: { commodity: Commodity | null; book: Book | null; error: string | null; onPickPrice: (price: number) => void }) {
+export function OrderBook(props: { commodity: Commodity | null; book: Book | null; error: string | null; onPickPrice: (price: number) => void; live: boolean }) {
   const tick = props.commodity?.tickSize ?? 0.01;
+  const lot = props.commodity?.contractSize ?? 1;
   const d = depth(props.book?.commodity === props.commodity?.symbol ? props.book : null, tick);
   return (
-    <Panel title="Order book" area="book" extra={<span className="muted">{props.commodity?.name ?? '—'}</span>}>
+    <Panel
+      title="Order book"
+      area="book"
+      extra={
+        <span className="muted" data-testid="book-levels" data-bids={d.bids.length} data-asks={d.asks.length}>
+          {props.commodity ? `${props.commodity.name} · lots of ${lot.toLocaleString('en-US')} ${props.commodity.unit}` : '—'}
+        </span>
+      }
+    >
       {props.error && <div className="error-line">{props.error}</div>}
-      <table className="grid book-table">
+      <table className={`grid book-table ${props.live ? '' : 'stale'}`}>
         <thead>
           <tr>
             <th className="num col-opt">Orders</th>
             <th className="num">Size</th>
             <th className="num">Price</th>
             <th className="num">Total</th>
+            <th className="depth-cell">
+              <span className="sr-only">Depth</span>
+            </th>
           </tr>
         </thead>
         <tbody>
           {d.asks.map((r) => (
-            <Level key={`a${r.price}`} row={r} side="ask" tick={tick} onPick={props.onPickPrice} />
+            <Level key={`a${r.price}`} row={r} side="ask" tick={tick} lot={lot} onPick={props.onPickPrice} />
           ))}
           <tr className="spread-row">
-            <td colSpan={4}>
+            <td colSpan={5}>
               {d.spread === null ? (
                 'No two-sided market'
               ) : (
@@ -53,7 +68,7 @@ export function OrderBook(props: { commodity: Commodity | null; book: Book | nul
             </td>
           </tr>
           {d.bids.map((r) => (
-            <Level key={`b${r.price}`} row={r} side="bid" tick={tick} onPick={props.onPickPrice} />
+            <Level key={`b${r.price}`} row={r} side="bid" tick={tick} lot={lot} onPick={props.onPickPrice} />
           ))}
         </tbody>
       </table>

@@ -2,8 +2,8 @@
 import { useState } from 'react';
 import { cancelOrder } from '../api/endpoints.js';
 import { describeError } from '../api/http.js';
-import { formatPrice, formatQuantity, formatTime } from '../model/format.js';
-import { isOpen } from '../model/orders.js';
+import { formatFullTime, formatLots, formatPrice, formatTime } from '../model/format.js';
+import { isOpenOrder as isOpen } from '@qx/client/react';
 import type { Commodity, Order } from '../model/types.js';
 import type { Authed } from '../hooks/useSession.js';
 import { Panel } from './Panel.js';
@@ -53,7 +53,7 @@ export function OrdersTable(props: { authed: Authed; orders: readonly Order[]; t
             <th>Side</th>
             <th className="col-opt">Type</th>
             <th className="num">Price</th>
-            <th className="num">Qty</th>
+            <th className="num">Lots</th>
             <th className="num">Filled</th>
             <th className="num col-opt">Avg</th>
             <th className="col-opt">TIF</th>
@@ -68,17 +68,21 @@ export function OrdersTable(props: { authed: Authed; orders: readonly Order[]; t
             </tr>
           )}
           {rows.map((o) => {
-            const tick = props.tickOf(o.commodity)?.tickSize ?? 0.0001;
+            const c = props.tickOf(o.commodity);
+            const tick = c?.tickSize ?? 0.0001;
+            const lot = c?.contractSize ?? 1;
             return (
               <tr key={o.id} data-order-id={o.id} data-status={o.status}>
-                <td className="muted col-opt">{formatTime(o.createdAt ?? o.timestamp)}</td>
+                <td className="muted col-opt" title={formatFullTime(o.createdAt ?? o.timestamp)}>
+                  {formatTime(o.createdAt ?? o.timestamp)}
+                </td>
                 <td className="mono muted col-opt">{o.id}</td>
                 <td>{o.commodity ?? '—'}</td>
                 <td className={o.side === 'buy' ? 'pos' : 'neg'}>{o.side ?? '—'}</td>
                 <td className="col-opt">{o.type ?? '—'}</td>
                 <td className="num">{o.type === 'market' ? 'MKT' : formatPrice(o.price, tick)}</td>
-                <td className="num">{formatQuantity(o.quantity ?? o.filledQuantity + o.remainingQuantity)}</td>
-                <td className="num">{formatQuantity(o.filledQuantity)}</td>
+                <td className="num">{formatLots(o.quantity ?? o.filledQuantity + o.remainingQuantity, lot)}</td>
+                <td className="num">{formatLots(o.filledQuantity, lot)}</td>
                 <td className="num col-opt">{o.averagePrice ? formatPrice(o.averagePrice, tick / 100) : '—'}</td>
                 <td className="muted col-opt">{o.timeInForce?.toUpperCase() ?? '—'}</td>
                 <td>

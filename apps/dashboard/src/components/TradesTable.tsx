@@ -1,5 +1,5 @@
 /** My fills, live from trade-update. */
-import { formatPrice, formatQuantity, formatTime } from '../model/format.js';
+import { formatFullTime, formatLots, formatPrice, formatTime } from '../model/format.js';
 import type { Commodity, Trade } from '../model/types.js';
 import { Panel } from './Panel.js';
 
@@ -12,9 +12,9 @@ export function TradesTable(props: { trades: readonly Trade[]; tickOf: (symbol: 
             <th>Time</th>
             <th className="col-opt">Trade</th>
             <th className="col-opt">Order</th>
-            <th>Commodity</th>
+            <th className="col-narrow">Commodity</th>
             <th>Side</th>
-            <th className="num">Qty</th>
+            <th className="num">Lots</th>
             <th className="num">Price</th>
             <th className="col-opt">Liq.</th>
           </tr>
@@ -27,12 +27,18 @@ export function TradesTable(props: { trades: readonly Trade[]; tickOf: (symbol: 
           )}
           {props.trades.map((t) => (
             <tr key={t.id} data-trade-id={t.id} data-order-id={t.orderId}>
-              <td className="muted">{formatTime(t.executionTime)}</td>
+              <td className="muted" title={formatFullTime(t.executionTime)}>
+                {formatTime(t.executionTime)}
+              </td>
               <td className="mono muted col-opt">{t.id}</td>
               <td className="mono muted col-opt">{t.orderId}</td>
-              <td>{t.commodity}</td>
-              <td className={t.side === 'buy' ? 'pos' : 'neg'}>{t.side}</td>
-              <td className="num">{formatQuantity(t.quantity)}</td>
+              <td className="col-narrow">{t.commodity}</td>
+              <td className={t.side === 'buy' ? 'pos' : 'neg'} title={t.commodity}>
+                {t.side}
+              </td>
+              <td className="num" title={`${t.quantity.toLocaleString('en-US')} ${props.tickOf(t.commodity)?.unit ?? ''}`}>
+                {formatLots(t.quantity, props.tickOf(t.commodity)?.contractSize ?? 1)}
+              </td>
               <td className="num">{formatPrice(t.price, props.tickOf(t.commodity)?.tickSize ?? 0.0001)}</td>
               <td className="muted col-opt">{t.liquidity ?? '—'}</td>
             </tr>

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TIME_IN_FORCE, buildOrder, withType, type OrderForm } from './order-form.js';
+import { TIME_IN_FORCE, buildOrder, notionalOf, withType, type OrderForm } from './order-form.js';
 
 const form = (over: Partial<OrderForm> = {}): OrderForm => ({
   commodity: 'crude_oil',
@@ -51,4 +51,21 @@ test('switching the type resets time in force to that type\'s default: limit res
   const ioc = form({ timeInForce: 'ioc' });
   assert.equal(withType(ioc, 'limit'), ioc);
   for (const type of ['limit', 'market'] as const) assert.ok(TIME_IN_FORCE[type].includes(withType(form({ type: type === 'limit' ? 'market' : 'limit' }), type).timeInForce));
+});
+
+test('quantity in lots goes out in units; a fraction of a unit is refused', () => {
+  const r = buildOrder(form({ quantity: '2.5' }), 'x', 1000);
+  assert.ok(r.ok && r.body.quantity === 2500);
+  const tiny = buildOrder(form({ quantity: '0.0001' }), 'x', 1000);
+  assert.equal(!tiny.ok && tiny.field, 'quantity');
+  assert.match(!tiny.ok ? tiny.message : '', /1 lot = 1,000/);
+});
+
+test('notional before sending: the limit price, or the side of the book a market order meets', () => {
+  const quote = { bid: 75, ask: 75.1, price: 75.05 };
+  assert.equal(notionalOf(form({ quantity: '2', price: '74.50' }), 1000, quote), 149_000);
+  assert.equal(notionalOf(form({ type: 'market', quantity: '1' }), 1000, quote), 75_100);
+  assert.equal(notionalOf(form({ type: 'market', side: 'sell', quantity: '1' }), 1000, quote), 75_000);
+  assert.equal(notionalOf(form({ type: 'market', quantity: '1' }), 1000, undefined), null);
+  assert.equal(notionalOf(form({ quantity: '' }), 1000, quote), null);
 });

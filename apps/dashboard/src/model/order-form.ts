@@ -45,11 +45,23 @@ function parseNumber(text: string): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-export function buildOrder(form: OrderForm, clientOrderId: string): BuiltOrder {
+/** The ticket's quantity (in lots) as units on the wire; null when it is not a positive number of whole units. */
+export function unitsOf(quantity: string, contractSize: number): number | null {
+  const lots = parseNumber(quantity);
+  if (lots === null || lots <= 0) return null;
+  const units = Math.round(lots * contractSize);
+  return Math.abs(units - lots * contractSize) < 1e-6 && units > 0 ? units : null;
+}
+
+/**
+ * The order body. The quantity is typed in lots of `contractSize` units (1 lot of crude =
+ * 1,000 bbl; 1 when quantities are typed in units) and sent in units, as the wire has it.
+ */
+export function buildOrder(form: OrderForm, clientOrderId: string, contractSize = 1): BuiltOrder {
   if (!form.commodity) return { ok: false, field: 'commodity', message: 'Choose a commodity' };
-  const quantity = parseNumber(form.quantity);
-  if (quantity === null || quantity <= 0 || !Number.isInteger(quantity)) {
-    return { ok: false, field: 'quantity', message: 'Quantity must be a positive whole number' };
+  const quantity = unitsOf(form.quantity, contractSize);
+  if (quantity === null) {
+    return { ok: false, field: 'quantity', message: contractSize === 1 ? 'Quantity must be a positive whole number' : `Quantity must be a positive number of lots (whole units: 1 lot = ${contractSize.toLocaleString('en-US')})` };
   }
   const timeInForce = TIME_IN_FORCE[form.type].includes(form.timeInForce) ? form.timeInForce : TIME_IN_FORCE[form.type][0];
   const body: OrderRequestBody = { commodity: form.commodity, side: form.side, type: form.type, quantity, timeInForce, clientOrderId };
@@ -59,4 +71,17 @@ export function buildOrder(form: OrderForm, clientOrderId: string): BuiltOrder {
     body.price = price;
   }
   return { ok: true, body };
+}
+
+/**
+ * What the order is worth before it is sent: units × price, with the limit price, or for a market
+ * order the price it would meet first (the ask for a buy, the bid for a sell, else the last).
+ * null while the ticket cannot say (no quantity, no price).
+ */
+export function notionalOf(form: Pick<OrderForm, 'side' | 'type' | 'quantity' | 'price'>, contractSize: number, quote: { bid: number | null; ask: number | null; price: number } | undefined): number | null {
+  const units = unitsOf(form.quantity, contractSize);
+  if (units === null) return null;
+  const price = form.type === 'limit' ? parseNumber(form.price) : ((form.side === 'buy' ? quote?.ask : quote?.bid) ?? quote?.price ?? null);
+  if (price === null || price <= 0) return null;
+  return Math.round(units * price * 100) / 100;
 }

@@ -40,3 +40,10 @@ test('working, partially filled and filled orders', () => {
   const sold = describeOutcome(order({ side: 'sell', status: 'filled', filledQuantity: 100, remainingQuantity: 0, averagePrice: 70.015 }), crude);
   assert.deepEqual(sold, { tone: 'ok', text: 'ord-1 filled: sold 100 bbl at avg 70.015' });
 });
+
+test('in lots with the units, when the contract size is known', () => {
+  const lots = { unit: 'bbl', tickSize: 0.01, contractSize: 1000 };
+  const o = order({ type: 'market', price: null, timeInForce: 'ioc', quantity: 1_000_000, filledQuantity: 144_000, remainingQuantity: 0, averagePrice: 75.2345, status: 'cancelled' });
+  assert.equal(describeOutcome(o, lots).text, 'ord-1 partially filled: bought 144 lots (144,000 bbl) of 1,000 lots (1,000,000 bbl) at avg 75.2345; 856 lots (856,000 bbl) cancelled');
+  assert.equal(describeOutcome(order({ quantity: 1000, remainingQuantity: 1000 }), lots).text, 'ord-1 working: buy 1 lot (1,000 bbl) @ 70.00 GTC');
+});

@@ -1,9 +1,9 @@
 /**
  * What the ticket says after the gateway answered an order: not just its status, but what
- * happened — how much filled at what average, what rests, what was cancelled and why. A market
+ * happened, in lots and units — how much filled at what average, what rests, what was cancelled and why. A market
  * buy of 1,000,000 bbl that filled 144,000 says so; an IOC that filled nothing says so.
  */
-import { formatPrice, formatQuantity } from './format.js';
+import { formatLotsWithUnits, formatPrice, formatQuantity } from './format.js';
 import type { Commodity, Order } from './types.js';
 
 export interface OrderOutcome {
@@ -12,12 +12,14 @@ export interface OrderOutcome {
   text: string;
 }
 
-export function describeOutcome(order: Order, commodity: Pick<Commodity, 'unit' | 'tickSize'> | undefined): OrderOutcome {
+export function describeOutcome(order: Order, commodity: Pick<Commodity, 'unit' | 'tickSize'> & Partial<Pick<Commodity, 'contractSize'>> | undefined): OrderOutcome {
   const unit = commodity?.unit ? ` ${commodity.unit}` : '';
   const tick = commodity?.tickSize ?? 0.0001;
   const filled = order.filledQuantity;
   const total = order.quantity ?? filled + order.remainingQuantity;
-  const qty = (n: number) => `${formatQuantity(n)}${unit}`;
+  // in lots with the units beside them when the contract size is known: `144 lots (144,000 bbl)`
+  const size = commodity?.contractSize;
+  const qty = (n: number) => (commodity && size ? formatLotsWithUnits(n, { contractSize: size, unit: commodity.unit }) : `${formatQuantity(n)}${unit}`);
   const avg = order.averagePrice ? ` at avg ${formatPrice(order.averagePrice, tick / 100).replace(/0+$/, '').replace(/\.$/, '')}` : '';
   const verb = order.side === 'sell' ? 'sold' : 'bought';
   const tif = order.timeInForce ? order.timeInForce.toUpperCase() : '';

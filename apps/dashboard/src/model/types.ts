@@ -35,6 +35,6 @@ export interface BookLevel {
 /** `GET /api/v1/market/:commodity/book` */
 export interface Book {
   commodity: string;
-  bids: BookLevel[];
-  asks: BookLevel[];
+  bids: readonly BookLevel[];
+  asks: readonly BookLevel[];
 }

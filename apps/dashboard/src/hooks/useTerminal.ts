@@ -1,0 +1,154 @@
+/**
+ * The signed-in screen's live state, on the SDK: `useQuantEnergxWebSocket` from `@qx/client/react`
+ * holds the connection (handshake authentication, token refresh, resume and gap-fill across
+ * reconnects) and the live orders, trades and quotes. This hook adds what only the screen needs:
+ * the REST state it is reconciled with (orders, trades, positions), the alerts feed with the
+ * screen's own notices, price-move directions for flashing, and signing out when the server
+ * refuses the credentials for good.
+ */
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { useQuantEnergxWebSocket, type LiveAction } from '@qx/client/react';
+import type { QuantEnergxClient } from '@qx/client';
+import { fetchOrders, fetchPositions, fetchTrades } from '../api/endpoints.js';
+import { describeError } from '../api/http.js';
+import { EMPTY_ALERTS, addAlert, clearConnectionNotices, complianceAlert, screenNotice, systemAlert, type Alert, type AlertsState } from '../model/alerts.js';
+import { connectionOf, type Connection } from '../model/connection.js';
+import { EMPTY_MARKET, applyMarketUpdate, type MarketState } from '../model/market.js';
+import type { Session } from '../model/session.js';
+import type { Commodity, Order, Position, Trade } from '../model/types.js';
+import { throttle } from './throttle.js';
+import type { Authed } from './useSession.js';
+
+export interface Terminal {
+  client: QuantEnergxClient | null;
+  connection: Connection;
+  market: MarketState;
+  orders: readonly Order[];
+  trades: readonly Trade[];
+  positions: readonly Position[];
+  alerts: AlertsState;
+  /** merge orders or trades the screen got over REST (an order just placed) */
+  dispatch: (action: LiveAction) => void;
+  /** a notice of the screen's own in the alerts feed */
+  notify: (kind: string, message: string) => void;
+  /** reload positions now (after placing or cancelling an order) */
+  refreshPositions: () => void;
+}
+
+type AlertsAction = { type: 'add'; alert: Alert } | { type: 'clear-connection' };
+const alertsReducer = (state: AlertsState, action: AlertsAction): AlertsState =>
+  action.type === 'add' ? addAlert(state, action.alert) : clearConnectionNotices(state);
+
+/** How soon before expiry a demo token is renewed when the SDK asks for one. */
+const RENEW_LEAD_MS = 60_000;
+
+export function useTerminal(
+  session: Session,
+  commodities: readonly Commodity[],
+  renew: () => Promise<Session | null>,
+  authed: Authed,
+  /** the server refused the credentials for good: sign out, saying why */
+  onRefused: (reason: string) => void,
+): Terminal {
+  const sessionRef = useRef(session);
+  sessionRef.current = session;
+  const renewRef = useRef(renew);
+  renewRef.current = renew;
+  const onRefusedRef = useRef(onRefused);
+  onRefusedRef.current = onRefused;
+  // a new function per token: the hook sees the change and re-authenticates the open connection
+  const token = session.token;
+  const getToken = useCallback(async () => {
+    void token;
+    const s = sessionRef.current;
+    if (s.source === 'demo' && s.expiresAt !== null && s.expiresAt - Date.now() < RENEW_LEAD_MS) {
+      const next = await renewRef.current();
+      if (next) return next.token;
+    }
+    return s.token;
+  }, [token]);
+
+  const symbols = useMemo(() => commodities.map((c) => c.symbol), [commodities]);
+  const live = useQuantEnergxWebSocket(window.location.origin, session.userId, getToken, { commodities: symbols });
+  const { client, dispatch } = live;
+  const connection = connectionOf(live);
+  const [alerts, alertsDispatch] = useReducer(alertsReducer, EMPTY_ALERTS);
+  const [positions, setPositions] = useState<readonly Position[]>([]);
+  const notify = useCallback((kind: string, message: string, opts: { connection?: boolean } = {}) => alertsDispatch({ type: 'add', alert: screenNotice(kind, 'warning', message, new Date(), opts) }), []);
+
+  const loadPositions = useMemo(
+    () =>
+      throttle(() => {
+        authed(fetchPositions).then(setPositions, (err: unknown) => notify('rest', `Positions: ${describeError(err)}`));
+      }, 300),
+    [authed, notify],
+  );
+  useEffect(() => () => loadPositions.cancel(), [loadPositions]);
+
+  // the alerts feed: the server's alerts (once, in order, from the SDK) and the connection's notices
+  useEffect(() => {
+    if (!client) return;
+    const offs = [
+      client.on('system-alert', (env) => alertsDispatch({ type: 'add', alert: systemAlert(env.payload, env) })),
+      client.on('compliance-alert', (env) => alertsDispatch({ type: 'add', alert: complianceAlert(env.payload, env) })),
+      client.on('disconnect-reason', (n) => notify(n.code, `Disconnected by the server: ${n.message}`, { connection: true })),
+      client.on('request-error', (e) => notify(e.code, `${e.event ?? 'request'}: ${e.code} ${e.message}`)),
+      client.on('stream-gap', (gap) => notify('stream-gap', `${gap.to - gap.from + 1} event(s) of ${gap.stream} could not be recovered; reloaded from the server`)),
+      client.on('auth-error', (err) => {
+        // a pasted JWT cannot be renewed: once it has expired the session is over
+        if (err.code === 'TOKEN_EXPIRED' && sessionRef.current.source === 'jwt') onRefusedRef.current(`${err.code}: ${err.message}`);
+      }),
+    ];
+    return () => offs.forEach((off) => off());
+  }, [client, notify]);
+  // refused credentials: back to sign-in with the server's reason
+  useEffect(() => {
+    if (live.status === 'auth-error' && live.error) onRefusedRef.current(`${live.error.code}: ${live.error.message}`);
+  }, [live.status, live.error]);
+
+  // live (first time or after a loss): the REST state, so nothing done meanwhile is missed
+  const reconnects = live.reconnects;
+  const authenticated = live.authenticated;
+  useEffect(() => {
+    if (!authenticated) return;
+    if (reconnects > 0) alertsDispatch({ type: 'clear-connection' });
+    authed(fetchOrders).then((orders) => dispatch({ type: 'orders', orders }), (err: unknown) => notify('rest', `Orders: ${describeError(err)}`));
+    authed(fetchTrades).then((trades) => dispatch({ type: 'trades', trades }), (err: unknown) => notify('rest', `Trades: ${describeError(err)}`));
+    loadPositions();
+  }, [authenticated, reconnects, authed, dispatch, loadPositions, notify]);
+
+  // an order changed or a fill arrived: positions (net, open buy/sell) changed
+  useEffect(() => {
+    if (live.orders.length || live.trades.length) loadPositions();
+  }, [live.orders, live.trades, loadPositions]);
+
+  const market = useQuotes(live.marketData);
+  return {
+    client,
+    connection,
+    market,
+    orders: live.orders,
+    trades: live.trades,
+    positions,
+    alerts,
+    dispatch,
+    notify: (kind, message) => notify(kind, message),
+    refreshPositions: loadPositions,
+  };
+}
+
+/** The SDK's latest market data per commodity, with the direction of each price move (for flashing). */
+function useQuotes(marketData: Readonly<Record<string, Parameters<typeof applyMarketUpdate>[1]>>): MarketState {
+  const held = useRef<{ seen: Record<string, unknown>; market: MarketState }>({ seen: {}, market: EMPTY_MARKET });
+  return useMemo(() => {
+    let market = held.current.market;
+    const seen = { ...held.current.seen };
+    for (const [commodity, payload] of Object.entries(marketData)) {
+      if (seen[commodity] === payload) continue;
+      seen[commodity] = payload;
+      market = applyMarketUpdate(market, payload);
+    }
+    held.current = { seen, market };
+    return market;
+  }, [marketData]);
+}

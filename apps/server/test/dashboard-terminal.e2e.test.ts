@@ -1,0 +1,180 @@
+/**
+ * The trading terminal of issue 9 in a real browser against a real gateway (simulated market):
+ * a candlestick chart from the candles endpoint that moves with the live tape and marks my
+ * fills; a depth ladder of 10+ levels from the streamed book (no REST polling) with cumulative
+ * sizes and bars beside the numbers; the time & sales tape; quantities in lots with notional
+ * and a confirmation above the configured size; total P&L and exposure against the limit; times
+ * with date and zone on hover; the layout at 1920, 1440, 1280, 1024 and 390 px. Screenshots go
+ * to test-results/.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { startServer, type TestServer } from './helpers.js';
+import { VIEWPORTS, launch, place, poll, screenshot, signInWithToken, skipWithoutChromium, watchErrors } from './browser.js';
+
+const chart = (page: Page) => page.locator('[data-testid="chart-canvas"]');
+const attr = async (page: Page, name: string) => Number((await chart(page).getAttribute(name)) ?? NaN);
+
+/** Nothing sideways, every panel's controls inside it and inside the window. */
+async function layoutProblems(page: Page): Promise<string[]> {
+  return page.$$eval('section.panel', (panels) => {
+    const problems: string[] = [];
+    const doc = panels[0]?.ownerDocument;
+    const vw = doc?.defaultView?.innerWidth ?? 0;
+    if ((doc?.documentElement.scrollWidth ?? 0) > vw + 1) problems.push(`page scrolls sideways: ${doc?.documentElement.scrollWidth} > ${vw}`);
+    for (const panel of panels) {
+      const id = panel.getAttribute('data-testid') ?? '?';
+      const body = panel.querySelector('.panel-body');
+      if (body && body.scrollWidth > body.clientWidth + 1) problems.push(`${id}: content cut off (${body.scrollWidth} > ${body.clientWidth})`);
+      const box = panel.getBoundingClientRect();
+      if (box.left < -1 || box.right > vw + 1) problems.push(`${id}: outside the window (${box.left}..${box.right})`);
+      const controls = panel.querySelectorAll('input, select, button');
+      for (let i = 0; i < controls.length; i++) {
+        const el = controls.item(i);
+        const r = el.getBoundingClientRect();
+        if (r.width === 0) continue;
+        if (r.left < box.left - 1 || r.right > box.right + 1) problems.push(`${id}: ${el.getAttribute('name') ?? el.textContent} overflows its panel`);
+      }
+    }
+    return problems;
+  });
+}
+
+/** Book rows whose depth bar overlaps a cell with a number in it. */
+async function barsOverNumbers(page: Page): Promise<number> {
+  return page.$$eval('[data-testid="book"] tr.level', (rows) => {
+    let bad = 0;
+    for (const row of rows) {
+      const bar = row.querySelector('.bar')?.getBoundingClientRect();
+      if (!bar || bar.width === 0) continue;
+      const cells = row.querySelectorAll('td.num');
+      for (let i = 0; i < cells.length; i++) {
+        const r = cells.item(i).getBoundingClientRect();
+        if (r.width > 0 && bar.left < r.right - 1 && bar.right > r.left + 1 && bar.top < r.bottom && bar.bottom > r.top) bad++;
+      }
+    }
+    return bad;
+  });
+}
+
+test('terminal: chart, streamed depth and tape, lots and notional, confirmation, P&L and exposure, five widths', { skip: skipWithoutChromium }, async () => {
+  let server: TestServer | null = null;
+  let browser: Browser | null = null;
+  try {
+    server = await startServer({ SIMULATOR: 'on', SIMULATOR_SEED: '21' });
+    const token = await server.sign('terminal-trader', { ttlSeconds: 3600 });
+    browser = await launch();
+    const page = await browser.newPage({ viewport: VIEWPORTS[0] });
+    const errors = watchErrors(page);
+    const bookPolls: string[] = [];
+    page.on('request', (r) => {
+      if (/\/api\/v1\/market\/[^/]+\/book/.test(r.url())) bookPolls.push(r.url());
+    });
+    await signInWithToken(page, server.url, token);
+    await page.locator('[data-testid="connection"][data-status="connected"]').waitFor({ timeout: 15_000 });
+    await page.locator('[data-testid="market"] tr[data-commodity="crude_oil"]').click();
+
+    // the chart: history from the candles endpoint, then it moves with the tape
+    await poll('candles drawn', 10_000, async () => (await attr(page, 'data-candles')) > 0);
+    assert.equal(await chart(page).getAttribute('data-commodity'), 'crude_oil');
+    assert.ok((await chart(page).locator('canvas').count()) > 0, 'the chart draws on a canvas');
+    const before = { live: await attr(page, 'data-live-trades'), volume: await attr(page, 'data-last-volume'), time: await attr(page, 'data-last-time') };
+    await poll('the chart to move with live trades', 20_000, async () => (await attr(page, 'data-live-trades')) > before.live).catch(async (err: unknown) => {
+      const drawn = await chart(page).evaluate((e) => Object.fromEntries(Array.from(e.attributes).map((a) => [a.name, a.value])));
+      throw new Error(`${String(err)}; before ${JSON.stringify(before)}; chart ${JSON.stringify(drawn)}; tape rows ${await page.locator('[data-testid="tape"] tr[data-trade-id]').count()}`);
+    });
+    const after = { volume: await attr(page, 'data-last-volume'), time: await attr(page, 'data-last-time'), close: await attr(page, 'data-last-close') };
+    assert.ok(after.time > before.time || after.volume > before.volume, `the last candle grew or a new one opened: ${JSON.stringify({ before, after })}`);
+    assert.ok(after.close > 0);
+    // interval switch: 5-minute candles from the endpoint
+    await page.locator('[data-testid="chart"] button[name="interval-5m"]').click();
+    await poll('5m candles', 5000, async () => (await chart(page).getAttribute('data-interval')) === '5m' && (await attr(page, 'data-candles')) > 0);
+    const t5 = await attr(page, 'data-last-time');
+    assert.equal(t5 % 300_000, 0, '5m candles start on 5-minute boundaries');
+    await page.locator('[data-testid="chart"] button[name="interval-1m"]').click();
+
+    // the tape streams public trades, with date and zone on hover
+    const tapeRow = page.locator('[data-testid="tape"] tr[data-trade-id]').first();
+    await tapeRow.waitFor({ timeout: 10_000 });
+    assert.match((await tapeRow.locator('td').first().getAttribute('title')) ?? '', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC · local .+/);
+
+    // 12 resting bids at distinct prices (over REST, as another screen would): the streamed ladder shows 10+ levels
+    const last = Number(((await page.locator('[data-testid="market"] tr[data-commodity="crude_oil"] [data-testid="last-price"]').textContent()) ?? '').replace(/,/g, ''));
+    assert.ok(last > 0);
+    const base = Math.floor(last * 0.95 * 100) / 100;
+    for (let i = 0; i < 12; i++) {
+      const r = await server.http('/api/v1/trading/orders', { method: 'POST', token, json: { commodity: 'crude_oil', side: 'buy', type: 'limit', quantity: 1000 * (i + 1), price: Number((base - i * 0.05).toFixed(2)), timeInForce: 'gtc' } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    }
+    const levels = page.locator('[data-testid="book-levels"]');
+    await poll('10+ bid levels in the streamed book', 10_000, async () => Number(await levels.getAttribute('data-bids')) >= 10);
+    assert.ok(Number(await levels.getAttribute('data-asks')) >= 5);
+    // sizes in lots, the running total is cumulative, the bar sits beside the numbers
+    const bids = await page.$$eval('[data-testid="book"] tr.level-bid', (rows) =>
+      rows.map((r) => {
+        const cells = r.querySelectorAll('td.num');
+        const out: number[] = [];
+        for (let i = 0; i < cells.length; i++) out.push(Number((cells.item(i).textContent ?? '').replace(/,/g, '')));
+        return out;
+      }),
+    );
+    let running = 0;
+    for (const cells of bids) {
+      const [size, , total] = cells.slice(-3);
+      running += size ?? NaN;
+      assert.ok(Math.abs((total ?? NaN) - running) < 1e-6, `cumulative size ${JSON.stringify(bids)}`);
+    }
+    assert.equal(await barsOverNumbers(page), 0, 'no depth bar covers a number');
+    assert.deepEqual(bookPolls, [], 'the book is streamed, not polled over REST');
+
+    // the ticket: lots with the contract size, the notional before sending
+    const ticket = page.locator('[data-testid="ticket"]');
+    await ticket.locator('button[name="type-limit"]').click();
+    await ticket.locator('input[name="quantity"]').fill('3');
+    await ticket.locator('input[name="price"]').fill('70.00');
+    assert.match((await ticket.locator('[data-testid="ticket-size"]').textContent()) ?? '', /1 lot = 1,000 bbl · 3,000 bbl/);
+    assert.equal(await ticket.locator('[data-testid="ticket-notional"]').getAttribute('data-notional'), '210000');
+    assert.match((await ticket.locator('[data-testid="ticket-notional"]').textContent()) ?? '', /USD 210,000\.00/);
+    // above the configured size: asked first, and going back sends nothing
+    await ticket.locator('input[name="confirmAbove"]').fill('2');
+    const asked = await place(page, { side: 'buy', type: 'limit', quantity: '3', price: '70.00', confirm: false });
+    assert.equal(asked.status, 'confirming');
+    assert.match(asked.text, /Confirm buy 3 lots \(3,000 bbl\) limit @ 70\.00: above your confirmation size of 2 lots/);
+    await ticket.locator('button[name="cancel-place"]').click();
+    assert.equal(await page.locator('[data-testid="orders"] tr[data-status="new"]').count(), 12, 'nothing was sent');
+    await ticket.locator('input[name="confirmAbove"]').fill('100');
+
+    // a fill: marked on the chart, a position in lots with its exposure, the total P&L
+    const bought = await place(page, { side: 'buy', type: 'market', quantity: '2' });
+    assert.equal(bought.status, 'filled', bought.text);
+    await poll('my fill marked on the chart', 10_000, async () => (await attr(page, 'data-fills')) >= 1);
+    const pos = page.locator('[data-testid="positions"] tr[data-commodity="crude_oil"]');
+    await pos.locator('[data-testid="net-quantity"]').filter({ hasText: /^\+2$/ }).waitFor({ timeout: 5000 });
+    const limit = server.app.config.commodities.find((c) => c.symbol === 'crude_oil')?.positionLimit ?? 0;
+    assert.ok(limit > 0);
+    assert.equal(Number(await pos.locator('[data-testid="exposure"]').getAttribute('data-used')), 2000 / limit);
+    assert.match((await pos.locator('[data-testid="exposure"]').getAttribute('title')) ?? '', /2,000 of [\d,]+ bbl position limit/);
+    assert.match((await page.locator('[data-testid="total-pnl"]').textContent()) ?? '', /Total P&L USD [+−]?[\d,]+\.\d\d/);
+    assert.match((await page.locator('[data-testid="trades"] tbody tr').first().locator('td').first().getAttribute('title')) ?? '', / UTC · local /);
+
+    // the layout at every width: nothing cut off, key controls reachable
+    for (const viewport of VIEWPORTS) {
+      await page.setViewportSize(viewport);
+      await page.waitForTimeout(300);
+      assert.deepEqual(await layoutProblems(page), [], `layout at ${viewport.width}x${viewport.height}`);
+      for (const control of [ticket.locator('button[name="place"]'), ticket.locator('input[name="quantity"]'), page.locator('[data-testid="chart"] button[name="interval-1h"]')]) {
+        await control.scrollIntoViewIfNeeded();
+        assert.ok(await control.isVisible(), `${await control.getAttribute('name')} reachable at ${viewport.width}`);
+      }
+      const box = await chart(page).boundingBox();
+      assert.ok(box && box.width > 200 && box.height > 150, `chart has room at ${viewport.width}: ${JSON.stringify(box)}`);
+      assert.equal(await barsOverNumbers(page), 0, `no depth bar over a number at ${viewport.width}`);
+      console.log(`# ${await screenshot(page, `terminal-${viewport.width}`)}`);
+    }
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser?.close();
+    await server?.close();
+  }
+});

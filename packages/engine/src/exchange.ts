@@ -336,6 +336,23 @@ export class Exchange implements MatchListener {
     return b.take();
   }
 
+  /**
+   * Resumes a session's last price and volume from its last published market data (a restart:
+   * the simulated agents' trades are not journaled). Ignored when the data is from before the
+   * session started, is off the grid, or says less than the journaled trades already do.
+   */
+  resumeSession(commodity: string, last: Pick<MarketUpdatePayload, 'price' | 'volume' | 'timestamp'>): boolean {
+    const market = this.markets.get(commodity);
+    if (market === undefined) return false;
+    const at = Date.parse(last.timestamp ?? '');
+    const ticks = market.grid.toTicks(last.price);
+    if (!Number.isFinite(at) || at < market.sessionStartedAt || ticks === null || ticks <= 0) return false;
+    if (!Number.isSafeInteger(last.volume) || last.volume < market.volume) return false;
+    market.lastTicks = ticks;
+    market.volume = last.volume;
+    return true;
+  }
+
   // ---- queries (wire decimals) ------------------------------------------------------------------
 
   /** An order of the user (open, or finished and still retained); null for anyone else's. */

@@ -46,7 +46,16 @@ const STOPPED: SubmitOutcome = { ok: false, error: { code: 'SERVICE_UNAVAILABLE'
 /** How often the simulated market moves. */
 const SIMULATOR_STEP_MS = 100;
 
+/** What the trading core did, counted since it started (the activity summary in the log reads it). */
+export interface TradingCounts {
+  /** order-updates of real users (every state change of an order) */
+  orderUpdates: number;
+  /** trades on every book, simulated ones included */
+  trades: number;
+}
+
 export class TradingService {
+  readonly counts: TradingCounts = { orderUpdates: 0, trades: 0 };
   private readonly dirty = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private sessionTimer: NodeJS.Timeout | null = null;
@@ -60,8 +69,11 @@ export class TradingService {
     const restored = exchange.restore(await store.loadForRestore());
     if (!restored.ok) throw new Error(`cannot restore the trading state: ${restored.error}`);
     logger.info(restored.summary, 'trading state restored');
-    if (!this.sessionStartedToday() && !(await this.commit(exchange.startSession(now())))) {
-      throw new Error('cannot store the start of the trading session');
+    // this process makes the market: its last market data is its own, to continue from
+    if (this.deps.createSimulator) this.resumeMarketData();
+    if (!this.sessionStartedToday()) {
+      if (!(await this.commit(exchange.startSession(now())))) throw new Error('cannot store the start of the trading session');
+      this.logSessionRoll(now(), 0);
     }
     if (this.deps.createSimulator) {
       // this process is the market: every commodity gets a price at once. Without the simulator
@@ -141,6 +153,7 @@ export class TradingService {
     try {
       await this.deps.publisher.commit(items, { journal: batch.journal, fence: this.deps.fence?.() });
       if (batch.prints?.length && this.deps.tape) this.recordPrints(batch.prints);
+      this.count(batch);
       return !this.failed;
     } catch (err) {
       // the engine has moved on but the store has not: stop trading and let a restart restore
@@ -151,6 +164,44 @@ export class TradingService {
       }
       return false;
     }
+  }
+
+  /** Counts the batch's order and trade changes, and logs each one at debug. */
+  private count(batch: EngineBatch): void {
+    this.counts.trades += batch.prints?.length ?? 0;
+    const { logger } = this.deps;
+    const debug = logger.isLevelEnabled('debug');
+    for (const e of batch.events) {
+      if (e.event === 'order-update') {
+        this.counts.orderUpdates++;
+        if (debug) {
+          const o = e.payload;
+          logger.debug({ orderId: o.id, userId: o.userId, commodity: o.commodity, status: o.status, filled: o.filledQuantity, remaining: o.remainingQuantity, reason: o.reason }, 'order %s', o.status);
+        }
+      } else if (e.event === 'trade-update' && debug) {
+        const t = e.payload;
+        logger.debug({ tradeId: t.id, orderId: t.orderId, userId: t.userId, commodity: t.commodity, side: t.side, quantity: t.quantity, price: t.price, liquidity: t.liquidity }, 'trade %s', t.status);
+      }
+    }
+  }
+
+  /**
+   * The simulated market trades between agents, whose trades are not journaled: the session's
+   * last price and volume come back from the last market-update stored (same session only), so
+   * a restart continues the day's price, change and volume instead of starting again.
+   */
+  private resumeMarketData(): void {
+    const { exchange, publisher } = this.deps;
+    for (const c of exchange.commodities()) {
+      const last = publisher.latestMarketPayload(c.symbol);
+      if (last) exchange.resumeSession(c.symbol, last);
+    }
+  }
+
+  private logSessionRoll(at: number, expiredOrders: number): void {
+    const { exchange, logger } = this.deps;
+    const reference = Object.fromEntries(exchange.commodities().map((c) => [c.symbol, exchange.marketData(c.symbol, at)?.price]));
+    logger.info({ sessionStartedAt: new Date(at).toISOString(), expiredDayOrders: expiredOrders, reference }, 'trading session rolled');
   }
 
   private recordPrints(prints: NonNullable<EngineBatch['prints']>): void {
@@ -198,8 +249,10 @@ export class TradingService {
     const next = this.previousClose(nowMs) + 86_400_000;
     this.sessionTimer = setTimeout(() => {
       const t = this.deps.now();
-      void this.commit(this.deps.exchange.expireDayOrders(t));
+      const expired = this.deps.exchange.expireDayOrders(t);
+      void this.commit(expired);
       void this.commit(this.deps.exchange.startSession(t));
+      this.logSessionRoll(t, expired.events.filter((e) => e.event === 'order-update').length);
       for (const c of this.deps.exchange.commodities()) this.dirty.add(c.symbol);
       this.scheduleSessionClose();
     }, Math.min(next - nowMs, 2_147_483_647));

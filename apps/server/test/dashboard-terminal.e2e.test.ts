@@ -81,7 +81,7 @@ test('terminal: chart, streamed depth and tape, lots and notional, confirmation,
     assert.ok((await chart(page).locator('canvas').count()) > 0, 'the chart draws on a canvas');
     const before = { live: await attr(page, 'data-live-trades'), volume: await attr(page, 'data-last-volume'), time: await attr(page, 'data-last-time') };
     await poll('the chart to move with live trades', 20_000, async () => (await attr(page, 'data-live-trades')) > before.live).catch(async (err: unknown) => {
-      const drawn = await chart(page).evaluate((e) => Object.fromEntries(Array.from(e.attributes).map((a) => [a.name, a.value])));
+      const drawn = { live: await attr(page, 'data-live-trades'), candles: await attr(page, 'data-candles'), time: await attr(page, 'data-last-time') };
       throw new Error(`${String(err)}; before ${JSON.stringify(before)}; chart ${JSON.stringify(drawn)}; tape rows ${await page.locator('[data-testid="tape"] tr[data-trade-id]').count()}`);
     });
     const after = { volume: await attr(page, 'data-last-volume'), time: await attr(page, 'data-last-time'), close: await attr(page, 'data-last-close') };
@@ -111,14 +111,23 @@ test('terminal: chart, streamed depth and tape, lots and notional, confirmation,
     await poll('10+ bid levels in the streamed book', 10_000, async () => Number(await levels.getAttribute('data-bids')) >= 10);
     assert.ok(Number(await levels.getAttribute('data-asks')) >= 5);
     // sizes in lots, the running total is cumulative, the bar sits beside the numbers
-    const bids = await page.$$eval('[data-testid="book"] tr.level-bid', (rows) =>
-      rows.map((r) => {
-        const cells = r.querySelectorAll('td.num');
-        const out: number[] = [];
-        for (let i = 0; i < cells.length; i++) out.push(Number((cells.item(i).textContent ?? '').replace(/,/g, '')));
-        return out;
-      }),
-    );
+    const readBids = () =>
+      page.$$eval('[data-testid="book"] tr.level-bid', (rows) =>
+        rows.map((r) => {
+          const cells = r.querySelectorAll('td.num');
+          const out: number[] = [];
+          for (let i = 0; i < cells.length; i++) out.push(Number((cells.item(i).textContent ?? '').replace(/,/g, '')));
+          return out;
+        }),
+      );
+    // the book streams: compare two reads a moment apart, so both come from one book
+    let bids = await readBids();
+    for (let i = 0; i < 20; i++) {
+      await page.waitForTimeout(100);
+      const again = await readBids();
+      if (JSON.stringify(again) === JSON.stringify(bids)) break;
+      bids = again;
+    }
     let running = 0;
     for (const cells of bids) {
       const [size, , total] = cells.slice(-3);
@@ -172,6 +181,73 @@ test('terminal: chart, streamed depth and tape, lots and notional, confirmation,
       assert.equal(await barsOverNumbers(page), 0, `no depth bar over a number at ${viewport.width}`);
       console.log(`# ${await screenshot(page, `terminal-${viewport.width}`)}`);
     }
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser?.close();
+    await server?.close();
+  }
+});
+
+test('terminal orders: amend a resting order, cancel all, flatten a position', { skip: skipWithoutChromium }, async () => {
+  let server: TestServer | null = null;
+  let browser: Browser | null = null;
+  try {
+    server = await startServer({ SIMULATOR: 'on', SIMULATOR_SEED: '23' });
+    const token = await server.sign('orders-trader', { ttlSeconds: 3600 });
+    browser = await launch();
+    const page = await browser.newPage({ viewport: VIEWPORTS[2] });
+    const errors = watchErrors(page);
+    await signInWithToken(page, server.url, token);
+    await page.locator('[data-testid="connection"][data-status="connected"]').waitFor({ timeout: 15_000 });
+    const last = Number(((await page.locator('[data-testid="market"] tr[data-commodity="crude_oil"] [data-testid="last-price"]').textContent()) ?? '').replace(/,/g, ''));
+    assert.ok(last > 0);
+    const far = (Math.floor(last * 0.9 * 100) / 100).toFixed(2);
+    const lower = (Math.floor(last * 0.88 * 100) / 100).toFixed(2);
+
+    // amend: a new price and quantity on the resting order, same id
+    const placed = await place(page, { side: 'buy', type: 'limit', quantity: '2', price: far });
+    assert.equal(placed.status, 'new', placed.text);
+    const row = page.locator(`[data-testid="orders"] tr[data-order-id="${placed.orderId}"]`);
+    await row.and(page.locator('[data-status="new"]')).waitFor({ timeout: 5000 });
+    await row.locator('button[name="amend"]').click();
+    const form = page.locator(`[data-testid="amend-form"][data-order-id="${placed.orderId}"]`);
+    await form.locator('input[name="amend-price"]').fill(lower);
+    await form.locator('input[name="amend-quantity"]').fill('3');
+    await form.locator('button[name="amend-save"]').click();
+    await page.locator(`[data-testid="orders"] tr[data-order-id="${placed.orderId}"][data-price="${Number(lower)}"][data-quantity="3000"]`).waitFor({ timeout: 5000 });
+    assert.equal(await form.count(), 0, 'the amend form closes');
+    const server1 = await server.http(`/api/v1/trading/orders/${placed.orderId}`, { token });
+    assert.equal(server1.body.order.price, Number(lower));
+    assert.equal(server1.body.order.quantity, 3000);
+    // a refused amend (a quantity below... zero lots) says why and changes nothing
+    await row.locator('button[name="amend"]').click();
+    await form.locator('input[name="amend-quantity"]').fill('0');
+    await form.locator('button[name="amend-save"]').click();
+    await form.locator('[role="alert"]', { hasText: /positive number of lots/ }).waitFor({ timeout: 5000 });
+    await form.locator('button[name="amend-close"]').click();
+
+    // cancel all: every open crude order goes, in one request
+    const second = await place(page, { side: 'buy', type: 'limit', quantity: '1', price: far });
+    assert.equal(second.status, 'new');
+    const cancelAll = page.locator('[data-testid="orders"] button[name="cancel-all"]');
+    await cancelAll.filter({ hasText: '(2)' }).waitFor({ timeout: 5000 });
+    await cancelAll.click();
+    for (const id of [placed.orderId, second.orderId]) await page.locator(`[data-testid="orders"] tr[data-order-id="${id}"][data-status="cancelled"]`).waitFor({ timeout: 5000 });
+    assert.equal((await server.http('/api/v1/trading/orders?status=open', { token })).body.orders?.filter((o: { status: string }) => o.status === 'new').length ?? 0, 0);
+
+    // flatten: a long position closed at market
+    const bought = await place(page, { side: 'buy', type: 'market', quantity: '2' });
+    assert.equal(bought.status, 'filled', bought.text);
+    const pos = page.locator('[data-testid="positions"] tr[data-commodity="crude_oil"]');
+    await pos.locator('[data-testid="net-quantity"]').filter({ hasText: /^\+2$/ }).waitFor({ timeout: 5000 });
+    await pos.locator('button[name="flatten"]').click();
+    await poll('the position to be flat', 10_000, async () => (await pos.count()) === 0 || (await pos.locator('[data-testid="net-quantity"]').textContent()) === '0');
+    const positions = (await server.http('/api/v1/trading/positions', { token })).body.positions as { commodity: string; netQuantity: number }[];
+    assert.equal(positions.find((p) => p.commodity === 'crude_oil')?.netQuantity ?? 0, 0);
+    // flat: the server says NO_POSITION, and the screen offers no flatten
+    assert.equal((await server.http('/api/v1/trading/positions/crude_oil/flatten', { method: 'POST', token })).body.error.code, 'NO_POSITION');
+    assert.equal(await page.locator('[data-testid="positions"] button[name="flatten"]').count(), 0);
+    console.log(`# ${await screenshot(page, 'terminal-orders-1280')}`);
     assert.deepEqual(errors, []);
   } finally {
     await browser?.close();

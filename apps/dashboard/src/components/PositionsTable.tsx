@@ -39,7 +39,7 @@ export function PositionsTable(props: {
             <th>Commodity</th>
             <th className="num">Net (lots)</th>
             <th className="num col-opt">Avg</th>
-            <th className="num">Last</th>
+            <th className="num col-tight">Last</th>
             <th className="num">Unreal. P&amp;L</th>
             <th className="num col-opt">Real. P&amp;L</th>
             <th className="num">Exposure</th>
@@ -65,7 +65,7 @@ export function PositionsTable(props: {
                   {(p.netQuantity > 0 ? '+' : p.netQuantity < 0 ? '−' : '') + formatLots(Math.abs(p.netQuantity), lot)}
                 </td>
                 <td className="num col-opt">{p.netQuantity ? formatPrice(p.averagePrice, tick / 100) : '—'}</td>
-                <td className="num">{formatPrice(p.lastPrice, tick)}</td>
+                <td className="num col-tight">{formatPrice(p.lastPrice, tick)}</td>
                 <td className={`num ${signClass(p.unrealizedPnl)}`}>{formatSigned(p.unrealizedPnl, 2)}</td>
                 <td className={`num col-opt ${signClass(p.realizedPnl)}`}>{formatSigned(p.realizedPnl, 2)}</td>
                 <td

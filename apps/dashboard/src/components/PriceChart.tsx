@@ -95,9 +95,16 @@ export function PriceChart(props: { authed: Authed; client: QuantEnergxClient | 
       if (!r.bar) return;
       bars.current = r.candles;
       live++;
-      // update() takes the newest bar or replaces an older one in place
-      c.candles.update(candleOf(r.bar), true);
-      c.volume.update(volumeOf(r.bar), true);
+      // the newest bar (moved or new) is a plain update; an older one held is a historical update
+      const historical = r.bar.time < (r.candles.at(-1)?.time ?? 0);
+      try {
+        c.candles.update(candleOf(r.bar), historical);
+        c.volume.update(volumeOf(r.bar), historical);
+      } catch {
+        // the chart refused the update: draw it all again from the candles held
+        c.candles.setData(bars.current.map(candleOf));
+        c.volume.setData(bars.current.map(volumeOf));
+      }
     };
     const off = client?.on('market-trade', (trade) => {
       if (trade.commodity !== symbol) return;

@@ -16,6 +16,7 @@ import { MarketWatch } from './MarketWatch.js';
 import { OrderBook } from './OrderBook.js';
 import { OrdersTable } from './OrdersTable.js';
 import { OrderTicket } from './OrderTicket.js';
+import { FlattenButton } from './FlattenButton.js';
 import { PositionsTable } from './PositionsTable.js';
 import { PriceChart } from './PriceChart.js';
 import { TimeAndSales } from './TimeAndSales.js';
@@ -73,9 +74,36 @@ function Terminal(props: ScreenProps & { commodities: readonly Commodity[] }) {
             refreshPositions();
           }}
         />
-        <OrdersTable authed={props.authed} orders={t.orders} tickOf={tickOf} onError={notifyOrder} onCancelled={refreshPositions} />
+        <OrdersTable
+          authed={props.authed}
+          orders={t.orders}
+          tickOf={tickOf}
+          commodity={tickOf(selected ?? undefined) ?? null}
+          onError={notifyOrder}
+          onChanged={(orders) => {
+            dispatch({ type: 'orders', orders });
+            refreshPositions();
+          }}
+        />
         <TradesTable trades={t.trades} tickOf={tickOf} />
-        <PositionsTable positions={t.positions} market={t.market} tickOf={tickOf} />
+        <PositionsTable
+          positions={t.positions}
+          market={t.market}
+          tickOf={tickOf}
+          action={(p) =>
+            p.netQuantity !== 0 ? (
+              <FlattenButton
+                authed={props.authed}
+                commodity={p.commodity}
+                onDone={(order) => {
+                  dispatch({ type: 'order', payload: order });
+                  refreshPositions();
+                }}
+                onError={notifyOrder}
+              />
+            ) : null
+          }
+        />
         <AlertsFeed alerts={t.alerts} />
       </main>
     </div>

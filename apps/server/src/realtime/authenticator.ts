@@ -178,7 +178,7 @@ export class Authenticator {
     if (this.countedAs.has(socket.id)) return;
     this.countedAs.set(socket.id, userId);
     let sockets = this.byUser.get(userId);
-    if (!sockets) this.byUser.set(userId, (sockets = new Map()));
+    if (!sockets) this.byUser.set(userId, (sockets = new Map<string, QxSocket>()));
     sockets.set(socket.id, socket);
   }
 

@@ -8,9 +8,9 @@ type Call = { url: string; method: string | undefined; body: string | undefined;
 
 function fake(status: number, body: unknown): { fetch: FetchLike; calls: Call[] } {
   const calls: Call[] = [];
-  const fetch: FetchLike = async (url, init) => {
+  const fetch: FetchLike = (url, init) => {
     calls.push({ url, method: init?.method, body: init?.body, auth: init?.headers?.['authorization'], type: init?.headers?.['content-type'] });
-    return { ok: status < 400, status, json: async () => body };
+    return Promise.resolve({ ok: status < 400, status, json: () => Promise.resolve(body) });
   };
   return { fetch, calls };
 }

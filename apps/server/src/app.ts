@@ -65,6 +65,8 @@ export interface ServerDeps {
   cluster?: GatewayParts | undefined;
   /** cluster mode, ROLE=all: the engine node running in this process too (for /health) */
   engine?: EngineNode | undefined;
+  /** how often the activity summary is logged at info (default a minute; tests) */
+  summaryIntervalMs?: number;
 }
 
 export interface QxApp {
@@ -156,7 +158,11 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   });
 
   let gateway: Gateway | null = null;
-  const hub = new Hub(io, config.limits, metrics, (socket) => gateway?.disconnect(socket, 'SLOW_CONSUMER', true));
+  let slowConsumers = 0;
+  const hub = new Hub(io, config.limits, metrics, (socket) => {
+    slowConsumers++;
+    gateway?.disconnect(socket, 'SLOW_CONSUMER', true);
+  });
   const commodities = new Set(config.commodities.map((c) => c.symbol));
   let bridge: BusBridge | null = null;
   const sessionTracker = () => io.of('/').adapter as unknown as SessionTracker;
@@ -305,6 +311,24 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   }, 60_000);
   sweeper.unref();
 
+  // the activity summary at info: what the process did since the last one
+  let lastCounts = { orderUpdates: 0, trades: 0, slowConsumers: 0 };
+  const summary = setInterval(() => {
+    const counts = { orderUpdates: trading?.counts.orderUpdates ?? 0, trades: trading?.counts.trades ?? 0, slowConsumers };
+    logger.info(
+      {
+        connections: io.engine.clientsCount,
+        authenticated: io.of('/').adapter.rooms.get('authenticated')?.size ?? 0,
+        orderUpdates: counts.orderUpdates - lastCounts.orderUpdates,
+        trades: counts.trades - lastCounts.trades,
+        slowConsumers: counts.slowConsumers - lastCounts.slowConsumers,
+      },
+      'activity',
+    );
+    lastCounts = counts;
+  }, deps.summaryIntervalMs ?? 60_000);
+  summary.unref();
+
   let closed = false;
   return {
     config,
@@ -335,6 +359,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       closed = true;
       ready = false;
       clearInterval(sweeper);
+      clearInterval(summary);
       trading?.close();
       bookFeed.close();
       const { numeric, message } = DisconnectCode.SHUTDOWN;

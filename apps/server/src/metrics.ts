@@ -22,7 +22,7 @@ export class Metrics {
   private sources: GaugeSources | null = null;
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'qx_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'qx_' });
     const registers = [this.registry];
     const sources = (): GaugeSources | null => this.sources;
     new Gauge({

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { io as connect, type Socket, type ManagerOptions, type SocketOptions } from 'socket.io-client';
-import { buildServer, type QxApp } from '../src/app.js';
+import { buildServer, type QxApp, type ServerDeps } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
 import { SecretTokenVerifier } from '../src/auth/token-verifier.js';
 
@@ -33,7 +33,10 @@ export interface TestServer {
  * Starts a gateway on port 0. `env` overrides the test defaults (HS256 with SECRET, a publish key,
  * no simulator); an empty string unsets a default (e.g. `{JWT_SECRET: ''}` for demo mode).
  */
-export async function startServer(env: Record<string, string> = {}, opts: { dataDir?: string; keepData?: boolean; port?: number } = {}): Promise<TestServer> {
+export async function startServer(
+  env: Record<string, string> = {},
+  opts: { dataDir?: string; keepData?: boolean; port?: number; logger?: pino.Logger; deps?: Omit<ServerDeps, 'logger'> } = {},
+): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'qx-test-'));
   const parsed = parseConfig({
     JWT_SECRET: SECRET,
@@ -45,7 +48,7 @@ export async function startServer(env: Record<string, string> = {}, opts: { data
     ...env,
   }, (path) => readFileSync(path, 'utf8'));
   if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-  const app = buildServer(parsed.config, { logger: pino({ level: process.env['TEST_LOG'] ?? 'silent' }) });
+  const app = buildServer(parsed.config, { ...opts.deps, logger: opts.logger ?? pino({ level: process.env['TEST_LOG'] ?? 'silent' }) });
   const { port, url } = await app.listen(opts.port ?? 0, '127.0.0.1');
   const signer = app.devSigner ?? new SecretTokenVerifier(SECRET, {
     issuer: parsed.config.auth.issuer,
@@ -103,6 +106,13 @@ export async function startServer(env: Record<string, string> = {}, opts: { data
     },
   };
   return server;
+}
+
+/** A pino logger at `level` that keeps every line it writes, parsed (for tests of the log). */
+export function capturingLogger(level = 'debug'): { logger: pino.Logger; lines: Record<string, any>[] } {
+  const lines: Record<string, any>[] = [];
+  const logger = pino({ level }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, any>) });
+  return { logger, lines };
 }
 
 /** Resolves with the first `event` (its first argument), or rejects after `ms`. */

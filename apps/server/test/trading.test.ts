@@ -136,6 +136,25 @@ describe('orders over REST', () => {
     assert.equal(alice.orders.length, before, 'no order-update for refused input');
   });
 
+  test('a price a hair off its tick is refused, not rounded onto the grid; on-grid decimals still work (issue 10 item 13)', async () => {
+    const before = alice.orders.length;
+    for (const price of [75.10000001, 75.1 + 1e-8, 75.099999999]) {
+      const res = await place(server, alice.token, { commodity: 'crude_oil', side: 'buy', type: 'limit', quantity: 1, price });
+      assert.equal(res.status, 400, String(price));
+      assert.equal(res.body.error.code, 'PRICE_OFF_TICK', JSON.stringify(res.body));
+      assert.equal(res.body.error.field, 'price');
+    }
+    const open = await server.http('/api/v1/trading/orders?status=open&commodity=crude_oil', { token: alice.token });
+    assert.equal(open.body.orders.length, 0, 'nothing rests from the refused prices');
+    await sleep(100);
+    assert.equal(alice.orders.length, before, 'no order-update for refused prices');
+    const onGrid = await place(server, alice.token, { commodity: 'crude_oil', side: 'buy', type: 'limit', quantity: 1, price: 75.1 });
+    assert.equal(onGrid.status, 201, JSON.stringify(onGrid.body));
+    assert.equal(onGrid.body.order.price, 75.1);
+    const cancelled = await server.http(`/api/v1/trading/orders/${onGrid.body.order.id as string}`, { method: 'DELETE', token: alice.token });
+    assert.equal(cancelled.status, 200);
+  });
+
   test('a limit price outside the band is rejected as an order, with its reason', async () => {
     const res = await place(server, alice.token, { commodity: 'crude_oil', side: 'buy', type: 'limit', quantity: 1, price: 500 });
     assert.equal(res.status, 400);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Exchange } from './exchange.js';
+import type { OrderUpdatePayload } from '@qx/protocol';
 import type { EngineEvent } from './events.js';
 import type { JournalRecord } from './journal.js';
 import { manualClock, payloadProblems } from './testing.js';
@@ -11,6 +12,7 @@ type Op =
   | { kind: 'limit'; user: number; side: Side; offset: number; quantity: number; tif: TimeInForce; cid: string | null }
   | { kind: 'market'; user: number; side: Side; quantity: number; tif: 'ioc' | 'fok' }
   | { kind: 'cancel'; user: number; pick: number }
+  | { kind: 'amend'; user: number; pick: number; offset: number | null; quantity: number | null }
   | { kind: 'expire' };
 
 const USERS = ['u0', 'u1', 'u2', '~agent'];
@@ -22,6 +24,7 @@ const opArb = (users: number): fc.Arbitrary<Op> =>
     { weight: 6, arbitrary: fc.record({ kind: fc.constant('limit' as const), user: fc.nat(users - 1), side, offset: fc.integer({ min: -8, max: 8 }), quantity: fc.integer({ min: 1, max: 60 }), tif: fc.constantFrom<TimeInForce>('gtc', 'gtc', 'day', 'ioc', 'fok'), cid: fc.option(fc.constantFrom('a', 'b', 'c'), { freq: 4 }) }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('market' as const), user: fc.nat(users - 1), side, quantity: fc.integer({ min: 1, max: 120 }), tif: fc.constantFrom<'ioc' | 'fok'>('ioc', 'fok') }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('cancel' as const), user: fc.nat(users - 1), pick: fc.nat() }) },
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('amend' as const), user: fc.nat(users - 1), pick: fc.nat(), offset: fc.option(fc.integer({ min: -8, max: 8 }), { freq: 2 }), quantity: fc.option(fc.integer({ min: 1, max: 120 }), { freq: 2 }) }) },
     { weight: 1, arbitrary: fc.constant({ kind: 'expire' as const }) },
   );
 
@@ -43,6 +46,14 @@ function apply(exchange: Exchange, op: Op, knownIds: string[]): { events: Engine
     const r = exchange.cancel(userId, id);
     return { events: r.events, journal: r.journal, answer: r.ok ? r.order : r.error.code };
   }
+  if (op.kind === 'amend') {
+    const id = knownIds.length === 0 ? 'ord-0' : (knownIds[op.pick % knownIds.length] as string);
+    const change: { price?: number; quantity?: number } = {};
+    if (op.offset !== null) change.price = (7500 + op.offset) / 100;
+    if (op.quantity !== null) change.quantity = op.quantity;
+    const r = exchange.amend(userId, id, change);
+    return { events: r.events, journal: r.journal, answer: r.ok ? r.order : r.error.code };
+  }
   const request: OrderRequest =
     op.kind === 'limit'
       ? { commodity: 'crude_oil', side: op.side, type: 'limit', price: (7500 + op.offset) / 100, quantity: op.quantity, timeInForce: op.tif, clientOrderId: op.cid }
@@ -50,6 +61,20 @@ function apply(exchange: Exchange, op: Op, knownIds: string[]): { events: Engine
   const r = exchange.submit(userId, request);
   if (r.order !== undefined && !knownIds.includes(r.order.id)) knownIds.push(r.order.id);
   return { events: r.events, journal: r.journal, answer: r.ok ? r.order : [r.error.code, r.order] };
+}
+
+/** Every resting order's id per level, best level first, in queue order (with its queue priority). */
+function queues(exchange: Exchange): { price: number; orders: { id: string; queuePriority: number }[] }[] {
+  const book = exchange.market('crude_oil')!.book;
+  const out: { price: number; orders: { id: string; queuePriority: number }[] }[] = [];
+  for (const side of [book.bids, book.asks]) {
+    for (const level of side.fromBest()) {
+      const orders: { id: string; queuePriority: number }[] = [];
+      for (let o = level.head; o !== null; o = o.next) orders.push({ id: o.id, queuePriority: o.queuePriority });
+      out.push({ price: level.priceTicks, orders });
+    }
+  }
+  return out;
 }
 
 function snapshot(exchange: Exchange) {
@@ -116,6 +141,71 @@ test('matching invariants hold over random order sequences', () => {
       const agentOpen = (s: 'bids' | 'asks') => view[s].reduce((n, l) => n + l.quantity, 0);
       // agents' orders rest too, so the book holds at least the real users' open quantity
       assert.ok(agentOpen('bids') >= openBuy && agentOpen('asks') >= openSell);
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test('amend invariants: decreases keep the queue, other changes go to its back, refusals change nothing', () => {
+  fc.assert(
+    fc.property(fc.array(opArb(USERS.length), { minLength: 1, maxLength: 60 }), (ops) => {
+      const clock = manualClock();
+      const exchange = newExchange(clock);
+      const knownIds: string[] = [];
+      for (const op of ops) {
+        clock.advance(1000);
+        const userId = USERS['user' in op ? op.user : 0] as string;
+        const id = op.kind === 'amend' && knownIds.length > 0 ? (knownIds[op.pick % knownIds.length] as string) : 'ord-0';
+        const before = op.kind === 'amend' ? { order: exchange.getOrder(userId, id), queues: queues(exchange), state: snapshot(exchange) } : null;
+        const { events, journal, answer } = apply(exchange, op, knownIds);
+        assert.deepEqual(payloadProblems(events), []);
+        // every level's queue is in queue-priority order (restore rebuilds it by that number)
+        for (const level of queues(exchange)) {
+          for (let i = 1; i < level.orders.length; i++) assert.ok(level.orders[i - 1]!.queuePriority < level.orders[i]!.queuePriority);
+        }
+        if (op.kind !== 'amend' || before === null) continue;
+        if (typeof answer === 'string') {
+          // refused: coded, nothing emitted, nothing changed
+          assert.equal(events.length + journal.length, 0);
+          assert.deepEqual(queues(exchange), before.queues);
+          assert.deepEqual(snapshot(exchange), before.state);
+          const o = before.order;
+          if (o === null || o.userId !== userId) assert.equal(answer, 'ORDER_NOT_FOUND');
+          else if (o.status !== 'new' && o.status !== 'partially_filled') assert.equal(answer, 'ORDER_NOT_OPEN');
+          continue;
+        }
+        const old = before.order!;
+        const now = answer as OrderUpdatePayload;
+        const newPrice = op.offset === null ? old.price : (7500 + op.offset) / 100;
+        const newQuantity = op.quantity ?? old.quantity;
+        assert.equal(now.quantity, newQuantity);
+        assert.equal(now.price, newPrice);
+        assert.ok(newQuantity! > old.filledQuantity);
+        assert.equal(now.filledQuantity + now.remainingQuantity, newQuantity);
+        if (newPrice === old.price && newQuantity === old.quantity) {
+          assert.equal(events.length + journal.length, 0);
+          continue;
+        }
+        // the owner hears of the amend first
+        assert.deepEqual([events[0]?.event, events[0]?.userId, (events[0]?.payload as OrderUpdatePayload).quantity], ['order-update', userId, newQuantity]);
+        const trades = events.filter((e) => e.event === 'trade-update');
+        if (newPrice === old.price && newQuantity! < old.quantity!) {
+          // a decrease: the same queues (nothing traded, nobody moved)
+          assert.equal(trades.length, 0);
+          assert.deepEqual(queues(exchange), before.queues);
+        } else if (now.remainingQuantity > 0) {
+          // lost priority: at the back of its level, behind every order queued before
+          const level = queues(exchange).find((l) => l.orders.some((o) => o.id === id))!;
+          assert.equal(level.orders.at(-1)?.id, id);
+          const others = queues(exchange).flatMap((l) => l.orders).filter((o) => o.id !== id);
+          const mine = level.orders.at(-1)!.queuePriority;
+          assert.ok(others.every((o) => o.queuePriority < mine));
+        } else {
+          // filled in full by crossing
+          assert.ok(trades.length > 0);
+          assert.equal(now.status, 'filled');
+        }
+      }
     }),
     { numRuns: 150 },
   );

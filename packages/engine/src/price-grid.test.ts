@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DEFAULT_COMMODITIES } from '@qx/protocol';
-import { PriceGrid } from './price-grid.js';
+import { PriceGrid, scaledUnits } from './price-grid.js';
 
 test('wire prices convert to integer ticks exactly, and back', () => {
   assert.equal(new PriceGrid(0.01).toTicks(75.25), 7525);
@@ -29,4 +29,30 @@ test('every tick count of every catalogue commodity round-trips through its wire
       assert.ok((wire.toString().split('.')[1]?.length ?? 0) <= grid.decimals, `${wire} has too many decimals`);
     }),
   );
+});
+
+test('a price a hair off the grid is refused, not rounded onto it (issue 10 item 13)', () => {
+  const cents = new PriceGrid(0.01);
+  assert.equal(cents.toTicks(75.10000001), null);
+  assert.equal(cents.toTicks(75.1 + 1e-8), null);
+  assert.equal(cents.toTicks(75.099999999), null);
+  assert.equal(cents.toTicks(1e-7), null);
+  assert.equal(new PriceGrid(0.05).toTicks(49.95000001), null);
+  // JSON numbers that are exactly on the grid as decimals still work
+  assert.equal(cents.toTicks(75.1), 7510);
+  assert.equal(cents.toTicks(0.07), 7); // 0.07 * 100 = 7.000000000000001
+  assert.equal(cents.toTicks(1e21), 1e23);
+  assert.equal(new PriceGrid(0.0001).toTicks(1e-4), 1);
+  assert.equal(new PriceGrid(1).toTicks(120), 120);
+});
+
+test('scaledUnits reads decimal text exactly', () => {
+  assert.equal(scaledUnits('75.10', 2), 7510n);
+  assert.equal(scaledUnits('75.100', 2), 7510n);
+  assert.equal(scaledUnits('75.101', 2), null);
+  assert.equal(scaledUnits('1e-7', 2), null);
+  assert.equal(scaledUnits('1.5e+2', 0), 150n);
+  assert.equal(scaledUnits('0', 2), 0n);
+  assert.equal(scaledUnits('abc', 2), null);
+  assert.equal(scaledUnits('-2.5', 1), -25n);
 });

@@ -17,6 +17,7 @@ import {
   type DataEventName,
   type DataPayloads,
   type ErrorCodeName,
+  type MarketUpdatePayload,
 } from '@qx/protocol';
 import { encodeFrame, type OutboundFrame } from './frame.js';
 import type { Hub } from './hub.js';
@@ -232,6 +233,14 @@ export class Publisher {
 
   latestMarketFrame(commodity: string): OutboundFrame | undefined {
     return this.latestMarket.get(commodity);
+  }
+
+  /** The payload of a commodity's latest market-update (null before any). */
+  latestMarketPayload(commodity: string): MarketUpdatePayload | null {
+    const frame = this.latestMarket.get(commodity);
+    if (!frame) return null;
+    const envelope = JSON.parse(frame.packet.slice(frame.packet.indexOf(',') + 1, -1)) as { payload?: MarketUpdatePayload };
+    return envelope.payload ?? null;
   }
 
   /** Latest market-update envelope per commodity (REST snapshot). */

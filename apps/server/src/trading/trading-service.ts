@@ -6,7 +6,7 @@
  * second per commodity (the latest state wins).
  */
 import type { Logger } from 'pino';
-import type { EngineBatch, Exchange, MarketSimulator, OrderResult } from '@qx/engine';
+import type { AmendRequest, EngineBatch, Exchange, MarketSimulator, OrderResult } from '@qx/engine';
 import type { OrderRequestBody, OrderUpdatePayload, WireError } from '@qx/protocol';
 import type { Publisher, PublishItem } from '../realtime/publisher.js';
 import type { Fence, Store } from '../store/store.js';
@@ -39,12 +39,23 @@ export type SubmitOutcome =
   | { ok: true; order: OrderUpdatePayload; replayed: boolean }
   | { ok: false; error: WireError; order?: OrderUpdatePayload | undefined };
 
+export type CancelAllOutcome = { ok: true; cancelled: OrderUpdatePayload[] } | { ok: false; error: WireError };
+
 const STOPPED: SubmitOutcome = { ok: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'Trading is stopped' } };
 
 /** How often the simulated market moves. */
 const SIMULATOR_STEP_MS = 100;
 
+/** What the trading core did, counted since it started (the activity summary in the log reads it). */
+export interface TradingCounts {
+  /** order-updates of real users (every state change of an order) */
+  orderUpdates: number;
+  /** trades on every book, simulated ones included */
+  trades: number;
+}
+
 export class TradingService {
+  readonly counts: TradingCounts = { orderUpdates: 0, trades: 0 };
   private readonly dirty = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private sessionTimer: NodeJS.Timeout | null = null;
@@ -58,8 +69,11 @@ export class TradingService {
     const restored = exchange.restore(await store.loadForRestore());
     if (!restored.ok) throw new Error(`cannot restore the trading state: ${restored.error}`);
     logger.info(restored.summary, 'trading state restored');
-    if (!this.sessionStartedToday() && !(await this.commit(exchange.startSession(now())))) {
-      throw new Error('cannot store the start of the trading session');
+    // this process makes the market: its last market data is its own, to continue from
+    if (this.deps.createSimulator) this.resumeMarketData();
+    if (!this.sessionStartedToday()) {
+      if (!(await this.commit(exchange.startSession(now())))) throw new Error('cannot store the start of the trading session');
+      this.logSessionRoll(now(), 0);
     }
     if (this.deps.createSimulator) {
       // this process is the market: every commodity gets a price at once. Without the simulator
@@ -96,6 +110,30 @@ export class TradingService {
     return this.settle(result, result.ok ? result.order.commodity : undefined);
   }
 
+  /** Cancel/replace of a resting order: a new price, a new total quantity, or both. */
+  amend(userId: string, orderId: string, change: AmendRequest): Promise<SubmitOutcome> {
+    if (this.failed) return Promise.resolve(STOPPED);
+    const result = this.deps.exchange.amend(userId, orderId, change, { nowMs: this.deps.now() });
+    return this.settle(result, result.ok ? result.order.commodity : undefined);
+  }
+
+  /** Cancels every open order of the user (of one commodity), in one committed operation. */
+  async cancelAll(userId: string, commodity?: string): Promise<CancelAllOutcome> {
+    if (this.failed) return STOPPED as CancelAllOutcome;
+    const result = this.deps.exchange.cancelAll(userId, commodity, { nowMs: this.deps.now() });
+    if (!(await this.commit(result))) return { ok: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'The cancellation could not be stored' } };
+    if (!result.ok) return { ok: false, error: result.error };
+    for (const o of result.cancelled) if (o.commodity) this.dirty.add(o.commodity);
+    return { ok: true, cancelled: result.cancelled };
+  }
+
+  /** Closes the user's net position in a commodity with a market order. */
+  flatten(userId: string, commodity: string): Promise<SubmitOutcome> {
+    if (this.failed) return Promise.resolve(STOPPED);
+    const result = this.deps.exchange.flatten(userId, commodity, { nowMs: this.deps.now() });
+    return this.settle(result, commodity);
+  }
+
   private async settle(result: OrderResult, commodity: string | undefined): Promise<SubmitOutcome> {
     const replayed = result.ok && result.journal.length === 0 && result.events.length === 0;
     if (!(await this.commit(result))) {
@@ -115,6 +153,7 @@ export class TradingService {
     try {
       await this.deps.publisher.commit(items, { journal: batch.journal, fence: this.deps.fence?.() });
       if (batch.prints?.length && this.deps.tape) this.recordPrints(batch.prints);
+      this.count(batch);
       return !this.failed;
     } catch (err) {
       // the engine has moved on but the store has not: stop trading and let a restart restore
@@ -125,6 +164,44 @@ export class TradingService {
       }
       return false;
     }
+  }
+
+  /** Counts the batch's order and trade changes, and logs each one at debug. */
+  private count(batch: EngineBatch): void {
+    this.counts.trades += batch.prints?.length ?? 0;
+    const { logger } = this.deps;
+    const debug = logger.isLevelEnabled('debug');
+    for (const e of batch.events) {
+      if (e.event === 'order-update') {
+        this.counts.orderUpdates++;
+        if (debug) {
+          const o = e.payload;
+          logger.debug({ orderId: o.id, userId: o.userId, commodity: o.commodity, status: o.status, filled: o.filledQuantity, remaining: o.remainingQuantity, reason: o.reason }, 'order %s', o.status);
+        }
+      } else if (e.event === 'trade-update' && debug) {
+        const t = e.payload;
+        logger.debug({ tradeId: t.id, orderId: t.orderId, userId: t.userId, commodity: t.commodity, side: t.side, quantity: t.quantity, price: t.price, liquidity: t.liquidity }, 'trade %s', t.status);
+      }
+    }
+  }
+
+  /**
+   * The simulated market trades between agents, whose trades are not journaled: the session's
+   * last price and volume come back from the last market-update stored (same session only), so
+   * a restart continues the day's price, change and volume instead of starting again.
+   */
+  private resumeMarketData(): void {
+    const { exchange, publisher } = this.deps;
+    for (const c of exchange.commodities()) {
+      const last = publisher.latestMarketPayload(c.symbol);
+      if (last) exchange.resumeSession(c.symbol, last);
+    }
+  }
+
+  private logSessionRoll(at: number, expiredOrders: number): void {
+    const { exchange, logger } = this.deps;
+    const reference = Object.fromEntries(exchange.commodities().map((c) => [c.symbol, exchange.marketData(c.symbol, at)?.price]));
+    logger.info({ sessionStartedAt: new Date(at).toISOString(), expiredDayOrders: expiredOrders, reference }, 'trading session rolled');
   }
 
   private recordPrints(prints: NonNullable<EngineBatch['prints']>): void {
@@ -172,8 +249,10 @@ export class TradingService {
     const next = this.previousClose(nowMs) + 86_400_000;
     this.sessionTimer = setTimeout(() => {
       const t = this.deps.now();
-      void this.commit(this.deps.exchange.expireDayOrders(t));
+      const expired = this.deps.exchange.expireDayOrders(t);
+      void this.commit(expired);
       void this.commit(this.deps.exchange.startSession(t));
+      this.logSessionRoll(t, expired.events.filter((e) => e.event === 'order-update').length);
       for (const c of this.deps.exchange.commodities()) this.dirty.add(c.symbol);
       this.scheduleSessionClose();
     }, Math.min(next - nowMs, 2_147_483_647));

@@ -51,8 +51,8 @@ test('cluster: PostgreSQL unavailable for a few seconds: 503s in bounded time, n
   for (const r of refused) {
     assert.equal(r.status, 503, JSON.stringify(r));
     assert.ok(r.code === 'ENGINE_UNAVAILABLE' || r.code === 'SERVICE_UNAVAILABLE', JSON.stringify(r));
-    // ENGINE_TIMEOUT_MS (3 s) plus scheduling slack: no request hangs
-    assert.ok(r.ms < 6000, `answered in ${r.ms} ms`);
+    // ENGINE_TIMEOUT_MS (3 s) plus generous slack for a loaded CI machine: no request hangs
+    assert.ok(r.ms < 12_000, `answered in ${r.ms} ms`);
   }
   // nothing half-written: the 201s exist, the refused ones never executed, the stream has no gap
   const orders = await cluster.http(cluster.gateways[0]!.url, '/api/v1/trading/orders?limit=500', { token });

@@ -3,7 +3,7 @@
 // and runs them with Node's test runner, TypeScript loaded by tsx from the workspace sources.
 // Usage: node scripts/run-tests.mjs [--unit] [path-filter ...]
 // --test-force-exit: a test file whose tests have all finished exits even if something it started
-// still holds the event loop (a bug, but one that must fail the run, not hang it).
+// still holds the event loop (such a leak is a bug of the test, but it must not hang the run).
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';

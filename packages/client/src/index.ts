@@ -4,6 +4,7 @@ export { OrderedStreams, type Received } from './ordered-streams.js';
 export { LocalBook, type BookApplied, type BookView } from './order-book.js';
 export { addToTape, applyTradeToCandles, bucketStart, type CandleBar } from './tape.js';
 export { liveReducer, initialLiveState, upsertOrders, upsertTrades, isOpenOrder, type LiveState, type LiveAction, type LiveStatus } from './live-state.js';
+export { TradingRest, type OrderAmendment } from './trading-rest.js';
 export { EventLogApi, type EventPage, type LoggedEvent, type FetchLike } from './event-log-api.js';
 export { tokenExpiry, refreshDelay, backoffDelay } from './token.js';
 export type { QuantEnergxClientOptions, QuantEnergxClientEvents, ConnectInfo, DisconnectInfo, StreamGap } from './types.js';

@@ -34,6 +34,14 @@ function newExchange(clock: ReturnType<typeof manualClock>): Exchange {
   return new Exchange({ clock: clock.now, compliance: { users } });
 }
 
+/** Mostly one of the user's open orders; sometimes any of theirs (finished too), or anyone's. */
+function amendTarget(exchange: Exchange, userId: string, pick: number, knownIds: string[]): string {
+  const open = exchange.openOrders(userId).map((o) => o.id);
+  const mine = knownIds.filter((id) => exchange.getOrder(userId, id) !== null);
+  const pool = pick % 5 < 3 && open.length > 0 ? open : pick % 5 === 3 && mine.length > 0 ? mine : knownIds;
+  return pool.length === 0 ? 'ord-0' : (pool[pool.length - 1 - (Math.floor(pick / 5) % pool.length)] as string);
+}
+
 /** Applies one op; returns what came back, so runs can be compared. */
 function apply(exchange: Exchange, op: Op, knownIds: string[]): { events: EngineEvent[]; journal: JournalRecord[]; answer: unknown } {
   if (op.kind === 'expire') {
@@ -47,7 +55,7 @@ function apply(exchange: Exchange, op: Op, knownIds: string[]): { events: Engine
     return { events: r.events, journal: r.journal, answer: r.ok ? r.order : r.error.code };
   }
   if (op.kind === 'amend') {
-    const id = knownIds.length === 0 ? 'ord-0' : (knownIds[op.pick % knownIds.length] as string);
+    const id = amendTarget(exchange, userId, op.pick, knownIds);
     const change: { price?: number; quantity?: number } = {};
     if (op.offset !== null) change.price = (7500 + op.offset) / 100;
     if (op.quantity !== null) change.quantity = op.quantity;
@@ -147,15 +155,24 @@ test('matching invariants hold over random order sequences', () => {
 });
 
 test('amend invariants: decreases keep the queue, other changes go to its back, refusals change nothing', () => {
+  const seen = { refused: 0, kept: 0, requeued: 0, crossed: 0 };
+  const codes: Record<string, number> = {};
   fc.assert(
-    fc.property(fc.array(opArb(USERS.length), { minLength: 1, maxLength: 60 }), (ops) => {
+    fc.property(fc.array(opArb(USERS.length), { minLength: 20, maxLength: 80, size: 'max' }), (ops) => {
       const clock = manualClock();
       const exchange = newExchange(clock);
       const knownIds: string[] = [];
+      // a resting book to amend: each real user bids below and offers above the reference
+      for (const [n, u] of REAL_USERS.entries()) {
+        for (const [side, ticks] of [['buy', 7490 - n], ['sell', 7510 + n], ['buy', 7493 - n], ['sell', 7507 + n]] as const) {
+          const r = exchange.submit(u, { commodity: 'crude_oil', side, type: 'limit', price: ticks / 100, quantity: 10 });
+          if (r.order !== undefined) knownIds.push(r.order.id);
+        }
+      }
       for (const op of ops) {
         clock.advance(1000);
         const userId = USERS['user' in op ? op.user : 0] as string;
-        const id = op.kind === 'amend' && knownIds.length > 0 ? (knownIds[op.pick % knownIds.length] as string) : 'ord-0';
+        const id = op.kind === 'amend' ? amendTarget(exchange, userId, op.pick, knownIds) : 'ord-0';
         const before = op.kind === 'amend' ? { order: exchange.getOrder(userId, id), queues: queues(exchange), state: snapshot(exchange) } : null;
         const { events, journal, answer } = apply(exchange, op, knownIds);
         assert.deepEqual(payloadProblems(events), []);
@@ -166,6 +183,8 @@ test('amend invariants: decreases keep the queue, other changes go to its back, 
         if (op.kind !== 'amend' || before === null) continue;
         if (typeof answer === 'string') {
           // refused: coded, nothing emitted, nothing changed
+          seen.refused++;
+          codes[answer] = (codes[answer] ?? 0) + 1;
           assert.equal(events.length + journal.length, 0);
           assert.deepEqual(queues(exchange), before.queues);
           assert.deepEqual(snapshot(exchange), before.state);
@@ -191,9 +210,12 @@ test('amend invariants: decreases keep the queue, other changes go to its back, 
         const trades = events.filter((e) => e.event === 'trade-update');
         if (newPrice === old.price && newQuantity! < old.quantity!) {
           // a decrease: the same queues (nothing traded, nobody moved)
+          seen.kept++;
           assert.equal(trades.length, 0);
           assert.deepEqual(queues(exchange), before.queues);
         } else if (now.remainingQuantity > 0) {
+          seen.requeued++;
+          if (trades.length > 0) seen.crossed++;
           // lost priority: at the back of its level, behind every order queued before
           const level = queues(exchange).find((l) => l.orders.some((o) => o.id === id))!;
           assert.equal(level.orders.at(-1)?.id, id);
@@ -202,6 +224,7 @@ test('amend invariants: decreases keep the queue, other changes go to its back, 
           assert.ok(others.every((o) => o.queuePriority < mine));
         } else {
           // filled in full by crossing
+          seen.crossed++;
           assert.ok(trades.length > 0);
           assert.equal(now.status, 'filled');
         }
@@ -209,6 +232,8 @@ test('amend invariants: decreases keep the queue, other changes go to its back, 
     }),
     { numRuns: 150 },
   );
+  // every branch above was exercised
+  assert.ok(Object.values(seen).every((n) => n > 5), JSON.stringify([seen, codes]));
 });
 
 test('restore from the journal rebuilds the same state and continues matching identically', () => {

@@ -44,14 +44,3 @@ export interface CandlesPage {
 export const fetchCandles = (token: string, commodity: string, interval: CandleInterval, limit = 300) =>
   request<CandlesPage>(`/api/v1/market/candles?commodity=${encodeURIComponent(commodity)}&interval=${interval}&limit=${limit}`, { token });
 
-/** Amend (cancel/replace) a resting order: a new price and/or a new total quantity (units). */
-export const amendOrder = (token: string, id: string, change: { price?: number; quantity?: number }) =>
-  request<{ order: Order }>(`/api/v1/trading/orders/${encodeURIComponent(id)}`, { method: 'PATCH', token, body: change }).then((r) => r.order);
-
-/** Cancel every open order of mine (of one commodity). */
-export const cancelAllOrders = (token: string, commodity?: string) =>
-  request<{ cancelled: Order[] }>(`/api/v1/trading/orders${commodity ? `?commodity=${encodeURIComponent(commodity)}` : ''}`, { method: 'DELETE', token }).then((r) => r.cancelled);
-
-/** A market order closing my net position in the commodity (409 NO_POSITION when flat). */
-export const flattenPosition = (token: string, commodity: string) =>
-  request<{ order: Order }>(`/api/v1/trading/positions/${encodeURIComponent(commodity)}/flatten`, { method: 'POST', token }).then((r) => r.order);

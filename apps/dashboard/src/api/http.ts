@@ -50,5 +50,8 @@ export async function request<T>(path: string, init: { method?: string; token?: 
 
 export function describeError(err: unknown): string {
   if (err instanceof ApiError) return `${err.code}: ${err.message}`;
+  // the SDK's QuantEnergxError carries the gateway's code too
+  const code = (err as { code?: unknown } | null)?.code;
+  if (err instanceof Error && typeof code === 'string') return `${code}: ${err.message}`;
   return err instanceof Error ? err.message : String(err);
 }

@@ -1,11 +1,12 @@
 /**
  * My orders, live from order-update. Open ones can be cancelled, resting limit orders amended
- * (cancel/replace: a new price and/or quantity, `PATCH /api/v1/trading/orders/:id`), and every
- * open order of the selected commodity cancelled at once (`DELETE /api/v1/trading/orders`).
+ * (cancel/replace: a new price and/or quantity, the SDK's `amendOrder`), and every open order of
+ * the selected commodity cancelled at once (the SDK's `cancelAll`).
  */
 import { useState, type FormEvent } from 'react';
 import { isOpenOrder as isOpen } from '@qx/client/react';
-import { amendOrder, cancelAllOrders, cancelOrder } from '../api/endpoints.js';
+import type { QuantEnergxClient } from '@qx/client';
+import { cancelOrder } from '../api/endpoints.js';
 import { describeError } from '../api/http.js';
 import { formatFullTime, formatLots, formatPrice, formatTime } from '../model/format.js';
 import { unitsOf } from '../model/order-form.js';
@@ -15,6 +16,8 @@ import { Panel } from './Panel.js';
 
 interface OrdersProps {
   authed: Authed;
+  /** the SDK client: amend and cancel-all go through it */
+  client: QuantEnergxClient | null;
   orders: readonly Order[];
   tickOf: (symbol: string | undefined) => Commodity | undefined;
   /** the commodity "Cancel all" applies to */
@@ -48,7 +51,7 @@ function CancelButton(props: { authed: Authed; order: Order; onError: (message: 
 }
 
 /** The amend form in place of the row's price and quantity. */
-function AmendRow(props: { order: Order; commodity: Commodity | undefined; authed: Authed; onDone: (order: Order | null) => void; onError: (message: string) => void }) {
+function AmendRow(props: { order: Order; commodity: Commodity | undefined; client: QuantEnergxClient | null; onDone: (order: Order | null) => void; onError: (message: string) => void }) {
   const { order } = props;
   const lot = props.commodity?.contractSize ?? 1;
   const total = order.quantity ?? order.filledQuantity + order.remainingQuantity;
@@ -66,10 +69,12 @@ function AmendRow(props: { order: Order; commodity: Commodity | undefined; authe
     if (units === null) return setError(`Quantity must be a positive number of lots (1 lot = ${lot.toLocaleString('en-US')})`);
     if (units !== total) change.quantity = units;
     if (change.price === undefined && change.quantity === undefined) return props.onDone(null);
+    const client = props.client;
+    if (!client) return setError('Not connected');
     setBusy(true);
     setError(null);
-    props
-      .authed((token) => amendOrder(token, order.id, change))
+    client
+      .amendOrder(order.id, change)
       .then((o) => props.onDone(o))
       .catch((err: unknown) => {
         setError(describeError(err));
@@ -111,10 +116,11 @@ export function OrdersTable(props: OrdersProps) {
   const selected = props.commodity;
   const openHere = selected ? props.orders.filter((o) => isOpen(o) && o.commodity === selected.symbol).length : 0;
   const cancelAll = () => {
-    if (!selected) return;
+    const client = props.client;
+    if (!selected || !client) return;
     setCancellingAll(true);
-    props
-      .authed((token) => cancelAllOrders(token, selected.symbol))
+    client
+      .cancelAll({ commodity: selected.symbol })
       .then((cancelled) => props.onChanged(cancelled))
       .catch((err: unknown) => props.onError(`Cancel all ${selected.symbol}: ${describeError(err)}`))
       .finally(() => setCancellingAll(false));
@@ -128,7 +134,7 @@ export function OrdersTable(props: OrdersProps) {
           <label className="toggle">
             <input type="checkbox" name="open-only" checked={openOnly} onChange={(e) => setOpenOnly(e.target.checked)} /> open only ({openCount})
           </label>
-          <button type="button" name="cancel-all" className="btn-small btn-danger" disabled={!selected || openHere === 0 || cancellingAll} onClick={cancelAll} title="Cancel every open order of this commodity">
+          <button type="button" name="cancel-all" className="btn-small btn-danger" disabled={!selected || !props.client || openHere === 0 || cancellingAll} onClick={cancelAll} title="Cancel every open order of this commodity">
             Cancel all {selected?.symbol ?? ''} ({openHere})
           </button>
         </div>
@@ -199,7 +205,7 @@ export function OrdersTable(props: OrdersProps) {
                     <AmendRow
                       order={o}
                       commodity={c}
-                      authed={props.authed}
+                      client={props.client}
                       onError={props.onError}
                       onDone={(changed) => {
                         setAmending(null);

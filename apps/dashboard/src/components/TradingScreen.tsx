@@ -76,6 +76,7 @@ function Terminal(props: ScreenProps & { commodities: readonly Commodity[] }) {
         />
         <OrdersTable
           authed={props.authed}
+          client={t.client}
           orders={t.orders}
           tickOf={tickOf}
           commodity={tickOf(selected ?? undefined) ?? null}
@@ -93,7 +94,7 @@ function Terminal(props: ScreenProps & { commodities: readonly Commodity[] }) {
           action={(p) =>
             p.netQuantity !== 0 ? (
               <FlattenButton
-                authed={props.authed}
+                client={t.client}
                 commodity={p.commodity}
                 onDone={(order) => {
                   dispatch({ type: 'order', payload: order });

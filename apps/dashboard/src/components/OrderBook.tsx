@@ -53,8 +53,9 @@ export function OrderBook(props: { commodity: Commodity | null; book: Book | nul
           </tr>
         </thead>
         <tbody>
-          {d.asks.map((r) => (
-            <Level key={`a${r.price}`} row={r} side="ask" tick={tick} lot={lot} onPick={props.onPickPrice} />
+          {/* rows keyed by their place in the ladder: every update rewrites them in place */}
+          {d.asks.map((r, i) => (
+            <Level key={`a${i}`} row={r} side="ask" tick={tick} lot={lot} onPick={props.onPickPrice} />
           ))}
           <tr className="spread-row">
             <td colSpan={5}>
@@ -67,8 +68,8 @@ export function OrderBook(props: { commodity: Commodity | null; book: Book | nul
               )}
             </td>
           </tr>
-          {d.bids.map((r) => (
-            <Level key={`b${r.price}`} row={r} side="bid" tick={tick} lot={lot} onPick={props.onPickPrice} />
+          {d.bids.map((r, i) => (
+            <Level key={`b${i}`} row={r} side="bid" tick={tick} lot={lot} onPick={props.onPickPrice} />
           ))}
         </tbody>
       </table>

@@ -18,6 +18,7 @@ import { gatewayBuilt } from './targets/start-target.js';
 import { TARGET_NAMES, isTargetName, type TargetName } from './targets/target.js';
 
 const HARD_LIMIT_MS = { tiny: 2 * 60_000, quick: 5 * 60_000, full: 90 * 60_000 } as const;
+const CLUSTER_EXTRA_MS = { tiny: 2 * 60_000, quick: 10 * 60_000 } as const;
 
 function numberList(value: string | undefined): number[] | null {
   if (!value) return null;
@@ -72,7 +73,10 @@ async function main(): Promise<void> {
     log: (line) => console.log(line),
   };
   // the limit grows with the runs asked for (quick mode is sized for one run)
-  const hardLimitMs = mode === 'quick' ? HARD_LIMIT_MS.quick * context.runs : HARD_LIMIT_MS[mode];
+  // and with each cluster scenario asked for (they start a cluster per cell)
+  const clusterScenarios = selected.filter((s) => s.name === 'cluster' || s.name === 'failover').length;
+  const base = mode === 'quick' ? HARD_LIMIT_MS.quick * context.runs : HARD_LIMIT_MS[mode];
+  const hardLimitMs = base + (mode === 'full' ? 0 : clusterScenarios * context.runs * CLUSTER_EXTRA_MS[mode]);
   setTimeout(() => {
     console.error(`bench: hard time limit of ${hardLimitMs / 1000} s reached; stopping`);
     process.exit(2);

@@ -294,3 +294,38 @@ test('a disconnect reason from the gateway is surfaced', async (t) => {
   assert.deepEqual(info.notice, { code: 'SHUTDOWN', numeric: 4503, message: 'Server shutting down' });
   assert.equal(info.willReconnect, true);
 });
+
+test('order management: amendOrder, cancelAll and flatten, with the gateway\'s codes', async (t) => {
+  const server = await startServer();
+  t.after(() => server.close());
+  const alice = sdk(server, 'alice');
+  const bob = sdk(server, 'bob');
+  t.after(() => alice.close());
+  t.after(() => bob.close());
+  await alice.connect();
+  const seen = record(alice);
+  await alice.subscribeOrders();
+  const place = async (userId: string, order: Record<string, unknown>) =>
+    (await server.http('/api/v1/trading/orders', { method: 'POST', token: await server.sign(userId), json: order })).body.order;
+
+  const resting = await place('alice', { commodity: 'brent', side: 'buy', type: 'limit', quantity: 100, price: 78 });
+  await until(() => seen.orders.length === 1, 3000, 'placed');
+  const amended = await alice.amendOrder(resting.id, { price: '78.5', quantity: 80 });
+  assert.deepEqual([amended.id, amended.price, amended.quantity, amended.status], [resting.id, 78.5, 80, 'new']);
+  await until(() => seen.orders.length === 2, 3000, 'the amend order-update');
+  assert.equal(seen.orders[1]?.payload.quantity, 80);
+  await assert.rejects(alice.amendOrder(resting.id, { price: 78.501 }), (e: unknown) => e instanceof QuantEnergxError && e.code === 'PRICE_OFF_TICK');
+  await assert.rejects(bob.amendOrder(resting.id, { quantity: 10 }), (e: unknown) => e instanceof QuantEnergxError && e.code === 'ORDER_NOT_FOUND');
+
+  await place('alice', { commodity: 'carbon', side: 'sell', type: 'limit', quantity: 10, price: 71 });
+  assert.deepEqual((await alice.cancelAll({ commodity: 'brent' })).map((o) => o.id), [resting.id]);
+  assert.equal((await alice.cancelAll()).length, 1);
+  assert.deepEqual(await alice.cancelAll(), []);
+
+  await assert.rejects(alice.flatten('brent'), (e: unknown) => e instanceof QuantEnergxError && e.code === 'NO_POSITION');
+  await place('bob', { commodity: 'brent', side: 'sell', type: 'limit', quantity: 30, price: 79 });
+  await place('alice', { commodity: 'brent', side: 'buy', type: 'market', quantity: 30 });
+  await place('bob', { commodity: 'brent', side: 'buy', type: 'limit', quantity: 30, price: 78.9 });
+  const flat = await alice.flatten('brent');
+  assert.deepEqual([flat.side, flat.type, flat.quantity, flat.status], ['sell', 'market', 30, 'filled']);
+});

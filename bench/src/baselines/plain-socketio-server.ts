@@ -2,9 +2,16 @@
  * Baseline "plain Socket.IO": the naive peer. A stock Socket.IO server that authenticates the
  * handshake token, joins rooms on subscribe, and publishes with `io.to(room).emit` — nothing
  * else (no validation of client payloads, limits, recovery or slow-consumer policy).
+ *
+ * With REDIS_URL it is one process of the peer cluster: what a team would build instead of
+ * ours, the official `@socket.io/redis-adapter` over node-redis, on Redis 7's sharded pub/sub
+ * (`createShardedAdapter`, one channel per room), so an `io.to(room).emit` on one process
+ * reaches the room's sockets on every other.
  */
 import { createServer } from 'node:http';
-import { Server } from 'socket.io';
+import { createShardedAdapter } from '@socket.io/redis-adapter';
+import { createClient } from 'redis';
+import { Server, type ServerOptions } from 'socket.io';
 import { ClientEvent, ServerEvent, messages, rooms } from '@qx/protocol';
 import { announceListening, readBaselineConfig } from './baseline-config.js';
 import { publishHandler } from './publish-endpoint.js';
@@ -18,7 +25,16 @@ const server = createServer(
     io.to(room).emit(event, envelope);
   }),
 );
-const io = new Server(server, { serveClient: false });
+async function redisAdapter(url: string | undefined): Promise<Partial<ServerOptions>> {
+  if (!url) return {};
+  const pub = createClient({ url });
+  const sub = pub.duplicate();
+  for (const c of [pub, sub]) c.on('error', (err: Error) => process.stderr.write(`socketio-redis: ${err.message}\n`));
+  await Promise.all([pub.connect(), sub.connect()]);
+  return { adapter: createShardedAdapter(pub, sub) };
+}
+
+const io = new Server(server, { serveClient: false, ...(await redisAdapter(process.env['REDIS_URL'])) });
 
 io.on('connection', (socket) => {
   let userId: string | null = null;

@@ -18,6 +18,8 @@ export interface GroupOptions {
   sourceBase: number;
   fleet: Omit<FleetConfig, 'baseUrl' | 'secret' | 'userPrefix' | 'count' | 'localAddress'>;
   lifetimeMs: number;
+  /** prefix of the userIds, so groups on several gateways of one cluster do not share users */
+  namespace?: string;
 }
 
 export interface GroupConnectResult extends ConnectResult {
@@ -31,8 +33,8 @@ interface Worker {
   count: number;
 }
 
-function userPrefix(role: string, workerIndex: number): string {
-  return `${role}${workerIndex}-`;
+function userPrefix(options: GroupOptions, workerIndex: number): string {
+  return `${options.namespace ?? ''}${options.role}${workerIndex}-`;
 }
 
 export class ClientGroup {
@@ -56,7 +58,7 @@ export class ClientGroup {
 
   /** The userIds of the group's sockets, as the workers name them. */
   userIds(): string[] {
-    return this.workers.flatMap((w, i) => Array.from({ length: w.count }, (_, j) => `${userPrefix(this.options.role, i)}${j}`));
+    return this.workers.flatMap((w, i) => Array.from({ length: w.count }, (_, j) => `${userPrefix(this.options, i)}${j}`));
   }
 
   get processes(): number {
@@ -71,7 +73,7 @@ export class ClientGroup {
           ...this.options.fleet,
           baseUrl: this.target.baseUrl,
           secret: this.target.jwtSecret,
-          userPrefix: userPrefix(this.options.role, i),
+          userPrefix: userPrefix(this.options, i),
           count: w.count,
           localAddress: `127.0.0.${this.options.sourceBase + i}`,
         };
@@ -107,6 +109,15 @@ export class ClientGroup {
 
   async resume(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.ipc.request({ type: 'resume' })));
+  }
+
+  /** Marks every process (see the worker's `mark`). */
+  async mark(sentAt: number): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.ipc.request({ type: 'mark', sentAt })));
+  }
+
+  get baseUrl(): string {
+    return this.target.baseUrl;
   }
 
   /** Runs the private-path probe on the first process (probes live in one). */

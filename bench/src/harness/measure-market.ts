@@ -3,10 +3,24 @@
  * of the window, optionally run the private-path probe inside it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { OrderProbeStats } from '../loadgen/worker-protocol.js';
-import type { Session } from './session.js';
-import { probeHistogram, takeSnapshot, windowBetween, type WindowMetrics } from './snapshot.js';
-import type { Histogram } from '../lib/histogram.js';
+import type { OrderProbeConfig, OrderProbeStats } from '../loadgen/worker-protocol.js';
+import type { RunningTarget } from '../targets/target.js';
+import type { PublisherHandle } from './publisher-handle.js';
+import { probeHistogram, probeLatencyByProcess, takeSnapshot, windowBetween, type StatsSource, type WindowMetrics } from './snapshot.js';
+import type { Histogram, LatencySummary } from '../lib/histogram.js';
+
+/** What a measurement needs of a session: one server (Session) or a cluster (ClusterSession). */
+export interface MarketSession {
+  /** where the publisher posts */
+  readonly publishTarget: RunningTarget;
+  readonly serverPids: readonly number[];
+  readonly load: StatsSource;
+  readonly probes: StatsSource & { orders(config: OrderProbeConfig): Promise<OrderProbeStats> };
+  readonly publisher: PublisherHandle;
+  readonly subscribers: number;
+  /** where the order probe places its orders (default: the probes' own server) */
+  readonly orderBaseUrl?: string | undefined;
+}
 
 export interface MarketLoad {
   rate: number;
@@ -21,6 +35,8 @@ export interface MarketLoad {
 export interface MarketMeasurement {
   window: WindowMetrics;
   probeHistogram: Histogram;
+  /** per probe process (per gateway in a cluster) */
+  probeLatencyByProcess: LatencySummary[];
   /** published in the window × subscribers */
   expectedDeliveries: number;
   publisherLate: number;
@@ -36,9 +52,9 @@ export interface MarketMeasurement {
  */
 export const ORDER_BODY = { commodity: 'carbon', side: 'buy', type: 'limit', quantity: 1, price: 60 };
 
-export async function measureMarket(session: Session, load: MarketLoad): Promise<MarketMeasurement> {
+export async function measureMarket(session: MarketSession, load: MarketLoad): Promise<MarketMeasurement> {
   const tailMs = 300;
-  const run = session.publisher.run(session.target, {
+  const run = session.publisher.run(session.publishTarget, {
     rate: load.rate,
     durationMs: load.warmupMs + load.measureMs + tailMs,
     commodities: load.commodities,
@@ -47,22 +63,23 @@ export async function measureMarket(session: Session, load: MarketLoad): Promise
     privateRate: 0,
   });
   await sleep(load.warmupMs);
-  const a = await takeSnapshot(session.target.pid, session.load, session.probes, session.publisher, true);
+  const a = await takeSnapshot(session.serverPids, session.load, session.probes, session.publisher, true);
   const orders =
     load.orderRate > 0
-      ? session.probes.orders({ rate: load.orderRate, durationMs: load.measureMs - 600, body: ORDER_BODY })
+      ? session.probes.orders({ rate: load.orderRate, durationMs: load.measureMs - 600, body: ORDER_BODY, restBaseUrl: session.orderBaseUrl })
       : Promise.resolve(null);
   await sleep(load.measureMs);
-  const b = await takeSnapshot(session.target.pid, session.load, session.probes, session.publisher, true);
+  const b = await takeSnapshot(session.serverPids, session.load, session.probes, session.publisher, true);
   const [final, orderStats] = await Promise.all([run, orders]);
   await sleep(300);
-  const end = await takeSnapshot(session.target.pid, session.load, session.probes, session.publisher, false);
+  const end = await takeSnapshot(session.serverPids, session.load, session.probes, session.publisher, false);
   const delivered = [...end.load, ...end.probes].reduce((s, w) => s + w.normal.marketUpdates + w.slow.marketUpdates, 0);
   const window = windowBetween(a, b);
   const errors = Object.fromEntries(Object.entries(final.statuses).filter(([status]) => !status.startsWith('2')));
   return {
     window,
     probeHistogram: probeHistogram(b),
+    probeLatencyByProcess: probeLatencyByProcess(b),
     expectedDeliveries: window.published * session.subscribers,
     publisherLate: final.late,
     publisherErrors: errors,

@@ -31,6 +31,11 @@ export class PublisherHandle {
     return this.ipc.request<PublisherStats>({ type: 'stats' });
   }
 
+  /** Ends the current run early (its `run` promise then settles with the final counts). */
+  async halt(): Promise<void> {
+    await this.ipc.request({ type: 'stop' }, 2000);
+  }
+
   async stop(): Promise<void> {
     await this.ipc.request({ type: 'stop' }, 2000).catch(() => undefined);
     await stopChild(this.child, 2000);

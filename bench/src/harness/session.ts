@@ -78,6 +78,14 @@ export class Session {
     }
   }
 
+  get publishTarget(): RunningTarget {
+    return this.target;
+  }
+
+  get serverPids(): number[] {
+    return [this.target.pid];
+  }
+
   get subscribers(): number {
     return this.connected.load.ready + this.connected.probes.ready;
   }

@@ -6,8 +6,12 @@ import { Histogram, type LatencySummary } from '../lib/histogram.js';
 import { sampleMachine, sampleProcess, selfCpuUs, type MachineSample, type ProcSample } from '../lib/proc-stats.js';
 import type { PublisherStats } from '../loadgen/publisher-protocol.js';
 import type { WorkerStats } from '../loadgen/worker-protocol.js';
-import type { ClientGroup } from './client-group.js';
 import type { PublisherHandle } from './publisher-handle.js';
+
+/** A client group, or several (one per gateway of a cluster), seen as one. */
+export interface StatsSource {
+  stats(resetLatency: boolean): Promise<WorkerStats[]>;
+}
 
 export interface Snapshot {
   atMs: number;
@@ -19,10 +23,11 @@ export interface Snapshot {
   harnessCpuUs: number;
 }
 
+/** `serverPids`: every server process (a cluster's gateways, engines and Redis), summed. */
 export async function takeSnapshot(
-  serverPid: number,
-  load: ClientGroup,
-  probes: ClientGroup,
+  serverPids: readonly number[],
+  load: StatsSource,
+  probes: StatsSource,
   publisher: PublisherHandle,
   resetLatency: boolean,
 ): Promise<Snapshot> {
@@ -33,13 +38,18 @@ export async function takeSnapshot(
   ]);
   return {
     atMs: performance.now(),
-    server: sampleProcess(serverPid),
+    server: sampleProcesses(serverPids),
     load: loadStats,
     probes: probeStats,
     publisher: publisherStats,
     machine: sampleMachine(),
     harnessCpuUs: selfCpuUs(),
   };
+}
+
+function sampleProcesses(pids: readonly number[]): ProcSample {
+  const samples = pids.map((pid) => sampleProcess(pid));
+  return { cpuUs: samples.reduce((s, x) => s + x.cpuUs, 0), rssKiB: samples.reduce((s, x) => s + x.rssKiB, 0) };
 }
 
 function deliveries(stats: readonly WorkerStats[]): number {
@@ -113,6 +123,15 @@ export function windowBetween(a: Snapshot, b: Snapshot): WindowMetrics {
     probeLatency: merged(b.probes),
     sampledLatency: merged(b.load),
   };
+}
+
+/** Each probe process's latency over a window (a cluster has one probe process per gateway). */
+export function probeLatencyByProcess(b: Snapshot): LatencySummary[] {
+  return b.probes.map((w) => {
+    const h = new Histogram();
+    h.addSparse(w.latency);
+    return h.summary();
+  });
 }
 
 /** The probes' latency histogram of a window, for the .hgrm output. */

@@ -28,6 +28,8 @@ function stats(resetLatency: boolean): WorkerStats {
     slow: f.groupStats(true),
     latency: f.latency.toSparse(),
     orders: probe?.stats() ?? { placed: 0, answered: 0, status: 'idle', httpStatuses: {}, latency: [] },
+    failover: f.failoverStats(),
+    markReceivedAt: f.markReceivedAt,
   };
   if (resetLatency) f.latency.reset();
   return result;
@@ -51,6 +53,9 @@ serveIpc(async (raw) => {
       probe = new OrderProbe(requireFleet());
       await probe.run(request.config);
       return probe.stats();
+    case 'mark':
+      requireFleet().mark(request.sentAt);
+      return null;
     case 'close':
       fleet?.closeAll();
       setTimeout(() => process.exit(0), 50);

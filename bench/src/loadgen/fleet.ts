@@ -8,8 +8,12 @@ import { Histogram } from '../lib/histogram.js';
 import { signUserToken } from '../lib/tokens.js';
 import { GroupCounters, bump } from './group-counters.js';
 import { LeanSocket, type Sink, type Subscription } from './lean-socket.js';
+import { rooms } from '@qx/protocol';
 import { ClientEvent, ServerEvent, readCommodity, readSentAt, readSeq, socketUrl } from './wire.js';
-import type { ConnectResult, FleetConfig, GroupStats } from './worker-protocol.js';
+import type { ConnectResult, FailoverStats, FleetConfig, GroupStats } from './worker-protocol.js';
+
+/** how long a cut-off fail-over socket keeps trying to reconnect */
+const RECONNECT_DEADLINE_MS = 60_000;
 
 export class Fleet implements Sink {
   readonly sockets: LeanSocket[] = [];
@@ -24,6 +28,14 @@ export class Fleet implements Sink {
   private sampleCountdown: number;
   /** the order probe's hook: called with the socket that received an order update */
   onOrderUpdate: ((socket: LeanSocket) => void) | null = null;
+  /** fail-over clients: every order-update seq seen, per socket index */
+  private readonly orderSeqs: Array<Set<number>> = [];
+  private readonly failover = { lost: 0, resumed: 0, firstLostAt: 0, firstResumedAt: 0, lastResumedAt: 0, reconnectAttempts: 0, duplicateOrders: 0 };
+  private readonly reconnectQueue: number[] = [];
+  private reconnectLanes = 0;
+  private closing = false;
+  private markSentAt = Number.POSITIVE_INFINITY;
+  markReceivedAt = 0;
 
   constructor(readonly config: FleetConfig) {
     this.sampleCountdown = config.sampleEvery;
@@ -71,7 +83,25 @@ export class Fleet implements Sink {
   }
 
   closeAll(): void {
+    this.closing = true;
     for (const socket of this.sockets) socket.terminate();
+  }
+
+  /** From now on, note when the first market update stamped at or after `sentAt` arrives. */
+  mark(sentAt: number): void {
+    this.markSentAt = sentAt;
+    this.markReceivedAt = 0;
+  }
+
+  failoverStats(): FailoverStats {
+    let distinct = 0;
+    let gaps = 0;
+    for (const seen of this.orderSeqs) {
+      if (!seen) continue;
+      distinct += seen.size;
+      gaps += Math.max(0, ...seen) - seen.size;
+    }
+    return { ...this.failover, distinctOrders: distinct, duplicateOrders: this.failover.duplicateOrders, orderGaps: gaps };
   }
 
   groupStats(slow: boolean): GroupStats {
@@ -97,7 +127,11 @@ export class Fleet implements Sink {
     if (this.config.latency === 'all' || (this.config.sampleEvery > 0 && --this.sampleCountdown <= 0)) {
       this.sampleCountdown = this.config.sampleEvery;
       const sentAt = readSentAt(frame);
-      if (Number.isFinite(sentAt)) this.latency.record((nowMs() - sentAt) * 1000);
+      if (Number.isFinite(sentAt)) {
+        const now = nowMs();
+        this.latency.record((now - sentAt) * 1000);
+        if (sentAt >= this.markSentAt && this.markReceivedAt === 0) this.markReceivedAt = now;
+      }
     }
     if (this.config.trackSeq) this.followMarketSeq(socket, frame, counters);
   }
@@ -105,6 +139,16 @@ export class Fleet implements Sink {
   orderUpdate(socket: LeanSocket, frame: Buffer): void {
     const counters = this.countersOf(socket);
     counters.orderUpdates++;
+    if (this.config.reconnectUrls) {
+      let seen = this.orderSeqs[socket.index];
+      if (!seen) {
+        seen = new Set();
+        this.orderSeqs[socket.index] = seen;
+      }
+      const seq = readSeq(frame);
+      if (seen.has(seq)) this.failover.duplicateOrders++;
+      else seen.add(seq);
+    }
     if (this.config.trackSeq) {
       const seq = readSeq(frame);
       const last = this.orderSeq[socket.index];
@@ -122,6 +166,53 @@ export class Fleet implements Sink {
 
   closed(socket: LeanSocket, code: number, reason: string): void {
     bump(this.countersOf(socket).closes, `${code}${reason ? ` ${reason.slice(0, 80)}` : ''}`);
+    if (this.config.reconnectUrls && socket.wasReady && !this.closing && this.sockets[socket.index] === socket) {
+      this.failover.lost++;
+      if (this.failover.firstLostAt === 0) this.failover.firstLostAt = nowMs();
+      this.reconnectQueue.push(socket.index);
+      this.drainReconnects();
+    }
+  }
+
+  // ---- fail-over: reconnect elsewhere and resume by seq ---------------------------------------
+
+  /** Reconnects queued sockets, `connectConcurrency` at a time, as a client library with no backoff would. */
+  private drainReconnects(): void {
+    while (this.reconnectLanes < this.config.connectConcurrency && this.reconnectQueue.length > 0) {
+      const index = this.reconnectQueue.shift()!;
+      this.reconnectLanes++;
+      void this.reconnect(index).finally(() => {
+        this.reconnectLanes--;
+        this.drainReconnects();
+      });
+    }
+  }
+
+  private async reconnect(index: number): Promise<void> {
+    const urls = this.config.reconnectUrls ?? [];
+    const deadline = performance.now() + RECONNECT_DEADLINE_MS;
+    for (let attempt = 0; performance.now() < deadline && !this.closing; attempt++) {
+      this.failover.reconnectAttempts++;
+      const baseUrl = urls[(index + attempt) % urls.length]!;
+      const socket = this.createSocket(index, baseUrl, this.resumeFrom(index));
+      try {
+        await socket.connect();
+        this.failover.resumed++;
+        this.failover.lastResumedAt = nowMs();
+        if (this.failover.firstResumedAt === 0) this.failover.firstResumedAt = this.failover.lastResumedAt;
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  /** the highest seq up to which this socket has every order-update (what it resumes after) */
+  private resumeFrom(index: number): number {
+    const seen = this.orderSeqs[index];
+    let seq = 0;
+    while (seen?.has(seq + 1)) seq++;
+    return seq;
   }
 
   // ---- internals -----------------------------------------------------------------------------
@@ -143,7 +234,8 @@ export class Fleet implements Sink {
     if (last === undefined || seq > last) seen.set(stream, seq);
   }
 
-  private createSocket(index: number): LeanSocket {
+  /** `resumeAfter`: after subscribing, resume the orders stream from this seq (a fail-over reconnect) */
+  private createSocket(index: number, baseUrl = this.config.baseUrl, resumeAfter: number | null = null): LeanSocket {
     const { config } = this;
     const userId = `${config.userPrefix}${index}`;
     const token = this.tokens[index] ?? '';
@@ -154,11 +246,15 @@ export class Fleet implements Sink {
     if (config.orders) {
       subscriptions.push({ event: ClientEvent.SubscribeOrders, data: userId, confirm: ServerEvent.OrdersSubscribed });
     }
+    if (config.orders && resumeAfter !== null) {
+      subscriptions.push({ event: ClientEvent.Resume, data: { [rooms.orders(userId)]: resumeAfter }, confirm: ServerEvent.Resumed });
+    }
     const socket = new LeanSocket(
       index,
       userId,
       {
-        wsUrl: socketUrl(config.baseUrl),
+        wsUrl: socketUrl(baseUrl),
+        sequential: resumeAfter !== null,
         handshakeAuth: config.auth === 'handshake' ? { token } : null,
         authenticateEvent: config.auth === 'event' ? { userId, token } : null,
         expectAuthSuccess: true,

@@ -40,6 +40,8 @@ export interface LeanSocketOptions {
   /** wait for `auth-success` before subscribing */
   expectAuthSuccess: boolean;
   subscriptions: readonly Subscription[];
+  /** send each subscription only after the previous one is confirmed (a `resume` must follow its subscribe) */
+  sequential?: boolean;
   localAddress?: string | undefined;
   timeoutMs: number;
 }
@@ -57,6 +59,7 @@ export class LeanSocket {
   private ws: WebSocket | null = null;
   private phase: Phase = 'opening';
   private pendingConfirms = 0;
+  private readyOnce = false;
   private settle: ((error?: Error) => void) | null = null;
   paused = false;
 
@@ -69,6 +72,11 @@ export class LeanSocket {
 
   get isOpen(): boolean {
     return this.phase !== 'closed';
+  }
+
+  /** it completed its handshake and subscriptions once (a later close is a loss, not a failed connect) */
+  get wasReady(): boolean {
+    return this.readyOnce;
   }
 
   /** Opens, authenticates and subscribes; resolves when every subscription is confirmed. */
@@ -169,11 +177,18 @@ export class LeanSocket {
     }
     this.phase = 'subscribing';
     this.pendingConfirms = subs.length;
-    for (const s of subs) this.emit(s.event, s.data);
+    if (this.options.sequential) this.emitSubscription(0);
+    else for (const s of subs) this.emit(s.event, s.data);
+  }
+
+  private emitSubscription(index: number): void {
+    const s = this.options.subscriptions[index];
+    if (s) this.emit(s.event, s.data);
   }
 
   private becomeReady(): void {
     this.phase = 'ready';
+    this.readyOnce = true;
     this.settle?.();
   }
 
@@ -190,7 +205,13 @@ export class LeanSocket {
         this.fail(new Error(`request-error: ${JSON.stringify(event.data)}`));
         return;
       }
-      if (this.options.subscriptions.some((s) => s.confirm === event.name) && --this.pendingConfirms === 0) {
+      const subs = this.options.subscriptions;
+      if (this.options.sequential) {
+        const current = subs[subs.length - this.pendingConfirms];
+        if (current?.confirm !== event.name) return;
+        if (--this.pendingConfirms === 0) this.becomeReady();
+        else this.emitSubscription(subs.length - this.pendingConfirms);
+      } else if (subs.some((s) => s.confirm === event.name) && --this.pendingConfirms === 0) {
         this.becomeReady();
       }
       return;

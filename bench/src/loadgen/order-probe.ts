@@ -34,7 +34,7 @@ export class OrderProbe {
 
   /** Places orders at `rate`/s for `durationMs` (bounded), then waits briefly for stragglers. */
   async run(config: OrderProbeConfig): Promise<void> {
-    const url = new URL(ORDERS_PATH, this.fleet.config.baseUrl);
+    const url = new URL(ORDERS_PATH, config.restBaseUrl ?? this.fleet.config.baseUrl);
     const sockets = this.fleet.sockets.filter((s) => s.isOpen);
     if (sockets.length === 0 || config.rate <= 0) return;
     this.status = 'running';

@@ -22,11 +22,36 @@ export interface FleetConfig {
   connectConcurrency: number;
   localAddress?: string | undefined;
   connectTimeoutMs: number;
+  /**
+   * Fail-over clients: a socket that was ready and is then cut off reconnects to these base URLs
+   * (round robin, retrying), subscribes to its orders again and resumes its orders stream from the
+   * last seq it holds; every order-update seq is kept per socket to count losses and duplicates.
+   */
+  reconnectUrls?: string[] | undefined;
+}
+
+/** What fail-over clients saw (see FleetConfig.reconnectUrls). Times are the shared clock's ms. */
+export interface FailoverStats {
+  /** ready sockets that were cut off */
+  lost: number;
+  /** of those, resumed (subscribed again and `resumed` answered) */
+  resumed: number;
+  /** when the first was cut off, the first resumed and the last resumed (0: not yet) */
+  firstLostAt: number;
+  firstResumedAt: number;
+  lastResumedAt: number;
+  reconnectAttempts: number;
+  /** distinct order-update seqs over all sockets, copies received again, seqs missing below each socket's highest */
+  distinctOrders: number;
+  duplicateOrders: number;
+  orderGaps: number;
 }
 
 export interface OrderProbeConfig {
   /** orders per second over all sockets, one in flight per socket */
   rate: number;
+  /** where to place orders (default: the sockets' own server): another gateway of a cluster */
+  restBaseUrl?: string | undefined;
   durationMs: number;
   body: Record<string, unknown>;
 }
@@ -37,6 +62,8 @@ export type WorkerRequest =
   | { type: 'pause'; count: number }
   | { type: 'resume' }
   | { type: 'orders'; config: OrderProbeConfig }
+  /** note when the first market update stamped at or after `sentAt` arrives */
+  | { type: 'mark'; sentAt: number }
   | { type: 'close' };
 
 export interface ConnectResult {
@@ -79,4 +106,7 @@ export interface WorkerStats {
   slow: GroupStats;
   latency: SparseCounts;
   orders: OrderProbeStats;
+  failover: FailoverStats;
+  /** when the first market update stamped at or after the last `mark` arrived (0: not yet) */
+  markReceivedAt: number;
 }

@@ -1,4 +1,6 @@
+import { cluster } from './cluster.js';
 import { connections } from './connections.js';
+import { failover } from './failover.js';
 import { fanout } from './fanout.js';
 import { latency } from './latency.js';
 import { matching } from './matching.js';
@@ -6,4 +8,4 @@ import type { Scenario } from './scenario.js';
 import { slowConsumer } from './slow-consumer.js';
 
 /** Every scenario, in the order `npm run bench` runs them. */
-export const SCENARIOS: readonly Scenario[] = [fanout, latency, connections, slowConsumer, matching];
+export const SCENARIOS: readonly Scenario[] = [fanout, latency, connections, slowConsumer, matching, cluster, failover];

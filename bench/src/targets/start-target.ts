@@ -20,7 +20,7 @@ export function gatewayBuilt(): boolean {
 }
 
 /** The gateway's env for benchmarking: no simulator, quiet logs, limits out of the way. */
-function gatewayEnv(port: number, jwtSecret: string, publishApiKey: string, dataDir: string): Record<string, string> {
+export function gatewayEnv(port: number, jwtSecret: string, publishApiKey: string, dataDir: string): Record<string, string> {
   return {
     PORT: String(port),
     HOST,

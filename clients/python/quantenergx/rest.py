@@ -1,5 +1,5 @@
-"""REST helpers for what a quant does next: place and cancel orders, list orders and trades, read
-positions, the order book and candles, and the event log. Thin: one method per endpoint, typed
+"""REST helpers for what a quant does next: place, amend and cancel orders (one or all), flatten
+a position, list orders and trades, read positions, the order book and candles, and the event log. Thin: one method per endpoint, typed
 results (dataclasses with snake_case fields; fields the gateway adds later land in ``extra``),
 errors as :class:`QuantEnergxError` with the gateway's code and the HTTP status.
 
@@ -219,6 +219,29 @@ class _Endpoints:
                 lambda b: _build(Order, b['order']))
 
     @staticmethod
+    def amend_order(order_id, price=None, quantity=None):
+        body = {}
+        if price is not None:
+            body['price'] = price
+        if quantity is not None:
+            body['quantity'] = quantity
+        if not body:
+            raise QuantEnergxError('INVALID_ORDER', 'give a new price, a new quantity, or both', 'amend_order')
+        return ('PATCH', '/api/v1/trading/orders/' + quote(str(order_id), safe=''), None, body,
+                lambda b: _build(Order, b['order']))
+
+    @staticmethod
+    def cancel_all(commodity=None):
+        return ('DELETE', '/api/v1/trading/orders', _params(commodity=commodity), None,
+                lambda b: [_build(Order, o) for o in b['cancelled']])
+
+    @staticmethod
+    def flatten(commodity):
+        # an empty JSON object: aiohttp would otherwise label an empty POST application/octet-stream
+        return ('POST', '/api/v1/trading/positions/{}/flatten'.format(quote(commodity, safe='')), None, {},
+                lambda b: _build(Order, b['order']))
+
+    @staticmethod
     def get_order(order_id):
         return ('GET', '/api/v1/trading/orders/' + quote(str(order_id), safe=''), None, None,
                 lambda b: _build(Order, b['order']))
@@ -284,7 +307,8 @@ class QuantEnergxRest(_Base):
 
     Methods: ``place_order(commodity, side, quantity, price=None, order_type=None,
     time_in_force=None, client_order_id=None)`` (a limit order with a price, a market order
-    without), ``cancel_order(id)``, ``get_order(id)``, ``list_orders(status=, commodity=, limit=,
+    without), ``cancel_order(id)``, ``amend_order(id, price=None, quantity=None)``,
+    ``cancel_all(commodity=None)``, ``flatten(commodity)``, ``get_order(id)``, ``list_orders(status=, commodity=, limit=,
     before=)``, ``trades(commodity=, limit=, before=)``, ``positions()``, ``book(commodity,
     depth=)``, ``candles(commodity, interval='1m', start=, end=)``, ``commodities()``,
     ``events(stream, after=0, limit=)``.
@@ -331,6 +355,21 @@ class QuantEnergxRest(_Base):
 
     def cancel_order(self, order_id: str) -> Order:
         return self._call('cancel_order', _Endpoints.cancel_order(order_id))
+
+    def amend_order(self, order_id: str, price: Any = None, quantity: Optional[float] = None) -> Order:
+        """``PATCH /api/v1/trading/orders/:id`` (cancel/replace): a new price (number or decimal
+        string) and/or a new total quantity (above the filled). A decrease keeps time priority; a
+        price change or an increase loses it; a crossing price trades at once."""
+        return self._call('amend_order', _Endpoints.amend_order(order_id, price, quantity))
+
+    def cancel_all(self, commodity: Optional[str] = None) -> List[Order]:
+        """``DELETE /api/v1/trading/orders``: cancels your open orders (of ``commodity``); returns them."""
+        return self._call('cancel_all', _Endpoints.cancel_all(commodity))
+
+    def flatten(self, commodity: str) -> Order:
+        """``POST /api/v1/trading/positions/:commodity/flatten``: a market order closing your net
+        position (``NO_POSITION`` when flat)."""
+        return self._call('flatten', _Endpoints.flatten(commodity))
 
     def get_order(self, order_id: str) -> Order:
         return self._call('get_order', _Endpoints.get_order(order_id))
@@ -423,6 +462,16 @@ class AsyncQuantEnergxRest(_Base):
 
     async def cancel_order(self, order_id: str) -> Order:
         return await self._call('cancel_order', _Endpoints.cancel_order(order_id))
+
+    async def amend_order(self, order_id: str, price: Any = None, quantity: Optional[float] = None) -> Order:
+        """``PATCH /api/v1/trading/orders/:id`` (cancel/replace); see :meth:`QuantEnergxRest.amend_order`."""
+        return await self._call('amend_order', _Endpoints.amend_order(order_id, price, quantity))
+
+    async def cancel_all(self, commodity: Optional[str] = None) -> List[Order]:
+        return await self._call('cancel_all', _Endpoints.cancel_all(commodity))
+
+    async def flatten(self, commodity: str) -> Order:
+        return await self._call('flatten', _Endpoints.flatten(commodity))
 
     async def get_order(self, order_id: str) -> Order:
         return await self._call('get_order', _Endpoints.get_order(order_id))

@@ -127,3 +127,53 @@ def test_async_rest(url, user):
             assert caught.value.code == 'ORDER_NOT_FOUND'
             assert (await api.positions()) == []
     run(body())
+
+
+def test_amend_cancel_all_flatten(api, url, user):
+    # heating oil: a book no other test of this module trades
+    first = api.place_order('heating_oil', 'buy', 100, price=2.4)
+    second = other(url).place_order('heating_oil', 'buy', 100, price=2.4)
+    smaller = api.amend_order(first.id, quantity=60)            # a decrease keeps time priority
+    assert (smaller.id, smaller.quantity, smaller.remaining_quantity, smaller.price) == (first.id, 60, 60, 2.4)
+    moved = api.amend_order(first.id, price='2.4100')           # a price change goes to the back at 2.41
+    assert moved.price == 2.41
+    with pytest.raises(QuantEnergxError) as caught:
+        api.amend_order(first.id, price=2.41001)
+    assert (caught.value.code, caught.value.status) == ('PRICE_OFF_TICK', 400)
+    with pytest.raises(QuantEnergxError) as caught:
+        api.amend_order(second.id, quantity=10)                 # not yours
+    assert (caught.value.code, caught.value.status) == ('ORDER_NOT_FOUND', 404)
+    with pytest.raises(QuantEnergxError):
+        api.amend_order(first.id)                               # nothing to change
+
+    taker = other(url)
+    taker.place_order('heating_oil', 'sell', 60)                # market: fills the best bid, 2.41
+    assert api.get_order(first.id).status == 'filled'
+    with pytest.raises(QuantEnergxError) as caught:
+        api.amend_order(first.id, quantity=80)
+    assert (caught.value.code, caught.value.status) == ('ORDER_NOT_OPEN', 409)
+
+    api.place_order('heating_oil', 'sell', 10, price=2.6)
+    api.place_order('gasoline', 'sell', 10, price=2.5)
+    assert [o.commodity for o in api.cancel_all(commodity='heating_oil')] == ['heating_oil']
+    assert [o.status for o in api.cancel_all()] == ['cancelled']
+    assert api.cancel_all() == []
+
+    flat = api.flatten('heating_oil')                           # long 60: sells 60 into the bids at 2.40
+    assert (flat.side, flat.type, flat.quantity, flat.status) == ('sell', 'market', 60, 'filled')
+    with pytest.raises(QuantEnergxError) as caught:
+        api.flatten('heating_oil')
+    assert (caught.value.code, caught.value.status) == ('NO_POSITION', 409)
+
+
+def test_amend_async(url, user):
+    async def main():
+        async with AsyncQuantEnergxRest(url, get_token=lambda: mint_token(user)) as api:
+            order = await api.place_order('gasoline', 'buy', 10, price=2.3)
+            amended = await api.amend_order(order.id, price=2.31, quantity=12)
+            assert (amended.price, amended.quantity) == (2.31, 12)
+            assert [o.id for o in await api.cancel_all('gasoline')] == [order.id]
+            with pytest.raises(QuantEnergxError) as caught:
+                await api.flatten('gasoline')
+            assert caught.value.code == 'NO_POSITION'
+    run(main())

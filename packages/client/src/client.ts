@@ -26,6 +26,7 @@ import {
   type MarketConfirmation,
   type MarketTrade,
   type MarketUpdatePayload,
+  type OrderUpdatePayload,
   type Pong,
   type PrivateChannel,
   type RequestError,
@@ -39,6 +40,7 @@ import { QuantEnergxError, isFatalAuthError, type QuantEnergxErrorCode } from '.
 import { EventLogApi, originOf } from './event-log-api.js';
 import { OrderedStreams } from './ordered-streams.js';
 import { LocalBook, type BookView } from './order-book.js';
+import { TradingRest, type OrderAmendment } from './trading-rest.js';
 import { backoffDelay, isExpiring, refreshDelay } from './token.js';
 import type { QuantEnergxClientEvents, QuantEnergxClientOptions } from './types.js';
 
@@ -170,6 +172,8 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
   private readonly gapTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly readingLog = new Set<string>();
 
+  private readonly rest: TradingRest;
+
   constructor(options: QuantEnergxClientOptions) {
     super();
     if (!options.token && !options.getToken) throw new TypeError('QuantEnergxClient needs a token or getToken()');
@@ -185,6 +189,7 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
     };
     const fetchFn = options.fetch ?? globalThis.fetch;
     this.log = new EventLogApi(options.restUrl ?? originOf(options.url), fetchFn, this.requestTimeoutMs);
+    this.rest = new TradingRest(options.restUrl ?? originOf(options.url), fetchFn, this.requestTimeoutMs);
 
     const handshake = (options.authMode ?? 'handshake') === 'handshake';
     this.socket = io(options.url, {
@@ -363,6 +368,27 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
     const body = await this.request(ClientEvent.UnsubscribeTrades, list);
     for (const c of body.commodities) this.tradeSeqs.delete(c);
     return body;
+  }
+
+  // ---- order management (REST, with this client's token) -----------------------------------------
+
+  /**
+   * Amends (cancel/replace) a resting limit order of this user: a new price, a new total quantity
+   * (more than is filled), or both. A quantity decrease keeps time priority; a price change or an
+   * increase loses it; a crossing price trades at once. Resolves with the amended order.
+   */
+  async amendOrder(orderId: string, change: OrderAmendment): Promise<OrderUpdatePayload> {
+    return this.rest.amendOrder(orderId, change, await this.currentToken());
+  }
+
+  /** Cancels all open orders of this user (of one commodity, when given); resolves with them. */
+  async cancelAll(options: { commodity?: string } = {}): Promise<OrderUpdatePayload[]> {
+    return this.rest.cancelAll(options.commodity, await this.currentToken());
+  }
+
+  /** Closes this user's net position in `commodity` with a market order; resolves with that order. */
+  async flatten(commodity: string): Promise<OrderUpdatePayload> {
+    return this.rest.flatten(commodity, await this.currentToken());
   }
 
   /** The seed's `subscribeToTradingUpdates`: trades and orders of this user. */

@@ -13,7 +13,7 @@ export const ClientErrorCode = {
   CLIENT_CLOSED: 'CLIENT_CLOSED',
   /** neither a usable `token` nor a working `getToken()` */
   TOKEN_UNAVAILABLE: 'TOKEN_UNAVAILABLE',
-  /** the REST event log answered with an error or could not be reached */
+  /** a REST call (the event log, order management) answered with an error or could not be reached */
   HTTP_ERROR: 'HTTP_ERROR',
 } as const;
 export type ClientErrorCodeName = keyof typeof ClientErrorCode;

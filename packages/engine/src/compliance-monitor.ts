@@ -36,6 +36,8 @@ export interface ExposureSnapshot {
   netQuantity: number;
   openBuyQuantity: number;
   openSellQuantity: number;
+  /** an amended order: what of `quantity` is already filled (in `netQuantity` already) */
+  filledQuantity?: number;
 }
 
 export interface ComplianceRejection {
@@ -88,8 +90,8 @@ export class ComplianceMonitor {
         }),
       };
     }
-    const projected =
-      x.side === 'buy' ? x.netQuantity + x.openBuyQuantity + x.quantity : x.netQuantity - x.openSellQuantity - x.quantity;
+    const adding = x.quantity - (x.filledQuantity ?? 0);
+    const projected = x.side === 'buy' ? x.netQuantity + x.openBuyQuantity + adding : x.netQuantity - x.openSellQuantity - adding;
     if (Math.abs(projected) > limits.positionLimit) {
       const reason = `Order would exceed the position limit of ${limits.positionLimit} for ${name} (projected position ${projected})`;
       return {

@@ -42,6 +42,21 @@ export interface ExchangeOptions {
   retainTerminalOrders?: number;
 }
 
+/** A cancel/replace in wire decimals: a new limit price, a new total quantity, or both. */
+export interface AmendRequest {
+  price?: number | undefined;
+  quantity?: number | undefined;
+}
+
+/** The same in integer ticks. */
+export interface AmendSpec {
+  priceTicks?: number;
+  quantity?: number;
+}
+
+/** The result of `cancelAll`: the orders it cancelled, in wire shape. */
+export type CancelAllResult = ({ ok: true; cancelled: OrderUpdatePayload[] } & EngineBatch) | ({ ok: false; error: WireError } & EngineBatch);
+
 /** Per-call context: the operation's time, when the caller does not want the injected clock. */
 export interface OperationContext {
   nowMs?: number;
@@ -184,6 +199,122 @@ export class Exchange implements MatchListener {
     this.batch.begin(nowMs);
     this.takeOff(order, 'cancelled', 'Cancelled by user');
     return this.finish(true, order, null);
+  }
+
+  /**
+   * Cancel/replace of a resting limit order of the user, in wire decimals: a new price, a new
+   * total quantity (more than is filled), or both. See `amendOrder` for the priority rules.
+   */
+  amend(userId: string, orderId: string, request: AmendRequest, ctx: OperationContext = {}): OrderResult {
+    const order = this.open.get(orderId);
+    const market = order === undefined ? undefined : this.markets.get(order.commodity);
+    let priceTicks: number | undefined;
+    if (request.price !== undefined && market !== undefined && order?.userId === userId) {
+      if (typeof request.price !== 'number' || !Number.isFinite(request.price) || request.price <= 0) {
+        return failure(wireError('INVALID_ORDER', 'price must be a positive number', 'price'));
+      }
+      const ticks = market.grid.toTicks(request.price);
+      if (ticks === null) return failure(wireError('PRICE_OFF_TICK', `price ${request.price} is not a multiple of the tick size ${market.grid.tickSize}`, 'price'));
+      priceTicks = ticks;
+    }
+    const change: AmendSpec = {};
+    if (priceTicks !== undefined) change.priceTicks = priceTicks;
+    if (request.quantity !== undefined) change.quantity = request.quantity;
+    return this.toResult(this.amendOrder(userId, orderId, change, ctx.nowMs ?? this.clock()));
+  }
+
+  /**
+   * Amends a resting order in integer ticks, by the usual exchange rules (CME, ICE): a quantity
+   * decrease keeps the order's time priority; a price change or a quantity increase loses it (the
+   * order goes to the back of the queue at its new price), and a new price that crosses the book
+   * matches at once, as a new aggressive order would (self-trade prevention included). The
+   * price band and the pre-trade compliance checks apply to the amended order, except to a pure
+   * quantity decrease, which only lowers the risk. A refused amend changes nothing.
+   */
+  amendOrder(userId: string, orderId: string, change: AmendSpec, nowMs: number = this.clock()): PlaceOutcome {
+    const order = this.open.get(orderId);
+    if (order === undefined || order.userId !== userId || isAgentUser(userId)) {
+      const done = this.finished.get(orderId);
+      if (done !== undefined && done.userId === userId) return { ...refusal(wireError('ORDER_NOT_OPEN', `Order ${orderId} is ${done.status}: it cannot be amended`)), order: done };
+      return refusal(wireError('ORDER_NOT_FOUND', `Order ${orderId} not found`));
+    }
+    const market = this.markets.get(order.commodity) as CommodityMarket;
+    const oldPrice = order.priceTicks as number;
+    const newPrice = change.priceTicks ?? oldPrice;
+    const newQuantity = change.quantity ?? order.quantity;
+    if (!Number.isSafeInteger(newPrice) || newPrice <= 0) return refusal(wireError('INVALID_ORDER', 'price must be a positive number of ticks', 'price'));
+    if (!Number.isSafeInteger(newQuantity) || newQuantity <= 0) {
+      return refusal(wireError('QUANTITY_INVALID', 'quantity must be a positive whole number of units', 'quantity'));
+    }
+    if (newQuantity <= order.filledQuantity) {
+      return {
+        ...refusal(wireError('INVALID_QUANTITY', `quantity ${newQuantity} must exceed the ${order.filledQuantity} already filled`, 'quantity')),
+        order,
+      };
+    }
+    if (newPrice === oldPrice && newQuantity === order.quantity) return { ok: true, order, error: null, events: [], journal: [] };
+
+    const b = this.batch.begin(nowMs);
+    const decreaseOnly = newPrice === oldPrice && newQuantity < order.quantity;
+    if (!decreaseOnly) {
+      const refused = this.amendCheck(order, market, newPrice, newQuantity);
+      if (refused !== null) return refusal(refused);
+    }
+    const newRemaining = newQuantity - order.filledQuantity - order.cancelledQuantity;
+    const oldRemaining = order.remainingQuantity;
+    order.updatedAt = nowMs;
+    b.orders.add(order);
+    if (decreaseOnly) {
+      market.book.reduce(order, newRemaining);
+      order.quantity = newQuantity;
+      this.releaseExposure(order, oldRemaining - newRemaining);
+      b.events.push({ event: DataEvent.OrderUpdate, userId, payload: orderToWire(order, market.grid) });
+      return this.finish(true, order, null);
+    }
+
+    // cancel/replace: off the book, new terms and a new place in the queue, then as an incoming order
+    market.book.remove(order);
+    this.releaseExposure(order, oldRemaining);
+    this.open.delete(order.id);
+    this.openByUser.get(userId)?.delete(order.id);
+    order.priceTicks = newPrice;
+    order.quantity = newQuantity;
+    order.remainingQuantity = newRemaining;
+    order.queuePriority = ++this.orderSeq;
+    b.events.push({ event: DataEvent.OrderUpdate, userId, payload: orderToWire(order, market.grid) });
+    const filledBefore = order.filledQuantity;
+    this.current = market;
+    market.book.match(order, this);
+    this.current = null;
+    if (order.remainingQuantity > 0) this.rest(order, market);
+    order.status = statusOf(order);
+    if (!isOpenStatus(order.status)) this.retire(order);
+    if (order.filledQuantity !== filledBefore) b.events.push({ event: DataEvent.OrderUpdate, userId, payload: orderToWire(order, market.grid) });
+    return this.finish(true, order, null);
+  }
+
+  /** Cancels every open order of the user (of one commodity, when given), in one operation. */
+  cancelAll(userId: string, commodity?: string, ctx: OperationContext = {}): CancelAllResult {
+    if (commodity !== undefined && !this.markets.has(commodity)) {
+      return { ok: false, error: wireError('UNKNOWN_COMMODITY', `Unknown commodity: ${commodity}`, 'commodity'), events: [], journal: [] };
+    }
+    const mine = [...(this.openByUser.get(userId)?.values() ?? [])].filter((o) => commodity === undefined || o.commodity === commodity);
+    if (mine.length === 0) return { ok: true, cancelled: [], events: [], journal: [] };
+    this.batch.begin(ctx.nowMs ?? this.clock());
+    for (const order of mine) this.takeOff(order, 'cancelled', 'Cancelled by user (cancel all)');
+    const { events, journal } = this.finish(true, null, null);
+    return { ok: true, cancelled: mine.map((o) => this.wire(o)), events, journal };
+  }
+
+  /**
+   * Closes the user's net position in a commodity with a market order (ioc) for its size on the
+   * other side; NO_POSITION when flat. The order is checked and matched as any market order.
+   */
+  flatten(userId: string, commodity: string, ctx: OperationContext = {}): OrderResult {
+    if (!this.markets.has(commodity)) return failure(wireError('UNKNOWN_COMMODITY', `Unknown commodity: ${commodity}`, 'commodity'));
+    const net = this.positionBook.get(userId, commodity)?.netQuantity ?? 0;
+    if (net === 0) return failure(wireError('NO_POSITION', `No position in ${commodity} to flatten`));
+    return this.submit(userId, { commodity, side: net > 0 ? 'sell' : 'buy', type: 'market', quantity: Math.abs(net), timeInForce: 'ioc' }, ctx);
   }
 
   /** Expires every open `day` order (call at the session boundary, before `startSession`). */
@@ -370,8 +501,9 @@ export class Exchange implements MatchListener {
       lastSeq.set(t.commodity, t.seq);
     }
 
-    for (const r of [...orders.values()].sort((a, b) => a.priority - b.priority)) {
-      this.orderSeq = Math.max(this.orderSeq, r.priority);
+    const queued = (r: OrderRecord) => r.queuePriority ?? r.priority;
+    for (const r of [...orders.values()].sort((a, b) => queued(a) - queued(b))) {
+      this.orderSeq = Math.max(this.orderSeq, r.priority, queued(r));
       const market = this.markets.get(r.commodity);
       if (market === undefined || isAgentUser(r.userId)) {
         summary.skipped++;
@@ -447,9 +579,7 @@ export class Exchange implements MatchListener {
     agent: boolean,
   ): { code: ErrorCodeName; reason: string; alert?: ComplianceAlertPayload } | null {
     if (order.priceTicks !== null) {
-      const mark = market.markTicks();
-      const low = Math.max(1, Math.ceil(mark * (1 - this.priceBand) - 1e-9));
-      const high = Math.floor(mark * (1 + this.priceBand) + 1e-9);
+      const { low, high } = this.bandOf(market);
       if (order.priceTicks < low || order.priceTicks > high) {
         const g = market.grid;
         return {
@@ -484,6 +614,39 @@ export class Exchange implements MatchListener {
       }
     }
     return null;
+  }
+
+  /** The price band and pre-trade compliance for an order's amended terms (the order unchanged). */
+  private amendCheck(order: Order, market: CommodityMarket, priceTicks: number, quantity: number): WireError | null {
+    if (priceTicks !== order.priceTicks) {
+      const band = this.bandOf(market);
+      if (priceTicks < band.low || priceTicks > band.high) {
+        const g = market.grid;
+        return wireError('PRICE_OUT_OF_BAND', `Price ${g.fromTicks(priceTicks)} is outside the allowed band ${g.fromTicks(band.low)}–${g.fromTicks(band.high)}`, 'price');
+      }
+    }
+    const position = this.positionBook.get(order.userId, order.commodity);
+    const open = (order.side === 'buy' ? position?.openBuyQuantity : position?.openSellQuantity) ?? 0;
+    const others = open - order.remainingQuantity;
+    const rejection = this.compliance.checkOrder(
+      {
+        userId: order.userId,
+        commodity: order.commodity,
+        side: order.side,
+        quantity,
+        filledQuantity: order.filledQuantity,
+        netQuantity: position?.netQuantity ?? 0,
+        openBuyQuantity: order.side === 'buy' ? others : (position?.openBuyQuantity ?? 0),
+        openSellQuantity: order.side === 'sell' ? others : (position?.openSellQuantity ?? 0),
+      },
+      this.batch.timestamp,
+    );
+    return rejection === null ? null : wireError('COMPLIANCE_REJECTED', rejection.reason);
+  }
+
+  private bandOf(market: CommodityMarket): { low: number; high: number } {
+    const mark = market.markTicks();
+    return { low: Math.max(1, Math.ceil(mark * (1 - this.priceBand) - 1e-9)), high: Math.floor(mark * (1 + this.priceBand) + 1e-9) };
   }
 
   private reject(order: Order, code: ErrorCodeName, reason: string, alert?: ComplianceAlertPayload): PlaceOutcome {

@@ -2,7 +2,7 @@
  * @qx/engine — the pure trading core: order books, matching, positions, compliance, a
  * simulated market and a volatility monitor. No I/O, no clock or randomness of its own.
  */
-export { Exchange, type ExchangeOptions, type OperationContext, type PlaceOutcome, type RestoreSummary } from './exchange.js';
+export { Exchange, type AmendRequest, type AmendSpec, type CancelAllResult, type ExchangeOptions, type OperationContext, type PlaceOutcome, type RestoreSummary } from './exchange.js';
 export type { EngineBatch, EngineEvent, MarketPrint, OrderResult } from './events.js';
 export type { ComplianceRecord, JournalRecord, OrderRecord, PositionRecord, SessionRecord, TradeRecord } from './journal.js';
 export {

@@ -11,11 +11,18 @@
  * - `compliance` by (`userId`, `commodity`) the post-trade threshold level already alerted
  * - `session`    by `commodity`            written by `startSession`
  *
+ * An amend (cancel/replace) is journaled as the order's record with its new `priceTicks` and
+ * `quantity` (`remainingQuantity` = quantity − filled). A quantity decrease keeps the order's
+ * place in its queue; a price change or a quantity increase sends it to the back, which the
+ * record shows as a `queuePriority` from the order sequence. A crossing amend journals its
+ * trades and positions in the same operation, as a new order would.
+ *
  * Restore contract: `Exchange.restore(records)` on a fresh Exchange accepts the records in the
  * order they were journaled (or only the latest record per key, in any order: orders are ranked
- * by `priority`, trades by `seq`). It rebuilds the books with the same time priority, the open
- * orders, positions, compliance levels, the clientOrderId index, the session reference prices,
- * last price and volume (from this session's journaled trades), and the id counters.
+ * by `priority`, resting orders queued by `queuePriority ?? priority`, trades by `seq`). It
+ * rebuilds the books with the same time priority, the open orders, positions, compliance
+ * levels, the clientOrderId index, the session reference prices, last price and volume (from
+ * this session's journaled trades), and the id counters.
  * Simulated agents (user ids starting with `~`) are never journaled; the simulator re-creates
  * their quotes after a restart.
  */
@@ -24,8 +31,13 @@ import type { Liquidity, OrderStatus, OrderType, Side, TimeInForce } from './typ
 
 export interface OrderRecord {
   id: string;
-  /** time priority; also the order id sequence (monotonic, unique) */
+  /** the order id sequence (monotonic, unique); its time priority unless `queuePriority` is set */
   priority: number;
+  /**
+   * set once an amend lost the order its time priority: its place in the price level's queue,
+   * from the same sequence as `priority` (absent: `priority`)
+   */
+  queuePriority?: number;
   userId: string;
   commodity: string;
   side: Side;

@@ -100,6 +100,23 @@ export class OrderBook {
     return true;
   }
 
+  /** Shrinks a resting order's open quantity in place: it keeps its place in the queue. */
+  reduce(order: Order, remainingQuantity: number): void {
+    const level = order.level;
+    if (level === null || remainingQuantity <= 0 || remainingQuantity > order.remainingQuantity) return;
+    level.quantity -= order.remainingQuantity - remainingQuantity;
+    order.remainingQuantity = remainingQuantity;
+  }
+
+  /** Takes a resting order off the book without touching its quantities (to re-queue or re-match it). */
+  remove(order: Order): void {
+    const level = order.level;
+    if (level === null) return;
+    level.quantity -= order.remainingQuantity;
+    level.unlink(order);
+    if (level.isEmpty()) (order.side === 'buy' ? this.bids : this.asks).removeLevel(level);
+  }
+
   bestBid(): number | null {
     return this.bids.bestPrice();
   }

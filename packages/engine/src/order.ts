@@ -19,6 +19,12 @@ export class Order {
   reason: string | null = null;
   rejectCode: ErrorCodeName | null = null;
   updatedAt: number;
+  /**
+   * place in the price level's queue: `priority` until an amend loses it (a price change or a
+   * quantity increase), then a fresh number from the same sequence (so it sorts after every
+   * order placed or re-queued before)
+   */
+  queuePriority: number;
 
   // intrusive FIFO links while resting in a price level
   level: PriceLevel | null = null;
@@ -34,14 +40,16 @@ export class Order {
     readonly side: Side,
     readonly type: OrderType,
     readonly timeInForce: TimeInForce,
-    /** limit price in ticks; null for market orders */
-    readonly priceTicks: number | null,
-    readonly quantity: number,
+    /** limit price in ticks; null for market orders (an amend may change it) */
+    public priceTicks: number | null,
+    /** total quantity (an amend may change it) */
+    public quantity: number,
     readonly clientOrderId: string | null,
     readonly createdAt: number,
   ) {
     this.remainingQuantity = quantity;
     this.updatedAt = createdAt;
+    this.queuePriority = priority;
   }
 }
 

@@ -5,7 +5,7 @@ import type { OrderState } from './order.js';
 import type { Position } from './position.js';
 
 export function orderRecord(order: OrderState): OrderRecord {
-  return {
+  const record: OrderRecord = {
     id: order.id,
     priority: order.priority,
     userId: order.userId,
@@ -26,6 +26,8 @@ export function orderRecord(order: OrderState): OrderRecord {
     createdAt: order.createdAt,
     updatedAt: order.updatedAt,
   };
+  if (order.queuePriority !== order.priority) record.queuePriority = order.queuePriority;
+  return record;
 }
 
 export function orderFromRecord(r: OrderRecord): Order {
@@ -38,6 +40,7 @@ export function orderFromRecord(r: OrderRecord): Order {
   order.reason = r.reason;
   order.rejectCode = r.rejectCode;
   order.updatedAt = r.updatedAt;
+  order.queuePriority = r.queuePriority ?? r.priority;
   return order;
 }
 

@@ -40,6 +40,9 @@ export const ErrorCode = {
   COMPLIANCE_REJECTED: { numeric: 4206, status: 422, message: 'Order rejected by compliance' },
   CLIENT_ORDER_ID_CONFLICT: { numeric: 4207, status: 409, message: 'clientOrderId was used for a different order' },
   NO_LIQUIDITY: { numeric: 4208, status: 422, message: 'No liquidity' },
+  ORDER_NOT_OPEN: { numeric: 4209, status: 409, message: 'Order is no longer open: it cannot be amended' },
+  INVALID_QUANTITY: { numeric: 4210, status: 409, message: 'The new quantity must exceed the quantity already filled' },
+  NO_POSITION: { numeric: 4211, status: 409, message: 'No position to flatten' },
   // server
   SERVICE_UNAVAILABLE: { numeric: 5001, status: 503, message: 'Service unavailable' },
   ENGINE_UNAVAILABLE: { numeric: 5002, status: 503, message: 'No trading engine is available; the order was not executed' },
@@ -68,5 +71,6 @@ export const DisconnectCode = {
   AUTH_FAILURES: { numeric: 4502, message: 'Too many failed authentication attempts' },
   SHUTDOWN: { numeric: 4503, message: 'Server shutting down' },
   AUTH_TIMEOUT: { numeric: 4504, message: 'Not authenticated in time' },
+  USER_DISCONNECTED: { numeric: 4505, message: 'Disconnected by an operator' },
 } as const;
 export type DisconnectCodeName = keyof typeof DisconnectCode;

@@ -202,6 +202,22 @@ export const orderRequestSchema = z
   });
 export type OrderRequestBody = z.output<typeof orderRequestSchema>;
 
+/** `PATCH /api/v1/trading/orders/:id` (cancel/replace): a new limit price, a new total quantity, or both. */
+export const orderAmendSchema = z
+  .strictObject({
+    /** a number, or a decimal string such as "75.25" */
+    price: z
+      .union([finite.positive().max(1e9), z.string().regex(/^\d{1,10}(\.\d{1,12})?$/, 'must be a decimal number such as 75.25').transform(Number)])
+      .optional(),
+    /** the new total quantity in units (filled quantity included); must exceed what is filled */
+    quantity: z.number().int('must be a whole number of units').positive().max(1e12).optional(),
+  })
+  .refine((o) => o.price !== undefined || o.quantity !== undefined, { message: 'give a new price, a new quantity, or both' });
+export type OrderAmendBody = z.output<typeof orderAmendSchema>;
+
+/** `DELETE /api/v1/trading/orders` (cancel all): optionally only one commodity's orders. */
+export const cancelAllQuerySchema = z.strictObject({ commodity: commoditySchema.optional() });
+
 export const orderListQuerySchema = z.strictObject({
   status: z.union([orderStatusSchema, z.literal('open')]).optional(),
   commodity: commoditySchema.optional(),

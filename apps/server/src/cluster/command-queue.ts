@@ -26,6 +26,9 @@ export const replyChannel = (nodeId: string): string => `qx:engine:reply:${nodeI
 export const engineCommandSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('submit-order'), userId: userIdSchema, body: z.unknown() }),
   z.strictObject({ type: z.literal('cancel-order'), userId: userIdSchema, orderId: z.string().min(1).max(128) }),
+  z.strictObject({ type: z.literal('amend-order'), userId: userIdSchema, orderId: z.string().min(1).max(128), body: z.unknown() }),
+  z.strictObject({ type: z.literal('cancel-all'), userId: userIdSchema, commodity: z.string().min(1).max(64).optional() }),
+  z.strictObject({ type: z.literal('flatten'), userId: userIdSchema, commodity: z.string().min(1).max(64) }),
   z.strictObject({ type: z.literal('positions'), userId: userIdSchema }),
   z.strictObject({ type: z.literal('book'), commodity: z.string().min(1).max(64), depth: z.number().int().min(1).max(100) }),
 ]);

@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import { Exchange, MarketSimulator, mulberry32 } from '@qx/engine';
-import { orderRequestSchema, describeZodError } from '@qx/protocol';
+import { orderAmendSchema, orderRequestSchema, describeZodError } from '@qx/protocol';
 import { roomOfStream } from './bus-bridge.js';
 import type { ClusterConfig, Config } from '../config.js';
 import type { Metrics } from '../metrics.js';
@@ -186,6 +186,18 @@ export class EngineNode {
       }
       case 'cancel-order':
         return reign.trading.cancel(command.userId, command.orderId);
+      case 'amend-order': {
+        const body = orderAmendSchema.safeParse(command.body);
+        if (!body.success) {
+          const { field, message } = describeZodError(body.error);
+          return { ok: false, error: { code: 'INVALID_ORDER', message, ...(field ? { field } : {}) } } satisfies SubmitOutcome;
+        }
+        return reign.trading.amend(command.userId, command.orderId, body.data);
+      }
+      case 'cancel-all':
+        return reign.trading.cancelAll(command.userId, command.commodity);
+      case 'flatten':
+        return reign.trading.flatten(command.userId, command.commodity);
       case 'positions':
         return reign.exchange.positions(command.userId);
       case 'book':

@@ -5,8 +5,8 @@
  */
 import type { Logger } from 'pino';
 import type { BookView, PositionView } from '@qx/engine';
-import { ErrorCode, type OrderRequestBody, type WireError } from '@qx/protocol';
-import type { SubmitOutcome } from '../trading/trading-service.js';
+import { ErrorCode, type OrderAmendBody, type OrderRequestBody, type WireError } from '@qx/protocol';
+import type { CancelAllOutcome, SubmitOutcome } from '../trading/trading-service.js';
 import type { TradingApi, Unavailable } from '../trading/trading-api.js';
 import { EngineCommandError, type CommandQueue, type EngineCommand } from './command-queue.js';
 
@@ -29,6 +29,18 @@ export class RemoteTrading implements TradingApi {
 
   async cancel(userId: string, orderId: string): Promise<SubmitOutcome> {
     return this.order({ type: 'cancel-order', userId, orderId });
+  }
+
+  async amend(userId: string, orderId: string, body: OrderAmendBody): Promise<SubmitOutcome> {
+    return this.order({ type: 'amend-order', userId, orderId, body });
+  }
+
+  async flatten(userId: string, commodity: string): Promise<SubmitOutcome> {
+    return this.order({ type: 'flatten', userId, commodity });
+  }
+
+  async cancelAll(userId: string, commodity?: string): Promise<CancelAllOutcome> {
+    return (await this.order({ type: 'cancel-all', userId, ...(commodity === undefined ? {} : { commodity }) })) as unknown as CancelAllOutcome;
   }
 
   async positions(userId: string): Promise<PositionView[] | Unavailable> {

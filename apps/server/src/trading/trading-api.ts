@@ -5,12 +5,18 @@
  * command it was sent expires with that answer, so it never executes later.
  */
 import type { BookView, Exchange, PositionView } from '@qx/engine';
-import type { OrderRequestBody } from '@qx/protocol';
-import type { SubmitOutcome, TradingService } from './trading-service.js';
+import type { OrderAmendBody, OrderRequestBody } from '@qx/protocol';
+import type { CancelAllOutcome, SubmitOutcome, TradingService } from './trading-service.js';
 
 export interface TradingApi {
   submit(userId: string, body: OrderRequestBody): Promise<SubmitOutcome>;
   cancel(userId: string, orderId: string): Promise<SubmitOutcome>;
+  /** cancel/replace of a resting order (a new price, a new total quantity, or both) */
+  amend(userId: string, orderId: string, body: OrderAmendBody): Promise<SubmitOutcome>;
+  /** cancels the user's open orders (of one commodity, when given) */
+  cancelAll(userId: string, commodity?: string): Promise<CancelAllOutcome>;
+  /** a market order closing the user's net position in the commodity */
+  flatten(userId: string, commodity: string): Promise<SubmitOutcome>;
   positions(userId: string): Promise<PositionView[] | Unavailable>;
   book(commodity: string, depth: number): Promise<BookView | null | Unavailable>;
 }
@@ -36,6 +42,18 @@ export class LocalTrading implements TradingApi {
 
   cancel(userId: string, orderId: string): Promise<SubmitOutcome> {
     return this.trading.cancel(userId, orderId);
+  }
+
+  amend(userId: string, orderId: string, body: OrderAmendBody): Promise<SubmitOutcome> {
+    return this.trading.amend(userId, orderId, body);
+  }
+
+  cancelAll(userId: string, commodity?: string): Promise<CancelAllOutcome> {
+    return this.trading.cancelAll(userId, commodity);
+  }
+
+  flatten(userId: string, commodity: string): Promise<SubmitOutcome> {
+    return this.trading.flatten(userId, commodity);
   }
 
   positions(userId: string): Promise<PositionView[]> {

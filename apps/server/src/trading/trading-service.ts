@@ -6,7 +6,7 @@
  * second per commodity (the latest state wins).
  */
 import type { Logger } from 'pino';
-import type { EngineBatch, Exchange, MarketSimulator, OrderResult } from '@qx/engine';
+import type { AmendRequest, EngineBatch, Exchange, MarketSimulator, OrderResult } from '@qx/engine';
 import type { OrderRequestBody, OrderUpdatePayload, WireError } from '@qx/protocol';
 import type { Publisher, PublishItem } from '../realtime/publisher.js';
 import type { Fence, Store } from '../store/store.js';
@@ -38,6 +38,8 @@ export interface TradingServiceDeps {
 export type SubmitOutcome =
   | { ok: true; order: OrderUpdatePayload; replayed: boolean }
   | { ok: false; error: WireError; order?: OrderUpdatePayload | undefined };
+
+export type CancelAllOutcome = { ok: true; cancelled: OrderUpdatePayload[] } | { ok: false; error: WireError };
 
 const STOPPED: SubmitOutcome = { ok: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'Trading is stopped' } };
 
@@ -106,6 +108,30 @@ export class TradingService {
     if (this.failed) return Promise.resolve(STOPPED);
     const result = this.deps.exchange.cancel(userId, orderId, { nowMs: this.deps.now() });
     return this.settle(result, result.ok ? result.order.commodity : undefined);
+  }
+
+  /** Cancel/replace of a resting order: a new price, a new total quantity, or both. */
+  amend(userId: string, orderId: string, change: AmendRequest): Promise<SubmitOutcome> {
+    if (this.failed) return Promise.resolve(STOPPED);
+    const result = this.deps.exchange.amend(userId, orderId, change, { nowMs: this.deps.now() });
+    return this.settle(result, result.ok ? result.order.commodity : undefined);
+  }
+
+  /** Cancels every open order of the user (of one commodity), in one committed operation. */
+  async cancelAll(userId: string, commodity?: string): Promise<CancelAllOutcome> {
+    if (this.failed) return STOPPED as CancelAllOutcome;
+    const result = this.deps.exchange.cancelAll(userId, commodity, { nowMs: this.deps.now() });
+    if (!(await this.commit(result))) return { ok: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'The cancellation could not be stored' } };
+    if (!result.ok) return { ok: false, error: result.error };
+    for (const o of result.cancelled) if (o.commodity) this.dirty.add(o.commodity);
+    return { ok: true, cancelled: result.cancelled };
+  }
+
+  /** Closes the user's net position in a commodity with a market order. */
+  flatten(userId: string, commodity: string): Promise<SubmitOutcome> {
+    if (this.failed) return Promise.resolve(STOPPED);
+    const result = this.deps.exchange.flatten(userId, commodity, { nowMs: this.deps.now() });
+    return this.settle(result, commodity);
   }
 
   private async settle(result: OrderResult, commodity: string | undefined): Promise<SubmitOutcome> {

@@ -9,6 +9,7 @@ import {
   MAX_CANDLES,
   complianceAlertPayloadSchema,
   marketUpdatePayloadSchema,
+  orderAmendSchema,
   orderRequestSchema,
   orderUpdatePayloadSchema,
   publishBatchSchema,
@@ -44,6 +45,7 @@ export function buildOpenApi(): object {
           properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } }, required: ['code', 'message'] } },
         },
         OrderRequest: schema(orderRequestSchema),
+        OrderAmend: schema(orderAmendSchema),
         Order: schema(orderUpdatePayloadSchema),
         PublishRequest: schema(publishRequestSchema),
         MarketUpdate: schema(marketUpdatePayloadSchema),
@@ -80,6 +82,14 @@ export function buildOpenApi(): object {
           security: [{ publishKey: [] }],
           requestBody: json('PublishBatch'),
           responses: { 202: ok('{published: [{event, stream, seq}]}'), 400: errorResponse, 401: errorResponse, 413: errorResponse, 503: errorResponse },
+        },
+      },
+      '/api/v1/users/{userId}/disconnect': {
+        post: {
+          summary: "Close every socket of the user, on every gateway (disconnect-reason USER_DISCONNECTED; not recoverable)",
+          security: [{ publishKey: [] }],
+          parameters: [{ name: 'userId', in: 'path', required: true, schema: schema(userIdSchema) }],
+          responses: { 202: ok('{userId, disconnected: true}'), 400: errorResponse, 401: errorResponse, 503: errorResponse },
         },
       },
       '/api/v1/events': {
@@ -131,15 +141,37 @@ export function buildOpenApi(): object {
           parameters: [query('status', 'string', 'open or an order status'), query('commodity', 'string', ''), query('limit', 'integer', '1-500'), query('before', 'integer', 'cursor')],
           responses: { 200: ok('{orders, nextCursor}'), 400: errorResponse },
         },
+        delete: {
+          summary: "Cancel all the caller's open orders (of one commodity, when given); one order-update each",
+          security: bearer,
+          parameters: [query('commodity', 'string', 'only this commodity')],
+          responses: { 200: ok('{cancelled: [order]}'), 400: errorResponse, 401: errorResponse },
+        },
       },
       '/api/v1/trading/orders/{id}': {
         get: { summary: 'One of the caller\'s orders', security: bearer, parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: ok('{order}'), 404: errorResponse } },
         delete: { summary: 'Cancel an open order', security: bearer, parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: ok('{order}'), 404: errorResponse, 409: errorResponse } },
+        patch: {
+          summary:
+            'Amend (cancel/replace) a resting limit order: new price and/or new total quantity. A quantity decrease keeps time priority; a price change or an increase loses it; a crossing price matches at once',
+          security: bearer,
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: json('OrderAmend'),
+          responses: { 200: ok('{order}'), 400: errorResponse, 404: errorResponse, 409: errorResponse, 422: errorResponse },
+        },
       },
       '/api/v1/trading/trades': {
         get: { summary: "The caller's trades, newest first", security: bearer, parameters: [query('commodity', 'string', ''), query('limit', 'integer', '1-500'), query('before', 'integer', 'cursor')], responses: { 200: ok('{trades, nextCursor}') } },
       },
       '/api/v1/trading/positions': { get: { summary: "The caller's positions", security: bearer, responses: { 200: ok('{positions}') } } },
+      '/api/v1/trading/positions/{commodity}/flatten': {
+        post: {
+          summary: "Close the caller's net position with a market order on the other side (409 NO_POSITION when flat)",
+          security: bearer,
+          parameters: [{ name: 'commodity', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 201: ok('{order}'), 400: errorResponse, 409: errorResponse, 422: errorResponse },
+        },
+      },
     },
   };
 }

@@ -1,11 +1,22 @@
 /**
  * Orders over REST, with the same JWT as the sockets: place (idempotent by clientOrderId), list,
- * get and cancel one's own orders (another user's order is a 404), trades and positions.
+ * get, amend (cancel/replace) and cancel one's own orders (another user's order is a 404), cancel
+ * them all, trades, positions and flattening a position.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Exchange, TradeRecord } from '@qx/engine';
 import { tradeToWire } from '@qx/engine';
-import { ErrorCode, describeZodError, orderListQuerySchema, orderRequestSchema, tradeListQuerySchema, type ErrorCodeName } from '@qx/protocol';
+import {
+  ErrorCode,
+  cancelAllQuerySchema,
+  commoditySchema,
+  describeZodError,
+  orderAmendSchema,
+  orderListQuerySchema,
+  orderRequestSchema,
+  tradeListQuerySchema,
+  type ErrorCodeName,
+} from '@qx/protocol';
 import type { TokenVerifier } from '../../auth/token-verifier.js';
 import { isUnavailable, type TradingApi } from '../../trading/trading-api.js';
 import type { Store } from '../../store/store.js';
@@ -69,6 +80,46 @@ export function tradingRoutes(app: FastifyInstance, deps: TradingRouteDeps): voi
     if (!record || record.userId !== request.user!.userId) return sendError(reply, 'ORDER_NOT_FOUND');
     const outcome = await deps.trading.cancel(request.user!.userId, record.id);
     if (outcome.ok) return { order: outcome.order };
+    return reply.code(statusOf(outcome.error.code)).send({ error: outcome.error, ...(outcome.order ? { order: outcome.order } : {}) });
+  });
+
+  app.patch('/api/v1/trading/orders/:id', auth, async (request, reply) => {
+    const params = orderIdParam.safeParse(request.params);
+    const body = orderAmendSchema.safeParse(request.body ?? {});
+    if (!body.success) {
+      const { field, message } = describeZodError(body.error);
+      return sendError(reply, 'INVALID_ORDER', message, field || undefined);
+    }
+    const record = params.success ? await deps.store.order(params.data.id) : null;
+    if (!record || record.userId !== request.user!.userId) return sendError(reply, 'ORDER_NOT_FOUND');
+    if (record.status !== 'new' && record.status !== 'partially_filled') {
+      return reply.code(statusOf('ORDER_NOT_OPEN')).send({
+        error: { code: 'ORDER_NOT_OPEN', message: `Order ${record.id} is ${record.status}: it cannot be amended` },
+        order: deps.exchange.wire(record),
+      });
+    }
+    const outcome = await deps.trading.amend(request.user!.userId, record.id, body.data);
+    if (outcome.ok) return { order: outcome.order };
+    return reply.code(statusOf(outcome.error.code)).send({ error: outcome.error, ...(outcome.order ? { order: outcome.order } : {}) });
+  });
+
+  app.delete('/api/v1/trading/orders', auth, async (request, reply) => {
+    const q = cancelAllQuerySchema.safeParse(request.query);
+    if (!q.success) {
+      const { field, message } = describeZodError(q.error);
+      return sendError(reply, 'INVALID_PAYLOAD', message, field || undefined);
+    }
+    const outcome = await deps.trading.cancelAll(request.user!.userId, q.data.commodity);
+    if (outcome.ok) return { cancelled: outcome.cancelled };
+    return reply.code(statusOf(outcome.error.code)).send({ error: outcome.error });
+  });
+
+  app.post('/api/v1/trading/positions/:commodity/flatten', auth, async (request, reply) => {
+    const params = z.strictObject({ commodity: commoditySchema }).safeParse(request.params);
+    const commodity = params.success ? params.data.commodity : '';
+    if (!deps.exchange.market(commodity)) return sendError(reply, 'UNKNOWN_COMMODITY', `Unknown commodity: ${commodity}`, 'commodity');
+    const outcome = await deps.trading.flatten(request.user!.userId, commodity);
+    if (outcome.ok) return reply.code(201).send({ order: outcome.order });
     return reply.code(statusOf(outcome.error.code)).send({ error: outcome.error, ...(outcome.order ? { order: outcome.order } : {}) });
   });
 

@@ -37,7 +37,7 @@ import {
 } from '@qx/protocol';
 import { TypedEmitter } from './emitter.js';
 import { QuantEnergxError, isFatalAuthError, type QuantEnergxErrorCode } from './errors.js';
-import { EventLogApi, originOf } from './event-log-api.js';
+import { EventLogApi, originOf, type FetchLike } from './event-log-api.js';
 import { OrderedStreams } from './ordered-streams.js';
 import { LocalBook, type BookView } from './order-book.js';
 import { TradingRest, type OrderAmendment } from './trading-rest.js';
@@ -187,7 +187,8 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
       delayMaxMs: options.reconnection?.delayMaxMs ?? 10_000,
       jitter: options.reconnection?.jitter ?? 0.5,
     };
-    const fetchFn = options.fetch ?? globalThis.fetch;
+    // called as a plain function: a browser's fetch called as a method of another object throws "Illegal invocation"
+    const fetchFn: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.log = new EventLogApi(options.restUrl ?? originOf(options.url), fetchFn, this.requestTimeoutMs);
     this.rest = new TradingRest(options.restUrl ?? originOf(options.url), fetchFn, this.requestTimeoutMs);
 

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Server } from 'socket.io';
 import pino, { type Logger } from 'pino';
-import { ServerEvent, DisconnectCode, decimalsOf } from '@qx/protocol';
+import { ServerEvent, DisconnectCode, decimalsOf, type DisconnectCodeName } from '@qx/protocol';
 import type { Config } from './config.js';
 import { Metrics } from './metrics.js';
 import type { Sqlite } from './store/database.js';
@@ -33,12 +33,13 @@ import { tradingChannel } from './channels/trading.js';
 import { ordersChannel } from './channels/orders.js';
 import { complianceChannel } from './channels/compliance.js';
 import { systemChannel } from './channels/system.js';
-import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/errors.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandlers, sendError } from './http/errors.js';
 import { installSecurityHeaders } from './http/security.js';
 import { installRestLimits } from './http/rate-limits.js';
 import { trustFunction } from './http/client-address.js';
 import { healthRoutes } from './http/routes/health.js';
 import { publishRoutes } from './http/routes/publish.js';
+import { userRoutes, type UserControl } from './http/routes/users.js';
 import { eventRoutes } from './http/routes/events.js';
 import { devTokenRoutes } from './http/routes/dev-token.js';
 import { marketRoutes } from './http/routes/market.js';
@@ -52,6 +53,7 @@ import { BusBridge, roomOfStream } from './cluster/bus-bridge.js';
 import { historyFirst } from './cluster/history-first-store.js';
 import { clusterRecoveryAdapter, type SessionTracker } from './cluster/cluster-recovery-adapter.js';
 import { RemoteTrading } from './cluster/remote-trading.js';
+import type { ControlMessage } from './cluster/control-channel.js';
 import type { EngineNode } from './cluster/engine-node.js';
 
 export interface ServerDeps {
@@ -65,6 +67,8 @@ export interface ServerDeps {
   cluster?: GatewayParts | undefined;
   /** cluster mode, ROLE=all: the engine node running in this process too (for /health) */
   engine?: EngineNode | undefined;
+  /** the metrics registry to fill (ROLE=all: the one the engine node fills too) */
+  metrics?: Metrics | undefined;
   /** how often the activity summary is logged at info (default a minute; tests) */
   summaryIntervalMs?: number;
 }
@@ -95,13 +99,34 @@ export interface QxApp {
   close(): Promise<void>;
 }
 
+/** How long a stop waits at most for every socket to take the SHUTDOWN notice (a poll to collect it). */
+const NOTICE_WAIT_MS = 3000;
+
+interface EngineSocketState {
+  readyState: string;
+  writeBuffer: unknown[];
+  /** one entry per flush whose transport has not yet reported it written (engine.io internals) */
+  sentCallbackFn?: unknown[];
+  upgrading?: boolean;
+}
+
+/** Resolves once every open Engine.IO socket has written out everything queued for it, or after `ms`. */
+async function noticeDelivered(io: QxServer, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  const pending = () =>
+    Object.values((io.engine as unknown as { clients: Record<string, EngineSocketState> }).clients).some(
+      (c) => c.readyState === 'open' && (c.writeBuffer.length > 0 || (c.sentCallbackFn?.length ?? 0) > 0 || c.upgrading === true),
+    );
+  while (pending() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
+
 /** How many missed events one replay sends at most; beyond that the client pages through REST. */
 const REPLAY_LIMIT = 1000;
 
 export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   const logger = deps.logger ?? pino({ level: config.logLevel, base: { service: 'quantenergx-realtime' } });
   const now = deps.now ?? Date.now;
-  const metrics = new Metrics();
+  const metrics = deps.metrics ?? new Metrics();
   const cluster = deps.cluster ?? null;
   // one server per data folder: a second one stops here, before it touches the store
   const dataDirLock = cluster || config.dataDir === ':memory:' ? null : lockDataDir(config.dataDir);
@@ -133,7 +158,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   }
   if (deps.verifier) verifier = deps.verifier;
   verifier = new CachingVerifier(verifier, now);
-  const publishApiKey = config.publishApiKey ?? randomBytes(24).toString('hex');
+  const publishApiKey = config.publishApiKey ?? cluster?.publishApiKey ?? randomBytes(24).toString('hex');
   const trustProxy = trustFunction(config.trustProxy);
 
   // pino's Logger type is richer than Fastify's base logger type; the instance is the same
@@ -146,9 +171,12 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     clientErrorHandler,
   }) as unknown as FastifyInstance;
   const routes = trackRoutes(http);
+  let stopping = false;
   const io: QxServer = new Server(http.server, {
     adapter: (cluster ? clusterRecoveryAdapter({ sessions: cluster.sessions, windowMs: config.recoveryWindowMs }) : RecoveryAdapter) as never,
     serveClient: false,
+    // a stopping server takes no new sessions (the ones it has still poll for the notice)
+    allowRequest: (_req, callback) => callback(stopping ? 'The server is shutting down' : null, !stopping),
     cors: { origin: config.corsOrigin === '*' ? true : config.corsOrigin.split(',').map((o) => o.trim()) },
     // a hard cap well above MAX_PAYLOAD_BYTES: between the two, requests get a coded error
     maxHttpBufferSize: Math.max(1024 * 1024, config.limits.maxPayloadBytes * 4),
@@ -180,8 +208,6 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   });
   if (cluster) {
     bridge = new BusBridge({ io, hub, publisher, subscriptions: cluster.subscriptions, sequencer: cluster.sequencer, commodities: [...commodities], logger: logger.child({ part: 'bridge' }) });
-    const b = bridge;
-    cluster.bind({ deliver: b.deliver, control: () => undefined });
   }
   const addressLimiter = new FailureLimiter(config.limits.authFailuresPerAddress, 60_000, now);
   const authenticator = new Authenticator({
@@ -195,7 +221,31 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     failureDelayMs: config.limits.authFailureDelayMs,
     replayLimit: REPLAY_LIMIT,
     onTooManyFailures: (socket) => gateway?.disconnect(socket, 'AUTH_FAILURES', false),
+    presence: cluster?.presence,
+    // a refresh dropped roles: the user's other sockets lose them too, on every node
+    onRolesNarrowed: (userId, roles) => {
+      const message: ControlMessage = { type: 'roles-changed', userId, roles: [...roles] };
+      if (cluster) void cluster.control.send(message);
+      else onControl(message);
+    },
   });
+  /** What a node decided about a user, acted on for this node's sockets of the user. */
+  const onControl = (message: ControlMessage): void => {
+    if (message.type === 'disconnect-user') {
+      const code = message.code in DisconnectCode ? (message.code as DisconnectCodeName) : 'USER_DISCONNECTED';
+      gateway?.disconnectUser(message.userId, code);
+    } else {
+      for (const socket of authenticator.narrowRoles(message.userId, message.roles)) if (cluster) sessionTracker().touch(socket);
+    }
+  };
+  const userControl: UserControl = {
+    async disconnectUser(userId) {
+      const message: ControlMessage = { type: 'disconnect-user', userId, code: 'USER_DISCONNECTED' };
+      if (cluster) return cluster.control.send(message);
+      onControl(message);
+      return true;
+    },
+  };
   const catalogue = new Map(config.commodities.map((c) => [c.symbol, c]));
   const bookFeed = new BookFeed({
     io,
@@ -230,6 +280,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     recoveryWindowMs: config.recoveryWindowMs,
     onSessionChanged: cluster ? (socket) => sessionTracker().touch(socket) : undefined,
   });
+  if (cluster && bridge) cluster.bind({ deliver: bridge.deliver, control: onControl });
 
   metrics.setSources({
     connections: () => io.engine.clientsCount,
@@ -277,6 +328,10 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
 
   let ready = false;
   installErrorHandlers(http, metrics);
+  // stopping: a new request is refused; the ones in flight are answered (close() waits for them)
+  http.addHook('onRequest', async (_request, reply) => {
+    if (stopping) return sendError(reply.header('connection', 'close'), 'SERVICE_UNAVAILABLE', 'The server is shutting down');
+  });
   installSecurityHeaders(http, config.corsOrigin);
   installRestLimits(
     http,
@@ -293,6 +348,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       : undefined,
   });
   publishRoutes(http, { publisher, apiKey: publishApiKey, bodyLimit: config.limits.publishMaxPayloadBytes });
+  userRoutes(http, { control: userControl, apiKey: publishApiKey });
   eventRoutes(http, { store, verifier });
   marketRoutes(http, { commodities: config.commodities, publisher, verifier, tape: marketTrades, priceOf, now });
   tradingRoutes(http, { trading: tradingApi, store, exchange, verifier });
@@ -358,13 +414,20 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       if (closed) return;
       closed = true;
       ready = false;
+      // 1. stop accepting: no new sessions or requests; the server keeps listening, so polling
+      //    clients (a new TCP connection per poll behind many proxies) can still collect the notice
+      stopping = true;
       clearInterval(sweeper);
       clearInterval(summary);
       trading?.close();
       bookFeed.close();
+      // 2. the notice, on every transport: wait until each socket's transport has written it
       const { numeric, message } = DisconnectCode.SHUTDOWN;
       io.emit(ServerEvent.DisconnectReason, { code: 'SHUTDOWN', numeric, message });
       hub.flushAll();
+      await noticeDelivered(io, Math.min(NOTICE_WAIT_MS, config.shutdownGraceMs / 2));
+      // 3. close the sessions (a pending poll is answered with a close), then HTTP: Fastify waits
+      //    for the requests in flight, then stops listening
       await new Promise<void>((resolve) => {
         void io.close(() => resolve());
       });

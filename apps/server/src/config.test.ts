@@ -165,3 +165,16 @@ test('TRUST_PROXY: false, true, a hop count, or proxy addresses/CIDRs', () => {
   assert.deepEqual(trust('10.0.0.0/33'), ['TRUST_PROXY: 10.0.0.0/33 is not an IP address, a CIDR range, loopback, linklocal or uniquelocal']);
   assert.deepEqual(trust('99'), ['TRUST_PROXY: a hop count must be at most 32']);
 });
+
+test("warnings name only what concerns the node: an engine needs no JWT_SECRET or PUBLISH_API_KEY; Node's own NODE_* variables are not ours", () => {
+  const cluster = { DATABASE_URL: 'postgres://postgres@127.0.0.1/qx', REDIS_URL: 'redis://127.0.0.1:6379' };
+  const engine = parseConfig({ ...cluster, ROLE: 'engine', NODE_ENV: 'production', NODE_OPTIONS: '--max-old-space-size=512' });
+  assert.ok(engine.ok);
+  assert.deepEqual(engine.warnings, []);
+  const gateway = parseConfig({ ...cluster, ROLE: 'gateway', JWT_SECRET: 'x'.repeat(32), NODE_EXTRA_CA_CERTS: '/etc/ca.pem' });
+  assert.ok(gateway.ok);
+  assert.deepEqual(gateway.warnings, ['PUBLISH_API_KEY not set: the gateways share a random key kept in Redis (and logged)']);
+  const typo = parseConfig({ ...cluster, ROLE: 'gateway', JWT_SECRET: 'x'.repeat(32), PUBLISH_API_KEY: 'k'.repeat(16), PUBLISH_APIKEY: 'k' });
+  assert.ok(typo.ok);
+  assert.deepEqual(typo.warnings.map((w) => w.split(' ')[0]), ['PUBLISH_APIKEY'], 'a misspelt setting is still named');
+});

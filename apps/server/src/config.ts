@@ -170,7 +170,8 @@ export type ConfigResult = { ok: true; config: Config; warnings: string[] } | { 
  */
 function unknownSettings(env: Record<string, string | undefined>): string[] {
   const known = new Set(Object.keys(envSchema.shape));
-  const prefixes = new Set([...known].filter((k) => k.includes('_')).map((k) => `${k.split('_')[0]}_`));
+  // NODE_ID shares its prefix with Node's own variables (NODE_ENV, NODE_OPTIONS, ...): not ours to judge
+  const prefixes = new Set([...known].filter((k) => k.includes('_')).map((k) => `${k.split('_')[0]}_`).filter((p) => p !== 'NODE_'));
   return Object.keys(env)
     .filter((name) => !known.has(name) && [...prefixes].some((p) => name.startsWith(p)))
     .map((name) => `${name} is not a setting of this server (ignored); see the README's configuration table`);
@@ -297,10 +298,18 @@ export function parseConfig(
   const warnings = unknownSettings(env);
   // weak, but the operator's choice: said loudly rather than refused
   if (e.JWT_SECRET && e.JWT_SECRET.length < 32) warnings.push('JWT_SECRET is shorter than 32 characters: HS256 secrets should be at least 256 bits');
-  if (!e.JWT_SECRET && !e.JWKS_URL) {
+  // an engine verifies no token and takes no publish: neither setting concerns it
+  const engine = e.ROLE === 'engine';
+  if (!e.JWT_SECRET && !e.JWKS_URL && !engine) {
     warnings.push('demo mode: no JWT_SECRET or JWKS_URL set; tokens come from POST /api/v1/auth/dev-token (a random secret, gone at restart)');
   }
-  if (!e.PUBLISH_API_KEY) warnings.push('PUBLISH_API_KEY not set: a random key is made at each start (and logged)');
+  if (!e.PUBLISH_API_KEY && !engine) {
+    warnings.push(
+      config.cluster
+        ? 'PUBLISH_API_KEY not set: the gateways share a random key kept in Redis (and logged)'
+        : 'PUBLISH_API_KEY not set: a random key is made at each start (and logged)',
+    );
+  }
   if (e.JWT_ALLOW_NO_EXP) warnings.push('JWT_ALLOW_NO_EXP=true: tokens without exp are accepted and never expire');
   if (e.PUBLISH_API_KEY && e.PUBLISH_API_KEY.length < 16) warnings.push('PUBLISH_API_KEY is shorter than 16 characters: easy to guess');
   return { ok: true, config: deepFreeze(config), warnings };

@@ -75,12 +75,14 @@ async function buildCluster(config: Config, onFatal: () => void): Promise<Runnab
     const parts = await opened('cannot reach PostgreSQL or Redis', () => openEngineParts(cluster, logger));
     return buildEngineServer(config, parts, { logger });
   }
-  const gatewayParts = await opened('cannot reach PostgreSQL or Redis', () => openGatewayParts(cluster, logger, config.auth.demo));
+  const gatewayParts = await opened('cannot reach PostgreSQL or Redis', () => openGatewayParts(cluster, logger, config.auth.demo, !config.publishApiKey));
   if (config.role === 'gateway') return buildServer(config, { logger, cluster: gatewayParts, onFatal });
   // ROLE=all in a cluster: a gateway and an engine (leader or standby) in one process
   const engineParts = await opened('cannot reach PostgreSQL or Redis', () => openEngineParts(cluster, logger));
-  const engine = buildEngineNode(config, engineParts, { logger, metrics: new Metrics() });
-  const gateway = buildServer(config, { logger, cluster: gatewayParts, engine, onFatal });
+  // one registry: the engine's metrics and the gateway's on the same /metrics
+  const metrics = new Metrics();
+  const engine = buildEngineNode(config, engineParts, { logger, metrics });
+  const gateway = buildServer(config, { logger, cluster: gatewayParts, engine, metrics, onFatal });
   return {
     logger,
     publishApiKey: gateway.publishApiKey,

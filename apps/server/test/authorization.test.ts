@@ -152,3 +152,33 @@ test('a refreshed token with fewer roles no longer follows the rooms the old rol
   await sleep(150);
   assert.deepEqual(leaks.map((e) => e.userId), ['demoted']);
 });
+
+test("a refresh with fewer roles narrows the user's other sockets too (never widens them)", async () => {
+  const admin = await server.sign('narrowed', { roles: ['admin', 'compliance'] });
+  const other = server.client({ auth: { token: admin } });
+  await once(other, 'auth-success');
+  const refreshing = server.client({ auth: { token: admin } });
+  await once(refreshing, 'auth-success');
+  assert.equal((await request(other, 'subscribe-orders', 'someone')).ok, true);
+  assert.equal((await request(other, 'subscribe-compliance', 'someone')).ok, true);
+  // a third socket of the user with only trader rights refreshes nothing: no narrowing
+  const trader = server.client({ auth: { token: await server.sign('narrowed') } });
+  await once(trader, 'auth-success');
+  assert.equal((await request(other, 'subscribe-orders', 'someone-else')).ok, true);
+  const refreshed = await request(refreshing, 'authenticate', { userId: 'narrowed', token: await server.sign('narrowed', { roles: ['compliance', 'trader'] }) });
+  assert.deepEqual(refreshed.roles, ['compliance', 'trader']);
+  await until(() => !server.app.io.of('/').sockets.get(other.id!)!.rooms.has('orders-someone'), 2000, 'the other socket left the admin-only room');
+  const rooms = server.app.io.of('/').sockets.get(other.id!)!.rooms;
+  assert.ok(!rooms.has('orders-someone-else'));
+  assert.ok(rooms.has('compliance-someone'), 'compliance is still granted');
+  assert.deepEqual(server.app.io.of('/').sockets.get(other.id!)!.data.auth!.roles, ['compliance'], "the trader role it never had is not added");
+  const leaks: any[] = [];
+  other.on('order-update', (e) => leaks.push(e));
+  const alert = once(other, 'compliance-alert');
+  await server.publish(orderUpdate('someone'));
+  await server.publish(complianceAlert('someone'));
+  await alert;
+  await sleep(150);
+  assert.deepEqual(leaks, []);
+  assert.equal((await request(other, 'subscribe-orders', 'someone')).error.code, 'FORBIDDEN');
+});

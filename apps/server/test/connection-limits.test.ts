@@ -88,3 +88,27 @@ test('unauthenticated sockets are capped per address; authenticating frees the s
     await server.close();
   }
 });
+
+test("POST /api/v1/users/{userId}/disconnect closes every socket of the user (the back-end's key; bad input changes nothing)", async (t) => {
+  const server = await startServer();
+  t.after(() => server.close());
+  const key = { authorization: `Bearer ${server.app.publishApiKey}` };
+  const a = await server.authed('kicked');
+  const b = await server.authed('kicked');
+  const bystander = await server.authed('stays');
+  const reasons = [once(a, 'disconnect-reason'), once(b, 'disconnect-reason')];
+  const gone = [once(a, 'disconnect'), once(b, 'disconnect')];
+  assert.equal((await server.http('/api/v1/users/kicked/disconnect', { method: 'POST' })).status, 401);
+  assert.equal((await server.http('/api/v1/users/kicked/disconnect', { method: 'POST', headers: { authorization: 'Bearer wrong' } })).status, 401);
+  const bad = await server.http(`/api/v1/users/${encodeURIComponent('not a user!')}/disconnect`, { method: 'POST', headers: key });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.code, 'INVALID_PAYLOAD');
+  assert.ok(a.connected && b.connected, 'nothing closed by refused requests');
+  const res = await server.http('/api/v1/users/kicked/disconnect', { method: 'POST', headers: key });
+  assert.equal(res.status, 202);
+  assert.deepEqual(res.body, { userId: 'kicked', disconnected: true });
+  for (const r of await Promise.all(reasons)) assert.deepEqual(r, { code: 'USER_DISCONNECTED', numeric: 4505, message: 'Disconnected by an operator' });
+  assert.deepEqual(await Promise.all(gone), ['io server disconnect', 'io server disconnect']);
+  assert.ok(bystander.connected);
+  assert.equal((await request(bystander, 'ping')).ok, true);
+});

@@ -32,18 +32,19 @@ test('a socket that stops reading: conflated, then disconnected with SLOW_CONSUM
     // market data until the slow socket's writes back up and its updates are conflated
     let published = 0;
     const conflatedBefore = await server.metric('qx_market_updates_conflated_total');
-    const deadline = Date.now() + 15_000;
+    // bounded by count, not time (a loaded machine publishes slowly): the kernel's loopback buffers
+    // (a few MB each way) fill long before 400,000 updates (~60 MB)
     while ((await server.metric('qx_market_updates_conflated_total')) === conflatedBefore) {
-      assert.ok(Date.now() < deadline, 'market data was never conflated');
-      for (let i = 0; i < 200; i++, published++) {
+      assert.ok(published < 400_000, 'market data was never conflated');
+      for (let i = 0; i < 1000; i++, published++) {
         server.app.publisher.publish(marketUpdate(commodities[published % commodities.length], price(published)) as PublishItem);
-        if (i % 20 === 0) await turn();
+        if (i % 50 === 0) await turn();
       }
       await turn();
     }
     assert.ok(server.app.io.of('/').sockets.has(slowId), 'conflation alone does not disconnect');
     // the fast socket got every update
-    await until(() => goodMarket.length === published, 10_000, `fast socket market data (${goodMarket.length}/${published})`);
+    await until(() => goodMarket.length === published, 60_000, `fast socket market data (${goodMarket.length}/${published})`);
 
     // private events are never conflated: past SLOW_CONSUMER_MAX_PENDING the slow socket goes
     for (let i = 0; i < 80; i++) {

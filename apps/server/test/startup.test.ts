@@ -23,7 +23,7 @@ interface Run {
   stderr: string;
 }
 
-/** Runs main.ts to its end (at most 20 s): it must exit by itself, never start listening. */
+/** Runs main.ts to its end (at most 60 s: loading the sources through tsx takes 10 s and more on a loaded CI machine): it must exit by itself, never start listening. */
 function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN, ...args], {
@@ -38,7 +38,7 @@ function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`main.ts ${args.join(' ')} did not exit:\n${stdout}\n${stderr}`));
-    }, 20_000);
+    }, 60_000);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       resolve({ code: code ?? signal ?? -1, stdout, stderr });

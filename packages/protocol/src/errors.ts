@@ -71,5 +71,6 @@ export const DisconnectCode = {
   AUTH_FAILURES: { numeric: 4502, message: 'Too many failed authentication attempts' },
   SHUTDOWN: { numeric: 4503, message: 'Server shutting down' },
   AUTH_TIMEOUT: { numeric: 4504, message: 'Not authenticated in time' },
+  USER_DISCONNECTED: { numeric: 4505, message: 'Disconnected by an operator' },
 } as const;
 export type DisconnectCodeName = keyof typeof DisconnectCode;

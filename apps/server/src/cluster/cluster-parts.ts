@@ -26,6 +26,8 @@ export interface ClusterCommon {
   commands: CommandQueue;
   /** the demo secret shared by every node (demo mode only) */
   demoSecret: string | null;
+  /** the random PUBLISH_API_KEY shared by every gateway (when none is configured) */
+  publishApiKey: string | null;
   close(): Promise<void>;
 }
 
@@ -45,8 +47,9 @@ export interface EngineParts extends ClusterCommon {
 }
 
 const DEMO_SECRET_KEY = 'qx:demo:secret';
+const PUBLISH_KEY_KEY = 'qx:demo:publish-key';
 
-async function openCommon(cluster: ClusterConfig, logger: Logger, demo: boolean, role: string): Promise<{ common: Omit<ClusterCommon, 'close'>; closers: (() => Promise<unknown>)[] }> {
+async function openCommon(cluster: ClusterConfig, logger: Logger, demo: boolean, role: string, randomPublishKey = false): Promise<{ common: Omit<ClusterCommon, 'close'>; closers: (() => Promise<unknown>)[] }> {
   const closers: (() => Promise<unknown>)[] = [];
   const store = await PgStore.open({ connectionString: cluster.databaseUrl, applicationName: `quantenergx-${role}-${cluster.nodeId}` });
   closers.push(() => store.close());
@@ -65,11 +68,17 @@ async function openCommon(cluster: ClusterConfig, logger: Logger, demo: boolean,
     await redis.set(DEMO_SECRET_KEY, randomBytes(32).toString('hex'), { NX: true });
     demoSecret = await redis.get(DEMO_SECRET_KEY);
   }
+  let publishApiKey: string | null = null;
+  if (randomPublishKey) {
+    // no PUBLISH_API_KEY: one random key for every gateway, so a publish works through any of them
+    await redis.set(PUBLISH_KEY_KEY, randomBytes(24).toString('hex'), { NX: true });
+    publishApiKey = await redis.get(PUBLISH_KEY_KEY);
+  }
   const bus = await RedisBus.open({ redis, logger: logger.child({ part: 'bus' }), historyMaxLen: cluster.historyMaxLen, historyTtlSeconds: cluster.historyTtlSeconds });
   closers.push(() => bus.close());
   const commands = await CommandQueue.open({ redis, logger: logger.child({ part: 'commands' }), nodeId: cluster.nodeId, concurrency: 64 });
   closers.push(() => commands.close());
-  return { common: { cluster, store, redis, bus, commands, demoSecret }, closers };
+  return { common: { cluster, store, redis, bus, commands, demoSecret, publishApiKey }, closers };
 }
 
 function closeAll(closers: (() => Promise<unknown>)[]): () => Promise<void> {
@@ -78,8 +87,9 @@ function closeAll(closers: (() => Promise<unknown>)[]): () => Promise<void> {
   };
 }
 
-export async function openGatewayParts(cluster: ClusterConfig, logger: Logger, demo: boolean): Promise<GatewayParts> {
-  const { common, closers } = await openCommon(cluster, logger, demo, 'gateway');
+/** `randomPublishKey`: no PUBLISH_API_KEY is configured (the gateways share a random one). */
+export async function openGatewayParts(cluster: ClusterConfig, logger: Logger, demo: boolean, randomPublishKey = false): Promise<GatewayParts> {
+  const { common, closers } = await openCommon(cluster, logger, demo, 'gateway', randomPublishKey);
   const close = closeAll(closers);
   try {
     let deliver: (e: SequencedEvent) => void = () => undefined;

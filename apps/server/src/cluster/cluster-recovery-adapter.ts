@@ -43,18 +43,24 @@ export function clusterRecoveryAdapter(opts: ClusterRecoveryOptions): typeof Ada
       const pid = this.pids.get(id);
       this.pids.delete(id);
       this.dirty.delete(id);
-      // the socket is gone: let its session's TTL run (a clean close saved it just before, in persistSession)
-      if (pid) void opts.sessions.save(pid, this.lastSaved.get(pid) ?? { sid: id, pid, rooms: [], data: {} }, opts.windowMs, { connected: false });
-      if (pid) this.lastSaved.delete(pid);
+      if (!pid) return;
+      // the socket is gone: a recoverable close saved its session just before (persistSession), whose
+      // TTL now runs; one the server closed for good (abuse, an operator) must not be recovered
+      if (this.persisted.delete(pid)) void opts.sessions.save(pid, this.lastSaved.get(pid) ?? { sid: id, pid, rooms: [], data: {} }, opts.windowMs, { connected: false });
+      else opts.sessions.drop(pid).catch(() => undefined);
+      this.lastSaved.delete(pid);
     }
 
     private readonly lastSaved = new Map<string, StoredSession>();
+    /** sessions Socket.IO persisted on a recoverable close, until the socket's rooms are cleaned up */
+    private readonly persisted = new Set<string>();
 
     touch(socket: QxSocket): void {
       this.mark(socket.id);
     }
 
     override persistSession(session: StoredSession): void {
+      this.persisted.add(session.pid);
       this.lastSaved.set(session.pid, session);
       void opts.sessions.save(session.pid, session, opts.windowMs, { connected: false });
     }

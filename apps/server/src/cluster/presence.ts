@@ -1,11 +1,13 @@
 /**
  * How many authenticated sockets each user has across the cluster (MAX_CONNECTIONS_PER_USER
- * counts them together). Each node keeps its own counts in memory — the truth for this node —
- * and mirrors them into a hash of its own in Redis (`HSET user <absolute count>`, so a late or
- * repeated write cannot drift). A node is alive while its heartbeat key exists (renewed every
- * `heartbeatMs`, expiring after `leaseMs`): counts ignore the hashes of nodes that stopped
- * heartbeating, and the next count deletes them. A node whose heartbeat key was gone (Redis
- * restarted, or it was paused longer than the lease) writes its whole hash again.
+ * counts them together). Each node keeps its own sockets in memory — the truth for this node —
+ * and mirrors them into a hash of its own in Redis (`HSET user "<socket ids>"`, the whole set, so a
+ * late or repeated write cannot drift). Sockets are counted by id, so a socket recovered on another
+ * node (Socket.IO keeps its id) while its old node's entry is still there counts once. A node is
+ * alive while its heartbeat key exists (renewed every `heartbeatMs`, expiring after `leaseMs`):
+ * counts ignore the hashes of nodes that stopped heartbeating, and the next count deletes them. A
+ * node whose heartbeat key was gone (Redis restarted, or it was paused longer than the lease)
+ * writes its whole hash again.
  *
  * The scripts read keys they compute (one per node), so this needs a single Redis, not a cluster.
  */
@@ -17,33 +19,52 @@ const NODES = `${PREFIX}nodes`;
 const aliveKey = (node: string) => `${PREFIX}alive:${node}`;
 const usersKey = (node: string) => `${PREFIX}users:${node}`;
 
-/** Sum of `user` over the other live nodes; dead nodes are removed on the way. ARGV: prefix, self, user. */
-const OTHERS = `
-local function others(prefix, self, user)
-  local total = 0
+/**
+ * The user's socket ids over the live nodes other than `self`, plus `mine` (space-separated), as a
+ * set and its size; dead nodes are removed on the way.
+ */
+const SOCKETS = `
+local function sockets(prefix, self, user, mine)
+  local seen, n = {}, 0
+  local function take(ids)
+    for id in string.gmatch(ids, '%S+') do
+      if not seen[id] then seen[id] = true; n = n + 1 end
+    end
+  end
   for _, node in ipairs(redis.call('SMEMBERS', prefix .. 'nodes')) do
     if node ~= self then
       if redis.call('EXISTS', prefix .. 'alive:' .. node) == 1 then
-        total = total + (tonumber(redis.call('HGET', prefix .. 'users:' .. node, user)) or 0)
+        local ids = redis.call('HGET', prefix .. 'users:' .. node, user)
+        if ids then take(ids) end
       else
         redis.call('DEL', prefix .. 'users:' .. node)
         redis.call('SREM', prefix .. 'nodes', node)
       end
     end
   end
-  return total
+  take(mine)
+  return seen, n
 end
 `;
 
-const COUNT = new LuaScript(`${OTHERS}
-return others(ARGV[1], ARGV[2], ARGV[3])`);
+/** ARGV: prefix, self, user, this node's sockets of the user. */
+const COUNT = new LuaScript(`${SOCKETS}
+local _, n = sockets(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+return n`);
 
-/** ARGV: prefix, self, user, this node's count now, limit. Admits (writes count+1) when the cluster total is below the limit. */
-const TRY_ADD = new LuaScript(`${OTHERS}
-local total = others(ARGV[1], ARGV[2], ARGV[3]) + tonumber(ARGV[4])
-if total >= tonumber(ARGV[5]) then return {0, total} end
-redis.call('HSET', ARGV[1] .. 'users:' .. ARGV[2], ARGV[3], tonumber(ARGV[4]) + 1)
-return {1, total + 1}`);
+/**
+ * ARGV: prefix, self, user, this node's sockets of the user, the new socket, limit. Admits (writes
+ * this node's sockets with the new one) when the cluster holds fewer than the limit, or already
+ * counts that socket (recovered here from a node whose entry is still there).
+ */
+const TRY_ADD = new LuaScript(`${SOCKETS}
+local seen, n = sockets(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+if not seen[ARGV[5]] then
+  if n >= tonumber(ARGV[6]) then return {0, n} end
+  n = n + 1
+end
+redis.call('HSET', ARGV[1] .. 'users:' .. ARGV[2], ARGV[3], ARGV[4] .. ' ' .. ARGV[5])
+return {1, n}`);
 
 /** KEYS: alive, nodes. ARGV: self, leaseMs. Returns 1 when the node was alive already. */
 const HEARTBEAT = new LuaScript(`
@@ -73,7 +94,7 @@ export interface AddResult {
 }
 
 export class ClusterPresence {
-  private readonly local = new Map<string, number>();
+  private readonly local = new Map<string, Set<string>>();
   private readonly admitting = new Map<string, Promise<void>>();
   private readonly heartbeatMs: number;
   private readonly leaseMs: number;
@@ -106,26 +127,31 @@ export class ClusterPresence {
     return this.opts.nodeId;
   }
 
+  /** how long a killed node's sockets keep counting, at most */
+  get lease(): number {
+    return this.leaseMs;
+  }
+
   /** This node's sockets of `userId`. */
   localCount(userId: string): number {
-    return this.local.get(userId) ?? 0;
+    return this.local.get(userId)?.size ?? 0;
   }
 
   /** The user's sockets on every live node (rejects when Redis does not answer within timeoutMs). */
   async count(userId: string): Promise<number> {
-    const others = Number(await withTimeout(COUNT.run(this.conn.client, [], [PREFIX, this.opts.nodeId, userId]), this.timeoutMs));
-    return others + this.localCount(userId);
+    return Number(await withTimeout(COUNT.run(this.conn.client, [], [PREFIX, this.opts.nodeId, userId, this.ids(userId)]), this.timeoutMs));
   }
 
   /**
-   * Admits one more socket of `userId` when the cluster holds fewer than `limit` (atomic across
-   * nodes). When Redis does not answer within timeoutMs, decides on this node's count and says so
-   * (`degraded`); the mirror is rewritten once Redis is back.
+   * Admits socket `socketId` of `userId` when the cluster holds fewer than `limit` of the user's
+   * sockets, or counts that socket already (atomic across nodes). When Redis does not answer
+   * within timeoutMs, decides on this node's count and says so (`degraded`); the mirror is
+   * rewritten once Redis is back.
    */
-  tryAdd(userId: string, limit: number): Promise<AddResult> {
-    // one admission per user at a time on this node: each must see the count the one before left
+  tryAdd(userId: string, socketId: string, limit: number): Promise<AddResult> {
+    // one admission per user at a time on this node: each must see the sockets the one before left
     const previous = this.admitting.get(userId) ?? Promise.resolve();
-    const next = previous.then(() => this.admit(userId, limit));
+    const next = previous.then(() => this.admit(userId, socketId, limit));
     const tail = next.then(
       () => undefined,
       () => undefined,
@@ -137,36 +163,48 @@ export class ClusterPresence {
     return next;
   }
 
-  private async admit(userId: string, limit: number): Promise<AddResult> {
-    const mine = this.localCount(userId);
+  private async admit(userId: string, socketId: string, limit: number): Promise<AddResult> {
+    const mine = this.ids(userId);
+    if (this.local.get(userId)?.has(socketId)) return { ok: true, count: this.localCount(userId) };
     try {
-      const reply = TRY_ADD.run(this.conn.client, [], [PREFIX, this.opts.nodeId, userId, String(mine), String(limit)]);
+      const reply = TRY_ADD.run(this.conn.client, [], [PREFIX, this.opts.nodeId, userId, mine, socketId, String(limit)]);
       const [ok, count] = (await withTimeout(reply, this.timeoutMs)) as [number, number];
-      if (ok === 1) this.local.set(userId, this.localCount(userId) + 1);
-      // another add/remove on this node raced the script: the mirror is rewritten at the next heartbeat
-      if (this.localCount(userId) !== mine + ok) this.dirty = true;
+      if (ok === 1) this.set(userId).add(socketId);
+      // a removal on this node raced the script: write this node's sockets again
+      if (ok === 1 && this.ids(userId) !== `${mine} ${socketId}`.trim()) this.mirror(userId);
       return { ok: ok === 1, count: Number(count) };
     } catch (err) {
       this.opts.logger.warn({ userId, err: (err as Error).message }, 'presence: redis unavailable, counting this node only');
-      if (mine >= limit) return { ok: false, count: mine, degraded: true };
-      this.local.set(userId, mine + 1);
+      if (this.localCount(userId) >= limit) return { ok: false, count: this.localCount(userId), degraded: true };
+      this.set(userId).add(socketId);
       this.dirty = true;
-      return { ok: true, count: mine + 1, degraded: true };
+      return { ok: true, count: this.localCount(userId), degraded: true };
     }
   }
 
-  /** One more socket of `userId` on this node, whatever the limit. */
-  add(userId: string): void {
-    this.local.set(userId, this.localCount(userId) + 1);
+  /** Socket `socketId` of `userId` on this node, whatever the limit. */
+  add(userId: string, socketId: string): void {
+    this.set(userId).add(socketId);
     this.mirror(userId);
   }
 
-  /** One socket of `userId` on this node fewer. */
-  remove(userId: string): void {
-    const n = this.localCount(userId) - 1;
-    if (n <= 0) this.local.delete(userId);
-    else this.local.set(userId, n);
+  /** Socket `socketId` of `userId` is gone from this node. */
+  remove(userId: string, socketId: string): void {
+    const set = this.local.get(userId);
+    if (!set?.delete(socketId)) return;
+    if (set.size === 0) this.local.delete(userId);
     this.mirror(userId);
+  }
+
+  private set(userId: string): Set<string> {
+    let set = this.local.get(userId);
+    if (!set) this.local.set(userId, (set = new Set()));
+    return set;
+  }
+
+  /** this node's sockets of the user, space-separated (as stored) */
+  private ids(userId: string): string {
+    return [...(this.local.get(userId) ?? [])].join(' ');
   }
 
   /** Node ids whose heartbeat is current. */
@@ -193,8 +231,8 @@ export class ClusterPresence {
   }
 
   private mirror(userId: string): void {
-    const n = this.localCount(userId);
-    const write = n > 0 ? this.conn.client.hSet(usersKey(this.opts.nodeId), userId, n) : this.conn.client.hDel(usersKey(this.opts.nodeId), userId);
+    const ids = this.ids(userId);
+    const write = ids ? this.conn.client.hSet(usersKey(this.opts.nodeId), userId, ids) : this.conn.client.hDel(usersKey(this.opts.nodeId), userId);
     write.catch(() => {
       this.dirty = true;
     });
@@ -218,7 +256,7 @@ export class ClusterPresence {
   private async rewrite(lost: boolean): Promise<void> {
     this.dirty = false;
     const multi = this.conn.client.multi().del(usersKey(this.opts.nodeId));
-    if (this.local.size) multi.hSet(usersKey(this.opts.nodeId), Object.fromEntries([...this.local].map(([u, n]) => [u, String(n)])));
+    if (this.local.size) multi.hSet(usersKey(this.opts.nodeId), Object.fromEntries([...this.local.keys()].map((u) => [u, this.ids(u)])));
     try {
       await multi.exec();
       if (lost && this.local.size) this.opts.logger.info({ users: this.local.size }, 'presence: this node was gone from redis; counts written again');

@@ -7,6 +7,10 @@
  * counted and slowed down. Past a limit a failing attempt is answered `AUTH_RATE_LIMITED` after
  * `failureDelayMs`, so one attacker behind a NAT or a proxy cannot lock out the users sharing its
  * address, while its own guesses (one at a time per socket: requests are answered in order) crawl.
+ *
+ * In cluster mode `presence` counts a user's sockets on every gateway together (a socket is
+ * admitted there before it counts here), and a refresh that drops roles is told to every node
+ * (`onRolesNarrowed`), which narrows the roles of the user's other sockets (`narrowRoles`).
  */
 import { ServerEvent, authenticatePayloadSchema, rooms, SYSTEM_STREAM, messages, parsePrivateStream, type ErrorCodeName } from '@qx/protocol';
 import type { TokenVerifier, VerifiedToken } from '../auth/token-verifier.js';
@@ -30,13 +34,26 @@ export interface AuthenticatorDeps {
   failureDelayMs: number;
   /** called when a socket has failed too often and must go */
   onTooManyFailures: (socket: QxSocket) => void;
+  /** cluster mode: the user's sockets on every node (see cluster/presence.ts) */
+  presence?: UserPresence | undefined;
+  /** a refresh carried fewer roles than the socket held: the user's other sockets must lose them too */
+  onRolesNarrowed?: ((userId: string, roles: readonly string[]) => void) | undefined;
+}
+
+/** Admission of a user's sockets across the cluster. */
+export interface UserPresence {
+  tryAdd(userId: string, socketId: string, limit: number): Promise<{ ok: boolean }>;
+  remove(userId: string, socketId: string): void;
 }
 
 /** The largest delay setTimeout accepts; longer expiries are re-armed when it fires. */
 const MAX_TIMER_MS = 2_147_483_647;
 
 export class Authenticator {
-  private readonly perUser = new Map<string, number>();
+  /** the authenticated sockets of each user on this node (counted towards MAX_CONNECTIONS_PER_USER) */
+  private readonly byUser = new Map<string, Map<string, QxSocket>>();
+  /** the user each counted socket is counted under */
+  private readonly countedAs = new Map<string, string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly socketFailures = new Map<string, number>();
 
@@ -48,18 +65,32 @@ export class Authenticator {
     return auth !== null && (auth.expiresAt === null || auth.expiresAt > this.deps.now());
   }
 
-  /** Verifies a token offered in the handshake; the socket is activated once connected. */
-  async verifyHandshake(auth: unknown, address: string): Promise<{ ok: true; token: VerifiedToken } | { ok: false; code: ErrorCodeName }> {
+  /**
+   * Verifies a token offered in the handshake; the socket is activated once connected. In cluster
+   * mode the socket is admitted here (`reserved`): if it never connects, `release` it.
+   */
+  async verifyHandshake(auth: unknown, address: string, socketId: string): Promise<{ ok: true; token: VerifiedToken; reserved: boolean } | { ok: false; code: ErrorCodeName }> {
     const a = (auth ?? {}) as Record<string, unknown>;
     if (typeof a['token'] !== 'string' || a['token'].length > 8192) return this.failedHandshake(address, 'INVALID_AUTH_DATA');
     const result = await this.deps.verifier.verify(a['token']);
     if (!result.ok) return this.failedHandshake(address, result.code);
     if (a['userId'] !== undefined && a['userId'] !== result.token.userId) return this.failedHandshake(address, 'USER_MISMATCH');
-    if ((this.perUser.get(result.token.userId) ?? 0) >= this.deps.maxConnectionsPerUser) {
+    if (!(await this.admit(result.token.userId, socketId))) {
       this.deps.metrics.authFailures.labels('TOO_MANY_CONNECTIONS').inc();
       return { ok: false, code: 'TOO_MANY_CONNECTIONS' };
     }
-    return { ok: true, token: result.token };
+    return { ok: true, token: result.token, reserved: this.deps.presence !== undefined };
+  }
+
+  /** A socket admitted by `verifyHandshake` that never connected. */
+  release(userId: string, socketId: string): void {
+    if (!this.countedAs.has(socketId)) this.deps.presence?.remove(userId, socketId);
+  }
+
+  /** Whether one more socket of the user may count: on this node, or (cluster mode) across the cluster, where it is then counted. */
+  private async admit(userId: string, socketId: string): Promise<boolean> {
+    if (this.deps.presence) return (await this.deps.presence.tryAdd(userId, socketId, this.deps.maxConnectionsPerUser)).ok;
+    return this.connectionsOf(userId) < this.deps.maxConnectionsPerUser;
   }
 
   async authenticate(socket: QxSocket, payload: unknown, address: string): Promise<Outcome> {
@@ -71,9 +102,16 @@ export class Authenticator {
     if (result.token.userId !== parsed.data.userId) return this.fail(socket, address, 'USER_MISMATCH');
     const current = socket.data.auth;
     if (current && current.userId !== result.token.userId) return this.fail(socket, address, 'USER_SWITCH_REFUSED');
-    if (!current && (this.perUser.get(result.token.userId) ?? 0) >= this.deps.maxConnectionsPerUser) {
-      this.deps.metrics.authFailures.labels('TOO_MANY_CONNECTIONS').inc();
-      return failure('TOO_MANY_CONNECTIONS', `At most ${this.deps.maxConnectionsPerUser} connections per user`);
+    if (!current) {
+      const admitted = await this.admit(result.token.userId, socket.id);
+      if (!socket.connected) {
+        this.deps.presence?.remove(result.token.userId, socket.id);
+        return failure('INVALID_AUTH_DATA', 'Socket disconnected');
+      }
+      if (!admitted) {
+        this.deps.metrics.authFailures.labels('TOO_MANY_CONNECTIONS').inc();
+        return failure('TOO_MANY_CONNECTIONS', `At most ${this.deps.maxConnectionsPerUser} connections per user`);
+      }
     }
     this.socketFailures.delete(socket.id);
     this.activate(socket, result.token);
@@ -93,8 +131,9 @@ export class Authenticator {
   /** Makes `token` the socket's authentication: a first sign-in, or a refresh by the same user. */
   activate(socket: QxSocket, token: VerifiedToken): void {
     const first = socket.data.auth === null;
+    const before = socket.data.auth?.roles ?? [];
     socket.data.auth = { userId: token.userId, roles: token.roles, expiresAt: token.expiresAt };
-    if (first) this.perUser.set(token.userId, (this.perUser.get(token.userId) ?? 0) + 1);
+    if (first) this.countIn(socket, token.userId);
     if (!socket.rooms.has(rooms.authenticated)) {
       const systemFrom = socket.data.written[SYSTEM_STREAM];
       // a first sign-in follows the system stream from now; back from expiry: the alerts raised meanwhile
@@ -104,6 +143,53 @@ export class Authenticator {
     if (!first) this.dropUnauthorized(socket);
     this.restoreSuspended(socket);
     this.armExpiry(socket);
+    if (!first && before.some((r) => !token.roles.includes(r))) this.deps.onRolesNarrowed?.(token.userId, token.roles);
+  }
+
+  /**
+   * The user's roles were narrowed elsewhere (a refresh on another socket or node): this node's
+   * sockets of the user keep only the roles in `roles` (never gain one) and leave the private
+   * rooms they no longer allow. Returns the sockets that changed.
+   */
+  narrowRoles(userId: string, roles: readonly string[]): QxSocket[] {
+    const changed: QxSocket[] = [];
+    for (const socket of this.socketsOf(userId)) {
+      const auth = socket.data.auth;
+      if (!auth || auth.userId !== userId) continue;
+      const kept = auth.roles.filter((r) => roles.includes(r));
+      if (kept.length === auth.roles.length) continue;
+      socket.data.auth = { ...auth, roles: kept };
+      this.dropUnauthorized(socket);
+      socket.data.suspendedRooms = socket.data.suspendedRooms.filter((room) => {
+        const p = parsePrivateStream(room);
+        return !p || mayFollow({ userId, roles: kept }, p.channel, p.userId);
+      });
+      changed.push(socket);
+    }
+    return changed;
+  }
+
+  /** This node's authenticated sockets of the user. */
+  socketsOf(userId: string): QxSocket[] {
+    return [...(this.byUser.get(userId)?.values() ?? [])];
+  }
+
+  private countIn(socket: QxSocket, userId: string): void {
+    if (this.countedAs.has(socket.id)) return;
+    this.countedAs.set(socket.id, userId);
+    let sockets = this.byUser.get(userId);
+    if (!sockets) this.byUser.set(userId, (sockets = new Map<string, QxSocket>()));
+    sockets.set(socket.id, socket);
+  }
+
+  private countOut(socket: QxSocket): void {
+    const userId = this.countedAs.get(socket.id);
+    if (userId === undefined) return;
+    this.countedAs.delete(socket.id);
+    const sockets = this.byUser.get(userId);
+    sockets?.delete(socket.id);
+    if (sockets?.size === 0) this.byUser.delete(userId);
+    this.deps.presence?.remove(userId, socket.id);
   }
 
   /** A refresh may carry fewer roles than before: leave the private rooms it no longer allows. */
@@ -127,19 +213,36 @@ export class Authenticator {
   recovered(socket: QxSocket): void {
     const auth = socket.data.auth;
     if (!auth) return;
-    if ((this.perUser.get(auth.userId) ?? 0) >= this.deps.maxConnectionsPerUser) {
-      for (const room of [...socket.rooms]) if (room !== socket.id) void socket.leave(room);
-      socket.data.auth = null;
-      socket.data.suspendedRooms = [];
-      socket.data.written = {};
-      socket.data.confirmed = {};
-      this.deps.metrics.authFailures.labels('TOO_MANY_CONNECTIONS').inc();
-      socket.emit(ServerEvent.AuthError, { message: `At most ${this.deps.maxConnectionsPerUser} connections per user`, code: 'TOO_MANY_CONNECTIONS' });
-      return;
+    const presence = this.deps.presence;
+    if (!presence) {
+      if (this.connectionsOf(auth.userId) >= this.deps.maxConnectionsPerUser) return this.refuseRecovered(socket);
+      this.countIn(socket, auth.userId);
+    } else {
+      // counted across the cluster (once: on the node it came from its id may still be listed)
+      void presence.tryAdd(auth.userId, socket.id, this.deps.maxConnectionsPerUser).then(({ ok }) => {
+        if (!socket.connected) {
+          if (ok) presence.remove(auth.userId, socket.id);
+        } else if (!ok) this.refuseRecovered(socket);
+        else if (socket.data.auth?.userId === auth.userId) this.countIn(socket, auth.userId);
+        else presence.remove(auth.userId, socket.id);
+      });
     }
-    this.perUser.set(auth.userId, (this.perUser.get(auth.userId) ?? 0) + 1);
     if (this.isActive(socket)) this.armExpiry(socket);
     else this.expire(socket);
+  }
+
+  /** A recovered socket past the limit: it loses its authentication and rooms and is told so. */
+  private refuseRecovered(socket: QxSocket): void {
+    const timer = this.timers.get(socket.id);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(socket.id);
+    for (const room of [...socket.rooms]) if (room !== socket.id) void socket.leave(room);
+    socket.data.auth = null;
+    socket.data.suspendedRooms = [];
+    socket.data.written = {};
+    socket.data.confirmed = {};
+    this.deps.metrics.authFailures.labels('TOO_MANY_CONNECTIONS').inc();
+    socket.emit(ServerEvent.AuthError, { message: `At most ${this.deps.maxConnectionsPerUser} connections per user`, code: 'TOO_MANY_CONNECTIONS' });
   }
 
   disconnected(socket: QxSocket): void {
@@ -147,16 +250,12 @@ export class Authenticator {
     if (timer) clearTimeout(timer);
     this.timers.delete(socket.id);
     this.socketFailures.delete(socket.id);
-    const auth = socket.data.auth;
-    if (auth) {
-      const n = (this.perUser.get(auth.userId) ?? 1) - 1;
-      if (n <= 0) this.perUser.delete(auth.userId);
-      else this.perUser.set(auth.userId, n);
-    }
+    this.countOut(socket);
   }
 
+  /** The user's authenticated sockets on this node. */
   connectionsOf(userId: string): number {
-    return this.perUser.get(userId) ?? 0;
+    return this.byUser.get(userId)?.size ?? 0;
   }
 
   private armExpiry(socket: QxSocket): void {

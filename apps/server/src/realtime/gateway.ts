@@ -77,11 +77,14 @@ export class Gateway {
         err.data = { code: 'TOO_MANY_UNAUTHENTICATED' };
         return next(err);
       }
-      deps.authenticator.verifyHandshake(auth, this.address(socket)).then(
+      deps.authenticator.verifyHandshake(auth, this.address(socket), socket.id).then(
         (result) => {
           if (result.ok) {
             handshakeTokens.set(socket, result.token);
-            return next();
+            next();
+            // admitted across the cluster: Socket.IO connects it on the next tick, unless the client left meanwhile
+            if (result.reserved) setImmediate(() => socket.connected || deps.authenticator.release(result.token.userId, socket.id));
+            return;
           }
           const err = new Error(ErrorCode[result.code].message) as Error & { data?: unknown };
           err.data = { code: result.code };
@@ -108,6 +111,13 @@ export class Gateway {
     // closing the transport (rather than the socket) lets the client reconnect and recover
     if (recoverable) socket.conn.close();
     else socket.disconnect(true);
+  }
+
+  /** Closes every socket of `userId` on this node (an operator's decision, told to every node in a cluster). */
+  disconnectUser(userId: string, code: DisconnectCodeName): number {
+    const sockets = this.deps.authenticator.socketsOf(userId);
+    for (const socket of sockets) this.disconnect(socket, code, false);
+    return sockets.length;
   }
 
   private onConnection(socket: QxSocket): void {

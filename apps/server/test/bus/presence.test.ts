@@ -1,6 +1,6 @@
 /**
  * ClusterPresence against a redis-server of its own: a user's sockets on several nodes count
- * together, the limit holds across nodes, a node that stops heartbeating stops counting, and a
+ * together (a socket listed by two nodes once), the limit holds across nodes, a node that stops heartbeating stops counting, and a
  * node's counts come back after Redis lost them.
  */
 import { test } from 'node:test';
@@ -14,7 +14,7 @@ import { until } from '../helpers.js';
 const logger = pino({ level: 'silent' });
 const timing = { heartbeatMs: 100, leaseMs: 500 };
 
-test('counts add up across nodes and the limit holds across them', { timeout: 60_000 }, async (t) => {
+test('counts add up across nodes and the limit holds across them; a socket counts once wherever it is listed', { timeout: 60_000 }, async (t) => {
   const redis = await redisServerOrSkip(t);
   if (!redis) return;
   const a = await ClusterPresence.open({ redis: redis.url, logger, nodeId: 'gw-a', ...timing });
@@ -22,28 +22,32 @@ test('counts add up across nodes and the limit holds across them', { timeout: 60
   t.after(() => a.close());
   t.after(() => b.close());
 
-  assert.deepEqual(await a.tryAdd('alice', 3), { ok: true, count: 1 });
-  assert.deepEqual(await b.tryAdd('alice', 3), { ok: true, count: 2 });
-  b.add('bob');
+  assert.deepEqual(await a.tryAdd('alice', 's1', 3), { ok: true, count: 1 });
+  assert.deepEqual(await b.tryAdd('alice', 's2', 3), { ok: true, count: 2 });
+  b.add('bob', 's9');
   assert.equal(await a.count('alice'), 2);
   assert.equal(await b.count('alice'), 2);
   assert.equal(await a.count('bob'), 1);
-  assert.deepEqual(await a.tryAdd('alice', 3), { ok: true, count: 3 });
-  assert.deepEqual(await b.tryAdd('alice', 3), { ok: false, count: 3 }, 'the limit counts both nodes');
+  assert.deepEqual(await a.tryAdd('alice', 's3', 3), { ok: true, count: 3 });
+  assert.deepEqual(await b.tryAdd('alice', 's4', 3), { ok: false, count: 3 }, 'the limit counts both nodes');
   assert.equal(b.localCount('alice'), 1);
+  // s1 recovered on b while a still lists it (a crashed, its lease not yet over): the same socket, admitted, counted once
+  assert.deepEqual(await b.tryAdd('alice', 's1', 3), { ok: true, count: 3 });
+  assert.equal(await b.count('alice'), 3);
+  assert.deepEqual(await b.tryAdd('alice', 's2', 3), { ok: true, count: 2 }, 'a socket this node counts already');
 
   // many nodes racing for the last places: never more than the limit
   const racers = await Promise.all(['gw-c', 'gw-d', 'gw-e'].map((nodeId) => ClusterPresence.open({ redis: redis.url, logger, nodeId, ...timing })));
   for (const r of racers) t.after(() => r.close());
-  const results = await Promise.all(racers.flatMap((r) => [r.tryAdd('carol', 4), r.tryAdd('carol', 4), r.tryAdd('carol', 4)]));
+  const results = await Promise.all(racers.flatMap((r, i) => [1, 2, 3].map((k) => r.tryAdd('carol', `c${i}-${k}`, 4))));
   assert.equal(results.filter((r) => r.ok).length, 4);
   assert.equal(await a.count('carol'), 4);
 
-  a.remove('alice');
-  a.remove('alice');
-  a.remove('alice'); // one too many is harmless
+  a.remove('alice', 's1');
+  a.remove('alice', 's3');
+  a.remove('alice', 's3'); // one too many is harmless
   await until(() => a.localCount('alice') === 0);
-  assert.equal(await b.count('alice'), 1);
+  assert.equal(await waitCount(b, 'alice', 2), 2, "b's two (s1 recovered there) once a's writes land");
   assert.deepEqual(await a.liveNodes(), ['gw-a', 'gw-b', 'gw-c', 'gw-d', 'gw-e']);
 });
 
@@ -56,9 +60,9 @@ test("a node that stops heartbeating stops counting; a clean close removes a nod
   const dead = await ClusterPresence.open({ redis: deadClient, logger, nodeId: 'gw-dead', ...timing });
   const alive = await ClusterPresence.open({ redis: redis.url, logger, nodeId: 'gw-alive', ...timing });
   t.after(() => alive.close());
-  dead.add('dave');
-  dead.add('dave');
-  alive.add('dave');
+  dead.add('dave', 'd1');
+  dead.add('dave', 'd2');
+  alive.add('dave', 'd3');
   assert.equal(await waitCount(alive, 'dave', 3), 3);
 
   // the node dies: its connection is gone, its heartbeat stops (nothing is cleaned up by it)
@@ -72,7 +76,7 @@ test("a node that stops heartbeating stops counting; a clean close removes a nod
   assert.equal(await probe.exists('qx:presence:users:gw-dead'), 0, 'the dead node’s hash was removed');
 
   const leaving = await ClusterPresence.open({ redis: redis.url, logger, nodeId: 'gw-leaving', ...timing });
-  leaving.add('dave');
+  leaving.add('dave', 'd4');
   assert.equal(await waitCount(alive, 'dave', 2), 2);
   await leaving.close();
   assert.equal(await alive.count('dave'), 1, 'gone at once, not after the lease');
@@ -85,9 +89,9 @@ test("after a Redis restart each node writes its counts again", { timeout: 60_00
   const b = await ClusterPresence.open({ redis: redis.url, logger, nodeId: 'gw-b', ...timing });
   t.after(() => a.close());
   t.after(() => b.close());
-  a.add('erin');
-  b.add('erin');
-  b.add('erin');
+  a.add('erin', 'e1');
+  b.add('erin', 'e2');
+  b.add('erin', 'e3');
   assert.equal(await waitCount(a, 'erin', 3), 3);
   await redis.restart();
   assert.equal(await waitCount(a, 'erin', 3, 5000), 3);
@@ -95,9 +99,9 @@ test("after a Redis restart each node writes its counts again", { timeout: 60_00
   // while Redis is down, a node decides on its own count and says so
   await redis.crash();
   const started = Date.now();
-  assert.deepEqual(await a.tryAdd('frank', 1), { ok: true, count: 1, degraded: true });
+  assert.deepEqual(await a.tryAdd('frank', 'f1', 1), { ok: true, count: 1, degraded: true });
   assert.ok(Date.now() - started < 2000, 'within the presence timeout');
-  assert.deepEqual(await a.tryAdd('frank', 1), { ok: false, count: 1, degraded: true }, "this node's own count still holds");
+  assert.deepEqual(await a.tryAdd('frank', 'f2', 1), { ok: false, count: 1, degraded: true }, "this node's own count still holds");
   await redis.startAgain();
   assert.equal(await waitCount(b, 'frank', 1, 5000), 1, 'and writes it once Redis is back');
 });

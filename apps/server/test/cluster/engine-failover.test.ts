@@ -39,6 +39,9 @@ test('cluster: kill -9 of the engine leader mid-flood loses no 201 order, and th
   const sent: Sent[] = [];
   let n = 0;
   let stop = false;
+  t.after(() => {
+    stop = true; // a failed assertion must not leave the load running (the test file would never exit)
+  });
   // two traders crossing at one price through both gateways: resting sells, filling buys
   const trader = async (userId: string, side: 'buy' | 'sell', gateway: number) => {
     while (!stop) {

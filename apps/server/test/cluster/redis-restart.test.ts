@@ -30,6 +30,9 @@ test('cluster: a Redis restart mid-stream loses no private event', { timeout: 24
   const followers = await Promise.all(users.flatMap((u) => cluster.gateways.map((g) => follower(cluster, g.url, u))));
   let published = 0;
   let stop = false;
+  t.after(() => {
+    stop = true; // a failed assertion must not leave the load running (the test file would never exit)
+  });
   const perUser = new Map(users.map((u) => [u, 0]));
   const publisher = (async () => {
     let i = 0;

@@ -84,6 +84,14 @@ export function buildOpenApi(): object {
           responses: { 202: ok('{published: [{event, stream, seq}]}'), 400: errorResponse, 401: errorResponse, 413: errorResponse, 503: errorResponse },
         },
       },
+      '/api/v1/users/{userId}/disconnect': {
+        post: {
+          summary: "Close every socket of the user, on every gateway (disconnect-reason USER_DISCONNECTED; not recoverable)",
+          security: [{ publishKey: [] }],
+          parameters: [{ name: 'userId', in: 'path', required: true, schema: schema(userIdSchema) }],
+          responses: { 202: ok('{userId, disconnected: true}'), 400: errorResponse, 401: errorResponse, 503: errorResponse },
+        },
+      },
       '/api/v1/events': {
         get: {
           summary: 'Missed events of a stream, by sequence number',

@@ -5,21 +5,31 @@ import { publishBatchSchema, publishRequestSchema, describeZodError } from '@qx/
 import type { Publisher, PublishItem, ValidationResult } from '../../realtime/publisher.js';
 import { sendError } from '../errors.js';
 
+/** The back-end's credential (`Authorization: Bearer <PUBLISH_API_KEY>`), for the publish and operator routes. */
+export function apiKeyCheck(apiKey: string): {
+  authorized: (request: FastifyRequest) => boolean;
+  unauthorized: (request: FastifyRequest, reply: FastifyReply) => unknown;
+} {
+  const expected = Buffer.from(apiKey);
+  return {
+    authorized(request) {
+      const header = request.headers.authorization;
+      const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7).trim() : '');
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    },
+    // wrong keys are counted per address like bad tokens (and slowed down past the limit)
+    unauthorized(request, reply) {
+      const message = 'Authorization: Bearer <PUBLISH_API_KEY> required';
+      const guard = request.server.credentialGuard;
+      return guard ? guard.reject(request, reply, 'UNAUTHORIZED', message) : sendError(reply, 'UNAUTHORIZED', message);
+    },
+  };
+}
+
 export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher; apiKey: string; bodyLimit: number }): void {
   // the publish API has its own body limit (PUBLISH_MAX_PAYLOAD_BYTES): a documented 500-event batch must fit
   const limit = { bodyLimit: deps.bodyLimit };
-  const expected = Buffer.from(deps.apiKey);
-  const authorized = (request: FastifyRequest): boolean => {
-    const header = request.headers.authorization;
-    const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7).trim() : '');
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  };
-  // wrong keys are counted per address like bad tokens (and slowed down past the limit)
-  const unauthorized = (request: FastifyRequest, reply: FastifyReply) => {
-    const message = 'Authorization: Bearer <PUBLISH_API_KEY> required';
-    const guard = request.server.credentialGuard;
-    return guard ? guard.reject(request, reply, 'UNAUTHORIZED', message) : sendError(reply, 'UNAUTHORIZED', message);
-  };
+  const { authorized, unauthorized } = apiKeyCheck(deps.apiKey);
   const check = (body: { event: Parameters<Publisher['validate']>[0]; payload: unknown; userId?: string | undefined }): ValidationResult => {
     const checked = deps.publisher.validate(body.event, body.payload, body.userId);
     if (checked.ok && checked.item.event !== 'market-update' && checked.item.event !== 'system-alert' && !checked.item.userId) {

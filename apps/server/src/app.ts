@@ -14,7 +14,8 @@ import type { Sqlite } from './store/database.js';
 import { dataDirError, lockDataDir } from './store/data-dir.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
-import { MarketTradeStore } from './store/market-trades.js';
+import { MarketTradeStore, type TapeStore } from './store/market-trades.js';
+import { PgMarketTrades } from './store/pg-market-trades.js';
 import { BookFeed } from './realtime/book-feed.js';
 import { TapeFeed } from './realtime/tape-feed.js';
 import { bookChannel } from './channels/book.js';
@@ -122,8 +123,8 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       throw dataDirError(config.dataDir, err);
     }
   }
-  // the public tape lives beside the store, in the same SQLite file (not yet in cluster mode)
-  const marketTrades = db ? new MarketTradeStore(db) : null;
+  // the public tape lives beside the store: in the same SQLite file, or in PostgreSQL (a cluster's engine writes it)
+  const marketTrades: TapeStore = db ? new MarketTradeStore(db) : new PgMarketTrades(cluster!.store.pool);
 
   let devSigner: SecretTokenVerifier | null = null;
   let verifier: TokenVerifier;
@@ -228,7 +229,8 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     hub,
     now,
     source: {
-      book: (commodity, depth) => exchange.book(commodity, depth),
+      // a cluster gateway streams the books the engine leader sends (cluster/book-mirror.ts)
+      book: (commodity, depth) => (cluster ? cluster.books.book(commodity, depth) : exchange.book(commodity, depth)),
       decimals: (commodity) => decimalsOf(catalogue.get(commodity)?.tickSize ?? 1),
     },
   });
@@ -285,7 +287,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     marketUpdatesPerSecond: config.simulator.updatesPerSecond,
     sessionCloseMinuteUtc: config.trading.sessionCloseMinuteUtc,
     onFatal: deps.onFatal ?? ((err) => logger.fatal({ err }, 'trading stopped: the store failed')),
-    tape: marketTrades ? { store: marketTrades, publish: (entries) => tapeFeed.publish(entries) } : undefined,
+    tape: { store: marketTrades, publish: (entries) => tapeFeed.publish(entries) },
   });
   const tradingApi: TradingApi = trading
     ? new LocalTrading(trading, exchange)
@@ -332,7 +334,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     addressLimiter.sweep();
     store.pruneEvents(now() - config.eventLogRetentionHours * 3_600_000).catch((err: unknown) => logger.error({ err }, 'event log pruning failed'));
     try {
-      marketTrades?.prune(now() - config.tapeRetentionDays * 86_400_000);
+      Promise.resolve(marketTrades.prune(now() - config.tapeRetentionDays * 86_400_000)).catch((err: unknown) => logger.error({ err }, 'tape pruning failed'));
     } catch (err) {
       logger.error({ err }, 'tape pruning failed');
     }

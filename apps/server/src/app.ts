@@ -34,7 +34,7 @@ import { tradingChannel } from './channels/trading.js';
 import { ordersChannel } from './channels/orders.js';
 import { complianceChannel } from './channels/compliance.js';
 import { systemChannel } from './channels/system.js';
-import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/errors.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandlers, sendError } from './http/errors.js';
 import { installSecurityHeaders } from './http/security.js';
 import { installRestLimits } from './http/rate-limits.js';
 import { trustFunction } from './http/client-address.js';
@@ -100,6 +100,27 @@ export interface QxApp {
   close(): Promise<void>;
 }
 
+/** How long a stop waits at most for every socket to take the SHUTDOWN notice (a poll to collect it). */
+const NOTICE_WAIT_MS = 3000;
+
+interface EngineSocketState {
+  readyState: string;
+  writeBuffer: unknown[];
+  /** one entry per flush whose transport has not yet reported it written (engine.io internals) */
+  sentCallbackFn?: unknown[];
+  upgrading?: boolean;
+}
+
+/** Resolves once every open Engine.IO socket has written out everything queued for it, or after `ms`. */
+async function noticeDelivered(io: QxServer, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  const pending = () =>
+    Object.values((io.engine as unknown as { clients: Record<string, EngineSocketState> }).clients).some(
+      (c) => c.readyState === 'open' && (c.writeBuffer.length > 0 || (c.sentCallbackFn?.length ?? 0) > 0 || c.upgrading === true),
+    );
+  while (pending() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
+
 /** How many missed events one replay sends at most; beyond that the client pages through REST. */
 const REPLAY_LIMIT = 1000;
 
@@ -151,9 +172,12 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     clientErrorHandler,
   }) as unknown as FastifyInstance;
   const routes = trackRoutes(http);
+  let stopping = false;
   const io: QxServer = new Server(http.server, {
     adapter: (cluster ? clusterRecoveryAdapter({ sessions: cluster.sessions, windowMs: config.recoveryWindowMs }) : RecoveryAdapter) as never,
     serveClient: false,
+    // a stopping server takes no new sessions (the ones it has still poll for the notice)
+    allowRequest: (_req, callback) => callback(stopping ? 'The server is shutting down' : null, !stopping),
     cors: { origin: config.corsOrigin === '*' ? true : config.corsOrigin.split(',').map((o) => o.trim()) },
     // a hard cap well above MAX_PAYLOAD_BYTES: between the two, requests get a coded error
     maxHttpBufferSize: Math.max(1024 * 1024, config.limits.maxPayloadBytes * 4),
@@ -306,6 +330,10 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
 
   let ready = false;
   installErrorHandlers(http, metrics);
+  // stopping: a new request is refused; the ones in flight are answered (close() waits for them)
+  http.addHook('onRequest', async (_request, reply) => {
+    if (stopping) return sendError(reply.header('connection', 'close'), 'SERVICE_UNAVAILABLE', 'The server is shutting down');
+  });
   installSecurityHeaders(http, config.corsOrigin);
   installRestLimits(
     http,
@@ -388,13 +416,20 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       if (closed) return;
       closed = true;
       ready = false;
+      // 1. stop accepting: no new sessions or requests; the server keeps listening, so polling
+      //    clients (a new TCP connection per poll behind many proxies) can still collect the notice
+      stopping = true;
       clearInterval(sweeper);
       clearInterval(summary);
       trading?.close();
       bookFeed.close();
+      // 2. the notice, on every transport: wait until each socket's transport has written it
       const { numeric, message } = DisconnectCode.SHUTDOWN;
       io.emit(ServerEvent.DisconnectReason, { code: 'SHUTDOWN', numeric, message });
       hub.flushAll();
+      await noticeDelivered(io, Math.min(NOTICE_WAIT_MS, config.shutdownGraceMs / 2));
+      // 3. close the sessions (a pending poll is answered with a close), then HTTP: Fastify waits
+      //    for the requests in flight, then stops listening
       await new Promise<void>((resolve) => {
         void io.close(() => resolve());
       });

@@ -1,0 +1,127 @@
+/**
+ * Issue 10 item 2: a graceful stop on SIGTERM. The real process stops accepting, answers the
+ * requests in flight, tells every socket `disconnect-reason SHUTDOWN` whatever its transport
+ * (WebSocket, HTTP long-polling, polling upgraded to WebSocket), then closes and exits 0.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { io as connect, type Socket } from 'socket.io-client';
+import { SecretTokenVerifier } from '../src/auth/token-verifier.js';
+import { PUBLISH_KEY, SECRET, once, sleep, until } from './helpers.js';
+import { spawnServer } from './spawn.js';
+
+const SHUTDOWN = { code: 'SHUTDOWN', numeric: 4503, message: 'Server shutting down' };
+
+/** A POST whose body arrives in two halves: `finish()` sends the second; resolves with the answer. */
+function slowPost(url: string, path: string, token: string, body: unknown) {
+  const text = JSON.stringify(body);
+  const half = Math.floor(text.length / 2);
+  let finish!: () => void;
+  const answered = new Promise<{ status: number; body: any }>((resolve, reject) => {
+    const req = httpRequest(
+      new URL(path, url),
+      { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), authorization: `Bearer ${token}` } },
+      (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (data += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(data) as unknown }));
+      },
+    );
+    req.on('error', reject);
+    req.write(text.slice(0, half));
+    finish = () => req.end(text.slice(half));
+  });
+  return { answered, finish: () => finish() };
+}
+
+/** One HTTP request on a new TCP connection (as a proxy without upstream keep-alive sends a poll). */
+function once1(url: string, method: 'GET' | 'POST', body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(new URL(url), { method, agent: false, headers: body ? { 'content-type': 'text/plain;charset=UTF-8' } : {} }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('SIGTERM: a polling client between two polls (each on a new connection) still collects SHUTDOWN', async () => {
+  const server = await spawnServer({ JWT_SECRET: SECRET, PUBLISH_API_KEY: PUBLISH_KEY, DATA_DIR: ':memory:', SHUTDOWN_GRACE_MS: '10000' }, 60_000);
+  try {
+    const base = `${server.url}/socket.io/?EIO=4&transport=polling`;
+    const open = await once1(base, 'GET');
+    const sid = (JSON.parse(open.text.slice(1)) as { sid: string }).sid;
+    const session = `${base}&sid=${sid}`;
+    const token = await new SecretTokenVerifier(SECRET).sign('stop-raw-polling', { ttlSeconds: 600 });
+    assert.equal((await once1(session, 'POST', `40${JSON.stringify({ token })}`)).text, 'ok');
+    let received = '';
+    while (!received.includes('"auth-success"')) received += (await once1(session, 'GET')).text;
+    // no poll is pending now: the notice must wait for the next one, which comes a little later
+    server.child.kill('SIGTERM');
+    await sleep(300);
+    const packets: string[] = [];
+    while (!packets.some((p) => p.startsWith('42["disconnect-reason"') || p === '1')) {
+      const poll = await once1(session, 'GET');
+      assert.equal(poll.status, 200, poll.text);
+      packets.push(...poll.text.split('\x1e'));
+    }
+    const notice = packets.find((p) => p.startsWith('42["disconnect-reason"'));
+    assert.ok(notice, `no notice before the close: ${packets.join(' ')}`);
+    assert.deepEqual(JSON.parse(notice.slice(2)), ['disconnect-reason', SHUTDOWN]);
+    assert.equal(await server.exited, 0);
+  } finally {
+    server.child.kill('SIGKILL');
+  }
+});
+
+test('SIGTERM: polling, upgraded and WebSocket clients are told SHUTDOWN; a request in flight is answered; exit 0', async () => {
+  const server = await spawnServer({ JWT_SECRET: SECRET, PUBLISH_API_KEY: PUBLISH_KEY, DATA_DIR: ':memory:', SHUTDOWN_GRACE_MS: '10000' }, 60_000);
+  const signer = new SecretTokenVerifier(SECRET);
+  const sockets: Socket[] = [];
+  const client = async (userId: string, transports: ('polling' | 'websocket')[]) => {
+    const socket = connect(server.url, { transports, reconnection: false, forceNew: true, auth: { token: await signer.sign(userId, { ttlSeconds: 600 }) } });
+    sockets.push(socket);
+    await once(socket, 'auth-success', 10_000);
+    return socket;
+  };
+  try {
+    const ws = await client('stop-ws', ['websocket']);
+    const polling = await client('stop-polling', ['polling']);
+    const upgraded = await client('stop-upgraded', ['polling', 'websocket']);
+    await until(() => upgraded.io.engine.transport.name === 'websocket', 10_000, 'the upgrade');
+    assert.equal(polling.io.engine.transport.name, 'polling');
+    const reasons = [ws, polling, upgraded].map((s) => once(s, 'disconnect-reason', 15_000));
+    const closed = [ws, polling, upgraded].map((s) => once(s, 'disconnect', 15_000));
+
+    const token = await signer.sign('stop-trader', { ttlSeconds: 600 });
+    const inFlight = slowPost(server.url, '/api/v1/trading/orders', token, { commodity: 'brent', side: 'buy', type: 'limit', quantity: 1, price: 79.5, clientOrderId: 'in-flight-1' });
+    await sleep(200); // the first half is at the server
+
+    server.child.kill('SIGTERM');
+    for (const reason of reasons) assert.deepEqual(await reason, SHUTDOWN);
+    // stopped accepting: a new request is refused (503, or no longer listening), never served
+    const late = await fetch(`${server.url}/api/v1/trading/orders`, { headers: { authorization: `Bearer ${token}` } }).then(
+      async (res) => ({ status: res.status, body: (await res.json()) as any }),
+      () => null,
+    );
+    if (late !== null) {
+      assert.equal(late.status, 503);
+      assert.equal(late.body.error.code, 'SERVICE_UNAVAILABLE');
+    }
+    // the request in flight is still answered, in full
+    inFlight.finish();
+    const answer = await inFlight.answered;
+    assert.equal(answer.status, 201, JSON.stringify(answer.body));
+    assert.equal(answer.body.order.status, 'new');
+    for (const c of closed) await c;
+    assert.equal(await server.exited, 0);
+  } finally {
+    for (const s of sockets) s.disconnect();
+    server.child.kill('SIGKILL');
+  }
+});

@@ -18,7 +18,7 @@ export interface SpawnedServer {
   logs: string[];
 }
 
-export async function spawnServer(env: Record<string, string>, timeoutMs = 20_000): Promise<SpawnedServer> {
+export async function spawnServer(env: Record<string, string>, timeoutMs = 60_000): Promise<SpawnedServer> {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SIMULATOR: 'off', ...env },
@@ -27,7 +27,10 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 20_00
   const logs: string[] = [];
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join('\n')}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // a server that did not start in time must not outlive the test
+      reject(new Error(`server did not start in ${timeoutMs} ms:\n${logs.join('\n')}`));
+    }, timeoutMs);
     child.stderr.on('data', (d: Buffer) => logs.push(d.toString()));
     createInterface({ input: child.stdout }).on('line', (line) => {
       logs.push(line);

@@ -570,3 +570,16 @@ test('flatten: a market order for the net position on the other side; NO_POSITIO
   const short = ok(exchange.flatten('alice', 'crude_oil'));
   assert.deepEqual([short.side, short.quantity, short.filledQuantity, short.status], ['buy', 20, 20, 'filled']);
 });
+
+test('a clientOrderId retry of an amended order is the same order, compared with the terms it was placed with', () => {
+  const { clock, exchange } = setup();
+  const placed = ok(exchange.submit('alice', limit('buy', 75, 100, { clientOrderId: 'c-1' })));
+  const log = [...exchange.amend('alice', placed.id, { price: 74.9, quantity: 80 }).journal];
+  const retry = exchange.submit('alice', limit('buy', 75, 100, { clientOrderId: 'c-1' }));
+  assert.deepEqual([ok(retry).id, ok(retry).price, ok(retry).quantity, retry.events.length], [placed.id, 74.9, 80, 0]);
+  assert.equal(code(exchange.submit('alice', limit('buy', 74.9, 80, { clientOrderId: 'c-1' }))), 'CLIENT_ORDER_ID_CONFLICT');
+  // and after a restore from the amend's record alone
+  const restored = new Exchange({ clock: clock.now, volatility: false });
+  assert.equal(restored.restore(JSON.parse(JSON.stringify(log)) as JournalRecord[]).ok, true);
+  assert.equal(ok(restored.submit('alice', limit('buy', 75, 100, { clientOrderId: 'c-1' }))).id, placed.id);
+});

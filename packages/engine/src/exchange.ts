@@ -798,8 +798,8 @@ function replay(existing: Order, spec: OrderSpec): PlaceOutcome {
     existing.commodity === spec.commodity &&
     existing.side === spec.side &&
     existing.type === spec.type &&
-    existing.quantity === spec.quantity &&
-    existing.priceTicks === spec.priceTicks &&
+    existing.placedQuantity === spec.quantity &&
+    existing.placedPriceTicks === spec.priceTicks &&
     existing.timeInForce === spec.timeInForce;
   if (!same) {
     return refusal(wireError('CLIENT_ORDER_ID_CONFLICT', `clientOrderId ${spec.clientOrderId ?? ''} was used for a different order (${existing.id})`, 'clientOrderId'));

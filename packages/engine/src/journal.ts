@@ -14,7 +14,7 @@
  * An amend (cancel/replace) is journaled as the order's record with its new `priceTicks` and
  * `quantity` (`remainingQuantity` = quantity − filled). A quantity decrease keeps the order's
  * place in its queue; a price change or a quantity increase sends it to the back, which the
- * record shows as a `queuePriority` from the order sequence. A crossing amend journals its
+ * record shows as a `queuePriority` from the order sequence; `placed` keeps the original terms. A crossing amend journals its
  * trades and positions in the same operation, as a new order would.
  *
  * Restore contract: `Exchange.restore(records)` on a fresh Exchange accepts the records in the
@@ -38,6 +38,8 @@ export interface OrderRecord {
    * from the same sequence as `priority` (absent: `priority`)
    */
   queuePriority?: number;
+  /** set once amended: the terms the order was placed with (a clientOrderId retry is compared with them) */
+  placed?: { priceTicks: number | null; quantity: number };
   userId: string;
   commodity: string;
   side: Side;

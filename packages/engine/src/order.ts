@@ -25,6 +25,9 @@ export class Order {
    * order placed or re-queued before)
    */
   queuePriority: number;
+  /** the terms it was placed with (a retry by clientOrderId is compared with these, not the amended ones) */
+  placedPriceTicks: number | null;
+  placedQuantity: number;
 
   // intrusive FIFO links while resting in a price level
   level: PriceLevel | null = null;
@@ -50,6 +53,8 @@ export class Order {
     this.remainingQuantity = quantity;
     this.updatedAt = createdAt;
     this.queuePriority = priority;
+    this.placedPriceTicks = priceTicks;
+    this.placedQuantity = quantity;
   }
 }
 

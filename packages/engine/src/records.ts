@@ -27,6 +27,9 @@ export function orderRecord(order: OrderState): OrderRecord {
     updatedAt: order.updatedAt,
   };
   if (order.queuePriority !== order.priority) record.queuePriority = order.queuePriority;
+  if (order.placedPriceTicks !== order.priceTicks || order.placedQuantity !== order.quantity) {
+    record.placed = { priceTicks: order.placedPriceTicks, quantity: order.placedQuantity };
+  }
   return record;
 }
 
@@ -41,6 +44,10 @@ export function orderFromRecord(r: OrderRecord): Order {
   order.rejectCode = r.rejectCode;
   order.updatedAt = r.updatedAt;
   order.queuePriority = r.queuePriority ?? r.priority;
+  if (r.placed !== undefined) {
+    order.placedPriceTicks = r.placed.priceTicks;
+    order.placedQuantity = r.placed.quantity;
+  }
   return order;
 }
 

@@ -27,7 +27,7 @@ import { Hub } from './realtime/hub.js';
 import { Publisher } from './realtime/publisher.js';
 import { Authenticator } from './realtime/authenticator.js';
 import { Gateway } from './realtime/gateway.js';
-import { RecoveryAdapter } from './realtime/recovery-adapter.js';
+import { recoveryAdapter } from './realtime/recovery-adapter.js';
 import type { QxServer } from './realtime/types.js';
 import { marketChannel } from './channels/market.js';
 import { tradingChannel } from './channels/trading.js';
@@ -174,7 +174,9 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   const routes = trackRoutes(http);
   let stopping = false;
   const io: QxServer = new Server(http.server, {
-    adapter: (cluster ? clusterRecoveryAdapter({ sessions: cluster.sessions, windowMs: config.recoveryWindowMs }) : RecoveryAdapter) as never,
+    adapter: (cluster
+      ? clusterRecoveryAdapter({ sessions: cluster.sessions, windowMs: config.recoveryWindowMs, canRecover: (data) => withinReplayBound(data) })
+      : recoveryAdapter((data) => withinReplayBound(data))) as never,
     serveClient: false,
     // a stopping server takes no new sessions (the ones it has still poll for the notice)
     allowRequest: (_req, callback) => callback(stopping ? 'The server is shutting down' : null, !stopping),
@@ -185,6 +187,21 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       ? { connectionStateRecovery: { maxDisconnectionDuration: config.recoveryWindowMs, skipMiddlewares: true } }
       : {}),
   });
+
+  /**
+   * The recovery bound: a session is recovered only if, in every stream it follows, what it may
+   * have missed since its last confirmed delivery fits in one replay (REPLAY_LIMIT); beyond that
+   * it is not recovered (recovered false: a fresh session, and the client takes the snapshot).
+   */
+  async function withinReplayBound(data: unknown): Promise<boolean> {
+    const d = data as { written?: Record<string, number>; confirmed?: Record<string, number> } | null;
+    const from = { ...d?.written, ...d?.confirmed };
+    for (const [stream, seq] of Object.entries(from)) {
+      if (typeof seq !== 'number') continue;
+      if ((await publisher.lastSeqOf(stream)) - seq > REPLAY_LIMIT) return false;
+    }
+    return true;
+  }
 
   let gateway: Gateway | null = null;
   let slowConsumers = 0;

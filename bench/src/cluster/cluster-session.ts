@@ -137,8 +137,8 @@ export class ClusterSession implements MarketSession {
     const publisher = PublisherHandle.start(plan.lifetimeMs);
     try {
       const [loadResults, probeResults] = await Promise.all([
-        Promise.all(loadGroups.map((g) => g.connect(180_000))),
-        Promise.all(probeGroups.map((g) => g.connect(180_000))),
+        Promise.all(loadGroups.map((g) => g.connect(900_000))),
+        Promise.all(probeGroups.map((g) => g.connect(900_000))),
       ]);
       const connected = { load: sum(loadResults), probes: sum(probeResults) };
       const failed = connected.load.failed + connected.probes.failed;

@@ -89,7 +89,7 @@ function rssKiB(pids: readonly number[]): number {
 }
 
 async function runCell(context: ScenarioContext, plan: Plan, cell: Cell1): Promise<RunResult> {
-  const lifetimeMs = 10 * 60_000;
+  const lifetimeMs = 20 * 60_000;
   const clustered = cell.target === 'cluster' || cell.target === 'socketio-cluster';
   const single = clustered ? null : await startTarget('gateway');
   const cluster = clustered ? await startCluster(cell.target as ClusterKind, { gateways: plan.gateways, engines: 1 }) : null;

@@ -14,7 +14,8 @@ import type { Sqlite } from './store/database.js';
 import { dataDirError, lockDataDir } from './store/data-dir.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
-import { MarketTradeStore } from './store/market-trades.js';
+import { MarketTradeStore, type TapeStore } from './store/market-trades.js';
+import { PgMarketTrades } from './store/pg-market-trades.js';
 import { BookFeed } from './realtime/book-feed.js';
 import { TapeFeed } from './realtime/tape-feed.js';
 import { bookChannel } from './channels/book.js';
@@ -26,7 +27,7 @@ import { Hub } from './realtime/hub.js';
 import { Publisher } from './realtime/publisher.js';
 import { Authenticator } from './realtime/authenticator.js';
 import { Gateway } from './realtime/gateway.js';
-import { RecoveryAdapter } from './realtime/recovery-adapter.js';
+import { recoveryAdapter } from './realtime/recovery-adapter.js';
 import type { QxServer } from './realtime/types.js';
 import { marketChannel } from './channels/market.js';
 import { tradingChannel } from './channels/trading.js';
@@ -143,8 +144,8 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       throw dataDirError(config.dataDir, err);
     }
   }
-  // the public tape lives beside the store, in the same SQLite file (not yet in cluster mode)
-  const marketTrades = db ? new MarketTradeStore(db) : null;
+  // the public tape lives beside the store: in the same SQLite file, or in PostgreSQL (a cluster's engine writes it)
+  const marketTrades: TapeStore = db ? new MarketTradeStore(db) : new PgMarketTrades(cluster!.store.pool);
 
   let devSigner: SecretTokenVerifier | null = null;
   let verifier: TokenVerifier;
@@ -173,7 +174,9 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   const routes = trackRoutes(http);
   let stopping = false;
   const io: QxServer = new Server(http.server, {
-    adapter: (cluster ? clusterRecoveryAdapter({ sessions: cluster.sessions, windowMs: config.recoveryWindowMs }) : RecoveryAdapter) as never,
+    adapter: (cluster
+      ? clusterRecoveryAdapter({ sessions: cluster.sessions, windowMs: config.recoveryWindowMs, canRecover: (data) => withinReplayBound(data) })
+      : recoveryAdapter((data) => withinReplayBound(data))) as never,
     serveClient: false,
     // a stopping server takes no new sessions (the ones it has still poll for the notice)
     allowRequest: (_req, callback) => callback(stopping ? 'The server is shutting down' : null, !stopping),
@@ -184,6 +187,21 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       ? { connectionStateRecovery: { maxDisconnectionDuration: config.recoveryWindowMs, skipMiddlewares: true } }
       : {}),
   });
+
+  /**
+   * The recovery bound: a session is recovered only if, in every stream it follows, what it may
+   * have missed since its last confirmed delivery fits in one replay (REPLAY_LIMIT); beyond that
+   * it is not recovered (recovered false: a fresh session, and the client takes the snapshot).
+   */
+  async function withinReplayBound(data: unknown): Promise<boolean> {
+    const d = data as { written?: Record<string, number>; confirmed?: Record<string, number> } | null;
+    const from = { ...d?.written, ...d?.confirmed };
+    for (const [stream, seq] of Object.entries(from)) {
+      if (typeof seq !== 'number') continue;
+      if ((await publisher.lastSeqOf(stream)) - seq > REPLAY_LIMIT) return false;
+    }
+    return true;
+  }
 
   let gateway: Gateway | null = null;
   let slowConsumers = 0;
@@ -252,7 +270,8 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     hub,
     now,
     source: {
-      book: (commodity, depth) => exchange.book(commodity, depth),
+      // a cluster gateway streams the books the engine leader sends (cluster/book-mirror.ts)
+      book: (commodity, depth) => (cluster ? cluster.books.book(commodity, depth) : exchange.book(commodity, depth)),
       decimals: (commodity) => decimalsOf(catalogue.get(commodity)?.tickSize ?? 1),
     },
   });
@@ -309,7 +328,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     marketUpdatesPerSecond: config.simulator.updatesPerSecond,
     sessionCloseMinuteUtc: config.trading.sessionCloseMinuteUtc,
     onFatal: deps.onFatal ?? ((err) => logger.fatal({ err }, 'trading stopped: the store failed')),
-    tape: marketTrades ? { store: marketTrades, publish: (entries) => tapeFeed.publish(entries) } : undefined,
+    tape: { store: marketTrades, publish: (entries) => tapeFeed.publish(entries) },
   });
   const tradingApi: TradingApi = trading
     ? new LocalTrading(trading, exchange)
@@ -360,7 +379,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     addressLimiter.sweep();
     store.pruneEvents(now() - config.eventLogRetentionHours * 3_600_000).catch((err: unknown) => logger.error({ err }, 'event log pruning failed'));
     try {
-      marketTrades?.prune(now() - config.tapeRetentionDays * 86_400_000);
+      Promise.resolve(marketTrades.prune(now() - config.tapeRetentionDays * 86_400_000)).catch((err: unknown) => logger.error({ err }, 'tape pruning failed'));
     } catch (err) {
       logger.error({ err }, 'tape pruning failed');
     }

@@ -335,7 +335,7 @@ function contract(kind: 'sqlite' | 'postgres', open: Open): void {
         const stores = await Promise.all(Array.from({ length: 3 }, () => PgStore.open({ connectionString: db.url, max: 2 })));
         for (const s of stores) db.cleanup(() => s.close());
         const { rows } = await stores[0]!.pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-        assert.deepEqual(rows.map((r) => r.version), [1]);
+        assert.deepEqual(rows.map((r) => r.version), [1, 2]);
         const leader = await stores[1]!.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM engine_leader');
         assert.equal(leader.rows[0]?.n, 1);
       });

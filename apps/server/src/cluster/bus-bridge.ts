@@ -29,7 +29,7 @@ export interface BusBridgeDeps {
 /** The stream whose events a room receives, for the rooms that carry data (null for others). */
 export function streamOfRoom(room: string): string | null {
   if (room === rooms.authenticated) return SYSTEM_STREAM;
-  if (/^(market|trading|orders|compliance)-./.test(room)) return room;
+  if (/^(market|trading|orders|compliance|trades)-./.test(room)) return room;
   return null;
 }
 
@@ -75,7 +75,8 @@ export class BusBridge {
     if (stream === null) return Promise.resolve();
     let ready = this.active.get(room);
     if (!ready) {
-      const lossy = this.marketRooms.has(room);
+      // market data and the tape: the next one matters, not a missed one (the tape's candles are in PostgreSQL)
+      const lossy = this.marketRooms.has(room) || room.startsWith('trades-');
       ready = this.deps.subscriptions
         .join(room)
         .then(() => this.deps.sequencer.follow(stream, { room, lossy, ...(lastSeq !== undefined ? { lastSeq } : {}) }))

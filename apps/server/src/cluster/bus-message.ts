@@ -4,7 +4,14 @@
  * channel a message is `<epoch>\n<header>\n<envelope>`, the header being `[room, stream, seq, event]` as
  * JSON; history entries keep `<header>\n<envelope>` (the epoch is the history's, not the entry's).
  */
-import { isDataEvent, type DataEventName } from '@qx/protocol';
+import { FeedEvent, isDataEvent, type DataEventName } from '@qx/protocol';
+
+/** What the bus carries: the data events, and the public tape's `market-trade` (not in the event log). */
+export type BusEventName = DataEventName | typeof FeedEvent.MarketTrade;
+
+export function isBusEvent(name: unknown): name is BusEventName {
+  return isDataEvent(name) || name === FeedEvent.MarketTrade;
+}
 
 /** One event to publish: numbered (seq) and rendered (envelope JSON text) by the store's commit. */
 export interface BusEvent {
@@ -13,7 +20,7 @@ export interface BusEvent {
   /** the numbered sequence it belongs to: `orders-user-1`, `market-crude_oil`, `system` */
   stream: string;
   seq: number;
-  event: DataEventName;
+  event: BusEventName;
   envelope: string;
 }
 
@@ -40,7 +47,7 @@ export function parseEntry(epoch: string, text: string): BusMessage | null {
   }
   if (!Array.isArray(header) || header.length !== 4) return null;
   const [room, stream, seq, event] = header as unknown[];
-  if (typeof room !== 'string' || room === '' || typeof stream !== 'string' || stream === '' || !Number.isSafeInteger(seq) || (seq as number) < 1 || !isDataEvent(event)) return null;
+  if (typeof room !== 'string' || room === '' || typeof stream !== 'string' || stream === '' || !Number.isSafeInteger(seq) || (seq as number) < 1 || !isBusEvent(event)) return null;
   return { room, stream, seq: seq as number, event, envelope: text.slice(nl + 1), epoch };
 }
 

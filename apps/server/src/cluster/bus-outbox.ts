@@ -6,7 +6,7 @@
  * The outbox is bounded: past `maxQueued` the oldest are dropped from it (and only from it).
  */
 import type { Logger } from 'pino';
-import { isDataEvent } from '@qx/protocol';
+import { FeedEvent, isDataEvent } from '@qx/protocol';
 import type { BusEvent } from './bus-message.js';
 import type { FrameSink } from '../realtime/publisher.js';
 import type { OutboundFrame } from '../realtime/frame.js';
@@ -40,8 +40,8 @@ export class BusOutbox implements FrameSink {
   constructor(private readonly opts: BusOutboxOptions) {}
 
   deliverToRoom(room: string, frame: OutboundFrame): void {
-    // the publisher's events only: the book and tape feeds write to their local sockets themselves
-    if (!isDataEvent(frame.event)) return;
+    // the publisher's events and the engine's tape; the book feed writes to each gateway's sockets itself
+    if (!isDataEvent(frame.event) && frame.event !== FeedEvent.MarketTrade) return;
     this.pending.push({ room, stream: frame.stream, seq: frame.seq, event: frame.event, envelope: frameEnvelope(frame) });
   }
 

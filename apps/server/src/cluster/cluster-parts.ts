@@ -16,6 +16,7 @@ import { ControlChannel, type ControlMessage } from './control-channel.js';
 import { CommandQueue } from './command-queue.js';
 import { EngineLeadership } from './leadership.js';
 import { BusOutbox } from './bus-outbox.js';
+import { BookMirror } from './book-mirror.js';
 import { openRedis, type OpenedRedis, type Redis } from './redis-connection.js';
 
 export interface ClusterCommon {
@@ -38,6 +39,8 @@ export interface GatewayParts extends ClusterCommon {
   presence: ClusterPresence;
   control: ControlChannel;
   outbox: BusOutbox;
+  /** the engine leader's order books, as last sent (subscribe-book) */
+  books: BookMirror;
   /** set by the gateway once built: where sequenced events and control messages go */
   bind(handlers: { deliver: (e: SequencedEvent) => void; control: (m: ControlMessage, from: string) => void }): void;
 }
@@ -123,6 +126,8 @@ export async function openGatewayParts(cluster: ClusterConfig, logger: Logger, d
       onMessage: (m, from) => control(m, from),
     });
     closers.push(() => controlChannel.close());
+    const books = await BookMirror.open(common.redis, logger.child({ part: 'books' }));
+    closers.push(() => books.close());
     const outbox = new BusOutbox({ publish: (events) => bus.publish(events), logger: logger.child({ part: 'outbox' }) });
     closers.push(async () => {
       await outbox.idle(2000);
@@ -136,6 +141,7 @@ export async function openGatewayParts(cluster: ClusterConfig, logger: Logger, d
       presence,
       control: controlChannel,
       outbox,
+      books,
       bind(handlers) {
         deliver = handlers.deliver;
         control = handlers.control;

@@ -15,6 +15,8 @@ import type { QxSocket } from '../realtime/types.js';
 export interface ClusterRecoveryOptions {
   sessions: RedisSessionStore;
   windowMs: number;
+  /** false: too much was missed to replay in one go; the client gets a fresh session */
+  canRecover?: (data: unknown) => boolean | Promise<boolean>;
 }
 
 export interface SessionTracker {
@@ -67,6 +69,7 @@ export function clusterRecoveryAdapter(opts: ClusterRecoveryOptions): typeof Ada
 
     override async restoreSession(pid: PrivateSessionId, _offset: string): Promise<Session> {
       const session = await opts.sessions.take(pid);
+      if (session && opts.canRecover && !(await opts.canRecover(session.data))) return null as unknown as Session;
       return (session ? { ...session, missedPackets: [] } : null) as unknown as Session;
     }
 

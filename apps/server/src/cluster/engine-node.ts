@@ -20,6 +20,10 @@ import type { RedisBus } from './redis-bus.js';
 import { EngineCommandError, type CommandMeta, type CommandQueue, type EngineCommand } from './command-queue.js';
 import type { EngineLeadership } from './leadership.js';
 import type { PgStore } from '../store/pg-store.js';
+import { PgMarketTrades } from '../store/pg-market-trades.js';
+import { TapeFeed } from '../realtime/tape-feed.js';
+import { BookPublisher } from './book-mirror.js';
+import type { Redis } from './redis-connection.js';
 
 /** Events committed this long before an election are published again by the new leader. */
 const REPUBLISH_WINDOW_MS = 30_000;
@@ -32,6 +36,7 @@ export interface EngineNodeDeps {
   store: PgStore;
   leadership: EngineLeadership;
   bus: RedisBus;
+  redis: Redis;
   commands: CommandQueue;
   metrics: Metrics;
   logger: Logger;
@@ -44,6 +49,7 @@ interface Reign {
   trading: TradingService;
   publisher: Publisher;
   outbox: BusOutbox;
+  books: BookPublisher;
 }
 
 export class EngineNode {
@@ -103,6 +109,9 @@ export class EngineNode {
     const commodities = new Set(config.commodities.map((c) => c.symbol));
     const publisher = new Publisher({ store: writer, sink: outbox, metrics, now, commodities, logger: logger.child({ part: 'publisher' }) });
     const exchange = new Exchange({ clock: now, commodities: config.commodities, compliance: config.trading.compliance });
+    // the public tape: stored in PostgreSQL (gateways read candles there), sent to the gateways on the bus
+    const tape = new PgMarketTrades(store.pool);
+    const tapeFeed = new TapeFeed({ hub: outbox, priceOf: (commodity, ticks) => exchange.market(commodity)?.grid.fromTicks(ticks) ?? ticks });
     const createSimulator = config.simulator.enabled
       ? () => new MarketSimulator({ exchange, random: mulberry32((config.simulator.seed ?? now()) % 2_147_483_647) })
       : null;
@@ -116,6 +125,13 @@ export class EngineNode {
       now,
       marketUpdatesPerSecond: config.simulator.updatesPerSecond,
       sessionCloseMinuteUtc: config.trading.sessionCloseMinuteUtc,
+      tape: {
+        store: tape,
+        publish: (entries) => {
+          tapeFeed.publish(entries);
+          outbox.flushAll();
+        },
+      },
       // a refused write (fenced: another node leads) or a lost connection: stop leading
       onFatal: (err) => {
         logger.error({ err }, 'engine write failed: stepping down');
@@ -125,6 +141,7 @@ export class EngineNode {
     });
     try {
       await publisher.start();
+      await tape.reloadSeqs();
       await this.republish(outbox, started - REPUBLISH_WINDOW_MS);
       await trading.start();
     } catch (err) {
@@ -141,7 +158,16 @@ export class EngineNode {
       outbox.close();
       return;
     }
-    this.reign = { term, exchange, trading, publisher, outbox };
+    // the books, for the gateways' subscribe-book, as often as the market updates
+    const books = new BookPublisher({
+      redis: this.deps.redis,
+      commodities: [...commodities],
+      book: (commodity, depth) => exchange.book(commodity, depth),
+      intervalMs: Math.max(1, Math.floor(1000 / config.simulator.updatesPerSecond)),
+      logger: logger.child({ part: 'books' }),
+    });
+    books.start();
+    this.reign = { term, exchange, trading, publisher, outbox, books };
     this.deps.commands.serve((command, meta) => this.handle(command, meta));
     this.serving = true;
     logger.info({ term, nodeId: cluster.nodeId, tookMs: now() - started }, 'engine leading');
@@ -153,6 +179,7 @@ export class EngineNode {
     this.reign = null;
     await this.deps.commands.stop();
     if (!reign) return;
+    reign.books.stop();
     reign.trading.close();
     // what is committed is published, if Redis lets us, before the next leader republishes it anyway
     await reign.outbox.idle(1000);

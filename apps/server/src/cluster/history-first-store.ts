@@ -4,6 +4,7 @@
  * and PostgreSQL for whatever the history does not cover (trimmed, expired, lost in a restart).
  */
 import type { Logger } from 'pino';
+import { isDataEvent } from '@qx/protocol';
 import type { RedisBus } from './redis-bus.js';
 import type { LoggedEvent, Store } from '../store/store.js';
 
@@ -12,7 +13,8 @@ export function historyFirst(store: Store, bus: RedisBus, logger: Logger): Store
     let fromHistory: LoggedEvent[] = [];
     try {
       const h = await bus.history(stream, afterSeq, limit);
-      fromHistory = h.events.map((m) => ({ stream, seq: m.seq, event: m.event, envelope: m.envelope, createdAt: 0 }));
+      // the event log's streams only (the tape's market-trade never is one of them)
+      fromHistory = h.events.flatMap((m) => (isDataEvent(m.event) ? [{ stream, seq: m.seq, event: m.event, envelope: m.envelope, createdAt: 0 }] : []));
       if (h.complete) return fromHistory;
     } catch (err) {
       logger.debug({ err, stream }, 'history unavailable: reading the store');

@@ -10,6 +10,22 @@ import { Adapter, type PrivateSessionId, type Session } from 'socket.io-adapter'
 
 type SessionToPersist = Omit<Session, 'missedPackets'>;
 
+/**
+ * Whether a saved session may be recovered: false when what it may have missed is more than one
+ * replay sends (the bound), so the client starts a fresh session instead of a silently short one.
+ */
+export type CanRecover = (data: unknown) => boolean | Promise<boolean>;
+
+/** The single-process adapter, with the recovery bound. */
+export function recoveryAdapter(canRecover: CanRecover): typeof Adapter {
+  return class BoundedRecoveryAdapter extends RecoveryAdapter {
+    override async restoreSession(pid: PrivateSessionId, offset: string): Promise<Session> {
+      const session = await super.restoreSession(pid, offset);
+      return (session && (await canRecover(session.data)) ? session : null) as unknown as Session;
+    }
+  };
+}
+
 export class RecoveryAdapter extends Adapter {
   private readonly sessions = new Map<PrivateSessionId, { session: SessionToPersist; disconnectedAt: number }>();
   private readonly sweeper: NodeJS.Timeout;

@@ -3,13 +3,13 @@
  * `market-trade` with the commodity's tape seq. No user or order ids ever leave here.
  */
 import { ServerEvent, rooms, type MarketTrade } from '@qx/protocol';
-import { encodeFrame } from './frame.js';
-import type { Hub } from './hub.js';
+import { encodeFrame, type OutboundFrame } from './frame.js';
 import type { TapeEntry } from '../store/market-trades.js';
 
 export class TapeFeed {
   constructor(
-    private readonly deps: { hub: Hub; priceOf: (commodity: string, ticks: number) => number },
+    /** `hub`: this process's sockets, or (a cluster's engine) the bus outbox towards the gateways */
+    private readonly deps: { hub: { deliverToRoom(room: string, frame: OutboundFrame): unknown }; priceOf: (commodity: string, ticks: number) => number },
   ) {}
 
   toWire(entry: TapeEntry): MarketTrade {

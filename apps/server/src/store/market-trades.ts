@@ -37,7 +37,19 @@ export interface TickCandle {
   trades: number;
 }
 
-export class MarketTradeStore {
+/**
+ * The tape as the trading core and the routes use it: SQLite (one process, synchronous) or
+ * PostgreSQL (a cluster: the engine leader writes, every gateway reads candles).
+ */
+export interface TapeStore {
+  /** numbers the prints per commodity and stores them (in call order); on a throw or rejection nothing is numbered */
+  append(prints: readonly MarketPrint[]): TapeEntry[] | Promise<TapeEntry[]>;
+  reloadSeqs(): void | Promise<void>;
+  candles(commodity: string, intervalMs: number, from: number, to: number, limit: number): TickCandle[] | Promise<TickCandle[]>;
+  prune(beforeMs: number): number | Promise<number>;
+}
+
+export class MarketTradeStore implements TapeStore {
   private readonly insert;
   private readonly bucketed;
   private readonly deleteBefore;

@@ -94,6 +94,19 @@ export const PG_MIGRATIONS: readonly string[] = [
      heartbeat_at TIMESTAMPTZ
    );
    INSERT INTO engine_leader (id, term) VALUES (1, 0);`,
+  // the public tape (market-trade, candles): every trade, numbered per commodity
+  `CREATE TABLE market_trades (
+     commodity   TEXT    NOT NULL,
+     seq         BIGINT  NOT NULL,
+     trade_id    TEXT    NOT NULL,
+     price_ticks BIGINT  NOT NULL,
+     quantity    BIGINT  NOT NULL,
+     aggressor   TEXT    NOT NULL,
+     executed_at BIGINT  NOT NULL,
+     PRIMARY KEY (commodity, seq)
+   );
+   CREATE INDEX market_trades_time ON market_trades (commodity, executed_at);
+   CREATE INDEX market_trades_age ON market_trades (executed_at);`,
 ];
 
 /** BIGINT (int8) columns come back as strings by default: seqs and times here fit a double exactly. */

@@ -10,7 +10,7 @@ import type { AmendRequest, EngineBatch, Exchange, MarketSimulator, OrderResult 
 import type { OrderRequestBody, OrderUpdatePayload, WireError } from '@qx/protocol';
 import type { Publisher, PublishItem } from '../realtime/publisher.js';
 import type { Fence, Store } from '../store/store.js';
-import type { MarketTradeStore, TapeEntry } from '../store/market-trades.js';
+import type { TapeStore, TapeEntry } from '../store/market-trades.js';
 
 export interface TradingServiceDeps {
   exchange: Exchange;
@@ -32,7 +32,7 @@ export interface TradingServiceDeps {
    * order), then published as `market-trade`. A crash in between can lose that step's prints
    * from the tape (and the candles), never an order or a fill.
    */
-  tape?: { store: MarketTradeStore; publish: (entries: readonly TapeEntry[]) => void } | undefined;
+  tape?: { store: TapeStore; publish: (entries: readonly TapeEntry[]) => void } | undefined;
 }
 
 export type SubmitOutcome =
@@ -207,15 +207,19 @@ export class TradingService {
   private recordPrints(prints: NonNullable<EngineBatch['prints']>): void {
     const tape = this.deps.tape;
     if (!tape) return;
-    let entries: TapeEntry[];
+    const failed = (err: unknown) => {
+      this.deps.logger.error({ err }, 'trades not recorded on the tape');
+      Promise.resolve(tape.store.reloadSeqs()).catch((e: unknown) => this.deps.logger.error({ err: e }, 'tape numbering not reloaded'));
+    };
+    let entries: TapeEntry[] | Promise<TapeEntry[]>;
     try {
       entries = tape.store.append(prints);
     } catch (err) {
-      tape.store.reloadSeqs();
-      this.deps.logger.error({ err }, 'trades not recorded on the tape');
-      return;
+      return failed(err);
     }
-    tape.publish(entries);
+    // PostgreSQL: published once stored, in order (appends are queued)
+    if (entries instanceof Promise) entries.then((stored) => tape.publish(stored), failed);
+    else tape.publish(entries);
   }
 
   private publishMarketData(): void {

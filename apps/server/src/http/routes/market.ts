@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { CANDLE_INTERVALS, candlesQuerySchema, describeZodError, type Candle, type Commodity } from '@qx/protocol';
 import type { TokenVerifier } from '../../auth/token-verifier.js';
 import type { Publisher } from '../../realtime/publisher.js';
-import type { MarketTradeStore } from '../../store/market-trades.js';
+import type { TapeStore } from '../../store/market-trades.js';
 import { bearerAuth } from '../bearer.js';
 import { sendError } from '../errors.js';
 
@@ -11,8 +11,8 @@ export interface MarketRouteDeps {
   commodities: readonly Commodity[];
   publisher: Publisher;
   verifier: TokenVerifier;
-  /** the stored public trades (null on a cluster gateway: candles are not served there yet) */
-  tape: MarketTradeStore | null;
+  /** the stored public trades (SQLite, or PostgreSQL in a cluster) */
+  tape: TapeStore;
   priceOf: (commodity: string, ticks: number) => number;
   now: () => number;
 }
@@ -32,13 +32,19 @@ export function marketRoutes(app: FastifyInstance, deps: MarketRouteDeps): void 
     const { commodity, interval, limit } = parsed.data;
     if (!known.has(commodity)) return sendError(reply, 'UNKNOWN_COMMODITY', `Unknown commodity: ${commodity}`, 'commodity');
     const tape = deps.tape;
-    if (!tape) return sendError(reply, 'SERVICE_UNAVAILABLE', 'Candles are not available in cluster mode yet');
     const ms = CANDLE_INTERVALS[interval];
     const to = parsed.data.to ?? deps.now() + 1;
     const from = parsed.data.from ?? to - ms * limit;
     if (from >= to) return sendError(reply, 'INVALID_PAYLOAD', 'from must be before to', 'from');
     const price = (ticks: number) => deps.priceOf(commodity, ticks);
-    const candles: Candle[] = tape.candles(commodity, ms, from, to, limit).map((c) => ({
+    let stored;
+    try {
+      stored = await tape.candles(commodity, ms, from, to, limit);
+    } catch (err) {
+      request.log.error({ err }, 'candles could not be read');
+      return sendError(reply, 'SERVICE_UNAVAILABLE', 'The tape could not be read');
+    }
+    const candles: Candle[] = stored.map((c) => ({
       time: new Date(c.start).toISOString(),
       open: price(c.open),
       high: price(c.high),

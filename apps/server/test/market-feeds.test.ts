@@ -16,6 +16,8 @@ import { LocalBook, QuantEnergxClient, type BookView } from '@qx/client';
 import { collect, recordAll, request, sleep, startServer, until, type TestServer } from './helpers.js';
 import { RawClient } from './raw-client.js';
 
+/** a price on the 0.01 grid: sums like 74.9 - 0.05 are 74.85000000000001 in binary, which the engine refuses (PRICE_OFF_TICK) */
+const px = (x: number) => Math.round(x * 100) / 100;
 const lim = (side: 'buy' | 'sell', price: number, quantity: number, commodity = 'crude_oil'): OrderRequestBody => ({ commodity, side, type: 'limit', price, quantity, timeInForce: 'gtc' });
 
 async function submit(server: TestServer, userId: string, body: OrderRequestBody) {
@@ -27,8 +29,8 @@ async function submit(server: TestServer, userId: string, body: OrderRequestBody
 /** Resting orders on both sides of crude oil around 75: seven levels a side. */
 async function seedBook(server: TestServer): Promise<void> {
   for (let i = 0; i < 7; i++) {
-    await submit(server, 'mm-bid', lim('buy', 74.9 - i * 0.05, 100 + i));
-    await submit(server, 'mm-ask', lim('sell', 75.1 + i * 0.05, 200 + i));
+    await submit(server, 'mm-bid', lim('buy', px(74.9 - i * 0.05), 100 + i));
+    await submit(server, 'mm-ask', lim('sell', px(75.1 + i * 0.05), 200 + i));
   }
 }
 
@@ -222,7 +224,7 @@ test('book: a slow socket gets its queued deltas replaced by a snapshot, and sti
       assert.ok(Date.now() < deadline, 'book updates were never conflated');
       for (let t = 0; t < 100; t++, step++) {
         for (let i = 0; i < 20; i++) {
-          for (const [side, price] of [['buy', 70 + i * 0.05], ['sell', 80 + i * 0.05]] as const) {
+          for (const [side, price] of [['buy', px(70 + i * 0.05)], ['sell', px(80 + i * 0.05)]] as const) {
             const r = server.app.exchange.submit('~churn', lim(side, Math.round(price * 100) / 100, 1 + ((step * 3 + i) % 11)));
             if (r.ok) resting.push(r.order.id);
           }

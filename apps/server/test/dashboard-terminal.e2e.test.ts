@@ -80,7 +80,9 @@ test('terminal: chart, streamed depth and tape, lots and notional, confirmation,
     assert.equal(await chart(page).getAttribute('data-commodity'), 'crude_oil');
     assert.ok((await chart(page).locator('canvas').count()) > 0, 'the chart draws on a canvas');
     const before = { live: await attr(page, 'data-live-trades'), volume: await attr(page, 'data-last-volume'), time: await attr(page, 'data-last-time') };
-    await poll('the chart to move with live trades', 20_000, async () => (await attr(page, 'data-live-trades')) > before.live).catch(async (err: unknown) => {
+    // a live trade the history already held moves nothing, so wait for the last candle itself to change
+    const moved = async () => (await attr(page, 'data-live-trades')) > before.live && ((await attr(page, 'data-last-time')) > before.time || (await attr(page, 'data-last-volume')) > before.volume);
+    await poll('the chart to move with live trades', 30_000, moved).catch(async (err: unknown) => {
       const drawn = { live: await attr(page, 'data-live-trades'), candles: await attr(page, 'data-candles'), time: await attr(page, 'data-last-time') };
       throw new Error(`${String(err)}; before ${JSON.stringify(before)}; chart ${JSON.stringify(drawn)}; tape rows ${await page.locator('[data-testid="tape"] tr[data-trade-id]').count()}`);
     });

@@ -55,8 +55,12 @@ export async function startNginx(upstreamPorts: readonly number[]): Promise<Ngin
     port,
     child,
     async close() {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      // SIGTERM: the master stops its workers and exits (SIGKILL of the master left the workers
+      // running, holding the port); SIGKILL only if it has not gone in 5 s
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const forced = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
+      clearTimeout(forced);
       rmSync(prefix, { recursive: true, force: true });
     },
   };

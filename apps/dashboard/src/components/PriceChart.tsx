@@ -31,12 +31,14 @@ interface Drawn {
   lastTime: number | null;
   volume: number;
   live: number;
+  /** the interval these candles are of (the selected one may not be loaded yet) */
+  interval: CandleInterval;
 }
 
 export function PriceChart(props: { authed: Authed; client: QuantEnergxClient | null; commodity: Commodity | null; fills: readonly Trade[] }) {
   const [interval, setChartInterval] = useState<CandleInterval>('1m');
   const [error, setError] = useState<string | null>(null);
-  const [drawn, setDrawn] = useState<Drawn>({ candles: 0, lastClose: null, lastTime: null, volume: 0, live: 0 });
+  const [drawn, setDrawn] = useState<Drawn>({ candles: 0, lastClose: null, lastTime: null, volume: 0, live: 0, interval: '1m' });
   const [marks, setMarks] = useState(0);
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<{ api: IChartApi; candles: ISeriesApi<'Candlestick'>; volume: ISeriesApi<'Histogram'>; markers: ISeriesMarkersPluginApi<Time> } | null>(null);
@@ -78,7 +80,7 @@ export function PriceChart(props: { authed: Authed; client: QuantEnergxClient | 
     bars.current = [];
     c?.candles.setData([]);
     c?.volume.setData([]);
-    setDrawn({ candles: 0, lastClose: null, lastTime: null, volume: 0, live: 0 });
+    setDrawn({ candles: 0, lastClose: null, lastTime: null, volume: 0, live: 0, interval });
     setError(null);
     if (!symbol || !c) return;
     const ms = CANDLE_INTERVALS[interval];
@@ -88,7 +90,7 @@ export function PriceChart(props: { authed: Authed; client: QuantEnergxClient | 
     let stopped = false;
     const show = () => {
       const last = bars.current.at(-1);
-      setDrawn({ candles: bars.current.length, lastClose: last?.close ?? null, lastTime: last?.time ?? null, volume: last?.volume ?? 0, live });
+      setDrawn({ candles: bars.current.length, lastClose: last?.close ?? null, lastTime: last?.time ?? null, volume: last?.volume ?? 0, live, interval });
     };
     const apply = (trade: MarketTrade) => {
       const r = applyTradeToCandles(bars.current, trade, ms);
@@ -176,7 +178,7 @@ export function PriceChart(props: { authed: Authed; client: QuantEnergxClient | 
         ref={box}
         data-testid="chart-canvas"
         data-commodity={symbol ?? undefined}
-        data-interval={interval}
+        data-interval={drawn.interval}
         data-candles={drawn.candles}
         data-last-close={drawn.lastClose ?? undefined}
         data-last-time={drawn.lastTime ?? undefined}

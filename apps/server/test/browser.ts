@@ -115,3 +115,29 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/** Everything that makes a layout unusable at the current size, as readable strings. */
+export async function layoutProblems(page: Page): Promise<string[]> {
+  return page.$$eval('section.panel', (panels) => {
+    const problems: string[] = [];
+    const doc = panels[0]?.ownerDocument;
+    const vw = doc?.defaultView?.innerWidth ?? 0;
+    const pageWidth = doc?.documentElement.scrollWidth ?? 0;
+    if (pageWidth > vw + 1) problems.push(`page scrolls sideways: ${pageWidth} > ${vw}`);
+    for (const panel of panels) {
+      const id = panel.getAttribute('data-testid') ?? '?';
+      const body = panel.querySelector('.panel-body');
+      if (body && body.scrollWidth > body.clientWidth + 1) problems.push(`${id}: content cut off (${body.scrollWidth} > ${body.clientWidth})`);
+      const box = panel.getBoundingClientRect();
+      if (box.left < -1 || box.right > vw + 1) problems.push(`${id}: outside the window (${box.left}..${box.right})`);
+      const controls = panel.querySelectorAll('input, select, button');
+      for (let i = 0; i < controls.length; i++) {
+        const el = controls.item(i);
+        const r = el.getBoundingClientRect();
+        if (r.width === 0) continue; // hidden
+        if (r.left < box.left - 1 || r.right > box.right + 1) problems.push(`${id}: ${el.getAttribute('name') ?? el.textContent} overflows its panel (${r.left}..${r.right} vs ${box.left}..${box.right})`);
+      }
+    }
+    return problems;
+  });
+}

@@ -10,38 +10,13 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startServer, type TestServer } from './helpers.js';
-import { VIEWPORTS, launch, place, poll, screenshot, signInDemo, signInWithToken, skipWithoutChromium, watchErrors } from './browser.js';
+import { VIEWPORTS, launch, layoutProblems, place, poll, screenshot, signInDemo, signInWithToken, skipWithoutChromium, watchErrors } from './browser.js';
 
 /** data-testids that name one row's cell and so repeat once per row */
 const PER_ROW_TEST_IDS = new Set(['last-price', 'net-quantity', 'open-quantity', 'exposure']);
 
-/** Everything that makes a layout unusable at the current size, as readable strings. */
-async function layoutProblems(page: Page): Promise<string[]> {
-  return page.$$eval('section.panel', (panels) => {
-    const problems: string[] = [];
-    const doc = panels[0]?.ownerDocument;
-    const vw = doc?.defaultView?.innerWidth ?? 0;
-    const pageWidth = doc?.documentElement.scrollWidth ?? 0;
-    if (pageWidth > vw + 1) problems.push(`page scrolls sideways: ${pageWidth} > ${vw}`);
-    for (const panel of panels) {
-      const id = panel.getAttribute('data-testid') ?? '?';
-      const body = panel.querySelector('.panel-body');
-      if (body && body.scrollWidth > body.clientWidth + 1) problems.push(`${id}: content cut off (${body.scrollWidth} > ${body.clientWidth})`);
-      const box = panel.getBoundingClientRect();
-      if (box.left < -1 || box.right > vw + 1) problems.push(`${id}: outside the window (${box.left}..${box.right})`);
-      const controls = panel.querySelectorAll('input, select, button');
-      for (let i = 0; i < controls.length; i++) {
-        const el = controls.item(i);
-        const r = el.getBoundingClientRect();
-        if (r.width === 0) continue; // hidden
-        if (r.left < box.left - 1 || r.right > box.right + 1) problems.push(`${id}: ${el.getAttribute('name') ?? el.textContent} overflows its panel (${r.left}..${r.right} vs ${box.left}..${box.right})`);
-      }
-    }
-    return problems;
-  });
-}
 
 test('dashboard defects: time in force, layout at five widths, positions after cancel, fill messages, unique test ids', { skip: skipWithoutChromium }, async () => {
   let server: TestServer | null = null;

@@ -11,35 +11,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { startServer, type TestServer } from './helpers.js';
-import { VIEWPORTS, launch, place, poll, screenshot, signInWithToken, skipWithoutChromium, watchErrors } from './browser.js';
+import { VIEWPORTS, launch, layoutProblems, place, poll, screenshot, signInWithToken, skipWithoutChromium, watchErrors } from './browser.js';
 
 const chart = (page: Page) => page.locator('[data-testid="chart-canvas"]');
 const attr = async (page: Page, name: string) => Number((await chart(page).getAttribute(name)) ?? NaN);
 
-/** Nothing sideways, every panel's controls inside it and inside the window. */
-async function layoutProblems(page: Page): Promise<string[]> {
-  return page.$$eval('section.panel', (panels) => {
-    const problems: string[] = [];
-    const doc = panels[0]?.ownerDocument;
-    const vw = doc?.defaultView?.innerWidth ?? 0;
-    if ((doc?.documentElement.scrollWidth ?? 0) > vw + 1) problems.push(`page scrolls sideways: ${doc?.documentElement.scrollWidth} > ${vw}`);
-    for (const panel of panels) {
-      const id = panel.getAttribute('data-testid') ?? '?';
-      const body = panel.querySelector('.panel-body');
-      if (body && body.scrollWidth > body.clientWidth + 1) problems.push(`${id}: content cut off (${body.scrollWidth} > ${body.clientWidth})`);
-      const box = panel.getBoundingClientRect();
-      if (box.left < -1 || box.right > vw + 1) problems.push(`${id}: outside the window (${box.left}..${box.right})`);
-      const controls = panel.querySelectorAll('input, select, button');
-      for (let i = 0; i < controls.length; i++) {
-        const el = controls.item(i);
-        const r = el.getBoundingClientRect();
-        if (r.width === 0) continue;
-        if (r.left < box.left - 1 || r.right > box.right + 1) problems.push(`${id}: ${el.getAttribute('name') ?? el.textContent} overflows its panel`);
-      }
-    }
-    return problems;
-  });
-}
 
 /** Book rows whose depth bar overlaps a cell with a number in it. */
 async function barsOverNumbers(page: Page): Promise<number> {

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { capturingLogger, startServer, until } from './helpers.js';
+import { capturingLogger, sleep, startServer, until } from './helpers.js';
 
 const DEBUG = 20;
 const INFO = 30;
@@ -68,11 +68,14 @@ test('orders and trades are logged at debug, one line per state change; the acti
 
 test('the session roll is logged at info, at the start and at the session close', async () => {
   const { logger, lines } = capturingLogger('info');
-  // the clock stands one second before tonight's close (00:00 UTC)
+  // the clock stands three seconds before tonight's close (00:00 UTC)
   const day = 86_400_000;
-  const offset = Math.ceil(Date.now() / day) * day - 1000 - Date.now();
-  const server = await startServer({ TRADING_SESSION_CLOSE_UTC: '00:00' }, { logger, deps: { now: () => Date.now() + offset } });
+  const offset = Math.ceil(Date.now() / day) * day - 3000 - Date.now();
+  // once started, the clock runs 30 ms slow: the close timer fires before the clock reads the close
+  let lag = 0;
+  const server = await startServer({ TRADING_SESSION_CLOSE_UTC: '00:00' }, { logger, deps: { now: () => Date.now() + offset - lag } });
   try {
+    lag = 30;
     const rolls = () => lines.filter((l) => l.level === INFO && l.msg === 'trading session rolled');
     assert.equal(rolls().length, 1, 'a fresh data folder starts a session');
     await until(() => rolls().length === 2, 10_000, 'the roll at the close');
@@ -80,6 +83,8 @@ test('the session roll is logged at info, at the start and at the session close'
     assert.equal(roll.expiredDayOrders, 0);
     assert.ok(Date.parse(roll.sessionStartedAt as string) % day < 60_000, 'the new session starts at the close');
     assert.equal(typeof roll.reference.crude_oil, 'number');
+    await sleep(300);
+    assert.equal(rolls().length, 2, 'one roll at the close, not one before it and one after');
   } finally {
     await server.close();
   }

@@ -253,6 +253,8 @@ export class TradingService {
     const next = this.previousClose(nowMs) + 86_400_000;
     this.sessionTimer = setTimeout(() => {
       const t = this.deps.now();
+      // timers may fire a millisecond early against the wall clock (or the wait was capped): wait on
+      if (t < next) return this.scheduleSessionClose();
       const expired = this.deps.exchange.expireDayOrders(t);
       void this.commit(expired);
       void this.commit(this.deps.exchange.startSession(t));

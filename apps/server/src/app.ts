@@ -218,6 +218,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     hub,
     sink: cluster?.outbox,
     whenReceiving: cluster ? (stream) => bridge?.ensure(roomOfStream(stream)) ?? Promise.resolve() : undefined,
+    deliveredSeq: cluster ? (stream) => cluster.sequencer.lastSeq(stream) : undefined,
     positionsChanged: cluster ? (socket) => sessionTracker().touch(socket) : undefined,
     metrics,
     now,

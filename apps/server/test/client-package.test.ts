@@ -9,7 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
@@ -22,7 +22,7 @@ import { CHROMIUM, poll, skipWithoutChromium, watchErrors } from './browser.js';
 import { startServer } from './helpers.js';
 import { describeRun, runProcess } from './run-process.js';
 
-const CLIENT_DIR = fileURLToPath(new URL('../../../packages/client/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const require = createRequire(import.meta.url);
 const TSC = require.resolve('typescript/bin/tsc');
 const TSX = pathToFileURL(require.resolve('tsx')).href;
@@ -36,9 +36,29 @@ export function fencedBlocks(markdown: string, lang: string): string[] {
   return out;
 }
 
+/**
+ * A copy of the two packages' sources (and the base tsconfig) under `dir`, with the workspace's
+ * node_modules linked in, to pack from: `npm pack` swaps the package's manifest while it runs, and
+ * the tests running meanwhile resolve @qx/client through the workspace's one.
+ */
+function stagePackages(dir: string): string {
+  cpSync(join(ROOT, 'tsconfig.base.json'), join(dir, 'tsconfig.base.json'));
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  const parts: Record<string, string[]> = {
+    protocol: ['package.json', 'tsconfig.json', 'src'],
+    client: ['package.json', 'tsconfig.json', 'src', 'scripts', 'examples', 'README.md'],
+  };
+  for (const [name, entries] of Object.entries(parts)) {
+    for (const entry of entries) cpSync(join(ROOT, 'packages', name, entry), join(dir, 'packages', name, entry), { recursive: true });
+  }
+  return join(dir, 'packages', 'client');
+}
+
 test('npm pack: a fresh project installs the tarball, imports it (ESM + types, react subpath) and runs the README', { timeout: 300_000 }, async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'qx-sdk-package-'));
   t.after(() => rmSync(work, { recursive: true, force: true }));
+  mkdirSync(join(work, 'repo'));
+  const CLIENT_DIR = stagePackages(join(work, 'repo'));
   const npmEnv = { npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
 
   // 1. the tarball

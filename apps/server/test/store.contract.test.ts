@@ -116,6 +116,9 @@ function contract(kind: 'sqlite' | 'postgres', open: Open): void {
       assert.equal(await h.store.lastSeq('orders-u1'), 3);
       assert.equal(await h.store.lastSeq('trading-u1'), 1);
       assert.equal(await h.store.lastSeq('orders-nobody'), 0);
+      // asked together (a connect storm), each gets its own stream's seq
+      const together = ['orders-u1', 'trading-u1', 'orders-nobody', 'orders-u1', ...Array.from({ length: 2500 }, (_, i) => `orders-x${i}`)];
+      assert.deepEqual((await Promise.all(together.map((s) => h.store.lastSeq(s)))).slice(0, 6), [3, 1, 0, 3, 0, 0]);
       const read = await h.store.readEvents('orders-u1', 0, 10);
       assert.deepEqual(read, [...first.filter((e) => e.stream === 'orders-u1'), ...second]);
       assert.equal(typeof read[0]?.seq, 'number');

@@ -176,9 +176,10 @@ export class Fleet implements Sink {
 
   // ---- fail-over: reconnect elsewhere and resume by seq ---------------------------------------
 
-  /** Reconnects queued sockets, `connectConcurrency` at a time, as a client library with no backoff would. */
+  /** Reconnects queued sockets, `reconnectConcurrency` at a time, as a client library with no backoff would. */
   private drainReconnects(): void {
-    while (this.reconnectLanes < this.config.connectConcurrency && this.reconnectQueue.length > 0) {
+    const lanes = this.config.reconnectConcurrency ?? this.config.connectConcurrency;
+    while (this.reconnectLanes < lanes && this.reconnectQueue.length > 0) {
       const index = this.reconnectQueue.shift()!;
       this.reconnectLanes++;
       void this.reconnect(index).finally(() => {

@@ -28,6 +28,11 @@ export interface FleetConfig {
    * last seq it holds; every order-update seq is kept per socket to count losses and duplicates.
    */
   reconnectUrls?: string[] | undefined;
+  /**
+   * How many cut-off sockets of this process reconnect at once (default: connectConcurrency).
+   * Real clients reconnect each on its own, all at once: a fail-over measure sets it to the count.
+   */
+  reconnectConcurrency?: number | undefined;
 }
 
 /** What fail-over clients saw (see FleetConfig.reconnectUrls). Times are the shared clock's ms. */

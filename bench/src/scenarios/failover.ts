@@ -131,7 +131,8 @@ async function gatewayKill(cluster: RunningCluster, plan: Plan, context: Scenari
       orderVia: null,
       connectConcurrency: 64,
       lifetimeMs: LIFETIME_MS,
-      loadFleet: { orders: true, reconnectUrls: survivors.map((g) => g.baseUrl) },
+      // every client reconnects on its own, at once (as Socket.IO clients do), not 64 at a time
+      loadFleet: { orders: true, reconnectUrls: survivors.map((g) => g.baseUrl), reconnectConcurrency: plan.gatewaySockets },
     });
     try {
       const users = session.load.userIds();

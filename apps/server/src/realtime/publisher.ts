@@ -64,6 +64,12 @@ export interface PublisherDeps {
    * mode: its room's bus channel is subscribed); follows and replays read the store only then.
    */
   whenReceiving?: ((stream: string) => Promise<void>) | undefined;
+  /**
+   * The last seq of `stream` this node has delivered, once `whenReceiving` has resolved (cluster
+   * mode: the bus sequencer's; every later event follows in order). A follow starts there rather
+   * than ask the store (undefined: ask the store).
+   */
+  deliveredSeq?: ((stream: string) => number | undefined) | undefined;
   /** a socket's stream positions changed (cluster mode saves its recovery session) */
   positionsChanged?: ((socket: QxSocket) => void) | undefined;
   metrics: Metrics;
@@ -296,7 +302,7 @@ export class Publisher {
     void socket.join(room);
     let upTo = Number.MAX_SAFE_INTEGER;
     const receiving = this.deps.whenReceiving?.(stream) ?? Promise.resolve();
-    return receiving.then(() => this.deps.store.lastSeq(stream)).then(
+    return receiving.then(() => this.deps.deliveredSeq?.(stream) ?? this.deps.store.lastSeq(stream)).then(
       (last) => {
         upTo = last;
         if (socket.data.written[stream] === undefined || socket.data.written[stream] < last) socket.data.written[stream] = last;

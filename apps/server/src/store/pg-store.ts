@@ -268,9 +268,41 @@ export class PgStore implements Store {
     return rows.map(toLogged);
   }
 
-  async lastSeq(stream: string): Promise<number> {
-    const { rows } = await this.pool.query<{ last_seq: number }>('SELECT last_seq FROM stream_seqs WHERE stream = $1', [stream]);
-    return rows[0]?.last_seq ?? 0;
+  /**
+   * The stream's newest seq. The calls of one turn are asked together, in one query: a connect or
+   * resume storm asks for thousands of streams at once, and one round trip each would queue them
+   * behind the pool.
+   */
+  lastSeq(stream: string): Promise<number> {
+    let batch = this.lastSeqBatch;
+    if (!batch) {
+      batch = this.lastSeqBatch = new Map();
+      setImmediate(() => void this.readLastSeqs());
+    }
+    let waiting = batch.get(stream);
+    if (!waiting) batch.set(stream, (waiting = []));
+    return new Promise<number>((resolve, reject) => waiting.push({ resolve, reject }));
+  }
+
+  private lastSeqBatch: Map<string, { resolve: (seq: number) => void; reject: (err: Error) => void }[]> | null = null;
+
+  private async readLastSeqs(): Promise<void> {
+    const batch = this.lastSeqBatch;
+    this.lastSeqBatch = null;
+    if (!batch) return;
+    const streams = [...batch.keys()];
+    // at most a few thousand names per query
+    for (let i = 0; i < streams.length; i += 2000) {
+      const chunk = streams.slice(i, i + 2000);
+      try {
+        const { rows } = await this.pool.query<{ stream: string; last_seq: number }>('SELECT stream, last_seq FROM stream_seqs WHERE stream = ANY($1::text[])', [chunk]);
+        const found = new Map(rows.map((r) => [r.stream, r.last_seq]));
+        for (const s of chunk) for (const w of batch.get(s) ?? []) w.resolve(found.get(s) ?? 0);
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        for (const s of chunk) for (const w of batch.get(s) ?? []) w.reject(error);
+      }
+    }
   }
 
   async pruneEvents(cutoffMs: number): Promise<number> {

@@ -151,9 +151,17 @@ export class Gateway {
         else if (packet.data instanceof ArrayBuffer || ArrayBuffer.isView(packet.data)) state.lastPacketBytes += packet.data.byteLength;
       }
       else if (packet.type === 'pong' && state.atPing) {
-        Object.assign(socket.data.confirmed, state.atPing);
+        const confirmed = socket.data.confirmed;
+        let changed = false;
+        for (const stream in state.atPing) {
+          if (confirmed[stream] !== state.atPing[stream]) {
+            confirmed[stream] = state.atPing[stream]!;
+            changed = true;
+          }
+        }
         state.atPing = null;
-        deps.onSessionChanged?.(socket);
+        // nothing new confirmed (an idle socket): its saved session still holds
+        if (changed) deps.onSessionChanged?.(socket);
       }
     });
     socket.conn.on('packetCreate', (packet: { type: string }) => {

@@ -75,7 +75,8 @@ test('dashboard defects: time in force, layout at five widths, positions after c
     await page.setViewportSize(VIEWPORTS[2]);
     await row.locator('button', { hasText: 'Cancel' }).click();
     await page.locator(`[data-testid="orders"] tr[data-order-id="${resting.orderId}"][data-status="cancelled"]`).waitFor({ timeout: 5000 });
-    await poll('open buy quantity to go', 5000, async () => (await openQty.count()) === 0 || (await openQty.textContent()) === '0/0');
+    // read in one go: the row may go between a count and a read of its text
+    await poll('open buy quantity to go', 5000, async () => (await openQty.allTextContents()).every((t) => t === '0/0'));
 
     // 4. a market buy larger than the book (1,000 lots = 1,000,000 bbl, confirmed): what filled, what did not, at what average
     const big = await place(page, { side: 'buy', type: 'market', quantity: '1,000' });

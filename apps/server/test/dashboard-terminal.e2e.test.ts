@@ -219,7 +219,8 @@ test('terminal orders: amend a resting order, cancel all, flatten a position', {
     const pos = page.locator('[data-testid="positions"] tr[data-commodity="crude_oil"]');
     await pos.locator('[data-testid="net-quantity"]').filter({ hasText: /^\+2$/ }).waitFor({ timeout: 5000 });
     await pos.locator('button[name="flatten"]').click();
-    await poll('the position to be flat', 10_000, async () => (await pos.count()) === 0 || (await pos.locator('[data-testid="net-quantity"]').textContent()) === '0');
+    // read in one go: the row may go between a count and a read of its text
+    await poll('the position to be flat', 10_000, async () => (await pos.locator('[data-testid="net-quantity"]').allTextContents()).every((t) => t === '0'));
     const positions = (await server.http('/api/v1/trading/positions', { token })).body.positions as { commodity: string; netQuantity: number }[];
     assert.equal(positions.find((p) => p.commodity === 'crude_oil')?.netQuantity ?? 0, 0);
     // flat: the server says NO_POSITION, and the screen offers no flatten

@@ -177,6 +177,8 @@ test('terminal orders: amend a resting order, cancel all, flatten a position', {
     const errors = watchErrors(page);
     await signInWithToken(page, server.url, token);
     await page.locator('[data-testid="connection"][data-status="connected"]').waitFor({ timeout: 15_000 });
+    // connected comes before the first market update: wait for a price
+    await page.locator('[data-testid="market"] tr[data-commodity="crude_oil"] [data-testid="last-price"]').filter({ hasText: /\d/ }).waitFor({ timeout: 15_000 });
     const last = Number(((await page.locator('[data-testid="market"] tr[data-commodity="crude_oil"] [data-testid="last-price"]').textContent()) ?? '').replace(/,/g, ''));
     assert.ok(last > 0);
     const far = (Math.floor(last * 0.9 * 100) / 100).toFixed(2);

@@ -189,12 +189,18 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   });
 
   /**
-   * The recovery bound: a session is recovered only if, in every stream it follows, what it may
-   * have missed since its last confirmed delivery fits in one replay (REPLAY_LIMIT); beyond that
-   * it is not recovered (recovered false: a fresh session, and the client takes the snapshot).
+   * Whether a session may be recovered: only when the server knows what the client received, so
+   * that the replay is exactly what it missed, and that fits in one replay. If this node saw the
+   * cut, every recoverable frame written to the socket must have been confirmed (a pong to a ping
+   * sent after it); one still in flight may or may not have arrived. And in every stream, what was
+   * published after that point must be at most REPLAY_LIMIT events. Otherwise the session is not
+   * recovered (recovered false: a fresh session, and the client takes the snapshot).
    */
   async function withinReplayBound(data: unknown): Promise<boolean> {
-    const d = data as { written?: Record<string, number>; confirmed?: Record<string, number> } | null;
+    const d = data as { written?: Record<string, number>; confirmed?: Record<string, number>; cut?: boolean } | null;
+    if (d?.cut) {
+      for (const [stream, seq] of Object.entries(d.written ?? {})) if (seq !== d.confirmed?.[stream]) return false;
+    }
     const from = { ...d?.written, ...d?.confirmed };
     for (const [stream, seq] of Object.entries(from)) {
       if (typeof seq !== 'number') continue;

@@ -179,8 +179,12 @@ for (const recovery of [true, false]) {
 
     // kill the transport; publish while the client is away
     const disconnected = new Promise<void>((resolve) => client.once('disconnect', () => resolve()));
+    const id = client.socket.id!;
     client.socket.io.engine.close();
     await disconnected;
+    // once the server has seen the drop: an event written to the closing transport would leave it
+    // unsure what arrived, and the session would not be recovered (the SDK would still resume)
+    await until(() => !server.app.io.of('/').sockets.has(id), 3000, 'the server to see the drop');
     await publishOrders(server, 'u1', ['o3', 'o4', 'o5']);
     await server.publish(tradeUpdate('u1', 't1'));
     await server.publish(complianceAlert('u1'));

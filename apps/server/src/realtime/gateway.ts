@@ -47,8 +47,16 @@ interface SocketState {
   lastPacketBytes: number;
   /** the answer to the previous request: requests of one socket are answered in the order they came */
   pending: Promise<void>;
-  /** written seqs at the last ping; confirmed when its pong comes back */
-  atPing: Record<string, number> | null;
+  /** written seqs at each ping not yet answered, oldest first: a pong confirms the oldest */
+  pings: Record<string, number>[];
+  /** something was written while a ping was out: ping again when it is answered */
+  confirmWanted: boolean;
+}
+
+/** Whether `written` holds a position its snapshot `at` does not. */
+function ahead(written: Record<string, number>, at: Record<string, number> | undefined): boolean {
+  for (const stream in written) if (at?.[stream] !== written[stream]) return true;
+  return false;
 }
 
 const handshakeTokens = new WeakMap<object, VerifiedToken>();
@@ -58,6 +66,10 @@ export class Gateway {
   /** sockets that have not authenticated yet, per address; and the address each one is counted under */
   private readonly unauthenticated = new Map<string, number>();
   private readonly countedAt = new Map<string, string>();
+  /** per-socket bookkeeping, for the confirmation pings */
+  private readonly states = new WeakMap<QxSocket, SocketState>();
+  /** sockets written a recoverable frame just now: each is pinged once, right after */
+  private readonly toConfirm = new Set<QxSocket>();
 
   constructor(private readonly deps: GatewayDeps) {
     for (const channel of deps.channels) {
@@ -97,6 +109,35 @@ export class Gateway {
       );
     });
     deps.io.on('connection', (socket) => this.onConnection(socket));
+    deps.hub.onDurableWrite = (socket) => this.wantConfirmation(socket);
+  }
+
+  /**
+   * Exact recovery needs to know what a socket received. Engine.IO answers a ping with a pong in
+   * order, so a pong proves the client read everything written before its ping: after a turn that
+   * wrote recoverable frames to a socket, it is pinged (one ping out at a time; one more when it
+   * comes back if more was written meanwhile). At a cut, what was written is then confirmed unless
+   * it was still in flight — and only then is the session recovered (see `withinReplayBound`).
+   */
+  private wantConfirmation(socket: QxSocket): void {
+    // at the end of this run of code, so the ping leaves right behind the frames (often in the same segment)
+    if (this.toConfirm.size === 0) queueMicrotask(() => this.confirmAll());
+    this.toConfirm.add(socket);
+  }
+
+  private confirmAll(): void {
+    for (const socket of this.toConfirm) {
+      const state = this.states.get(socket);
+      if (!state || !socket.connected) continue;
+      if (state.pings.length > 0) state.confirmWanted = true;
+      else this.ping(socket);
+    }
+    this.toConfirm.clear();
+  }
+
+  private ping(socket: QxSocket): void {
+    // Engine.IO's own heartbeat packet (the packetCreate listener records what it confirms)
+    (socket.conn as unknown as { sendPacket(type: 'ping'): void }).sendPacket('ping');
   }
 
   /** Tells a socket why it is being closed, then closes it. `recoverable` keeps its session for a reconnect. */
@@ -136,8 +177,11 @@ export class Gateway {
       lastRejectSecond: 0,
       lastPacketBytes: 0,
       pending: Promise.resolve(),
-      atPing: null,
+      pings: [],
+      confirmWanted: false,
     };
+    this.states.set(socket, state);
+    socket.data.cut = false;
     if (!socket.recovered) {
       socket.data.auth = null;
       socket.data.suspendedRooms = [];
@@ -150,22 +194,31 @@ export class Gateway {
         if (typeof packet.data === 'string') state.lastPacketBytes = Buffer.byteLength(packet.data);
         else if (packet.data instanceof ArrayBuffer || ArrayBuffer.isView(packet.data)) state.lastPacketBytes += packet.data.byteLength;
       }
-      else if (packet.type === 'pong' && state.atPing) {
+      else if (packet.type === 'pong') {
+        const at = state.pings.shift();
+        if (!at) return;
         const confirmed = socket.data.confirmed;
         let changed = false;
-        for (const stream in state.atPing) {
-          if (confirmed[stream] !== state.atPing[stream]) {
-            confirmed[stream] = state.atPing[stream]!;
+        for (const stream in at) {
+          if (confirmed[stream] !== at[stream]) {
+            confirmed[stream] = at[stream]!;
             changed = true;
           }
         }
-        state.atPing = null;
         // nothing new confirmed (an idle socket): its saved session still holds
         if (changed) deps.onSessionChanged?.(socket);
+        if (state.confirmWanted && state.pings.length === 0) {
+          state.confirmWanted = false;
+          if (ahead(socket.data.written, at)) this.ping(socket);
+        }
       }
     });
     socket.conn.on('packetCreate', (packet: { type: string }) => {
-      if (packet.type === 'ping') state.atPing = { ...socket.data.written };
+      if (packet.type === 'ping') state.pings.push({ ...socket.data.written });
+    });
+    // before Socket.IO saves the session of a recoverable close: this node saw the cut
+    socket.on('disconnecting', () => {
+      socket.data.cut = true;
     });
     socket.use((packet, _next) => {
       // handled here in full; Socket.IO's own listeners are not used

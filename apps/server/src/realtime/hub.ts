@@ -104,7 +104,10 @@ class Subscriber {
     const raw = directSocket(conn);
     if (!raw || raw.writableLength > this.hub.limits.slowConsumerBufferBytes) return false;
     raw.write(frame.wsFrame);
-    if (frame.conflateKey === null) this.socket.data.written[frame.stream] = frame.seq;
+    if (frame.conflateKey === null) {
+      this.socket.data.written[frame.stream] = frame.seq;
+      this.hub.onDurableWrite?.(this.socket);
+    }
     return true;
   }
 
@@ -177,6 +180,8 @@ export class Hub {
   private flushScheduled = false;
   /** frames first written during the current flush, timed once it has finished */
   private justWritten: OutboundFrame[] = [];
+  /** a recoverable (non-conflated) frame was written to `socket`: the gateway asks it to confirm */
+  onDurableWrite: ((socket: QxSocket) => void) | null = null;
 
   constructor(
     private readonly io: QxServer,
@@ -322,13 +327,18 @@ export class Hub {
 
   recordWritten(socket: QxSocket, frames: readonly OutboundFrame[]): void {
     const written = socket.data.written;
+    let durable = false;
     for (const frame of frames) {
-      if (frame.conflateKey === null) written[frame.stream] = frame.seq;
+      if (frame.conflateKey === null) {
+        written[frame.stream] = frame.seq;
+        durable = true;
+      }
       if (!frame.timed) {
         frame.timed = true;
         this.justWritten.push(frame);
       }
     }
+    if (durable) this.onDurableWrite?.(socket);
   }
 
   dropSlowConsumer(sub: Subscriber): void {

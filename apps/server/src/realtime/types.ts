@@ -17,6 +17,12 @@ export interface SocketData {
   written: Record<string, number>;
   /** last seq the client provably received (it answered a ping sent after it), per private stream */
   confirmed: Record<string, number>;
+  /**
+   * set when this node saw the transport close: `written` is then final, and what the client
+   * received is known exactly only where it equals `confirmed` (a session saved by a gateway that
+   * crashed has neither)
+   */
+  cut?: boolean;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type

@@ -114,7 +114,7 @@ export class Gateway {
 
   /**
    * Exact recovery needs to know what a socket received. Engine.IO answers a ping with a pong in
-   * order, so a pong proves the client read everything written before its ping: after a turn that
+   * order, so a pong proves the client read everything written before its ping: right after code that
    * wrote recoverable frames to a socket, it is pinged (one ping out at a time; one more when it
    * comes back if more was written meanwhile). At a cut, what was written is then confirmed unless
    * it was still in flight — and only then is the session recovered (see `withinReplayBound`).

@@ -3,7 +3,7 @@
  * something to `listen` and `close`. Parts are started in order and stopped in reverse.
  */
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Server } from 'socket.io';
 import pino, { type Logger } from 'pino';
@@ -109,6 +109,31 @@ interface EngineSocketState {
   /** one entry per flush whose transport has not yet reported it written (engine.io internals) */
   sentCallbackFn?: unknown[];
   upgrading?: boolean;
+}
+
+/**
+ * How long a stop keeps the keep-alive connections that carry REST requests open at most: a client
+ * sending on one gets its answer (503 while stopping, with `Connection: close`), never a reset.
+ */
+const REST_DRAIN_MS = 1000;
+/** While it drains, a stop closes a REST connection no request has been on for this long. */
+const REST_IDLE_CLOSE_MS = 200;
+
+/** A keep-alive connection REST requests came on: how many are being answered, and since when none. */
+interface RestConnection {
+  busy: number;
+  idleSince: number;
+}
+
+/** Resolves once every REST connection has closed (each after its last answer), or after `ms`. */
+async function drainRest(open: ReadonlyMap<NetSocket, RestConnection>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const t = Date.now();
+    for (const [connection, state] of open) if (state.busy === 0 && t - state.idleSince >= REST_IDLE_CLOSE_MS) connection.destroy();
+    if (open.size === 0 || t >= deadline) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 /** Resolves once every open Engine.IO socket has written out everything queued for it, or after `ms`. */
@@ -354,9 +379,32 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
 
   let ready = false;
   installErrorHandlers(http, metrics);
-  // stopping: a new request is refused; the ones in flight are answered (close() waits for them)
-  http.addHook('onRequest', async (_request, reply) => {
+  // stopping: a new request is refused; the ones in flight are answered (close() waits for them).
+  // The connections REST requests came on are known, so a stop can let each one close after an
+  // answer instead of cutting it while the client may be sending on it.
+  const restConnections = new Map<NetSocket, RestConnection>();
+  http.addHook('onRequest', async (request, reply) => {
+    const connection = request.raw.socket;
+    let state = restConnections.get(connection);
+    if (!state) {
+      state = { busy: 0, idleSince: Date.now() };
+      restConnections.set(connection, state);
+      connection.once('close', () => restConnections.delete(connection));
+    }
+    state.busy++;
     if (stopping) return sendError(reply.header('connection', 'close'), 'SERVICE_UNAVAILABLE', 'The server is shutting down');
+  });
+  http.addHook('onSend', (_request, reply, payload, done) => {
+    if (stopping) reply.header('connection', 'close');
+    done(null, payload);
+  });
+  http.addHook('onResponse', (request, _reply, done) => {
+    const state = restConnections.get(request.raw.socket);
+    if (state) {
+      state.busy = Math.max(0, state.busy - 1);
+      state.idleSince = Date.now();
+    }
+    done();
   });
   installSecurityHeaders(http, config.corsOrigin);
   installRestLimits(
@@ -451,7 +499,12 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       const { numeric, message } = DisconnectCode.SHUTDOWN;
       io.emit(ServerEvent.DisconnectReason, { code: 'SHUTDOWN', numeric, message });
       hub.flushAll();
-      await noticeDelivered(io, Math.min(NOTICE_WAIT_MS, config.shutdownGraceMs / 2));
+      //    REST connections meanwhile close after their next answer (503, Connection: close), and
+      //    one no request has been on for a moment is closed
+      await Promise.all([
+        noticeDelivered(io, Math.min(NOTICE_WAIT_MS, config.shutdownGraceMs / 2)),
+        drainRest(restConnections, Math.min(REST_DRAIN_MS, config.shutdownGraceMs / 4)),
+      ]);
       // 3. close the sessions (a pending poll is answered with a close), then HTTP: Fastify waits
       //    for the requests in flight, then stops listening
       await new Promise<void>((resolve) => {

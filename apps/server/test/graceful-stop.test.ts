@@ -5,7 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
 import { SecretTokenVerifier } from '../src/auth/token-verifier.js';
 import { PUBLISH_KEY, SECRET, once, sleep, until } from './helpers.js';
@@ -123,5 +126,73 @@ test('SIGTERM: polling, upgraded and WebSocket clients are told SHUTDOWN; a requ
   } finally {
     for (const s of sockets) s.disconnect();
     server.child.kill('SIGKILL');
+  }
+});
+
+/** A POST on a keep-alive agent: the status and body, or the connection error's code. */
+function post(agent: Agent, url: string, path: string, token: string, body: unknown): Promise<{ status: number; body: any } | { error: string }> {
+  const text = JSON.stringify(body);
+  return new Promise((resolve) => {
+    const req = httpRequest(
+      new URL(path, url),
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), authorization: `Bearer ${token}` } },
+      (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (data += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(data) as unknown }));
+        res.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+      },
+    );
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+    req.end(text);
+  });
+}
+
+test('SIGTERM under a stream of orders on keep-alive connections: every request is answered 201 or 503, none is cut, every 201 exists after a restart', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'qx-stop-rest-'));
+  const env = { JWT_SECRET: SECRET, PUBLISH_API_KEY: PUBLISH_KEY, DATA_DIR: dataDir, SHUTDOWN_GRACE_MS: '10000' };
+  const signer = new SecretTokenVerifier(SECRET);
+  let server = await spawnServer(env, 60_000);
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  try {
+    const accepted: { orderId: string; token: string }[] = [];
+    let signalled = false;
+    // 8 desks, each sending its next order as soon as the last is answered, until it is told to go away
+    const desk = async (n: number): Promise<string> => {
+      const token = await signer.sign(`stop-desk-${n}`, { ttlSeconds: 600 });
+      for (let i = 0; i < 10_000; i++) {
+        const answer = await post(agent, server.url, '/api/v1/trading/orders', token, { commodity: 'brent', side: i % 2 ? 'sell' : 'buy', type: 'limit', quantity: 1, price: i % 2 ? 90 : 70, clientOrderId: `desk-${n}-${i}` });
+        if ('error' in answer) return `${signalled ? 'after' : 'before'} SIGTERM, order ${i}: connection error ${answer.error}`;
+        if (answer.status === 201) accepted.push({ orderId: answer.body.order.id as string, token });
+        else if (answer.status === 503 && answer.body.error?.code === 'SERVICE_UNAVAILABLE') return 'SERVICE_UNAVAILABLE';
+        else return `order ${i}: ${answer.status} ${JSON.stringify(answer.body)}`;
+      }
+      return 'never told';
+    };
+    let ended = 0;
+    const desks = Array.from({ length: 8 }, (_, n) => desk(n).finally(() => ended++));
+    await until(() => accepted.length >= 200 || ended > 0, 30_000, '200 orders accepted');
+    if (ended > 0) assert.fail(`a desk stopped before the SIGTERM: ${await Promise.race(desks)}`);
+    signalled = true;
+    server.child.kill('SIGTERM');
+    const ends = await Promise.all(desks);
+    // each desk's last answer is the coded refusal: no order was left without an answer
+    assert.deepEqual(ends, ends.map(() => 'SERVICE_UNAVAILABLE'));
+    assert.equal(await server.exited, 0);
+    agent.destroy();
+
+    server = await spawnServer(env, 60_000);
+    const missing: string[] = [];
+    for (const { orderId, token } of accepted) {
+      const res = await fetch(`${server.url}/api/v1/trading/orders/${orderId}`, { headers: { authorization: `Bearer ${token}` } });
+      if (res.status !== 200) missing.push(`${orderId}: ${res.status}`);
+    }
+    assert.deepEqual(missing, [], `of ${accepted.length} orders answered 201`);
+  } finally {
+    agent.destroy();
+    server.child.kill('SIGKILL');
+    await server.exited;
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });

@@ -40,3 +40,21 @@ test('one bad event refuses the whole batch and names it', async () => {
   assert.equal((await batch([marketUpdate()], 'wrong-key-0123456789012345')).status, 401);
   assert.equal((await batch([])).status, 400);
 });
+
+test('the documented batch of 500 events fits the default limits (far over MAX_PAYLOAD_BYTES): all published, in order; 501 is refused', async () => {
+  const client = await server.authed('batch-500');
+  const orders = collect(client, 'order-update');
+  client.emit('subscribe-orders', 'batch-500');
+  await new Promise((r) => client.once('orders-subscribed', r));
+  const events = Array.from({ length: 500 }, (_, i) => (i % 2 ? marketUpdate('natural_gas', 3 + i / 1000) : orderUpdate('batch-500', `order-500-${i}`)));
+  const bytes = Buffer.byteLength(JSON.stringify({ events }));
+  assert.ok(bytes > server.app.config.limits.maxPayloadBytes, `the batch is ${bytes} bytes, over MAX_PAYLOAD_BYTES (${server.app.config.limits.maxPayloadBytes})`);
+  const res = await batch(events);
+  assert.equal(res.status, 202, JSON.stringify(res.body).slice(0, 300));
+  assert.equal(res.body.published.length, 500);
+  await until(() => orders.length === 250, 5000, '250 order updates');
+  assert.deepEqual(orders.map((o) => o.payload.id), events.filter((_, i) => i % 2 === 0).map((_, k) => `order-500-${k * 2}`));
+  const tooMany = await batch([...events, marketUpdate('natural_gas', 3)]);
+  assert.equal(tooMany.status, 400);
+  assert.equal(tooMany.body.error.code, 'INVALID_PAYLOAD');
+});

@@ -3,7 +3,8 @@
 // and runs them with Node's test runner, TypeScript loaded by tsx from the workspace sources.
 // Usage: node scripts/run-tests.mjs [--unit] [path-filter ...]
 // --test-force-exit: a test file whose tests have all finished exits even if something it started
-// still holds the event loop (such a leak is a bug of the test, but it must not hang the run).
+// still holds the event loop (such a leak is a bug of the test, but it must not hang the run);
+// --test-timeout: a test still running after 10 minutes fails (a hang fails the run, never stalls it).
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -37,7 +38,7 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', ...files],
+  ['--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', '--test-timeout=600000', ...files],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
 process.exit(result.status ?? 1);

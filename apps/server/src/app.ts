@@ -212,6 +212,11 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       ? { connectionStateRecovery: { maxDisconnectionDuration: config.recoveryWindowMs, skipMiddlewares: true } }
       : {}),
   });
+  // while stopping every answer, Socket.IO's too, closes its connection: none is left open for a
+  // client to send on after the server stopped listening
+  http.server.prependListener('request', (_request, response) => {
+    if (stopping) response.setHeader('connection', 'close');
+  });
 
   /**
    * Whether a session may be recovered: only when the server knows what the client received, so
@@ -506,11 +511,21 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
         drainRest(restConnections, Math.min(REST_DRAIN_MS, config.shutdownGraceMs / 4)),
       ]);
       // 3. close the sessions (a pending poll is answered with a close), then HTTP: Fastify waits
-      //    for the requests in flight, then stops listening
-      await new Promise<void>((resolve) => {
-        void io.close(() => resolve());
-      });
-      await http.close();
+      //    for the requests in flight
+      //    (each answered with Connection: close), then stops listening. A connection a client
+      //    keeps sending on is closed as soon as it is idle; whatever is still open at half the
+      //    grace is cut, so a stop always ends
+      const idle = setInterval(() => http.server.closeIdleConnections(), 20);
+      const cut = setTimeout(() => http.server.closeAllConnections(), Math.max(1000, config.shutdownGraceMs / 2));
+      try {
+        await new Promise<void>((resolve) => {
+          void io.close(() => resolve());
+        });
+        await http.close();
+      } finally {
+        clearInterval(idle);
+        clearTimeout(cut);
+      }
       await publisher.drain();
       bridge?.close();
       if (cluster) await cluster.close();

@@ -196,3 +196,54 @@ test('SIGTERM under a stream of orders on keep-alive connections: every request 
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('SIGTERM with a polling POST half-sent, then handshake retries on the same keep-alive connection: the process still exits 0 within 5 s', async () => {
+  const server = await spawnServer({ JWT_SECRET: SECRET, PUBLISH_API_KEY: PUBLISH_KEY, DATA_DIR: ':memory:', SHUTDOWN_GRACE_MS: '10000' }, 60_000);
+  // one connection, reused for every request, as a browser's polling transport does
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  let exited = false;
+  void server.exited.then(() => (exited = true));
+  const send = (method: 'GET' | 'POST', url: string, body?: string) => {
+    let finish = () => undefined as void;
+    const answered = new Promise<{ status: number | string; text: string }>((resolve) => {
+      const req = httpRequest(new URL(url), { method, agent, headers: body ? { 'content-type': 'text/plain;charset=UTF-8', 'content-length': Buffer.byteLength(body) } : {} }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: err.code ?? 'error', text: '' }));
+      if (body === undefined) req.end();
+      else {
+        req.write(body.slice(0, 1));
+        finish = () => void req.end(body.slice(1));
+      }
+    });
+    return { answered, finish: () => finish() };
+  };
+  try {
+    const base = `${server.url}/socket.io/?EIO=4&transport=polling`;
+    const open = await send('GET', base).answered;
+    const sid = (JSON.parse(open.text.slice(1)) as { sid: string }).sid;
+    // a POST whose body is still arriving when the server stops: the request is in flight
+    const post = send('POST', `${base}&sid=${sid}`, '40');
+    await sleep(200);
+    const stoppedAt = Date.now();
+    server.child.kill('SIGTERM');
+    await sleep(1500); // the stop has closed the sessions and stopped listening by now
+    post.finish();
+    await post.answered; // answered or cut: the server may have closed the session under it
+    // then the client retries its handshake on the same connection until it is turned away
+    const retries: (number | string)[] = [];
+    while (!exited && retries.length < 200) {
+      retries.push((await send('GET', base).answered).status);
+      await sleep(50);
+    }
+    assert.equal(await server.exited, 0, `the stop was forced; retries ${retries.join(',')}`);
+    const took = Date.now() - stoppedAt;
+    assert.ok(took < 5000, `the process took ${took} ms to exit (grace 10 s)`);
+  } finally {
+    agent.destroy();
+    server.child.kill('SIGKILL');
+  }
+});

@@ -511,10 +511,9 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
         drainRest(restConnections, Math.min(REST_DRAIN_MS, config.shutdownGraceMs / 4)),
       ]);
       // 3. close the sessions (a pending poll is answered with a close), then HTTP: Fastify waits
-      //    for the requests in flight
-      //    (each answered with Connection: close), then stops listening. A connection a client
-      //    keeps sending on is closed as soon as it is idle; whatever is still open at half the
-      //    grace is cut, so a stop always ends
+      //    for the requests in flight (each answered with Connection: close), then stops listening.
+      //    A connection a client keeps sending on is closed as soon as it is idle; whatever is still
+      //    open at half the grace is cut, so a stop always ends
       const idle = setInterval(() => http.server.closeIdleConnections(), 20);
       const cut = setTimeout(() => http.server.closeAllConnections(), Math.max(1000, config.shutdownGraceMs / 2));
       try {

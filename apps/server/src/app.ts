@@ -7,27 +7,23 @@ import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Server } from 'socket.io';
 import pino, { type Logger } from 'pino';
+import { Exchange } from '@qx/engine';
 import { ServerEvent, DisconnectCode, decimalsOf, type DisconnectCodeName } from '@qx/protocol';
 import type { Config } from './config.js';
 import { Metrics } from './metrics.js';
 import type { Sqlite } from './store/database.js';
-import { dataDirError, lockDataDir } from './store/data-dir.js';
-import { SqliteStore } from './store/sqlite-store.js';
-import type { Store } from './store/store.js';
-import { MarketTradeStore, type TapeStore } from './store/market-trades.js';
-import { PgMarketTrades } from './store/pg-market-trades.js';
+import { immediateReads, type Store } from './store/store.js';
 import { BookFeed } from './realtime/book-feed.js';
-import { TapeFeed } from './realtime/tape-feed.js';
 import { bookChannel } from './channels/book.js';
 import { tradesChannel } from './channels/trades.js';
 import { JwksTokenVerifier, SecretTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
 import { CachingVerifier } from './auth/caching-verifier.js';
 import { Hub } from './realtime/hub.js';
-import { Publisher } from './realtime/publisher.js';
+import { Delivery } from './realtime/delivery.js';
+import type { OutboundFrame } from './realtime/frame.js';
 import { Authenticator } from './realtime/authenticator.js';
 import { Gateway } from './realtime/gateway.js';
-import { recoveryAdapter } from './realtime/recovery-adapter.js';
 import type { QxServer } from './realtime/types.js';
 import { marketChannel } from './channels/market.js';
 import { tradingChannel } from './channels/trading.js';
@@ -46,16 +42,11 @@ import { devTokenRoutes } from './http/routes/dev-token.js';
 import { marketRoutes } from './http/routes/market.js';
 import { tradingRoutes } from './http/routes/trading.js';
 import { openApiRoutes, trackRoutes, type RouteInfo } from './http/routes/openapi.js';
-import { Exchange, MarketSimulator, mulberry32 } from '@qx/engine';
-import { TradingService } from './trading/trading-service.js';
-import { LocalTrading, type TradingApi } from './trading/trading-api.js';
-import type { GatewayParts } from './cluster/cluster-parts.js';
-import { BusBridge, roomOfStream } from './cluster/bus-bridge.js';
-import { historyFirst } from './cluster/history-first-store.js';
-import { clusterRecoveryAdapter, type SessionTracker } from './cluster/cluster-recovery-adapter.js';
-import { RemoteTrading } from './cluster/remote-trading.js';
-import type { ControlMessage } from './cluster/control-channel.js';
-import type { EngineNode } from './cluster/engine-node.js';
+import type { Backplane, ControlMessage } from './backplane/backplane.js';
+import { openInProcessBackplane } from './backplane/in-process/in-process-backplane.js';
+import type { TradingService } from './core/trading-service.js';
+import type { CommitOptions, EventSink, Published, PublishItem } from './core/event-committer.js';
+import type { MarketUpdatePayload } from '@qx/protocol';
 
 export interface ServerDeps {
   logger?: Logger;
@@ -64,31 +55,42 @@ export interface ServerDeps {
   verifier?: TokenVerifier;
   /** called when the process must stop (the store failed); main.ts exits, tests may observe */
   onFatal?: (err: unknown) => void;
-  /** cluster mode: the opened PostgreSQL store and Redis parts (see cluster/cluster-parts.ts) */
-  cluster?: GatewayParts | undefined;
-  /** cluster mode, ROLE=all: the engine node running in this process too (for /health) */
-  engine?: EngineNode | undefined;
-  /** the metrics registry to fill (ROLE=all: the one the engine node fills too) */
+  /** the deployment this gateway runs in (default: everything in this process, see backplane/) */
+  backplane?: Backplane | undefined;
+  /** the metrics registry to fill (a cluster's ROLE=all: the one the engine node fills too) */
   metrics?: Metrics | undefined;
   /** how often the activity summary is logged at info (default a minute; tests) */
   summaryIntervalMs?: number;
+}
+
+/** Publishing and the latest market data, as this node sees them (the publish API's path; tests). */
+export interface AppPublisher {
+  commit(items: readonly PublishItem[], options?: CommitOptions): Promise<Published[]>;
+  publish(item: PublishItem): void;
+  publishMany(items: readonly PublishItem[]): void;
+  /** the newest committed seq of a stream (the single process's store answers at once) */
+  lastSeq(stream: string): number;
+  latestMarketFrame(commodity: string): OutboundFrame | undefined;
+  latestMarketPayload(commodity: string): MarketUpdatePayload | null;
+  latestMarketEnvelopes(): unknown[];
 }
 
 export interface QxApp {
   readonly config: Config;
   readonly http: FastifyInstance;
   readonly io: QxServer;
-  readonly publisher: Publisher;
-  /** the trading core in this process (null on a cluster gateway: the engine leader runs it) */
+  readonly publisher: AppPublisher;
+  readonly backplane: Backplane;
+  /** the trading core in this process (null when it runs elsewhere: a cluster's engine leader) */
   readonly trading: TradingService | null;
-  /** the commodities' books in this process (on a cluster gateway: the catalogue only, for wire formats) */
+  /** the commodities' books in this process (elsewhere: the catalogue only, for wire formats) */
   readonly exchange: Exchange;
-  /** the streaming order books (`subscribe-book`) */
-  readonly bookFeed: BookFeed;
+  /** the streaming order books (`subscribe-book`): `tick()` publishes the books' changes now (one process) */
+  readonly bookFeed: { tick(): void };
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly store: Store;
-  /** the SQLite file under the store (null in cluster mode) */
+  /** the SQLite file under the store (null in a cluster) */
   readonly db: Sqlite | null;
   /** the demo secret's signer (demo mode only) */
   readonly devSigner: SecretTokenVerifier | null;
@@ -153,24 +155,10 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   const logger = deps.logger ?? pino({ level: config.logLevel, base: { service: 'quantenergx-realtime' } });
   const now = deps.now ?? Date.now;
   const metrics = deps.metrics ?? new Metrics();
-  const cluster = deps.cluster ?? null;
-  // one server per data folder: a second one stops here, before it touches the store
-  const dataDirLock = cluster || config.dataDir === ':memory:' ? null : lockDataDir(config.dataDir);
-  let store: Store;
-  let db: Sqlite | null = null;
-  if (cluster) store = cluster.store;
-  else {
-    try {
-      const sqlite = new SqliteStore(config.dataDir, logger.child({ part: 'store' }));
-      db = sqlite.db;
-      store = sqlite;
-    } catch (err) {
-      dataDirLock?.release();
-      throw dataDirError(config.dataDir, err);
-    }
-  }
-  // the public tape lives beside the store: in the same SQLite file, or in PostgreSQL (a cluster's engine writes it)
-  const marketTrades: TapeStore = db ? new MarketTradeStore(db) : new PgMarketTrades(cluster!.store.pool);
+  const backplane =
+    deps.backplane ??
+    openInProcessBackplane(config, { logger, metrics, now, onFatal: deps.onFatal ?? ((err) => logger.fatal({ err }, 'trading stopped: the store failed')) });
+  const { store, feed } = backplane;
 
   let devSigner: SecretTokenVerifier | null = null;
   let verifier: TokenVerifier;
@@ -178,13 +166,13 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   if (config.auth.jwksUrl) verifier = new JwksTokenVerifier(config.auth.jwksUrl, config.auth.algorithms, claims);
   else if (config.auth.secret) verifier = new SecretTokenVerifier(config.auth.secret, claims);
   else {
-    // a cluster's nodes share one demo secret (kept in Redis), so a token works on every gateway
-    devSigner = new SecretTokenVerifier(cluster?.demoSecret ?? randomBytes(32).toString('hex'), claims);
+    // demo mode: every node of the deployment signs with the same secret, so a token works on each
+    devSigner = new SecretTokenVerifier(backplane.demoSecret ?? randomBytes(32).toString('hex'), claims);
     verifier = devSigner;
   }
   if (deps.verifier) verifier = deps.verifier;
   verifier = new CachingVerifier(verifier, now);
-  const publishApiKey = config.publishApiKey ?? cluster?.publishApiKey ?? randomBytes(24).toString('hex');
+  const publishApiKey = config.publishApiKey ?? backplane.publishApiKey ?? randomBytes(24).toString('hex');
   const trustProxy = trustFunction(config.trustProxy);
 
   // pino's Logger type is richer than Fastify's base logger type; the instance is the same
@@ -199,9 +187,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   const routes = trackRoutes(http);
   let stopping = false;
   const io: QxServer = new Server(http.server, {
-    adapter: (cluster
-      ? clusterRecoveryAdapter({ sessions: cluster.sessions, windowMs: config.recoveryWindowMs, canRecover: (data) => withinReplayBound(data) })
-      : recoveryAdapter((data) => withinReplayBound(data))) as never,
+    adapter: backplane.sessions.adapter((data) => withinReplayBound(data)) as never,
     serveClient: false,
     // a stopping server takes no new sessions (the ones it has still poll for the notice)
     allowRequest: (_req, callback) => callback(stopping ? 'The server is shutting down' : null, !stopping),
@@ -217,6 +203,9 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   http.server.prependListener('request', (_request, response) => {
     if (stopping) response.setHeader('connection', 'close');
   });
+  // the rooms this node has sockets in: the deployment brings their streams here
+  io.of('/').adapter.on('create-room', (room: string) => feed.listen(room));
+  io.of('/').adapter.on('delete-room', (room: string) => feed.unlisten(room));
 
   /**
    * Whether a session may be recovered: only when the server knows what the client received, so
@@ -234,7 +223,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     const from = { ...d?.written, ...d?.confirmed };
     for (const [stream, seq] of Object.entries(from)) {
       if (typeof seq !== 'number') continue;
-      if ((await publisher.lastSeqOf(stream)) - seq > REPLAY_LIMIT) return false;
+      if ((await feed.lastSeq(stream)) - seq > REPLAY_LIMIT) return false;
     }
     return true;
   }
@@ -246,28 +235,20 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     gateway?.disconnect(socket, 'SLOW_CONSUMER', true);
   });
   const commodities = new Set(config.commodities.map((c) => c.symbol));
-  let bridge: BusBridge | null = null;
-  const sessionTracker = () => io.of('/').adapter as unknown as SessionTracker;
-  const publisher = new Publisher({
-    // a cluster gateway replays from the Redis history first, and publishes through the bus
-    store: cluster ? historyFirst(store, cluster.bus, logger.child({ part: 'history' })) : store,
+  const catalogue = new Map(config.commodities.map((c) => [c.symbol, c]));
+  const bookFeed = new BookFeed({
+    io,
     hub,
-    sink: cluster?.outbox,
-    whenReceiving: cluster ? (stream) => bridge?.ensure(roomOfStream(stream)) ?? Promise.resolve() : undefined,
-    deliveredSeq: cluster ? (stream) => cluster.sequencer.lastSeq(stream) : undefined,
-    positionsChanged: cluster ? (socket) => sessionTracker().touch(socket) : undefined,
-    metrics,
     now,
-    commodities,
-    logger: logger.child({ part: 'publisher' }),
+    decimals: (commodity) => decimalsOf(catalogue.get(commodity)?.tickSize ?? 1),
+    latest: (commodity) => feed.book(commodity),
+    logger: logger.child({ part: 'books' }),
   });
-  if (cluster) {
-    bridge = new BusBridge({ io, hub, publisher, subscriptions: cluster.subscriptions, sequencer: cluster.sequencer, commodities: [...commodities], logger: logger.child({ part: 'bridge' }) });
-  }
+  const delivery = new Delivery({ hub, feed, sessions: backplane.sessions, metrics, onBookDelta: bookFeed.onDelta, logger: logger.child({ part: 'delivery' }) });
   const addressLimiter = new FailureLimiter(config.limits.authFailuresPerAddress, 60_000, now);
   const authenticator = new Authenticator({
     verifier,
-    publisher,
+    delivery,
     metrics,
     addressLimiter,
     now,
@@ -276,13 +257,9 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     failureDelayMs: config.limits.authFailureDelayMs,
     replayLimit: REPLAY_LIMIT,
     onTooManyFailures: (socket) => gateway?.disconnect(socket, 'AUTH_FAILURES', false),
-    presence: cluster?.presence,
+    presence: backplane.presence,
     // a refresh dropped roles: the user's other sockets lose them too, on every node
-    onRolesNarrowed: (userId, roles) => {
-      const message: ControlMessage = { type: 'roles-changed', userId, roles: [...roles] };
-      if (cluster) void cluster.control.send(message);
-      else onControl(message);
-    },
+    onRolesNarrowed: (userId, roles) => void backplane.control.send({ type: 'roles-changed', userId, roles: [...roles] }),
   });
   /** What a node decided about a user, acted on for this node's sockets of the user. */
   const onControl = (message: ControlMessage): void => {
@@ -290,41 +267,23 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       const code = message.code in DisconnectCode ? (message.code as DisconnectCodeName) : 'USER_DISCONNECTED';
       gateway?.disconnectUser(message.userId, code);
     } else {
-      for (const socket of authenticator.narrowRoles(message.userId, message.roles)) if (cluster) sessionTracker().touch(socket);
+      for (const socket of authenticator.narrowRoles(message.userId, message.roles)) backplane.sessions.touch(socket);
     }
   };
   const userControl: UserControl = {
-    async disconnectUser(userId) {
-      const message: ControlMessage = { type: 'disconnect-user', userId, code: 'USER_DISCONNECTED' };
-      if (cluster) return cluster.control.send(message);
-      onControl(message);
-      return true;
-    },
+    disconnectUser: (userId) => backplane.control.send({ type: 'disconnect-user', userId, code: 'USER_DISCONNECTED' }),
   };
-  const catalogue = new Map(config.commodities.map((c) => [c.symbol, c]));
-  const bookFeed = new BookFeed({
-    io,
-    hub,
-    now,
-    source: {
-      // a cluster gateway streams the books the engine leader sends (cluster/book-mirror.ts)
-      book: (commodity, depth) => (cluster ? cluster.books.book(commodity, depth) : exchange.book(commodity, depth)),
-      decimals: (commodity) => decimalsOf(catalogue.get(commodity)?.tickSize ?? 1),
-    },
-  });
-  const priceOf = (commodity: string, ticks: number) => exchange.market(commodity)?.grid.fromTicks(ticks) ?? ticks;
-  const tapeFeed = new TapeFeed({ hub, priceOf });
-  const privateDeps = { publisher, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket, replayLimit: REPLAY_LIMIT };
+  const privateDeps = { delivery, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket, replayLimit: REPLAY_LIMIT };
   gateway = new Gateway({
     io,
     hub,
     authenticator,
     channels: [
-      marketChannel({ hub, publisher, commodities, maxCommoditiesPerRequest: config.limits.maxCommoditiesPerRequest, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket }),
+      marketChannel({ hub, delivery, commodities, maxCommoditiesPerRequest: config.limits.maxCommoditiesPerRequest, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket }),
       tradingChannel(privateDeps),
       ordersChannel(privateDeps),
       complianceChannel(privateDeps),
-      systemChannel({ publisher, flush: hub.flushAll, replayLimit: REPLAY_LIMIT, now }),
+      systemChannel({ delivery, flush: hub.flushAll, replayLimit: REPLAY_LIMIT, now }),
       bookChannel({ feed: bookFeed, commodities, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket }),
       tradesChannel({ commodities, maxCommoditiesPerRequest: config.limits.maxCommoditiesPerRequest, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket }),
     ],
@@ -334,9 +293,8 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     trustProxy,
     limits: config.limits,
     recoveryWindowMs: config.recoveryWindowMs,
-    onSessionChanged: cluster ? (socket) => sessionTracker().touch(socket) : undefined,
+    onSessionChanged: (socket) => backplane.sessions.touch(socket),
   });
-  if (cluster && bridge) cluster.bind({ deliver: bridge.deliver, control: onControl });
 
   metrics.setSources({
     connections: () => io.engine.clientsCount,
@@ -351,36 +309,27 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     },
   });
 
-  const exchange = new Exchange({ clock: now, commodities: config.commodities, compliance: config.trading.compliance });
-  const createSimulator = config.simulator.enabled
-    ? () => new MarketSimulator({ exchange, random: mulberry32(config.simulator.seed ?? now() % 2_147_483_647) })
-    : null;
-  const trading = cluster ? null : new TradingService({
-    exchange,
-    createSimulator,
-    store,
-    publisher,
-    logger: logger.child({ part: 'trading' }),
-    now,
-    marketUpdatesPerSecond: config.simulator.updatesPerSecond,
-    sessionCloseMinuteUtc: config.trading.sessionCloseMinuteUtc,
-    onFatal: deps.onFatal ?? ((err) => logger.fatal({ err }, 'trading stopped: the store failed')),
-    tape: { store: marketTrades, publish: (entries) => tapeFeed.publish(entries) },
-  });
-  const tradingApi: TradingApi = trading
-    ? new LocalTrading(trading, exchange)
-    : new RemoteTrading(cluster!.commands, cluster!.cluster.engineTimeoutMs, logger.child({ part: 'trading' }));
-  bookFeed.start(Math.max(1, Math.floor(1000 / config.simulator.updatesPerSecond)));
+  const local = backplane.local;
+  // a node without the trading core still converts the store's records for the wire with the catalogue
+  const exchange = local?.exchange ?? new Exchange({ clock: now, commodities: config.commodities, compliance: config.trading.compliance });
+  const priceOf = (commodity: string, ticks: number) => exchange.market(commodity)?.grid.fromTicks(ticks) ?? ticks;
   // restore before serving: listen() waits for it
-  const started = (async () => {
-    await publisher.start();
-    if (bridge) {
-      const latest = new Map(config.commodities.map((c) => [`market-${c.symbol}`, publisher.latestMarketFrame(c.symbol)?.seq ?? 0]));
-      await bridge.start(latest);
-    }
-    await trading?.start();
-  })();
+  const started = backplane.start({ deliver: delivery.deliver, control: onControl });
   started.catch(() => undefined);
+  const sink: EventSink = backplane.sink;
+  const immediate = immediateReads(store);
+  const publisher: AppPublisher = {
+    commit: (items, options) => sink.commit(items, options),
+    publish: (item) => publisher.publishMany([item]),
+    publishMany: (items) => void sink.commit(items).catch((err: unknown) => logger.error({ err }, 'events not published: the store refused them')),
+    lastSeq: (stream) => {
+      if (!immediate) throw new Error('lastSeq needs a store that answers at once; use the store');
+      return immediate.lastSeqNow(stream);
+    },
+    latestMarketFrame: (c) => delivery.latestMarketFrame(c),
+    latestMarketPayload: (c) => delivery.latestMarketPayload(c),
+    latestMarketEnvelopes: () => delivery.latestMarketEnvelopes(),
+  };
 
   let ready = false;
   installErrorHandlers(http, metrics);
@@ -420,17 +369,15 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   );
   healthRoutes(http, {
     metrics,
-    ready: () => ready && (db ? db.open : true),
+    ready: () => ready && backplane.ready(),
     // a cluster node says what it is; the single process answers as it always has
-    info: cluster
-      ? () => ({ role: config.role, nodeId: cluster.cluster.nodeId, ...(deps.engine ? { leader: deps.engine.leader, term: deps.engine.term } : {}) })
-      : undefined,
+    info: () => backplane.describe(),
   });
-  publishRoutes(http, { publisher, apiKey: publishApiKey, bodyLimit: config.limits.publishMaxPayloadBytes });
+  publishRoutes(http, { sink, commodities, apiKey: publishApiKey, bodyLimit: config.limits.publishMaxPayloadBytes });
   userRoutes(http, { control: userControl, apiKey: publishApiKey });
   eventRoutes(http, { store, verifier });
-  marketRoutes(http, { commodities: config.commodities, publisher, verifier, tape: marketTrades, priceOf, now });
-  tradingRoutes(http, { trading: tradingApi, store, exchange, verifier });
+  marketRoutes(http, { commodities: config.commodities, delivery, verifier, tape: backplane.tape, priceOf, now });
+  tradingRoutes(http, { trading: backplane.trading, store, exchange, verifier });
   openApiRoutes(http);
   if (devSigner) devTokenRoutes(http, { signer: devSigner, ttlSeconds: config.auth.devTokenTtlSeconds });
   void http.register(import('./http/routes/dashboard.js'));
@@ -439,7 +386,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     addressLimiter.sweep();
     store.pruneEvents(now() - config.eventLogRetentionHours * 3_600_000).catch((err: unknown) => logger.error({ err }, 'event log pruning failed'));
     try {
-      Promise.resolve(marketTrades.prune(now() - config.tapeRetentionDays * 86_400_000)).catch((err: unknown) => logger.error({ err }, 'tape pruning failed'));
+      Promise.resolve(backplane.tape.prune(now() - config.tapeRetentionDays * 86_400_000)).catch((err: unknown) => logger.error({ err }, 'tape pruning failed'));
     } catch (err) {
       logger.error({ err }, 'tape pruning failed');
     }
@@ -449,7 +396,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   // the activity summary at info: what the process did since the last one
   let lastCounts = { orderUpdates: 0, trades: 0, slowConsumers: 0 };
   const summary = setInterval(() => {
-    const counts = { orderUpdates: trading?.counts.orderUpdates ?? 0, trades: trading?.counts.trades ?? 0, slowConsumers };
+    const counts = { orderUpdates: local?.trading.counts.orderUpdates ?? 0, trades: local?.trading.counts.trades ?? 0, slowConsumers };
     logger.info(
       {
         connections: io.engine.clientsCount,
@@ -470,13 +417,14 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     http,
     io,
     publisher,
-    trading,
+    backplane,
+    trading: local?.trading ?? null,
     exchange,
-    bookFeed,
+    bookFeed: { tick: () => local?.tickBooks() },
     metrics,
     logger,
     store,
-    db,
+    db: local?.db ?? null,
     devSigner,
     publishApiKey,
     routes,
@@ -498,8 +446,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       stopping = true;
       clearInterval(sweeper);
       clearInterval(summary);
-      trading?.close();
-      bookFeed.close();
+      backplane.stopping();
       // 2. the notice, on every transport: wait until each socket's transport has written it
       const { numeric, message } = DisconnectCode.SHUTDOWN;
       io.emit(ServerEvent.DisconnectReason, { code: 'SHUTDOWN', numeric, message });
@@ -525,11 +472,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
         clearInterval(idle);
         clearTimeout(cut);
       }
-      await publisher.drain();
-      bridge?.close();
-      if (cluster) await cluster.close();
-      else await store.close();
-      dataDirLock?.release();
+      await backplane.close();
     },
   };
 }

@@ -9,7 +9,7 @@ import pino, { type Logger } from 'pino';
 import { buildServer } from './app.js';
 import { parseConfig, type Config } from './config.js';
 import { StartupError } from './startup-error.js';
-import { openEngineParts, openGatewayParts } from './cluster/cluster-parts.js';
+import { openEngineParts, openRedisBackplane } from './cluster/cluster-parts.js';
 import { buildEngineNode, buildEngineServer } from './cluster/engine-server.js';
 import { Metrics } from './metrics.js';
 
@@ -75,14 +75,23 @@ async function buildCluster(config: Config, onFatal: () => void): Promise<Runnab
     const parts = await opened('cannot reach PostgreSQL or Redis', () => openEngineParts(cluster, logger));
     return buildEngineServer(config, parts, { logger });
   }
-  const gatewayParts = await opened('cannot reach PostgreSQL or Redis', () => openGatewayParts(cluster, logger, config.auth.demo, !config.publishApiKey));
-  if (config.role === 'gateway') return buildServer(config, { logger, cluster: gatewayParts, onFatal });
+  // one registry: the engine's metrics (ROLE=all) and the gateway's on the same /metrics
+  const metrics = new Metrics();
+  if (config.role === 'gateway') {
+    const backplane = await opened('cannot reach PostgreSQL or Redis', () => openRedisBackplane({ config, logger, metrics }));
+    return buildServer(config, { logger, backplane, metrics, onFatal });
+  }
   // ROLE=all in a cluster: a gateway and an engine (leader or standby) in one process
   const engineParts = await opened('cannot reach PostgreSQL or Redis', () => openEngineParts(cluster, logger));
-  // one registry: the engine's metrics and the gateway's on the same /metrics
-  const metrics = new Metrics();
   const engine = buildEngineNode(config, engineParts, { logger, metrics });
-  const gateway = buildServer(config, { logger, cluster: gatewayParts, engine, metrics, onFatal });
+  let backplane;
+  try {
+    backplane = await opened('cannot reach PostgreSQL or Redis', () => openRedisBackplane({ config, logger, metrics, engine }));
+  } catch (err) {
+    await engineParts.close();
+    throw err;
+  }
+  const gateway = buildServer(config, { logger, backplane, metrics, onFatal });
   return {
     logger,
     publishApiKey: gateway.publishApiKey,

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as turn } from 'node:timers/promises';
-import type { PublishItem } from '../src/realtime/publisher.js';
+import type { PublishItem } from '../src/core/event-committer.js';
 import { collect, marketUpdate, orderUpdate, request, startServer, subscribeMarket, until } from './helpers.js';
 import { RawClient } from './raw-client.js';
 

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
 import { Exchange, type EngineBatch, type JournalRecord, type OrderRecord } from '@qx/engine';
-import { FencedError, type EventToLog, type MarketToLog, type Store } from '../src/store/store.js';
+import { FencedError, type EventToLog, type MarketSnapshot, type Store } from '../src/store/store.js';
+import type { TapeEntry } from '../src/store/market-trades.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { PgStore } from '../src/store/pg-store.js';
 import { testDatabaseOrSkip } from './pg-test-db.js';
@@ -80,7 +81,19 @@ const event = (stream: string, createdAt: number, tag = ''): EventToLog => ({
   render: (seq) => JSON.stringify({ type: 'order-update', seq, tag }),
 });
 
-const tick = (commodity: string, createdAt: number, tag = ''): MarketToLog => ({ commodity, createdAt, render: (seq) => JSON.stringify({ seq, tag }) });
+const snapshot = (commodity: string, seq: number, updatedAt: number, tag = ''): MarketSnapshot => ({ commodity, seq, envelope: JSON.stringify({ seq, tag }), updatedAt });
+
+/** A print of the public tape, numbered as the trading core numbers it. */
+const print = (commodity: string, tapeSeq: number, executedAt: number): TapeEntry => ({
+  id: `trd-${tapeSeq}`,
+  seq: tapeSeq,
+  commodity,
+  priceTicks: 7500 + tapeSeq,
+  quantity: tapeSeq,
+  aggressor: tapeSeq % 2 ? 'buy' : 'sell',
+  executedAt,
+  tapeSeq,
+});
 
 /** An engine that trades: a resting sell, a buy that fills part of it, an open buy on another commodity. */
 function tradingDay(now: number): { exchange: Exchange; batches: EngineBatch[]; orders: Record<string, OrderRecord | undefined> } {
@@ -140,7 +153,7 @@ function contract(kind: 'sqlite' | 'postgres', open: Open): void {
         h.store.commit({
           journal: journalOf(batches),
           events: [event('orders-u2', now), event('system', now), failing],
-          market: [tick('crude_oil', now)],
+          tape: [print('crude_oil', 1, now)],
         }),
         /render failed/,
       );
@@ -148,7 +161,7 @@ function contract(kind: 'sqlite' | 'postgres', open: Open): void {
       assert.equal(await h.store.lastSeq('system'), 0);
       assert.deepEqual((await h.store.readEvents('orders-u2', 0, 10)).map((e) => e.seq), [1]);
       assert.deepEqual(await h.store.loadForRestore(), []);
-      assert.deepEqual(await h.store.loadMarketSnapshots(), []);
+      assert.deepEqual(await h.store.tape.lastSeqs(), new Map(), 'no print of the failed step is stored');
       // the next commit takes the next number, as if the failed one had never been
       const next = await h.store.commit({ events: [event('orders-u2', now), event('system', now)] });
       assert.deepEqual(next.map((e) => e.seq), [2, 1]);
@@ -255,35 +268,49 @@ function contract(kind: 'sqlite' | 'postgres', open: Open): void {
       assert.deepEqual(await h.store.trades({ userId: 'bob', commodity: 'brent', limit: 10 }), []);
     });
 
-    test('market-updates: numbered per commodity after the events, the latest kept as the snapshot across a restart', async (t) => {
+    test('market snapshots: the latest of each commodity kept across a restart; an older one never replaces a newer', async (t) => {
       const h = await open(t);
       if (!h) return;
       const now = Date.now();
-      const first = await h.store.commit({ events: [], market: [tick('power', now, 'p1')] });
-      assert.deepEqual(first.map((e) => [e.stream, e.seq, e.event]), [['market-power', 1, 'market-update']]);
-      const second = await h.store.commit({ events: [event('orders-m', now)], market: [tick('power', now + 1, 'p2'), tick('brent', now + 1, 'b1'), tick('power', now + 1, 'p3')] });
-      assert.deepEqual(second.map((e) => [e.stream, e.seq]), [['orders-m', 1], ['market-power', 2], ['market-brent', 1], ['market-power', 3]]);
-      assert.equal(second[3]?.envelope, JSON.stringify({ seq: 3, tag: 'p3' }));
+      await h.store.saveMarketSnapshots([snapshot('power', 1, now, 'p1')]);
+      await h.store.saveMarketSnapshots([snapshot('power', 3, now + 1, 'p3'), snapshot('brent', 1, now + 1, 'b1')]);
+      // a late write of an older state (an old leader's, a retry) changes nothing
+      await h.store.saveMarketSnapshots([snapshot('power', 2, now + 2, 'p2')]);
       assert.deepEqual(await h.store.readEvents('market-power', 0, 10), [], 'market data is not logged for replay');
       const store = await h.reopen();
       const snaps = (await store.loadMarketSnapshots()).sort((a, b) => a.commodity.localeCompare(b.commodity));
-      assert.deepEqual(snaps, [
-        { commodity: 'brent', seq: 1, envelope: JSON.stringify({ seq: 1, tag: 'b1' }), updatedAt: now + 1 },
-        { commodity: 'power', seq: 3, envelope: JSON.stringify({ seq: 3, tag: 'p3' }), updatedAt: now + 1 },
-      ]);
-      // numbering goes on after a restart
-      assert.deepEqual((await store.commit({ events: [], market: [tick('power', now + 2)] })).map((e) => e.seq), [4]);
+      assert.deepEqual(snaps, [snapshot('brent', 1, now + 1, 'b1'), snapshot('power', 3, now + 1, 'p3')]);
     });
 
-    test('concurrent market-updates of one commodity never share or skip a seq; the snapshot is the newest', async (t) => {
+    test('concurrent snapshot writers (two nodes): the newest seq is what stays', async (t) => {
       const h = await open(t);
       if (!h) return;
       const other = h.another ? await h.another() : h.store;
       const now = Date.now();
-      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? other : h.store).commit({ events: [], market: [tick('gold', now)] })));
-      assert.deepEqual(results.map((r) => r[0]?.seq).sort((a, b) => (a ?? 0) - (b ?? 0)), Array.from({ length: 30 }, (_, i) => i + 1));
+      const order = Array.from({ length: 30 }, (_, i) => ((i * 7) % 30) + 1);
+      await Promise.all(order.map((seq, i) => (i % 2 ? other : h.store).saveMarketSnapshots([snapshot('gold', seq, now + seq)])));
       const snap = (await h.store.loadMarketSnapshots()).find((m) => m.commodity === 'gold');
       assert.equal(snap?.seq, 30);
+    });
+
+    test('the tape: prints stored with their step, read back by seq, numbering known after a restart', async (t) => {
+      const h = await open(t);
+      if (!h) return;
+      const now = Date.now();
+      const { batches } = tradingDay(now);
+      await h.store.commit({ journal: journalOf(batches), events: [event('orders-t', now)], tape: [print('crude_oil', 1, now), print('crude_oil', 2, now), print('brent', 1, now)] });
+      await h.store.commit({ events: [], tape: [print('crude_oil', 3, now + 1)] });
+      assert.deepEqual((await h.store.tape.read('crude_oil', 1, 10)).map((e) => [e.tapeSeq, e.id, e.priceTicks, e.quantity, e.aggressor, e.executedAt]), [
+        [2, 'trd-2', 7502, 2, 'sell', now],
+        [3, 'trd-3', 7503, 3, 'buy', now + 1],
+      ]);
+      assert.deepEqual((await h.store.tape.read('crude_oil', 0, 1)).map((e) => e.tapeSeq), [1], 'at most limit');
+      const store = await h.reopen();
+      assert.deepEqual([...(await store.tape.lastSeqs())].sort(), [['brent', 1], ['crude_oil', 3]]);
+      assert.equal(await store.tape.lastSeq('crude_oil'), 3);
+      assert.equal(await store.tape.lastSeq('power'), 0);
+      const candles = await store.tape.candles('crude_oil', 60_000, now - 60_000, now + 60_000, 10);
+      assert.equal(candles.reduce((n, c) => n + c.trades, 0), 3);
     });
 
     if (kind === 'postgres') {
@@ -300,6 +327,16 @@ function contract(kind: 'sqlite' | 'postgres', open: Open): void {
         assert.deepEqual(await h.store.loadForRestore(), []);
         // unfenced writers (the publish API) are not affected
         assert.deepEqual((await h.store.commit({ events: [event('orders-f', now)] })).map((e) => e.seq), [2]);
+      });
+
+      test("fencing covers the tape: a stale leader's prints are not stored", async (t) => {
+        const h = await open(t);
+        if (!h) return;
+        const now = Date.now();
+        await h.setTerm!(7);
+        await h.store.commit({ events: [], tape: [print('brent', 1, now)] }, { term: 7 });
+        await assert.rejects(h.store.commit({ events: [], tape: [print('brent', 2, now)] }, { term: 6 }), FencedError);
+        assert.equal(await h.store.tape.lastSeq('brent'), 1);
       });
 
       test('eventsSince: every stream, from a time on, by stream and seq', async (t) => {

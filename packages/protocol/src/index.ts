@@ -7,3 +7,4 @@ export * from './envelopes.js';
 export * from './maps.js';
 export * from './catalogue.js';
 export * from './book.js';
+export * from './streams.js';

@@ -33,7 +33,7 @@ function bookRooms(socket: QxSocket, commodity: string): { room: string; depth: 
 }
 
 export function bookChannel(deps: BookChannelDeps): Channel {
-  function subscribe(socket: QxSocket, payload: unknown): Outcome {
+  async function subscribe(socket: QxSocket, payload: unknown): Promise<Outcome> {
     const parsed = subscribeBookPayloadSchema.safeParse(payload);
     if (!parsed.success) {
       const { field, message } = describeZodError(parsed.error);
@@ -48,7 +48,7 @@ export function bookChannel(deps: BookChannelDeps): Channel {
     const room = rooms.book(commodity, depth);
     for (const h of held) if (h.room !== room) void socket.leave(h.room);
     void socket.join(room);
-    deps.feed.sendSnapshot(socket, commodity, depth);
+    await deps.feed.sendSnapshot(socket, commodity, depth);
     return success(ServerEvent.BookSubscribed, { commodity, depth, message: messages.bookSubscribed(commodity, depth) });
   }
 
@@ -68,7 +68,7 @@ export function bookChannel(deps: BookChannelDeps): Channel {
     name: 'book',
     handlers: { [ClientEvent.SubscribeBook]: subscribe, [ClientEvent.UnsubscribeBook]: unsubscribe },
     onRecovered(socket) {
-      for (const commodity of deps.commodities) for (const h of bookRooms(socket, commodity)) deps.feed.sendSnapshot(socket, commodity, h.depth);
+      for (const commodity of deps.commodities) for (const h of bookRooms(socket, commodity)) void deps.feed.sendSnapshot(socket, commodity, h.depth);
     },
   };
 }

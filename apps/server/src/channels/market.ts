@@ -2,13 +2,13 @@
 import { ClientEvent, ServerEvent, commoditiesPayloadSchema, describeZodError, messages, rooms } from '@qx/protocol';
 import { failure, success, type Outcome } from '../realtime/outcome.js';
 import type { Hub } from '../realtime/hub.js';
-import type { Publisher } from '../realtime/publisher.js';
+import type { Delivery } from '../realtime/delivery.js';
 import type { QxSocket } from '../realtime/types.js';
 import { subscriptionCount, type Channel } from './channel.js';
 
 export interface MarketChannelDeps {
   hub: Hub;
-  publisher: Publisher;
+  delivery: Delivery;
   commodities: ReadonlySet<string>;
   maxCommoditiesPerRequest: number;
   maxSubscriptionsPerSocket: number;
@@ -57,7 +57,7 @@ export function marketChannel(deps: MarketChannelDeps): Channel {
   /** Queued now, flushed at the end of the turn: after the confirmation, which goes out at once. */
   function sendSnapshots(socket: QxSocket, list: readonly string[]): void {
     for (const c of list) {
-      const frame = deps.publisher.latestMarketFrame(c);
+      const frame = deps.delivery.latestMarketFrame(c);
       if (frame) deps.hub.deliverToSocket(socket, frame);
     }
   }

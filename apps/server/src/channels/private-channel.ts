@@ -5,7 +5,7 @@
 import { describeZodError, userIdPayloadSchema, type ClientEventName, type PrivateChannel, type ServerEventName } from '@qx/protocol';
 import { mayFollow } from '../auth/roles.js';
 import { failure, success, type Outcome } from '../realtime/outcome.js';
-import type { Publisher } from '../realtime/publisher.js';
+import type { Delivery } from '../realtime/delivery.js';
 import type { QxSocket } from '../realtime/types.js';
 import { subscriptionCount, type Channel } from './channel.js';
 
@@ -17,7 +17,7 @@ export interface PrivateChannelSpec {
 }
 
 export interface PrivateChannelDeps {
-  publisher: Publisher;
+  delivery: Delivery;
   maxSubscriptionsPerSocket: number;
   replayLimit: number;
 }
@@ -47,7 +47,7 @@ export function privateChannel(spec: PrivateChannelSpec, deps: PrivateChannelDep
       }
       // from here on nothing of this stream may be missed: remember where it starts
       try {
-        await deps.publisher.follow(socket, room, room);
+        await deps.delivery.follow(socket, room, room);
       } catch {
         void socket.leave(room);
         return failure('SERVICE_UNAVAILABLE', 'The event log cannot be read; try again');
@@ -73,7 +73,7 @@ export function privateChannel(spec: PrivateChannelSpec, deps: PrivateChannelDep
       // after a dropped connection, replay from what the client provably received
       for (const room of socket.rooms) {
         if (!room.startsWith(prefix)) continue;
-        deps.publisher.catchUp(socket, room, room, socket.data.confirmed[room] ?? socket.data.written[room], deps.replayLimit);
+        deps.delivery.catchUp(socket, room, room, socket.data.confirmed[room] ?? socket.data.written[room], deps.replayLimit);
       }
     },
   };

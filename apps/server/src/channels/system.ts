@@ -12,12 +12,12 @@ import {
   rooms,
 } from '@qx/protocol';
 import { failure, success, type Outcome } from '../realtime/outcome.js';
-import type { Publisher, ReplayResult } from '../realtime/publisher.js';
+import type { Delivery, ReplayResult } from '../realtime/delivery.js';
 import type { QxSocket } from '../realtime/types.js';
 import type { Channel } from './channel.js';
 
 export interface SystemChannelDeps {
-  publisher: Publisher;
+  delivery: Delivery;
   /** writes queued frames now, so a replay goes out before the `resumed` answer */
   flush: () => void;
   replayLimit: number;
@@ -39,7 +39,7 @@ export function systemChannel(deps: SystemChannelDeps): Channel {
       if (!socket.rooms.has(room)) return failure('FORBIDDEN', `Not subscribed to ${stream}`, stream);
     }
     // every replay is started before any is awaited: with an in-process store all are queued now
-    const replays = entries.map(([stream, after]) => deps.publisher.replay(socket, stream, after, deps.replayLimit));
+    const replays = entries.map(([stream, after]) => deps.delivery.replay(socket, stream, after, deps.replayLimit));
     let results: ReplayResult[];
     try {
       results = await Promise.all(replays);
@@ -58,7 +58,7 @@ export function systemChannel(deps: SystemChannelDeps): Channel {
     onRecovered(socket) {
       if (!socket.rooms.has(rooms.authenticated)) return;
       const from = socket.data.confirmed[SYSTEM_STREAM] ?? socket.data.written[SYSTEM_STREAM];
-      if (from !== undefined) deps.publisher.catchUp(socket, SYSTEM_STREAM, rooms.authenticated, from, deps.replayLimit);
+      if (from !== undefined) deps.delivery.catchUp(socket, SYSTEM_STREAM, rooms.authenticated, from, deps.replayLimit);
     },
   };
 }

@@ -1,38 +1,38 @@
 /**
- * What travels on the bus: an event already numbered in its stream and rendered as the envelope
+ * What travels on the bus: an event already numbered in its stream and rendered as the JSON
  * clients receive, so each gateway forwards it without re-encoding the payload. On a room's
- * channel a message is `<epoch>\n<header>\n<envelope>`, the header being `[room, stream, seq, event]` as
- * JSON; history entries keep `<header>\n<envelope>` (the epoch is the history's, not the entry's).
+ * channel a message is `<epoch>\n<header>\n<envelope>`, the header being `[room, stream, seq,
+ * event]` (plus the order path's times when it carries them) as JSON; history entries keep
+ * `<header>\n<envelope>` (the epoch is the history's, not the entry's).
  */
-import { FeedEvent, isDataEvent, type DataEventName } from '@qx/protocol';
+import { isBusEventName } from '@qx/protocol';
+import type { BusEvent, PathTimes } from '../backplane/backplane.js';
 
-/** What the bus carries: the data events, and the public tape's `market-trade` (not in the event log). */
-export type BusEventName = DataEventName | typeof FeedEvent.MarketTrade;
+export type { BusEvent };
 
-export function isBusEvent(name: unknown): name is BusEventName {
-  return isDataEvent(name) || name === FeedEvent.MarketTrade;
-}
-
-/** One event to publish: numbered (seq) and rendered (envelope JSON text) by the store's commit. */
-export interface BusEvent {
-  /** where sockets listen: `orders-user-1`, `market-crude_oil`, `authenticated` (system alerts) */
-  room: string;
-  /** the numbered sequence it belongs to: `orders-user-1`, `market-crude_oil`, `system` */
-  stream: string;
-  seq: number;
-  event: BusEventName;
-  envelope: string;
-}
-
-/** An event read off the bus (a room's channel, the history, or the market snapshot hash). */
+/** An event read off the bus (a room's channel, the history, or the latest-state hashes). */
 export interface BusMessage extends BusEvent {
   /** the Redis epoch it was published under ('' for history entries and snapshots) */
   epoch: string;
 }
 
-/** `[room, stream, seq, event]` as JSON: no raw newline can occur in it, so it ends at the first `\n`. */
+/** `[room, stream, seq, event(, times)]` as JSON: no raw newline can occur in it, so it ends at the first `\n`. */
 export function encodeHeader(e: Omit<BusEvent, 'envelope'>): string {
-  return JSON.stringify([e.room, e.stream, e.seq, e.event]);
+  return JSON.stringify(e.meta ? [e.room, e.stream, e.seq, e.event, e.meta] : [e.room, e.stream, e.seq, e.event]);
+}
+
+const TIME_KEYS = ['receivedAt', 'queuedAt', 'startedAt', 'committedAt', 'publishedAt'] as const;
+
+function parseTimes(value: unknown): PathTimes | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const times: PathTimes = {};
+  for (const key of TIME_KEYS) {
+    const t = (value as Record<string, unknown>)[key];
+    if (t === undefined) continue;
+    if (typeof t !== 'number' || !Number.isFinite(t)) return null;
+    times[key] = t;
+  }
+  return times;
 }
 
 /** Parses `<header>\n<envelope>`; null when it is not one (never throws). */
@@ -45,10 +45,16 @@ export function parseEntry(epoch: string, text: string): BusMessage | null {
   } catch {
     return null;
   }
-  if (!Array.isArray(header) || header.length !== 4) return null;
-  const [room, stream, seq, event] = header as unknown[];
-  if (typeof room !== 'string' || room === '' || typeof stream !== 'string' || stream === '' || !Number.isSafeInteger(seq) || (seq as number) < 1 || !isBusEvent(event)) return null;
-  return { room, stream, seq: seq as number, event, envelope: text.slice(nl + 1), epoch };
+  if (!Array.isArray(header) || (header.length !== 4 && header.length !== 5)) return null;
+  const [room, stream, seq, event, meta] = header as unknown[];
+  if (typeof room !== 'string' || room === '' || typeof stream !== 'string' || stream === '' || !Number.isSafeInteger(seq) || (seq as number) < 1 || !isBusEventName(event)) return null;
+  const message: BusMessage = { room, stream, seq: seq as number, event, envelope: text.slice(nl + 1), epoch };
+  if (header.length === 5) {
+    const times = parseTimes(meta);
+    if (!times) return null;
+    message.meta = times;
+  }
+  return message;
 }
 
 /** Parses a channel message `<epoch>\n<header>\n<envelope>`; null when malformed. */
@@ -64,6 +70,7 @@ export const busKeys = {
   history: (stream: string): string => `qx:{${stream}}:hist`,
   roomChannel: (room: string): string => `qx:room:${room}`,
   marketLatest: 'qx:market:latest',
+  bookLatest: 'qx:book:latest',
 } as const;
 
 export const ROOM_CHANNEL_PREFIX = 'qx:room:';

@@ -1,15 +1,12 @@
 /**
- * The publisher's sink in cluster mode: committed events go out on the Redis bus, in commit order.
+ * The writer's side of the bus in a cluster: committed events go out on Redis, in commit order.
  * A publish that fails (Redis down or restarting) is retried, in order, with backoff; the events
  * are already in PostgreSQL, so a gateway that never sees them on the bus still finds them — by
  * the seq gap the next event shows, or by the re-check after its own Redis connection comes back.
  * The outbox is bounded: past `maxQueued` the oldest are dropped from it (and only from it).
  */
 import type { Logger } from 'pino';
-import { FeedEvent, isDataEvent } from '@qx/protocol';
-import type { BusEvent } from './bus-message.js';
-import type { FrameSink } from '../realtime/publisher.js';
-import type { OutboundFrame } from '../realtime/frame.js';
+import type { BusEvent, EventBus } from '../backplane/backplane.js';
 import { reconnectDelay } from './redis-connection.js';
 
 export interface BusOutboxOptions {
@@ -21,14 +18,8 @@ export interface BusOutboxOptions {
   batchSize?: number;
 }
 
-/** The envelope JSON inside a frame's Socket.IO packet `2["<event>",<envelope>]`. */
-export function frameEnvelope(frame: OutboundFrame): string {
-  return frame.packet.slice(frame.event.length + 5, -1);
-}
-
-export class BusOutbox implements FrameSink {
+export class BusOutbox implements EventBus {
   private readonly queue: BusEvent[] = [];
-  private pending: BusEvent[] = [];
   private running = false;
   private failures = 0;
   private closed = false;
@@ -39,16 +30,9 @@ export class BusOutbox implements FrameSink {
 
   constructor(private readonly opts: BusOutboxOptions) {}
 
-  deliverToRoom(room: string, frame: OutboundFrame): void {
-    // the publisher's events and the engine's tape; the book feed writes to each gateway's sockets itself
-    if (!isDataEvent(frame.event) && frame.event !== FeedEvent.MarketTrade) return;
-    this.pending.push({ room, stream: frame.stream, seq: frame.seq, event: frame.event, envelope: frameEnvelope(frame) });
-  }
-
-  flushAll(): void {
-    if (this.pending.length === 0) return;
-    for (const e of this.pending) this.queue.push(e);
-    this.pending = [];
+  publish(events: readonly BusEvent[]): void {
+    if (events.length === 0) return;
+    for (const e of events) this.queue.push(e);
     const max = this.opts.maxQueued ?? 100_000;
     if (this.queue.length > max) {
       const excess = this.queue.length - max;
@@ -61,7 +45,7 @@ export class BusOutbox implements FrameSink {
 
   /** How many events wait to go out. */
   get size(): number {
-    return this.queue.length + this.pending.length;
+    return this.queue.length;
   }
 
   /** Resolves once everything queued so far has been published (or `timeoutMs` passed). */

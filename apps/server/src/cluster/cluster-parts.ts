@@ -1,59 +1,58 @@
 /**
  * Opens what a cluster node needs before it is built: the PostgreSQL store (migrated), one Redis
  * connection that the bus parts share (pub/sub and blocking parts duplicate it), and the parts of
- * the node's role. Everything opened here is closed by `close()`, in reverse order.
+ * the node's role — for a gateway, the Redis + PostgreSQL backplane. Everything opened here is
+ * closed by `close()`, in reverse order.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ClusterConfig } from '../config.js';
+import { PriceGrid } from '@qx/engine';
+import type { ClusterConfig, Config } from '../config.js';
+import type { Metrics } from '../metrics.js';
 import { PgStore } from '../store/pg-store.js';
+import { roomOfStream, streams } from '@qx/protocol';
+import type { Backplane, BusEvent, GatewayPort } from '../backplane/backplane.js';
+import { EventCommitter, type EventSink } from '../core/event-committer.js';
 import { RedisBus } from './redis-bus.js';
+import type { BusMessage } from './bus-message.js';
 import { RoomSubscriptions } from './room-subscriptions.js';
-import { StreamSequencer, type SequencedEvent } from './stream-sequencer.js';
 import { RedisSessionStore } from './session-store.js';
 import { ClusterPresence } from './presence.js';
-import { ControlChannel, type ControlMessage } from './control-channel.js';
+import { ControlChannel } from './control-channel.js';
 import { CommandQueue } from './command-queue.js';
 import { EngineLeadership } from './leadership.js';
 import { BusOutbox } from './bus-outbox.js';
-import { BookMirror } from './book-mirror.js';
+import { RedisStreamFeed, readHistoryFirst } from './redis-feed.js';
+import { RemoteTrading } from './remote-trading.js';
+import { clusterRecoveryAdapter, type SessionTracker } from './cluster-recovery-adapter.js';
 import { openRedis, type OpenedRedis, type Redis } from './redis-connection.js';
 
-export interface ClusterCommon {
+interface ClusterCommon {
   cluster: ClusterConfig;
   store: PgStore;
   redis: Redis;
   bus: RedisBus;
   commands: CommandQueue;
-  /** the demo secret shared by every node (demo mode only) */
-  demoSecret: string | null;
-  /** the random PUBLISH_API_KEY shared by every gateway (when none is configured) */
-  publishApiKey: string | null;
-  close(): Promise<void>;
-}
-
-export interface GatewayParts extends ClusterCommon {
-  subscriptions: RoomSubscriptions;
-  sequencer: StreamSequencer;
-  sessions: RedisSessionStore;
-  presence: ClusterPresence;
-  control: ControlChannel;
-  outbox: BusOutbox;
-  /** the engine leader's order books, as last sent (subscribe-book) */
-  books: BookMirror;
-  /** set by the gateway once built: where sequenced events and control messages go */
-  bind(handlers: { deliver: (e: SequencedEvent) => void; control: (m: ControlMessage, from: string) => void }): void;
 }
 
 export interface EngineParts extends ClusterCommon {
   leadership: EngineLeadership;
+  close(): Promise<void>;
+}
+
+/** What /health says of an engine running in this process too (ROLE=all). */
+export interface EngineStatus {
+  readonly leader: boolean;
+  readonly term: number | null;
 }
 
 const DEMO_SECRET_KEY = 'qx:demo:secret';
 const PUBLISH_KEY_KEY = 'qx:demo:publish-key';
 
-async function openCommon(cluster: ClusterConfig, logger: Logger, demo: boolean, role: string, randomPublishKey = false): Promise<{ common: Omit<ClusterCommon, 'close'>; closers: (() => Promise<unknown>)[] }> {
-  const closers: (() => Promise<unknown>)[] = [];
+type Closer = () => Promise<unknown>;
+
+async function openCommon(cluster: ClusterConfig, logger: Logger, role: string): Promise<{ common: ClusterCommon; closers: Closer[] }> {
+  const closers: Closer[] = [];
   const store = await PgStore.open({ connectionString: cluster.databaseUrl, applicationName: `quantenergx-${role}-${cluster.nodeId}` });
   closers.push(() => store.close());
   let base: OpenedRedis;
@@ -65,88 +64,123 @@ async function openCommon(cluster: ClusterConfig, logger: Logger, demo: boolean,
   }
   closers.push(() => base.release());
   const redis = base.client;
-  let demoSecret: string | null = null;
-  if (demo) {
-    // one random demo secret for the whole cluster: a token from any gateway works on every other
-    await redis.set(DEMO_SECRET_KEY, randomBytes(32).toString('hex'), { NX: true });
-    demoSecret = await redis.get(DEMO_SECRET_KEY);
-  }
-  let publishApiKey: string | null = null;
-  if (randomPublishKey) {
-    // no PUBLISH_API_KEY: one random key for every gateway, so a publish works through any of them
-    await redis.set(PUBLISH_KEY_KEY, randomBytes(24).toString('hex'), { NX: true });
-    publishApiKey = await redis.get(PUBLISH_KEY_KEY);
-  }
   const bus = await RedisBus.open({ redis, logger: logger.child({ part: 'bus' }), historyMaxLen: cluster.historyMaxLen, historyTtlSeconds: cluster.historyTtlSeconds });
   closers.push(() => bus.close());
-  const commands = await CommandQueue.open({ redis, logger: logger.child({ part: 'commands' }), nodeId: cluster.nodeId, concurrency: 64 });
+  const commands = await CommandQueue.open({ redis, logger: logger.child({ part: 'commands' }), nodeId: cluster.nodeId, concurrency: COMMAND_CONCURRENCY });
   closers.push(() => commands.close());
-  return { common: { cluster, store, redis, bus, commands, demoSecret, publishApiKey }, closers };
+  return { common: { cluster, store, redis, bus, commands }, closers };
 }
 
-function closeAll(closers: (() => Promise<unknown>)[]): () => Promise<void> {
+/** Commands the engine leader takes at once; they run in arrival order and commit in that order (group commit). */
+const COMMAND_CONCURRENCY = 64;
+
+function closeAll(closers: Closer[]): () => Promise<void> {
   return async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
 }
 
-/** `randomPublishKey`: no PUBLISH_API_KEY is configured (the gateways share a random one). */
-export async function openGatewayParts(cluster: ClusterConfig, logger: Logger, demo: boolean, randomPublishKey = false): Promise<GatewayParts> {
-  const { common, closers } = await openCommon(cluster, logger, demo, 'gateway', randomPublishKey);
+/** A random value every node of the cluster shares (set once, by whichever node comes first). */
+async function shared(redis: Redis, key: string, bytes: number): Promise<string | null> {
+  await redis.set(key, randomBytes(bytes).toString('hex'), { NX: true });
+  return redis.get(key);
+}
+
+export interface RedisBackplaneOptions {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  /** the engine node in this process too (ROLE=all), for /health */
+  engine?: EngineStatus | undefined;
+}
+
+/** A gateway's backplane in a cluster: PostgreSQL the system of record, Redis the bus. */
+export async function openRedisBackplane(opts: RedisBackplaneOptions): Promise<Backplane> {
+  const { config, logger, metrics } = opts;
+  const cluster = config.cluster!;
+  const { common, closers } = await openCommon(cluster, logger, 'gateway');
   const close = closeAll(closers);
   try {
-    let deliver: (e: SequencedEvent) => void = () => undefined;
-    let control: (m: ControlMessage, from: string) => void = () => undefined;
-    const bus = common.bus;
-    const sequencer = new StreamSequencer({
-      logger: logger.child({ part: 'sequencer' }),
-      history: (stream, afterSeq, limit) => bus.history(stream, afterSeq, limit),
-      fallback: (stream, afterSeq, limit) => common.store.readEvents(stream, afterSeq, limit),
-      lastSeq: (stream) => common.store.lastSeq(stream),
-      deliver: (e) => deliver(e),
-    });
-    closers.push(() => Promise.resolve(sequencer.close()));
+    const { store, redis, bus, commands } = common;
+    // one random demo secret and publish key for the whole cluster: what one gateway issues, every other accepts
+    const demoSecret = config.auth.demo ? await shared(redis, DEMO_SECRET_KEY, 32) : null;
+    const publishApiKey = config.publishApiKey ? null : await shared(redis, PUBLISH_KEY_KEY, 24);
+    const grids = new Map(config.commodities.map((c) => [c.symbol, new PriceGrid(c.tickSize)]));
+    const priceOf = (commodity: string, ticks: number) => grids.get(commodity)?.fromTicks(ticks) ?? ticks;
+    let feed: RedisStreamFeed | null = null;
     const subscriptions = await RoomSubscriptions.open({
-      redis: common.redis,
+      redis,
       logger: logger.child({ part: 'subscriptions' }),
-      onMessage: (msg) => sequencer.onMessage(msg),
-      onResubscribed: () => sequencer.recheck(),
+      onMessage: (msg) => feed?.sequencer.onMessage(msg),
+      onResubscribed: () => feed?.sequencer.recheck(),
     });
     closers.push(() => subscriptions.close());
+    feed = new RedisStreamFeed({ bus, subscriptions, store, priceOf, commodities: config.commodities.map((c) => c.symbol), logger });
+    closers.push(() => Promise.resolve(feed?.close()));
     // Redis lost its data: the history is gone, and so may be messages published meanwhile
-    bus.on('epoch-changed', () => sequencer.recheck());
-    const sessions = await RedisSessionStore.open({ redis: common.redis, logger: logger.child({ part: 'sessions' }) });
+    bus.on('epoch-changed', () => feed?.sequencer.recheck());
+    const sessions = await RedisSessionStore.open({ redis, logger: logger.child({ part: 'sessions' }) });
     closers.push(() => sessions.close());
-    const presence = await ClusterPresence.open({ redis: common.redis, logger: logger.child({ part: 'presence' }), nodeId: cluster.nodeId });
+    const presence = await ClusterPresence.open({ redis, logger: logger.child({ part: 'presence' }), nodeId: cluster.nodeId });
     closers.push(() => presence.close());
-    const controlChannel = await ControlChannel.open({
-      redis: common.redis,
-      logger: logger.child({ part: 'control' }),
-      nodeId: cluster.nodeId,
-      onMessage: (m, from) => control(m, from),
-    });
-    closers.push(() => controlChannel.close());
-    const books = await BookMirror.open(common.redis, logger.child({ part: 'books' }));
-    closers.push(() => books.close());
+    let port: GatewayPort | null = null;
+    const control = await ControlChannel.open({ redis, logger: logger.child({ part: 'control' }), nodeId: cluster.nodeId, onMessage: (m) => port?.control(m) });
+    closers.push(() => control.close());
+    // the publish API's private events and alerts: committed here, published on the bus
     const outbox = new BusOutbox({ publish: (events) => bus.publish(events), logger: logger.child({ part: 'outbox' }) });
     closers.push(async () => {
       await outbox.idle(2000);
       outbox.close();
     });
+    const committer = new EventCommitter({ store, bus: outbox, metrics, now: Date.now, logger: logger.child({ part: 'committer' }), priceOf });
+    const trading = new RemoteTrading(commands, cluster.engineTimeoutMs, logger.child({ part: 'trading' }));
+    // market data is numbered by the engine leader: a publish that carries any goes there, whole
+    const sink: EventSink = {
+      commit: (items, options) => (items.some((i) => i.event === 'market-update') ? trading.publish(items) : committer.commit(items, options)),
+    };
+    const history = { bus, store, logger: logger.child({ part: 'history' }) };
+    let closed = false;
     return {
-      ...common,
-      subscriptions,
-      sequencer,
-      sessions,
+      name: 'redis',
+      store: { ...storeView(store), readEvents: (stream, afterSeq, limit) => readHistoryFirst(history, stream, afterSeq, limit) },
+      tape: store.tape,
+      sink,
+      trading,
+      feed,
+      control,
       presence,
-      control: controlChannel,
-      outbox,
-      books,
-      bind(handlers) {
-        deliver = handlers.deliver;
-        control = handlers.control;
+      sessions: {
+        adapter: (canRecover) => clusterRecoveryAdapter({ sessions, windowMs: config.recoveryWindowMs, canRecover }),
+        touch: (socket) => (socket.nsp.adapter as unknown as SessionTracker).touch(socket),
       },
-      close,
+      demoSecret,
+      publishApiKey,
+      local: null,
+      describe: () => ({ role: config.role, nodeId: cluster.nodeId, ...(opts.engine ? { leader: opts.engine.leader, term: opts.engine.term } : {}) }),
+      ready: () => true,
+      async start(gateway) {
+        port = gateway;
+        // the latest price of each commodity: what the bus holds, else what the store kept
+        const latest = new Map<string, BusEvent>();
+        for (const snap of await store.loadMarketSnapshots()) {
+          const stream = streams.market(snap.commodity);
+          latest.set(stream, { room: roomOfStream(stream), stream, seq: snap.seq, event: 'market-update', envelope: snap.envelope });
+        }
+        const onBus = await bus.marketLatest().catch(() => new Map<string, BusMessage>());
+        for (const [stream, m] of onBus) {
+          if ((latest.get(stream)?.seq ?? 0) < m.seq) latest.set(stream, { room: m.room, stream, seq: m.seq, event: m.event, envelope: m.envelope });
+        }
+        gateway.deliver([...latest.values()]);
+        await feed.start(gateway, new Map([...latest].map(([stream, e]) => [stream, e.seq])));
+      },
+      stopping: () => undefined,
+      async close() {
+        if (closed) return;
+        closed = true;
+        port = null;
+        await committer.drain();
+        await close();
+      },
     };
   } catch (err) {
     await close();
@@ -154,8 +188,27 @@ export async function openGatewayParts(cluster: ClusterConfig, logger: Logger, d
   }
 }
 
+/** The store's own methods, bound (a view the backplane can override one of). */
+function storeView(store: PgStore): Backplane['store'] {
+  return {
+    kind: store.kind,
+    tape: store.tape,
+    commit: (write, fence) => store.commit(write, fence),
+    saveMarketSnapshots: (s) => store.saveMarketSnapshots(s),
+    readEvents: (s, a, l) => store.readEvents(s, a, l),
+    lastSeq: (s) => store.lastSeq(s),
+    pruneEvents: (c) => store.pruneEvents(c),
+    loadForRestore: () => store.loadForRestore(),
+    loadMarketSnapshots: () => store.loadMarketSnapshots(),
+    order: (id) => store.order(id),
+    orders: (q) => store.orders(q),
+    trades: (q) => store.trades(q),
+    close: () => store.close(),
+  };
+}
+
 export async function openEngineParts(cluster: ClusterConfig, logger: Logger): Promise<EngineParts> {
-  const { common, closers } = await openCommon(cluster, logger, false, 'engine');
+  const { common, closers } = await openCommon(cluster, logger, 'engine');
   const leadership = new EngineLeadership({
     connectionString: cluster.databaseUrl,
     nodeId: cluster.nodeId,

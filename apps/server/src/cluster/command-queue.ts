@@ -22,11 +22,20 @@ const LIST_TTL_MS = 60_000;
 const POP_TIMEOUT_S = 5;
 export const replyChannel = (nodeId: string): string => `qx:engine:reply:${nodeId}`;
 
-/** What gateways ask of the engine. `body` is the REST body, validated by the engine's handler. */
+/** When an order passed each point of its way so far (PathTimes), carried to the engine. */
+const timesSchema = z
+  .strictObject({ receivedAt: z.number().optional(), queuedAt: z.number().optional(), startedAt: z.number().optional(), committedAt: z.number().optional(), publishedAt: z.number().optional() })
+  .optional();
+
+/**
+ * What gateways ask of the engine. `body` is the REST body and `items` the publish API's events,
+ * each checked by the gateway that took them and once more by the engine's handler.
+ */
 export const engineCommandSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('submit-order'), userId: userIdSchema, body: z.unknown() }),
-  z.strictObject({ type: z.literal('cancel-order'), userId: userIdSchema, orderId: z.string().min(1).max(128) }),
-  z.strictObject({ type: z.literal('amend-order'), userId: userIdSchema, orderId: z.string().min(1).max(128), body: z.unknown() }),
+  z.strictObject({ type: z.literal('submit-order'), userId: userIdSchema, body: z.unknown(), times: timesSchema }),
+  z.strictObject({ type: z.literal('cancel-order'), userId: userIdSchema, orderId: z.string().min(1).max(128), times: timesSchema }),
+  z.strictObject({ type: z.literal('amend-order'), userId: userIdSchema, orderId: z.string().min(1).max(128), body: z.unknown(), times: timesSchema }),
+  z.strictObject({ type: z.literal('publish'), items: z.array(z.unknown()).min(1).max(1000) }),
   z.strictObject({ type: z.literal('cancel-all'), userId: userIdSchema, commodity: z.string().min(1).max(64).optional() }),
   z.strictObject({ type: z.literal('flatten'), userId: userIdSchema, commodity: z.string().min(1).max(64) }),
   z.strictObject({ type: z.literal('positions'), userId: userIdSchema }),
@@ -126,6 +135,7 @@ export class CommandQueue {
    * Rejects with EngineCommandError when the engine's handler failed.
    */
   send(command: EngineCommand, opts: { timeoutMs: number }): Promise<unknown> {
+    // the command's own shape (its body is the handler's to check, once, on the engine)
     const parsed = engineCommandSchema.parse(command);
     const { timeoutMs } = opts;
     if (!(timeoutMs >= 1)) return Promise.reject(new RangeError(`bad timeoutMs ${timeoutMs}`));

@@ -1,34 +1,29 @@
 /**
- * An engine node of the cluster. Every engine campaigns for leadership; the leader restores the
- * trading core from PostgreSQL (books with their priority, positions, counters), republishes the
+ * An engine node of the cluster. Every engine campaigns for leadership; the leader builds the
+ * trading core (core/trading-core.ts, as the single process does) on its fenced connection,
+ * restores it from PostgreSQL (books with their priority, positions, counters), republishes the
  * events of the last moments (the old leader may have committed some it never published), starts
  * the simulated market and serves the gateways' commands. Every write carries its term: when
  * another node has taken over, the write is refused and this node steps down to standby.
  */
 import type { Logger } from 'pino';
-import { Exchange, MarketSimulator, mulberry32 } from '@qx/engine';
-import { orderAmendSchema, orderRequestSchema, describeZodError } from '@qx/protocol';
-import { roomOfStream } from './bus-bridge.js';
+import { DATA_EVENTS, dataPayloadSchemas, describeStream, orderAmendSchema, orderRequestSchema, describeZodError, roomOfStream, type DataEventName } from '@qx/protocol';
 import type { ClusterConfig, Config } from '../config.js';
 import type { Metrics } from '../metrics.js';
-import { Publisher } from '../realtime/publisher.js';
-import { TradingService, type SubmitOutcome } from '../trading/trading-service.js';
-import type { LoggedEvent, Store } from '../store/store.js';
+import type { SubmitOutcome } from '../core/trading-service.js';
+import { createTradingCore, type TradingCore } from '../core/trading-core.js';
+import type { BookState } from '../core/book-ticker.js';
+import type { PublishItem } from '../core/event-committer.js';
+import type { BusEvent } from '../backplane/backplane.js';
+import type { LoggedEvent } from '../store/store.js';
 import { BusOutbox } from './bus-outbox.js';
-import type { BusEvent } from './bus-message.js';
 import type { RedisBus } from './redis-bus.js';
 import { EngineCommandError, type CommandMeta, type CommandQueue, type EngineCommand } from './command-queue.js';
 import type { EngineLeadership } from './leadership.js';
 import type { PgStore } from '../store/pg-store.js';
-import { PgMarketTrades } from '../store/pg-market-trades.js';
-import { TapeFeed } from '../realtime/tape-feed.js';
-import { BookPublisher } from './book-mirror.js';
-import type { Redis } from './redis-connection.js';
 
 /** Events committed this long before an election are published again by the new leader. */
 const REPUBLISH_WINDOW_MS = 30_000;
-/** Commands the leader takes at once; they run in arrival order and commit in that order. */
-const COMMAND_CONCURRENCY = 64;
 
 export interface EngineNodeDeps {
   config: Config;
@@ -36,7 +31,6 @@ export interface EngineNodeDeps {
   store: PgStore;
   leadership: EngineLeadership;
   bus: RedisBus;
-  redis: Redis;
   commands: CommandQueue;
   metrics: Metrics;
   logger: Logger;
@@ -45,11 +39,8 @@ export interface EngineNodeDeps {
 
 interface Reign {
   term: number;
-  exchange: Exchange;
-  trading: TradingService;
-  publisher: Publisher;
+  core: TradingCore;
   outbox: BusOutbox;
-  books: BookPublisher;
 }
 
 export class EngineNode {
@@ -79,8 +70,8 @@ export class EngineNode {
   }
 
   /** The trading core while this node leads (tests and the all-in-one node read it). */
-  get exchange(): Exchange | null {
-    return this.reign?.exchange ?? null;
+  get exchange(): TradingCore['exchange'] | null {
+    return this.reign?.core.exchange ?? null;
   }
 
   start(): void {
@@ -104,34 +95,28 @@ export class EngineNode {
     const { config, cluster, store, leadership, bus, metrics, logger, now } = this.deps;
     const started = now();
     this.rising = term;
-    const writer: Store = leadership.writer(store);
     const outbox = new BusOutbox({ publish: (events) => bus.publish(events), logger: logger.child({ part: 'outbox' }) });
-    const commodities = new Set(config.commodities.map((c) => c.symbol));
-    const publisher = new Publisher({ store: writer, sink: outbox, metrics, now, commodities, logger: logger.child({ part: 'publisher' }) });
-    const exchange = new Exchange({ clock: now, commodities: config.commodities, compliance: config.trading.compliance });
-    // the public tape: stored in PostgreSQL (gateways read candles there), sent to the gateways on the bus
-    const tape = new PgMarketTrades(store.pool);
-    const tapeFeed = new TapeFeed({ hub: outbox, priceOf: (commodity, ticks) => exchange.market(commodity)?.grid.fromTicks(ticks) ?? ticks });
-    const createSimulator = config.simulator.enabled
-      ? () => new MarketSimulator({ exchange, random: mulberry32((config.simulator.seed ?? now()) % 2_147_483_647) })
-      : null;
-    const trading = new TradingService({
-      exchange,
-      createSimulator,
-      store: writer,
-      publisher,
-      fence: () => ({ term }),
-      logger: logger.child({ part: 'trading' }),
+    const core = createTradingCore({
+      config,
+      store: leadership.writer(store),
+      bus: outbox,
+      metrics,
+      logger,
       now,
-      marketUpdatesPerSecond: config.simulator.updatesPerSecond,
-      sessionCloseMinuteUtc: config.trading.sessionCloseMinuteUtc,
-      tape: {
-        store: tape,
-        publish: (entries) => {
-          tapeFeed.publish(entries);
-          outbox.flushAll();
+      fence: () => ({ term }),
+      // the numbers the old leader published, as the bus last saw them: market data and books go on after them
+      published: {
+        marketSeqs: async () => {
+          const seqs = new Map<string, number>();
+          for (const [stream, m] of await bus.marketLatest()) {
+            const info = describeStream(stream);
+            if (info?.kind === 'market') seqs.set(info.commodity, m.seq);
+          }
+          return seqs;
         },
+        books: async () => [...(await bus.bookLatest()).values()].flatMap((text) => parseBook(text)),
       },
+      tapeSeqs: () => store.tape.lastSeqs(),
       // a refused write (fenced: another node leads) or a lost connection: stop leading
       onFatal: (err) => {
         logger.error({ err }, 'engine write failed: stepping down');
@@ -140,13 +125,11 @@ export class EngineNode {
       },
     });
     try {
-      await publisher.start();
-      await tape.reloadSeqs();
-      await this.republish(outbox, started - REPUBLISH_WINDOW_MS);
-      await trading.start();
+      await this.republish(started - REPUBLISH_WINDOW_MS);
+      await core.start();
     } catch (err) {
       logger.error({ err, term }, 'could not take up leadership');
-      trading.close();
+      await core.close().catch(() => undefined);
       outbox.close();
       this.rising = null;
       leadership.resign('restore failed');
@@ -154,20 +137,11 @@ export class EngineNode {
     }
     this.rising = null;
     if (!leadership.isLeader || leadership.term !== term) {
-      trading.close();
+      await core.close().catch(() => undefined);
       outbox.close();
       return;
     }
-    // the books, for the gateways' subscribe-book, as often as the market updates
-    const books = new BookPublisher({
-      redis: this.deps.redis,
-      commodities: [...commodities],
-      book: (commodity, depth) => exchange.book(commodity, depth),
-      intervalMs: Math.max(1, Math.floor(1000 / config.simulator.updatesPerSecond)),
-      logger: logger.child({ part: 'books' }),
-    });
-    books.start();
-    this.reign = { term, exchange, trading, publisher, outbox, books };
+    this.reign = { term, core, outbox };
     this.deps.commands.serve((command, meta) => this.handle(command, meta));
     this.serving = true;
     logger.info({ term, nodeId: cluster.nodeId, tookMs: now() - started }, 'engine leading');
@@ -179,8 +153,7 @@ export class EngineNode {
     this.reign = null;
     await this.deps.commands.stop();
     if (!reign) return;
-    reign.books.stop();
-    reign.trading.close();
+    await reign.core.close();
     // what is committed is published, if Redis lets us, before the next leader republishes it anyway
     await reign.outbox.idle(1000);
     reign.outbox.close();
@@ -188,12 +161,11 @@ export class EngineNode {
   }
 
   /** Publishes the recent events again: duplicates are dropped by the history and the gateways. */
-  private async republish(outbox: BusOutbox, sinceMs: number): Promise<void> {
+  private async republish(sinceMs: number): Promise<void> {
     const events: LoggedEvent[] = await this.deps.store.eventsSince(sinceMs, 100_000);
     if (events.length === 0) return;
     const bus: BusEvent[] = events.map((e) => ({ room: roomOfStream(e.stream), stream: e.stream, seq: e.seq, event: e.event, envelope: e.envelope }));
     await this.deps.bus.publish(bus).catch((err: unknown) => this.deps.logger.warn({ err, events: bus.length }, 'republish failed (gateways read the store)'));
-    void outbox;
     this.deps.logger.info({ events: bus.length }, 'recent events republished');
   }
 
@@ -202,36 +174,61 @@ export class EngineNode {
     if (!reign || !this.serving) throw new EngineCommandError('not the leader', 'ENGINE_UNAVAILABLE');
     // the gateway has answered 503 by now: the order must not execute
     if (this.deps.now() > meta.deadline) throw new EngineCommandError('command expired', 'ENGINE_UNAVAILABLE');
+    const { trading, exchange, committer } = reign.core;
     switch (command.type) {
       case 'submit-order': {
         const body = orderRequestSchema.safeParse(command.body);
-        if (!body.success) {
-          const { field, message } = describeZodError(body.error);
-          return { ok: false, error: { code: 'INVALID_ORDER', message, ...(field ? { field } : {}) } } satisfies SubmitOutcome;
-        }
-        return reign.trading.submit(command.userId, body.data);
+        if (!body.success) return invalidOrder(body.error);
+        return trading.submit(command.userId, body.data, command.times);
       }
       case 'cancel-order':
-        return reign.trading.cancel(command.userId, command.orderId);
+        return trading.cancel(command.userId, command.orderId, command.times);
       case 'amend-order': {
         const body = orderAmendSchema.safeParse(command.body);
-        if (!body.success) {
-          const { field, message } = describeZodError(body.error);
-          return { ok: false, error: { code: 'INVALID_ORDER', message, ...(field ? { field } : {}) } } satisfies SubmitOutcome;
-        }
-        return reign.trading.amend(command.userId, command.orderId, body.data);
+        if (!body.success) return invalidOrder(body.error);
+        return trading.amend(command.userId, command.orderId, body.data, command.times);
       }
       case 'cancel-all':
-        return reign.trading.cancelAll(command.userId, command.commodity);
+        return trading.cancelAll(command.userId, command.commodity);
       case 'flatten':
-        return reign.trading.flatten(command.userId, command.commodity);
+        return trading.flatten(command.userId, command.commodity);
       case 'positions':
-        return reign.exchange.positions(command.userId);
+        return exchange.positions(command.userId);
       case 'book':
-        return reign.exchange.book(command.commodity, command.depth);
+        return exchange.book(command.commodity, command.depth);
+      case 'publish': {
+        const items = publishItems(command.items);
+        if (!items) throw new EngineCommandError('malformed publish items', 'INVALID_PAYLOAD');
+        return committer.commit(items);
+      }
     }
   }
 }
 
-/** Concurrency the leader serves commands with (exported for the wiring). */
-export { COMMAND_CONCURRENCY };
+function invalidOrder(error: Parameters<typeof describeZodError>[0]): SubmitOutcome {
+  const { field, message } = describeZodError(error);
+  return { ok: false, error: { code: 'INVALID_ORDER', message, ...(field ? { field } : {}) } };
+}
+
+/** The publish API's events as a gateway forwarded them (checked there; checked again here, at the engine's door). */
+function publishItems(raw: readonly unknown[]): PublishItem[] | null {
+  const items: PublishItem[] = [];
+  for (const r of raw) {
+    const item = r as { event?: unknown; payload?: unknown; userId?: unknown };
+    if (!(DATA_EVENTS as readonly unknown[]).includes(item.event)) return null;
+    const event = item.event as DataEventName;
+    const payload = dataPayloadSchemas[event].safeParse(item.payload);
+    if (!payload.success || (item.userId !== undefined && typeof item.userId !== 'string')) return null;
+    items.push({ event, payload: payload.data, userId: item.userId });
+  }
+  return items;
+}
+
+function parseBook(text: string): BookState[] {
+  try {
+    const state = JSON.parse(text) as BookState;
+    return typeof state.commodity === 'string' && Number.isSafeInteger(state.seq) ? [state] : [];
+  } catch {
+    return [];
+  }
+}

@@ -1,10 +1,12 @@
 /**
  * The bus and the recent history, in Redis. After the store has committed a batch, `publish` runs
- * one Lua script for the whole batch (atomic, as Centrifugo's Redis engine does it): each private
- * event and system alert goes into its stream's history — a Redis Stream whose entry ids are
- * `0-<seq>`, trimmed to MAXLEN ~ N and expiring after a TTL — and out on its room's channel; each
- * market update replaces its stream's entry in the latest-market hash (the snapshot a new
- * subscriber gets on any gateway) and goes out on its channel, without history.
+ * one Lua script for the whole batch (atomic, as Centrifugo's Redis engine does it): each event of
+ * a durable stream (private events, system alerts, the tape) goes into its stream's history — a
+ * Redis Stream whose entry ids are `0-<seq>`, trimmed to MAXLEN ~ N and expiring after a TTL — and
+ * out on its room's channel; each market update replaces its stream's entry in the latest-market
+ * hash (the snapshot a new subscriber gets on any gateway) and goes out on its channel, without
+ * history; each book delta goes out on its channel and leaves the book after it in the
+ * latest-book hash (where a gateway that missed a delta starts again).
  *
  * The epoch is a random id kept at `qx:epoch` (set if absent). Redis that lost its data (a restart
  * without persistence) gets a new one on the next publish, so a gateway can tell that history from
@@ -14,15 +16,15 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { DataEvent } from '@qx/protocol';
+import { BOOK_DELTA, DataEvent } from '@qx/protocol';
 import { busKeys, encodeHeader, parseEntry, type BusEvent, type BusMessage } from './bus-message.js';
 import { LuaScript, openRedis, type OpenedRedis, type Redis, type RedisSource } from './redis-connection.js';
 
 /**
- * KEYS: epoch, market-latest hash, then one history key per event.
- * ARGV: candidate epoch, maxlen, ttl seconds, then per event: channel, stream, seq, kind (h|m), header, envelope.
+ * KEYS: epoch, market-latest hash, book-latest hash, then one history key per event.
+ * ARGV: candidate epoch, maxlen, ttl seconds, then per event: channel, stream, seq, kind (h|m|b), header, envelope, state.
  * Returns {epoch, status...}: a added, d duplicate (already in history: not published again),
- * l late (below the history's top but not in it: published, not kept), m market.
+ * l late (below the history's top but not in it: published, not kept), m market, b book.
  */
 const PUBLISH = new LuaScript(`
 local epoch = redis.call('GET', KEYS[1])
@@ -32,18 +34,22 @@ if not epoch then
 end
 local maxlen, ttl = ARGV[2], ARGV[3]
 local out = {epoch}
-local n = (#ARGV - 3) / 6
+local n = (#ARGV - 3) / 7
 for i = 0, n - 1 do
-  local a = 4 + i * 6
-  local channel, stream, seq, kind, header, envelope = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
+  local a = 4 + i * 7
+  local channel, stream, seq, kind, header, envelope, state = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6]
   local entry = header .. '\\n' .. envelope
   local message = epoch .. '\\n' .. entry
   if kind == 'm' then
     redis.call('HSET', KEYS[2], stream, entry)
     redis.call('PUBLISH', channel, message)
     out[#out + 1] = 'm'
+  elseif kind == 'b' then
+    redis.call('HSET', KEYS[3], stream, state)
+    redis.call('PUBLISH', channel, message)
+    out[#out + 1] = 'b'
   else
-    local key = KEYS[3 + i]
+    local key = KEYS[4 + i]
     local id = '0-' .. seq
     local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
     local topSeq = 0
@@ -74,8 +80,8 @@ if top[1] then topId = top[1][1] end
 return {epoch, entries, topId}
 `);
 
-export type PublishStatus = 'added' | 'duplicate' | 'late' | 'market';
-const STATUS: Record<string, PublishStatus> = { a: 'added', d: 'duplicate', l: 'late', m: 'market' };
+export type PublishStatus = 'added' | 'duplicate' | 'late' | 'market' | 'book';
+const STATUS: Record<string, PublishStatus> = { a: 'added', d: 'duplicate', l: 'late', m: 'market', b: 'book' };
 
 export interface PublishResult {
   epoch: string;
@@ -142,13 +148,13 @@ export class RedisBus extends EventEmitter<RedisBusEvents> {
    */
   async publish(events: readonly BusEvent[]): Promise<PublishResult> {
     if (events.length === 0) return { epoch: this.lastEpoch, statuses: [] };
-    const keys: string[] = [busKeys.epoch, busKeys.marketLatest];
+    const keys: string[] = [busKeys.epoch, busKeys.marketLatest, busKeys.bookLatest];
     const args = [randomBytes(8).toString('hex'), String(this.opts.historyMaxLen), String(this.opts.historyTtlSeconds)];
     for (const e of events) {
       if (!Number.isSafeInteger(e.seq) || e.seq < 1) throw new RangeError(`bad seq ${e.seq} for stream ${e.stream}`);
-      const market = e.event === DataEvent.MarketUpdate;
+      const kind = e.event === DataEvent.MarketUpdate ? 'm' : e.event === BOOK_DELTA ? 'b' : 'h';
       keys.push(busKeys.history(e.stream));
-      args.push(busKeys.roomChannel(e.room), e.stream, String(e.seq), market ? 'm' : 'h', encodeHeader(e), e.envelope);
+      args.push(busKeys.roomChannel(e.room), e.stream, String(e.seq), kind, encodeHeader(e), e.envelope, e.state ?? '');
     }
     const reply = (await PUBLISH.run(this.client, keys, args)) as string[];
     const epoch = String(reply[0]);
@@ -198,6 +204,21 @@ export class RedisBus extends EventEmitter<RedisBusEvents> {
     } else if (streams.length) {
       const values = await this.client.hmGet(busKeys.marketLatest, [...streams]);
       streams.forEach((stream, i) => add(stream, values[i]));
+    }
+    return out;
+  }
+
+  /** The latest state of each book stream (all of them, or those asked for), as the engine left it. */
+  async bookLatest(streams?: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (streams === undefined) {
+      for (const [stream, text] of Object.entries(await this.client.hGetAll(busKeys.bookLatest))) out.set(stream, text);
+    } else if (streams.length) {
+      const values = await this.client.hmGet(busKeys.bookLatest, [...streams]);
+      streams.forEach((stream, i) => {
+        const text = values[i];
+        if (text) out.set(stream, text);
+      });
     }
     return out;
   }

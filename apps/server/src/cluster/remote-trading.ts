@@ -6,8 +6,10 @@
 import type { Logger } from 'pino';
 import type { BookView, PositionView } from '@qx/engine';
 import { ErrorCode, type OrderAmendBody, type OrderRequestBody, type WireError } from '@qx/protocol';
-import type { CancelAllOutcome, SubmitOutcome } from '../trading/trading-service.js';
-import type { TradingApi, Unavailable } from '../trading/trading-api.js';
+import type { CancelAllOutcome, SubmitOutcome } from '../core/trading-service.js';
+import type { Published, PublishItem } from '../core/event-committer.js';
+import type { PathTimes, TradingApi, Unavailable } from '../backplane/backplane.js';
+import { wallClock } from '../core/wall-clock.js';
 import { EngineCommandError, type CommandQueue, type EngineCommand } from './command-queue.js';
 
 const UNAVAILABLE: Unavailable = { unavailable: true };
@@ -23,16 +25,26 @@ export class RemoteTrading implements TradingApi {
     private readonly logger: Logger,
   ) {}
 
-  async submit(userId: string, body: OrderRequestBody): Promise<SubmitOutcome> {
-    return this.order({ type: 'submit-order', userId, body });
+  async submit(userId: string, body: OrderRequestBody, times?: PathTimes): Promise<SubmitOutcome> {
+    return this.order({ type: 'submit-order', userId, body, times: queued(times) });
   }
 
-  async cancel(userId: string, orderId: string): Promise<SubmitOutcome> {
-    return this.order({ type: 'cancel-order', userId, orderId });
+  async cancel(userId: string, orderId: string, times?: PathTimes): Promise<SubmitOutcome> {
+    return this.order({ type: 'cancel-order', userId, orderId, times: queued(times) });
   }
 
-  async amend(userId: string, orderId: string, body: OrderAmendBody): Promise<SubmitOutcome> {
-    return this.order({ type: 'amend-order', userId, orderId, body });
+  async amend(userId: string, orderId: string, body: OrderAmendBody, times?: PathTimes): Promise<SubmitOutcome> {
+    return this.order({ type: 'amend-order', userId, orderId, body, times: queued(times) });
+  }
+
+  /**
+   * Publishes events through the engine leader, which numbers market data: resolves with what was
+   * published, or rejects (the engine could not be reached in time, or refused them).
+   */
+  async publish(items: readonly PublishItem[]): Promise<Published[]> {
+    const reply = await this.ask({ type: 'publish', items: [...items] });
+    if (reply === UNAVAILABLE || !Array.isArray(reply)) throw new EngineCommandError('the engine did not publish the events', 'ENGINE_UNAVAILABLE');
+    return reply as Published[];
   }
 
   async flatten(userId: string, commodity: string): Promise<SubmitOutcome> {
@@ -73,4 +85,9 @@ export class RemoteTrading implements TradingApi {
       return UNAVAILABLE;
     }
   }
+}
+
+/** The request handed to the engine now: on the command queue. */
+function queued(times: PathTimes | undefined): PathTimes | undefined {
+  return times ? { ...times, queuedAt: wallClock() } : undefined;
 }

@@ -16,7 +16,7 @@
  * messages but delivers across gaps without filling them.
  */
 import type { Logger } from 'pino';
-import type { DataEventName } from '@qx/protocol';
+import type { BusEventName } from '@qx/protocol';
 import type { BusEvent, BusMessage } from './bus-message.js';
 import type { HistoryResult } from './redis-bus.js';
 import { reconnectDelay } from './redis-connection.js';
@@ -25,7 +25,7 @@ import { reconnectDelay } from './redis-connection.js';
 export interface StoredEvent {
   stream: string;
   seq: number;
-  event: DataEventName;
+  event: BusEventName;
   envelope: string;
 }
 
@@ -331,7 +331,7 @@ export class StreamSequencer {
     if (source === 'history') this.stats.fromHistory++;
     else if (source === 'store') this.stats.fromStore++;
     try {
-      this.opts.deliver({ room: state.room, stream: state.stream, seq: msg.seq, event: msg.event, envelope: msg.envelope, source });
+      this.opts.deliver({ room: state.room, stream: state.stream, seq: msg.seq, event: msg.event, envelope: msg.envelope, ...(msg.meta ? { meta: msg.meta } : {}), source });
     } catch (err) {
       this.opts.logger.error({ err, stream: state.stream, seq: msg.seq }, 'delivering a bus event failed');
     }

@@ -8,7 +8,7 @@
  * `failureDelayMs`, so one attacker behind a NAT or a proxy cannot lock out the users sharing its
  * address, while its own guesses (one at a time per socket: requests are answered in order) crawl.
  *
- * In cluster mode `presence` counts a user's sockets on every gateway together (a socket is
+ * `presence` counts a user's sockets on every node of the deployment together (a socket is
  * admitted there before it counts here), and a refresh that drops roles is told to every node
  * (`onRolesNarrowed`), which narrows the roles of the user's other sockets (`narrowRoles`).
  */
@@ -17,13 +17,14 @@ import type { TokenVerifier, VerifiedToken } from '../auth/token-verifier.js';
 import { mayFollow } from '../auth/roles.js';
 import type { FailureLimiter } from '../auth/failure-limiter.js';
 import { failure, success, type Outcome } from './outcome.js';
-import type { Publisher } from './publisher.js';
+import type { Delivery } from './delivery.js';
+import type { UserPresence } from '../backplane/backplane.js';
 import type { QxSocket } from './types.js';
 import type { Metrics } from '../metrics.js';
 
 export interface AuthenticatorDeps {
   verifier: TokenVerifier;
-  publisher: Publisher;
+  delivery: Delivery;
   metrics: Metrics;
   addressLimiter: FailureLimiter;
   now: () => number;
@@ -34,16 +35,10 @@ export interface AuthenticatorDeps {
   failureDelayMs: number;
   /** called when a socket has failed too often and must go */
   onTooManyFailures: (socket: QxSocket) => void;
-  /** cluster mode: the user's sockets on every node (see cluster/presence.ts) */
-  presence?: UserPresence | undefined;
+  /** the user's sockets on every node of the deployment (MAX_CONNECTIONS_PER_USER counts them together) */
+  presence: UserPresence;
   /** a refresh carried fewer roles than the socket held: the user's other sockets must lose them too */
   onRolesNarrowed?: ((userId: string, roles: readonly string[]) => void) | undefined;
-}
-
-/** Admission of a user's sockets across the cluster. */
-export interface UserPresence {
-  tryAdd(userId: string, socketId: string, limit: number): Promise<{ ok: boolean }>;
-  remove(userId: string, socketId: string): void;
 }
 
 /** The largest delay setTimeout accepts; longer expiries are re-armed when it fires. */
@@ -66,10 +61,10 @@ export class Authenticator {
   }
 
   /**
-   * Verifies a token offered in the handshake; the socket is activated once connected. In cluster
-   * mode the socket is admitted here (`reserved`): if it never connects, `release` it.
+   * Verifies a token offered in the handshake; the socket is activated once connected. It is
+   * admitted (counted) here: if it never connects, `release` it.
    */
-  async verifyHandshake(auth: unknown, address: string, socketId: string): Promise<{ ok: true; token: VerifiedToken; reserved: boolean } | { ok: false; code: ErrorCodeName }> {
+  async verifyHandshake(auth: unknown, address: string, socketId: string): Promise<{ ok: true; token: VerifiedToken } | { ok: false; code: ErrorCodeName }> {
     const a = (auth ?? {}) as Record<string, unknown>;
     if (typeof a['token'] !== 'string' || a['token'].length > 8192) return this.failedHandshake(address, 'INVALID_AUTH_DATA');
     const result = await this.deps.verifier.verify(a['token']);
@@ -79,18 +74,17 @@ export class Authenticator {
       this.deps.metrics.authFailures.labels('TOO_MANY_CONNECTIONS').inc();
       return { ok: false, code: 'TOO_MANY_CONNECTIONS' };
     }
-    return { ok: true, token: result.token, reserved: this.deps.presence !== undefined };
+    return { ok: true, token: result.token };
   }
 
   /** A socket admitted by `verifyHandshake` that never connected. */
   release(userId: string, socketId: string): void {
-    if (!this.countedAs.has(socketId)) this.deps.presence?.remove(userId, socketId);
+    if (!this.countedAs.has(socketId)) this.deps.presence.remove(userId, socketId);
   }
 
   /** Whether one more socket of the user may count: on this node, or (cluster mode) across the cluster, where it is then counted. */
   private async admit(userId: string, socketId: string): Promise<boolean> {
-    if (this.deps.presence) return (await this.deps.presence.tryAdd(userId, socketId, this.deps.maxConnectionsPerUser)).ok;
-    return this.connectionsOf(userId) < this.deps.maxConnectionsPerUser;
+    return (await this.deps.presence.tryAdd(userId, socketId, this.deps.maxConnectionsPerUser)).ok;
   }
 
   async authenticate(socket: QxSocket, payload: unknown, address: string): Promise<Outcome> {
@@ -105,7 +99,7 @@ export class Authenticator {
     if (!current) {
       const admitted = await this.admit(result.token.userId, socket.id);
       if (!socket.connected) {
-        this.deps.presence?.remove(result.token.userId, socket.id);
+        this.deps.presence.remove(result.token.userId, socket.id);
         return failure('INVALID_AUTH_DATA', 'Socket disconnected');
       }
       if (!admitted) {
@@ -138,7 +132,7 @@ export class Authenticator {
       const systemFrom = socket.data.written[SYSTEM_STREAM];
       // a first sign-in follows the system stream from now; back from expiry: the alerts raised meanwhile
       if (systemFrom !== undefined) void socket.join(rooms.authenticated);
-      this.deps.publisher.catchUp(socket, SYSTEM_STREAM, rooms.authenticated, systemFrom, this.deps.replayLimit);
+      this.deps.delivery.catchUp(socket, SYSTEM_STREAM, rooms.authenticated, systemFrom, this.deps.replayLimit);
     }
     if (!first) this.dropUnauthorized(socket);
     this.restoreSuspended(socket);
@@ -189,7 +183,7 @@ export class Authenticator {
     const sockets = this.byUser.get(userId);
     sockets?.delete(socket.id);
     if (sockets?.size === 0) this.byUser.delete(userId);
-    this.deps.presence?.remove(userId, socket.id);
+    this.deps.presence.remove(userId, socket.id);
   }
 
   /** A refresh may carry fewer roles than before: leave the private rooms it no longer allows. */
@@ -210,23 +204,22 @@ export class Authenticator {
    * place while it was away) it loses its authentication and rooms and is told so — and re-check
    * its expiry (it may have lapsed while away).
    */
-  recovered(socket: QxSocket): void {
+  async recovered(socket: QxSocket): Promise<void> {
     const auth = socket.data.auth;
     if (!auth) return;
-    const presence = this.deps.presence;
-    if (!presence) {
-      if (this.connectionsOf(auth.userId) >= this.deps.maxConnectionsPerUser) return this.refuseRecovered(socket);
-      this.countIn(socket, auth.userId);
-    } else {
-      // counted across the cluster (once: on the node it came from its id may still be listed)
-      void presence.tryAdd(auth.userId, socket.id, this.deps.maxConnectionsPerUser).then(({ ok }) => {
-        if (!socket.connected) {
-          if (ok) presence.remove(auth.userId, socket.id);
-        } else if (!ok) this.refuseRecovered(socket);
-        else if (socket.data.auth?.userId === auth.userId) this.countIn(socket, auth.userId);
-        else presence.remove(auth.userId, socket.id);
-      });
+    const { presence } = this.deps;
+    // counted across the deployment (once: on the node it came from its id may still be listed)
+    const { ok } = await presence.tryAdd(auth.userId, socket.id, this.deps.maxConnectionsPerUser);
+    if (!socket.connected) {
+      if (ok) presence.remove(auth.userId, socket.id);
+      return;
     }
+    if (!ok) return this.refuseRecovered(socket);
+    if (socket.data.auth?.userId !== auth.userId) {
+      presence.remove(auth.userId, socket.id);
+      return;
+    }
+    this.countIn(socket, auth.userId);
     if (this.isActive(socket)) this.armExpiry(socket);
     else this.expire(socket);
   }
@@ -296,7 +289,7 @@ export class Authenticator {
       if (!p || !mayFollow(auth, p.channel, p.userId)) continue;
       const from = socket.data.written[room];
       if (from !== undefined) void socket.join(room);
-      this.deps.publisher.catchUp(socket, room, room, from, this.deps.replayLimit);
+      this.deps.delivery.catchUp(socket, room, room, from, this.deps.replayLimit);
     }
   }
 

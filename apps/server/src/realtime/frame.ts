@@ -3,6 +3,7 @@
  * complete WebSocket frame that carries it (`4` = Engine.IO message, `2` = Socket.IO event).
  */
 import type { DataEventName, FeedEventName } from '@qx/protocol';
+import type { PathTimes } from '../backplane/backplane.js';
 
 export interface OutboundFrame<E extends DataEventName | FeedEventName = DataEventName | FeedEventName> {
   event: E;
@@ -24,6 +25,8 @@ export interface OutboundFrame<E extends DataEventName | FeedEventName = DataEve
   publishedAt: number;
   /** set once its fan-out has been timed */
   timed: boolean;
+  /** an order's path so far, and when this node received it (epoch ms): timed when first written */
+  path?: { times: PathTimes; deliveredAt: number } | undefined;
 }
 
 export function encodeFrame<E extends DataEventName | FeedEventName>(

@@ -4,7 +4,7 @@
  * connection state recovery, and the disconnects the server decides (slow consumer, abuse).
  */
 import { randomUUID } from 'node:crypto';
-import { ClientEvent, DisconnectCode, ErrorCode, ServerEvent, type DisconnectCodeName } from '@qx/protocol';
+import { ClientEvent, DisconnectCode, ErrorCode, ServerEvent, isDurableStream, streamOfRoom, type DisconnectCodeName } from '@qx/protocol';
 import type { Logger } from 'pino';
 import type { Channel, RequestHandler } from '../channels/channel.js';
 import type { Authenticator } from './authenticator.js';
@@ -27,8 +27,8 @@ export interface GatewayDeps {
   trustProxy: TrustFn;
   limits: { maxPayloadBytes: number; maxEventsPerSecond: number; authTimeoutMs: number; maxUnauthenticatedPerAddress: number };
   recoveryWindowMs: number;
-  /** the socket's recoverable state changed (cluster mode saves the session to Redis) */
-  onSessionChanged?: ((socket: QxSocket) => void) | undefined;
+  /** the socket's recoverable state changed (a cluster saves the session in Redis) */
+  onSessionChanged: (socket: QxSocket) => void;
 }
 
 /** How long a socket being closed by the server may take to read its last frames. */
@@ -94,8 +94,8 @@ export class Gateway {
           if (result.ok) {
             handshakeTokens.set(socket, result.token);
             next();
-            // admitted across the cluster: Socket.IO connects it on the next tick, unless the client left meanwhile
-            if (result.reserved) setImmediate(() => socket.connected || deps.authenticator.release(result.token.userId, socket.id));
+            // admitted (counted): Socket.IO connects it on the next tick, unless the client left meanwhile
+            setImmediate(() => socket.connected || deps.authenticator.release(result.token.userId, socket.id));
             return;
           }
           const err = new Error(ErrorCode[result.code].message) as Error & { data?: unknown };
@@ -206,7 +206,7 @@ export class Gateway {
           }
         }
         // nothing new confirmed (an idle socket): its saved session still holds
-        if (changed) deps.onSessionChanged?.(socket);
+        if (changed) deps.onSessionChanged(socket);
         if (state.confirmWanted && state.pings.length === 0) {
           state.confirmWanted = false;
           if (ahead(socket.data.written, at)) this.ping(socket);
@@ -234,8 +234,21 @@ export class Gateway {
     if (socket.recovered) {
       // what was written to the dropped transport may not have arrived: only confirmed counts
       socket.data.written = { ...socket.data.written, ...socket.data.confirmed };
-      deps.authenticator.recovered(socket);
-      for (const channel of deps.channels) channel.onRecovered?.(socket);
+      // its streams' live events are held back from now until the channels have started its catch-up
+      const held = [...socket.rooms].map(streamOfRoom).filter((s): s is string => s !== null && isDurableStream(s));
+      for (const stream of held) deps.hub.hold(socket, stream);
+      // admitted again first (it may be past the user's limit now); its requests wait for that
+      state.pending = deps.authenticator
+        .recovered(socket)
+        .then(() => {
+          if (socket.connected && socket.data.auth) for (const channel of deps.channels) channel.onRecovered?.(socket);
+          // refused: what was held is not its to have
+          else deps.hub.dropHeld(socket);
+        })
+        .catch((err: unknown) => deps.logger.error({ err, socket: socket.id }, 'recovering a socket failed'))
+        .finally(() => {
+          for (const stream of held) deps.hub.release(socket, stream, 0);
+        });
     } else {
       const token = handshakeTokens.get(socket);
       if (token) {

@@ -223,7 +223,7 @@ export class Hub {
     }
     if (written && !frame.timed) {
       frame.timed = true;
-      if (written === n) this.metrics.publishToEmit.observe((performance.now() - frame.publishedAt) / 1000);
+      if (written === n) this.timed(frame, performance.now());
       else this.justWritten.push(frame);
     }
     if (n) this.metrics.eventsEmitted.labels(frame.event).inc(n);
@@ -271,6 +271,12 @@ export class Hub {
     }
   }
 
+  /** Drops what is held back from `socket` (it may no longer receive it); the holds themselves stay until released. */
+  dropHeld(socket: QxSocket): void {
+    const held = this.subscribers.get(socket.id)?.held;
+    if (held) for (const hold of held.values()) hold.frames = [];
+  }
+
   /** Forgets a socket that has gone (its queue, if any, is dropped: the event log keeps it). */
   detach(socketId: string): void {
     this.subscribers.delete(socketId);
@@ -313,10 +319,16 @@ export class Hub {
     }
     if (this.justWritten.length) {
       const now = performance.now();
-      for (const frame of this.justWritten) this.metrics.publishToEmit.observe((now - frame.publishedAt) / 1000);
+      for (const frame of this.justWritten) this.timed(frame, now);
       this.justWritten = [];
     }
   };
+
+  /** The frame's fan-out has been written (`now`: performance.now()): publish to emit, and an order's path. */
+  private timed(frame: OutboundFrame, now: number): void {
+    this.metrics.publishToEmit.observe((now - frame.publishedAt) / 1000);
+    if (frame.path) this.metrics.observeOrderPath(frame.path.times, frame.path.deliveredAt, performance.timeOrigin + now);
+  }
 
   private scheduleFlush(): void {
     if (!this.flushScheduled) {

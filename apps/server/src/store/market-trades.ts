@@ -1,7 +1,8 @@
 /**
  * The public tape, durable: every trade (simulated agents' included) with its price, size and
- * aggressor side, numbered per commodity. It feeds `market-trade` and the candles endpoint, so
- * charts keep their history across restarts. Prices are the engine's integer ticks.
+ * aggressor side, numbered per commodity by the trading core and stored in its step's
+ * transaction. It feeds `market-trade` (a gateway that missed prints reads them back by seq) and
+ * the candles endpoint, so charts keep their history across restarts. Prices are integer ticks.
  */
 import type { MarketPrint } from '@qx/engine';
 import { migrate, type Sqlite } from './database.js';
@@ -38,22 +39,42 @@ export interface TickCandle {
 }
 
 /**
- * The tape as the trading core and the routes use it: SQLite (one process, synchronous) or
- * PostgreSQL (a cluster: the engine leader writes, every gateway reads candles).
+ * The tape's read side, as the trading core and the routes use it: SQLite (one process,
+ * synchronous) or PostgreSQL (a cluster: the engine leader writes, every gateway reads). Prints
+ * are written by the store's `commit`, with the step they come from.
  */
 export interface TapeStore {
-  /** numbers the prints per commodity and stores them (in call order); on a throw or rejection nothing is numbered */
-  append(prints: readonly MarketPrint[]): TapeEntry[] | Promise<TapeEntry[]>;
-  reloadSeqs(): void | Promise<void>;
+  /** the last seq of each commodity's tape (the trading core numbers on from it) */
+  lastSeqs(): Promise<Map<string, number>>;
+  lastSeq(commodity: string): Promise<number>;
+  /** a commodity's prints after `afterSeq`, oldest first, at most `limit` */
+  read(commodity: string, afterSeq: number, limit: number): Promise<TapeEntry[]>;
   candles(commodity: string, intervalMs: number, from: number, to: number, limit: number): TickCandle[] | Promise<TickCandle[]>;
   prune(beforeMs: number): number | Promise<number>;
+}
+
+export interface PrintRow {
+  commodity: string;
+  seq: number;
+  trade_id: string;
+  price_ticks: number;
+  quantity: number;
+  aggressor: 'buy' | 'sell';
+  executed_at: number;
+}
+
+/** A stored row as the tape entry it was (the trade id's sequence is its number after `trd-`). */
+export function entryOfRow(r: PrintRow): TapeEntry {
+  const m = /(\d+)$/.exec(r.trade_id);
+  return { id: r.trade_id, seq: m ? Number(m[1]) : 0, commodity: r.commodity, priceTicks: r.price_ticks, quantity: r.quantity, aggressor: r.aggressor, executedAt: r.executed_at, tapeSeq: r.seq };
 }
 
 export class MarketTradeStore implements TapeStore {
   private readonly insert;
   private readonly bucketed;
   private readonly deleteBefore;
-  private readonly seqs = new Map<string, number>();
+  private readonly selectAfter;
+  private readonly selectLast;
 
   constructor(private readonly db: Sqlite) {
     migrate(db, 'market-trades', MIGRATIONS);
@@ -72,37 +93,28 @@ export class MarketTradeStore implements TapeStore {
         ORDER BY g.b`,
     );
     this.deleteBefore = db.prepare('DELETE FROM market_trades WHERE executed_at < ?');
-    for (const r of db.prepare<[], { commodity: string; seq: number }>('SELECT commodity, MAX(seq) AS seq FROM market_trades GROUP BY commodity').all()) {
-      this.seqs.set(r.commodity, r.seq);
-    }
+    this.selectLast = db.prepare<[string], { seq: number | null }>('SELECT MAX(seq) AS seq FROM market_trades WHERE commodity = ?');
+    this.selectAfter = db.prepare<[string, number, number], PrintRow>(
+      'SELECT commodity, seq, trade_id, price_ticks, quantity, aggressor, executed_at FROM market_trades WHERE commodity = ? AND seq > ? ORDER BY seq LIMIT ?',
+    );
   }
 
-  /** Stores prints in one transaction and numbers them per commodity (nothing stored or numbered on a throw). */
-  append(prints: readonly MarketPrint[]): TapeEntry[] {
-    const out: TapeEntry[] = [];
-    const next = new Map<string, number>();
-    this.db.transaction(() => {
-      for (const p of prints) {
-        const tapeSeq = (next.get(p.commodity) ?? this.seqs.get(p.commodity) ?? 0) + 1;
-        this.insert.run(p.commodity, tapeSeq, p.id, p.priceTicks, p.quantity, p.aggressor, p.executedAt);
-        next.set(p.commodity, tapeSeq);
-        out.push({ ...p, tapeSeq });
-      }
-    })();
-    for (const [commodity, seq] of next) this.seqs.set(commodity, seq);
-    return out;
+  /** Stores numbered prints; inside the caller's transaction (the step's commit). */
+  insertAll(entries: readonly TapeEntry[]): void {
+    for (const e of entries) this.insert.run(e.commodity, e.tapeSeq, e.id, e.priceTicks, e.quantity, e.aggressor, e.executedAt);
   }
 
-  /** Reads the numbering back from the table. */
-  reloadSeqs(): void {
-    this.seqs.clear();
-    for (const r of this.db.prepare<[], { commodity: string; seq: number }>('SELECT commodity, MAX(seq) AS seq FROM market_trades GROUP BY commodity').all()) {
-      this.seqs.set(r.commodity, r.seq);
-    }
+  lastSeqs(): Promise<Map<string, number>> {
+    const rows = this.db.prepare<[], { commodity: string; seq: number }>('SELECT commodity, MAX(seq) AS seq FROM market_trades GROUP BY commodity').all();
+    return Promise.resolve(new Map(rows.map((r) => [r.commodity, r.seq])));
   }
 
-  lastSeq(commodity: string): number {
-    return this.seqs.get(commodity) ?? 0;
+  lastSeq(commodity: string): Promise<number> {
+    return Promise.resolve(this.selectLast.get(commodity)?.seq ?? 0);
+  }
+
+  read(commodity: string, afterSeq: number, limit: number): Promise<TapeEntry[]> {
+    return Promise.resolve(this.selectAfter.all(commodity, afterSeq, limit).map(entryOfRow));
   }
 
   /** OHLC + volume per `intervalMs` bucket in [from, to), oldest first; at most the latest `limit` buckets. */

@@ -1,49 +1,31 @@
 /**
- * The public tape in PostgreSQL (cluster mode): the engine leader appends each step's prints after
- * the step is committed, numbered per commodity from the table's own maximum (read when it starts
- * leading); gateways read candles from it. Same shape as the SQLite tape (store/market-trades.ts).
+ * The public tape in PostgreSQL (cluster mode): the engine leader stores each step's prints in
+ * the step's transaction (PgStore.commit: fenced by its term), numbered per commodity by the
+ * trading core from the table's own maximum (read when it starts leading); gateways read candles
+ * and missed prints from it. Same shape as the SQLite tape (store/market-trades.ts).
  */
 import type pg from 'pg';
-import type { MarketPrint } from '@qx/engine';
-import type { TapeEntry, TapeStore, TickCandle } from './market-trades.js';
+import { entryOfRow, type TapeEntry, type TapeStore, type TickCandle } from './market-trades.js';
 
 export class PgMarketTrades implements TapeStore {
-  private readonly seqs = new Map<string, number>();
-  /** appends run one after another, so their inserts commit in numbering order */
-  private tail: Promise<unknown> = Promise.resolve();
-
   constructor(private readonly pool: pg.Pool) {}
 
-  /** Reads where each commodity's numbering stands (the engine leader, before it trades). */
-  async reloadSeqs(): Promise<void> {
+  async lastSeqs(): Promise<Map<string, number>> {
     const { rows } = await this.pool.query<{ commodity: string; seq: number }>('SELECT commodity, MAX(seq) AS seq FROM market_trades GROUP BY commodity');
-    this.seqs.clear();
-    for (const r of rows) this.seqs.set(r.commodity, Number(r.seq));
+    return new Map(rows.map((r) => [r.commodity, Number(r.seq)]));
   }
 
-  append(prints: readonly MarketPrint[]): Promise<TapeEntry[]> {
-    const out: TapeEntry[] = [];
-    const next = new Map<string, number>();
-    for (const p of prints) {
-      const tapeSeq = (next.get(p.commodity) ?? this.seqs.get(p.commodity) ?? 0) + 1;
-      next.set(p.commodity, tapeSeq);
-      out.push({ ...p, tapeSeq });
-    }
-    // numbered now (the next append continues from here); stored in order
-    for (const [commodity, seq] of next) this.seqs.set(commodity, seq);
-    const insert = this.tail.then(async () => {
-      if (out.length === 0) return out;
-      const values: unknown[] = [];
-      const rows = out.map((e, i) => {
-        values.push(e.commodity, e.tapeSeq, e.id, e.priceTicks, e.quantity, e.aggressor, e.executedAt);
-        const b = i * 7;
-        return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7})`;
-      });
-      await this.pool.query(`INSERT INTO market_trades (commodity, seq, trade_id, price_ticks, quantity, aggressor, executed_at) VALUES ${rows.join(', ')}`, values);
-      return out;
-    });
-    this.tail = insert.catch(() => undefined);
-    return insert;
+  async lastSeq(commodity: string): Promise<number> {
+    const { rows } = await this.pool.query<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM market_trades WHERE commodity = $1', [commodity]);
+    return Number(rows[0]?.seq ?? 0);
+  }
+
+  async read(commodity: string, afterSeq: number, limit: number): Promise<TapeEntry[]> {
+    const { rows } = await this.pool.query<Parameters<typeof entryOfRow>[0]>(
+      'SELECT commodity, seq, trade_id, price_ticks, quantity, aggressor, executed_at FROM market_trades WHERE commodity = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+      [commodity, afterSeq, limit],
+    );
+    return rows.map(entryOfRow);
   }
 
   async candles(commodity: string, intervalMs: number, from: number, to: number, limit: number): Promise<TickCandle[]> {

@@ -9,9 +9,10 @@
 import pg from 'pg';
 import type { JournalRecord, OrderRecord, TradeRecord } from '@qx/engine';
 import type { DataEventName } from '@qx/protocol';
+import { PgMarketTrades } from './pg-market-trades.js';
+import type { TapeEntry } from './market-trades.js';
 import {
   FencedError,
-  marketStream,
   RESTORE_FINISHED_ORDERS,
   type Fence,
   type LoggedEvent,
@@ -179,9 +180,12 @@ export class Mutex {
 
 export class PgStore implements Store {
   readonly kind = 'postgres' as const;
+  readonly tape: PgMarketTrades;
   private closed = false;
 
-  private constructor(readonly pool: pg.Pool) {}
+  private constructor(readonly pool: pg.Pool) {
+    this.tape = new PgMarketTrades(pool);
+  }
 
   /** Connects, applies pending migrations, and returns the store. */
   static async open(options: PgStoreOptions): Promise<PgStore> {
@@ -238,6 +242,8 @@ export class PgStore implements Store {
     return {
       kind: 'postgres',
       commit,
+      saveMarketSnapshots: (s) => this.saveMarketSnapshots(s),
+      tape: this.tape,
       readEvents: (s, a, l) => this.readEvents(s, a, l),
       lastSeq: (s) => this.lastSeq(s),
       pruneEvents: (c) => this.pruneEvents(c),
@@ -249,6 +255,18 @@ export class PgStore implements Store {
       // the writer's connection belongs to its owner (the leadership); the pool to this store
       close: () => Promise.resolve(),
     };
+  }
+
+  /** Keeps each snapshot unless the one kept is newer (an old leader's late write never wins). */
+  async saveMarketSnapshots(snapshots: readonly MarketSnapshot[]): Promise<void> {
+    if (snapshots.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO market_snapshots AS m (commodity, seq, envelope, updated_at)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[])
+       ON CONFLICT (commodity) DO UPDATE SET seq = excluded.seq, envelope = excluded.envelope, updated_at = excluded.updated_at
+       WHERE excluded.seq > m.seq`,
+      [snapshots.map((m) => m.commodity), snapshots.map((m) => m.seq), snapshots.map((m) => m.envelope), snapshots.map((m) => m.updatedAt)],
+    );
   }
 
   async readEvents(stream: string, afterSeq: number, limit: number): Promise<LoggedEvent[]> {
@@ -428,19 +446,32 @@ async function commitOn(client: pg.ClientBase, write: StepWrite, fence: Fence | 
     if (current !== fence.term) throw new FencedError(fence.term, current);
   }
   if (write.journal?.length) await persistJournal(client, write.journal);
+  if (write.tape?.length) await insertTape(client, write.tape);
   return appendEvents(client, write);
 }
 
-/** Numbers the events and market-updates (stream_seqs), then writes the events and the latest snapshot per commodity. */
+/** The step's prints on the public tape (numbered by the trading core), in its transaction. */
+async function insertTape(client: pg.ClientBase, entries: readonly TapeEntry[]): Promise<void> {
+  await client.query(
+    `INSERT INTO market_trades (commodity, seq, trade_id, price_ticks, quantity, aggressor, executed_at)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[])`,
+    [
+      entries.map((e) => e.commodity),
+      entries.map((e) => e.tapeSeq),
+      entries.map((e) => e.id),
+      entries.map((e) => e.priceTicks),
+      entries.map((e) => e.quantity),
+      entries.map((e) => e.aggressor),
+      entries.map((e) => e.executedAt),
+    ],
+  );
+}
+
+/** Numbers the events (stream_seqs) and writes them. */
 async function appendEvents(client: pg.ClientBase, write: StepWrite): Promise<LoggedEvent[]> {
-  const market = write.market ?? [];
-  if (write.events.length === 0 && market.length === 0) return [];
+  if (write.events.length === 0) return [];
   const counts = new Map<string, number>();
   for (const e of write.events) counts.set(e.stream, (counts.get(e.stream) ?? 0) + 1);
-  for (const m of market) {
-    const stream = marketStream(m.commodity);
-    counts.set(stream, (counts.get(stream) ?? 0) + 1);
-  }
   // rows locked in one order (sorted), so two writers of the same streams cannot deadlock
   const streams = [...counts.keys()].sort();
   const { rows } = await client.query<{ stream: string; last_seq: number }>(
@@ -452,40 +483,17 @@ async function appendEvents(client: pg.ClientBase, write: StepWrite): Promise<Lo
   );
   const next = new Map<string, number>();
   for (const r of rows) next.set(r.stream, r.last_seq - (counts.get(r.stream) as number) + 1);
-  const take = (stream: string): number => {
-    const seq = next.get(stream) as number;
-    next.set(stream, seq + 1);
-    return seq;
-  };
   const logged = write.events.map((e): LoggedEvent => {
-    const seq = take(e.stream);
+    const seq = next.get(e.stream) as number;
+    next.set(e.stream, seq + 1);
     return { stream: e.stream, seq, event: e.event, envelope: e.render(seq), createdAt: e.createdAt };
   });
-  const latest = new Map<string, MarketSnapshot>();
-  const marketLogged = market.map((m): LoggedEvent => {
-    const stream = marketStream(m.commodity);
-    const seq = take(stream);
-    const envelope = m.render(seq);
-    latest.set(m.commodity, { commodity: m.commodity, seq, envelope, updatedAt: m.createdAt });
-    return { stream, seq, event: 'market-update', envelope, createdAt: m.createdAt };
-  });
-  if (logged.length) {
-    await client.query(
-      `INSERT INTO events (stream, seq, event, envelope, created_at)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])`,
-      [logged.map((e) => e.stream), logged.map((e) => e.seq), logged.map((e) => e.event), logged.map((e) => e.envelope), logged.map((e) => e.createdAt)],
-    );
-  }
-  if (latest.size) {
-    const snaps = [...latest.values()];
-    await client.query(
-      `INSERT INTO market_snapshots (commodity, seq, envelope, updated_at)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[])
-       ON CONFLICT (commodity) DO UPDATE SET seq = excluded.seq, envelope = excluded.envelope, updated_at = excluded.updated_at`,
-      [snaps.map((m) => m.commodity), snaps.map((m) => m.seq), snaps.map((m) => m.envelope), snaps.map((m) => m.updatedAt)],
-    );
-  }
-  return [...logged, ...marketLogged];
+  await client.query(
+    `INSERT INTO events (stream, seq, event, envelope, created_at)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])`,
+    [logged.map((e) => e.stream), logged.map((e) => e.seq), logged.map((e) => e.event), logged.map((e) => e.envelope), logged.map((e) => e.createdAt)],
+  );
+  return logged;
 }
 
 async function persistJournal(client: pg.ClientBase, journal: readonly JournalRecord[]): Promise<void> {

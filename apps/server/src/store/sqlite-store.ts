@@ -11,8 +11,9 @@ import { Checkpointer } from './checkpointer.js';
 import { openDatabase, type Sqlite } from './database.js';
 import { EventLog } from './event-log.js';
 import { MarketSnapshotStore } from './market-snapshots.js';
+import { MarketTradeStore } from './market-trades.js';
 import { TradingStore } from '../trading/trading-store.js';
-import { marketStream, type ImmediateReads, type LoggedEvent, type MarketSnapshot, type OrderQuery, type StepWrite, type Store, type TradeQuery } from './store.js';
+import type { ImmediateReads, LoggedEvent, MarketSnapshot, OrderQuery, StepWrite, Store, TradeQuery } from './store.js';
 
 export class SqliteStore implements Store, ImmediateReads {
   readonly kind = 'sqlite' as const;
@@ -20,6 +21,7 @@ export class SqliteStore implements Store, ImmediateReads {
   private readonly events: EventLog;
   private readonly snapshots: MarketSnapshotStore;
   private readonly trading: TradingStore;
+  readonly tape: MarketTradeStore;
   private readonly checkpointer: Checkpointer | null;
   private readonly write: (write: StepWrite) => LoggedEvent[];
   private closed = false;
@@ -31,6 +33,7 @@ export class SqliteStore implements Store, ImmediateReads {
     this.trading = new TradingStore(this.db);
     this.events = new EventLog(this.db);
     this.snapshots = new MarketSnapshotStore(this.db);
+    this.tape = new MarketTradeStore(this.db);
     this.checkpointer = dataDir === ':memory:' ? null : new Checkpointer(this.db, this.db.name, logger);
     this.write = this.db.transaction((write: StepWrite): LoggedEvent[] => {
       if (write.journal?.length) this.trading.persist(write.journal);
@@ -39,14 +42,7 @@ export class SqliteStore implements Store, ImmediateReads {
         const { seq, envelope } = this.events.append(e.stream, e.event, e.createdAt, e.render);
         logged.push({ stream: e.stream, seq, event: e.event, envelope, createdAt: e.createdAt });
       }
-      const latest = new Map<string, MarketSnapshot>();
-      for (const m of write.market ?? []) {
-        const seq = (latest.get(m.commodity)?.seq ?? this.snapshots.lastSeq(m.commodity)) + 1;
-        const envelope = m.render(seq);
-        latest.set(m.commodity, { commodity: m.commodity, seq, envelope, updatedAt: m.createdAt });
-        logged.push({ stream: marketStream(m.commodity), seq, event: 'market-update', envelope, createdAt: m.createdAt });
-      }
-      for (const snapshot of latest.values()) this.snapshots.save(snapshot);
+      if (write.tape?.length) this.tape.insertAll(write.tape);
       return logged;
     });
   }
@@ -62,7 +58,6 @@ export class SqliteStore implements Store, ImmediateReads {
     } catch (err) {
       // rolled back: the cached numbers may be ahead of the file
       this.events.resetCache();
-      this.snapshots.resetCache();
       throw err;
     }
   }
@@ -70,6 +65,11 @@ export class SqliteStore implements Store, ImmediateReads {
   /** A fence is ignored: a SQLite store belongs to one process, which is always its only writer. */
   commit(write: StepWrite): Promise<LoggedEvent[]> {
     return settle(() => this.commitNow(write));
+  }
+
+  /** Written at once (no wait: a local file without a sync per commit), the newer seq winning. */
+  saveMarketSnapshots(snapshots: readonly MarketSnapshot[]): Promise<void> {
+    return settle(() => this.snapshots.saveAll(snapshots));
   }
 
   lastSeqNow(stream: string): number {

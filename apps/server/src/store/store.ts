@@ -2,11 +2,13 @@
  * The system of record, as one async interface with two implementations: `SqliteStore` (one file,
  * in process: the default single-process mode) and `PgStore` (PostgreSQL: cluster mode). An engine
  * step — its journal (orders, trades, positions, ...), its private events and system alerts, and
- * the latest market data — is written by ONE `commit`, in one transaction: either all of it is
- * stored and numbered, or nothing is.
+ * its trades on the public tape — is written by ONE `commit`, in one transaction: either all of
+ * it is stored and numbered, or nothing is. The latest market data of each commodity is kept
+ * beside it (`saveMarketSnapshots`), written after it was published.
  */
 import type { JournalRecord, OrderRecord, TradeRecord } from '@qx/engine';
 import type { DataEventName } from '@qx/protocol';
+import type { TapeEntry, TapeStore } from './market-trades.js';
 
 /** An event to append to the log; `render(seq)` builds its envelope JSON once its number is known. */
 export interface EventToLog {
@@ -25,20 +27,6 @@ export interface LoggedEvent {
   createdAt: number;
 }
 
-/**
- * A market-update to number and keep as its commodity's latest (market data is not logged for
- * replay): the store numbers it per commodity in the transaction, and `render(seq)` builds the
- * envelope. Several writers (the engine leader, gateways' publish API) share the numbering.
- */
-export interface MarketToLog {
-  commodity: string;
-  createdAt: number;
-  render: (seq: number) => string;
-}
-
-/** The stream a commodity's market data is numbered in (the protocol's market room). */
-export const marketStream = (commodity: string): string => `market-${commodity}`;
-
 /** The latest market-update of one commodity. */
 export interface MarketSnapshot {
   commodity: string;
@@ -52,11 +40,8 @@ export interface StepWrite {
   journal?: readonly JournalRecord[] | undefined;
   /** private events and system alerts, numbered per stream in this transaction, in this order */
   events: readonly EventToLog[];
-  /**
-   * market-updates, numbered per commodity (stream `market-<commodity>`); the last of each
-   * commodity becomes its snapshot. Returned after the events, in this order.
-   */
-  market?: readonly MarketToLog[] | undefined;
+  /** trades for the public tape, numbered by the writer (the trading core is its only one) */
+  tape?: readonly TapeEntry[] | undefined;
 }
 
 /** The engine leader's term: a write transaction carrying a stale term fails with FencedError. */
@@ -83,11 +68,12 @@ export interface TradeQuery {
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
-  /**
-   * ONE transaction; on throw nothing is written or numbered. Returns the numbered events in
-   * `write.events` order, then the market-updates in `write.market` order (event 'market-update').
-   */
+  /** ONE transaction; on throw nothing is written or numbered. Returns the numbered events in `write.events` order. */
   commit(write: StepWrite, fence?: Fence): Promise<LoggedEvent[]>;
+  /** keeps each snapshot as its commodity's latest, unless the one kept is newer (a higher seq) */
+  saveMarketSnapshots(snapshots: readonly MarketSnapshot[]): Promise<void>;
+  /** the public tape (read side: candles, paging by seq, retention) */
+  readonly tape: TapeStore;
   /** events of `stream` with seq > afterSeq, oldest first, at most `limit` */
   readEvents(stream: string, afterSeq: number, limit: number): Promise<LoggedEvent[]>;
   /** the newest seq committed in `stream` (0 if none) */

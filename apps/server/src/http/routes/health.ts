@@ -6,7 +6,7 @@ export interface HealthDeps {
   /** false while starting or shutting down, or when the store cannot be read */
   ready: () => boolean;
   /** what this node is (role, node id, engine leadership), shown by /health */
-  info?: (() => Record<string, unknown>) | undefined;
+  info?: (() => Record<string, unknown> | undefined) | undefined;
 }
 
 export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {

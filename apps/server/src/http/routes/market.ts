@@ -2,17 +2,17 @@
 import type { FastifyInstance } from 'fastify';
 import { CANDLE_INTERVALS, candlesQuerySchema, describeZodError, type Candle, type Commodity } from '@qx/protocol';
 import type { TokenVerifier } from '../../auth/token-verifier.js';
-import type { Publisher } from '../../realtime/publisher.js';
+import type { Delivery } from '../../realtime/delivery.js';
 import type { TapeStore } from '../../store/market-trades.js';
 import { bearerAuth } from '../bearer.js';
 import { sendError } from '../errors.js';
 
 export interface MarketRouteDeps {
   commodities: readonly Commodity[];
-  publisher: Publisher;
+  delivery: Delivery;
   verifier: TokenVerifier;
   /** the stored public trades (SQLite, or PostgreSQL in a cluster) */
-  tape: TapeStore;
+  tape: Pick<TapeStore, 'candles'>;
   priceOf: (commodity: string, ticks: number) => number;
   now: () => number;
 }
@@ -21,7 +21,7 @@ export function marketRoutes(app: FastifyInstance, deps: MarketRouteDeps): void 
   const auth = { preHandler: bearerAuth(deps.verifier) };
   const known = new Set(deps.commodities.map((c) => c.symbol));
   app.get('/api/v1/market/commodities', auth, () => ({ commodities: deps.commodities }));
-  app.get('/api/v1/market/snapshot', auth, () => ({ snapshot: deps.publisher.latestMarketEnvelopes() }));
+  app.get('/api/v1/market/snapshot', auth, () => ({ snapshot: deps.delivery.latestMarketEnvelopes() }));
 
   app.get('/api/v1/market/candles', auth, async (request, reply) => {
     const parsed = candlesQuerySchema.safeParse(request.query);

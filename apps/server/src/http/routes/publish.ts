@@ -1,9 +1,35 @@
 /** `POST /api/v1/publish`: back-end services send any data event of the protocol to its rooms. */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { publishBatchSchema, publishRequestSchema, describeZodError } from '@qx/protocol';
-import type { Publisher, PublishItem, ValidationResult } from '../../realtime/publisher.js';
+import { dataPayloadSchemas, publishBatchSchema, publishRequestSchema, describeZodError, type DataEventName, type ErrorCodeName } from '@qx/protocol';
+import type { EventSink, PublishItem } from '../../core/event-committer.js';
 import { sendError } from '../errors.js';
+
+export type ValidationResult = { ok: true; item: PublishItem } | { ok: false; code: ErrorCodeName; message: string; field?: string };
+
+/** Checks an untrusted `{event, payload, userId}` against the event's schema and the catalogue. */
+export function validatePublishItem(commodities: ReadonlySet<string>, event: DataEventName, payload: unknown, userId: string | undefined): ValidationResult {
+  const parsed = dataPayloadSchemas[event].safeParse(payload);
+  if (!parsed.success) {
+    const { field, message } = describeZodError(parsed.error);
+    return { ok: false, code: 'INVALID_PAYLOAD', message, field: field ? `payload.${field}` : 'payload' };
+  }
+  const data = parsed.data as Record<string, unknown>;
+  const owner = typeof data['userId'] === 'string' ? data['userId'] : undefined;
+  if (owner !== undefined && userId !== undefined && owner !== userId) {
+    return { ok: false, code: 'INVALID_PAYLOAD', message: 'userId does not match payload.userId', field: 'userId' };
+  }
+  const commodity = typeof data['commodity'] === 'string' ? data['commodity'] : undefined;
+  if (commodity !== undefined && !commodities.has(commodity)) {
+    return { ok: false, code: 'UNKNOWN_COMMODITY', message: `Unknown commodity: ${commodity}`, field: 'payload.commodity' };
+  }
+  const affected = data['affectedCommodities'];
+  if (Array.isArray(affected)) {
+    const unknown = affected.filter((c) => typeof c === 'string' && !commodities.has(c));
+    if (unknown.length) return { ok: false, code: 'UNKNOWN_COMMODITY', message: `Unknown commodity: ${unknown.join(', ')}`, field: 'payload.affectedCommodities' };
+  }
+  return { ok: true, item: { event, payload: parsed.data, userId: userId ?? owner } };
+}
 
 /** The back-end's credential (`Authorization: Bearer <PUBLISH_API_KEY>`), for the publish and operator routes. */
 export function apiKeyCheck(apiKey: string): {
@@ -26,12 +52,12 @@ export function apiKeyCheck(apiKey: string): {
   };
 }
 
-export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher; apiKey: string; bodyLimit: number }): void {
+export function publishRoutes(app: FastifyInstance, deps: { sink: EventSink; commodities: ReadonlySet<string>; apiKey: string; bodyLimit: number }): void {
   // the publish API has its own body limit (PUBLISH_MAX_PAYLOAD_BYTES): a documented 500-event batch must fit
   const limit = { bodyLimit: deps.bodyLimit };
   const { authorized, unauthorized } = apiKeyCheck(deps.apiKey);
-  const check = (body: { event: Parameters<Publisher['validate']>[0]; payload: unknown; userId?: string | undefined }): ValidationResult => {
-    const checked = deps.publisher.validate(body.event, body.payload, body.userId);
+  const check = (body: { event: DataEventName; payload: unknown; userId?: string | undefined }): ValidationResult => {
+    const checked = validatePublishItem(deps.commodities, body.event, body.payload, body.userId);
     if (checked.ok && checked.item.event !== 'market-update' && checked.item.event !== 'system-alert' && !checked.item.userId) {
       return { ok: false, code: 'INVALID_PAYLOAD', message: 'userId is required for private events', field: 'userId' };
     }
@@ -39,7 +65,7 @@ export function publishRoutes(app: FastifyInstance, deps: { publisher: Publisher
   };
   const emit = async (request: FastifyRequest, reply: FastifyReply, items: PublishItem[], single: boolean) => {
     try {
-      const published = await deps.publisher.commit(items);
+      const published = await deps.sink.commit(items);
       return reply.code(202).send(single ? published[0] : { published });
     } catch (err) {
       request.log.error({ err }, 'publish failed: events not stored');

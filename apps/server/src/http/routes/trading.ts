@@ -18,9 +18,10 @@ import {
   type ErrorCodeName,
 } from '@qx/protocol';
 import type { TokenVerifier } from '../../auth/token-verifier.js';
-import { isUnavailable, type TradingApi } from '../../trading/trading-api.js';
+import { isUnavailable, type TradingApi } from '../../backplane/backplane.js';
 import type { Store } from '../../store/store.js';
 import { bearerAuth } from '../bearer.js';
+import { wallClock } from '../../core/wall-clock.js';
 import { sendError } from '../errors.js';
 import { z } from 'zod';
 
@@ -38,12 +39,13 @@ export function tradingRoutes(app: FastifyInstance, deps: TradingRouteDeps): voi
   const auth = { preHandler: bearerAuth(deps.verifier) };
 
   app.post('/api/v1/trading/orders', auth, async (request, reply) => {
+    const times = { receivedAt: wallClock() };
     const body = orderRequestSchema.safeParse(request.body);
     if (!body.success) {
       const { field, message } = describeZodError(body.error);
       return sendError(reply, 'INVALID_ORDER', message, field || undefined);
     }
-    const outcome = await deps.trading.submit(request.user!.userId, body.data);
+    const outcome = await deps.trading.submit(request.user!.userId, body.data, times);
     if (outcome.ok) {
       if (outcome.replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send({ order: outcome.order });
@@ -75,15 +77,17 @@ export function tradingRoutes(app: FastifyInstance, deps: TradingRouteDeps): voi
   });
 
   app.delete('/api/v1/trading/orders/:id', auth, async (request, reply) => {
+    const times = { receivedAt: wallClock() };
     const params = orderIdParam.safeParse(request.params);
     const record = params.success ? await deps.store.order(params.data.id) : null;
     if (!record || record.userId !== request.user!.userId) return sendError(reply, 'ORDER_NOT_FOUND');
-    const outcome = await deps.trading.cancel(request.user!.userId, record.id);
+    const outcome = await deps.trading.cancel(request.user!.userId, record.id, times);
     if (outcome.ok) return { order: outcome.order };
     return reply.code(statusOf(outcome.error.code)).send({ error: outcome.error, ...(outcome.order ? { order: outcome.order } : {}) });
   });
 
   app.patch('/api/v1/trading/orders/:id', auth, async (request, reply) => {
+    const times = { receivedAt: wallClock() };
     const params = orderIdParam.safeParse(request.params);
     const body = orderAmendSchema.safeParse(request.body ?? {});
     if (!body.success) {
@@ -98,7 +102,7 @@ export function tradingRoutes(app: FastifyInstance, deps: TradingRouteDeps): voi
         order: deps.exchange.wire(record),
       });
     }
-    const outcome = await deps.trading.amend(request.user!.userId, record.id, body.data);
+    const outcome = await deps.trading.amend(request.user!.userId, record.id, body.data, times);
     if (outcome.ok) return { order: outcome.order };
     return reply.code(statusOf(outcome.error.code)).send({ error: outcome.error, ...(outcome.order ? { order: outcome.order } : {}) });
   });

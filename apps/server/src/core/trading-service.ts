@@ -1,23 +1,28 @@
 /**
- * The bridge between the engine and the gateway. The engine is the single writer of every book:
- * each operation (an order, a cancel, a simulator step, a session roll) returns its journal and
- * its events; both are committed in one store transaction, in engine order (the publisher's
- * commit queue), and only then are the events emitted and the caller answered. Market data is published from the books, at most N times per
- * second per commodity (the latest state wins).
+ * The trading core's driver. The engine is the single writer of every book: each operation (an
+ * order, a cancel, a simulator step, a session roll) returns its journal, its events and its
+ * trades; all are committed in one store transaction, in engine order (the committer's queue),
+ * and only then are the events published and the caller answered. Market data and the books'
+ * deltas are published from the books at most N times per second per commodity (the latest state
+ * wins), without waiting on the store.
  */
 import type { Logger } from 'pino';
 import type { AmendRequest, EngineBatch, Exchange, MarketSimulator, OrderResult } from '@qx/engine';
 import type { OrderRequestBody, OrderUpdatePayload, WireError } from '@qx/protocol';
-import type { Publisher, PublishItem } from '../realtime/publisher.js';
+import type { PathTimes } from '../backplane/backplane.js';
 import type { Fence, Store } from '../store/store.js';
-import type { TapeStore, TapeEntry } from '../store/market-trades.js';
+import type { EventCommitter, PublishItem } from './event-committer.js';
+import type { BookTicker } from './book-ticker.js';
+import { wallClock } from './wall-clock.js';
 
 export interface TradingServiceDeps {
   exchange: Exchange;
   /** makes the simulated market; called after the restore, so it starts from the restored prices */
   createSimulator: (() => MarketSimulator) | null;
   store: Store;
-  publisher: Publisher;
+  committer: EventCommitter;
+  /** the books' deltas, published with the market data */
+  books?: BookTicker | undefined;
   /** the engine leader's term, for fenced commits (cluster mode) */
   fence?: (() => Fence | undefined) | undefined;
   logger: Logger;
@@ -27,12 +32,6 @@ export interface TradingServiceDeps {
   sessionCloseMinuteUtc: number;
   /** the store could not be written: the process must stop rather than diverge from it */
   onFatal: (err: unknown) => void;
-  /**
-   * The public tape: each step's trades are stored right after the step is committed (in commit
-   * order), then published as `market-trade`. A crash in between can lose that step's prints
-   * from the tape (and the candles), never an order or a fill.
-   */
-  tape?: { store: TapeStore; publish: (entries: readonly TapeEntry[]) => void } | undefined;
 }
 
 export type SubmitOutcome =
@@ -98,23 +97,26 @@ export class TradingService {
   }
 
   /** Places an order; answers once its step is committed (a retry by clientOrderId, once the original is). */
-  submit(userId: string, body: OrderRequestBody): Promise<SubmitOutcome> {
+  submit(userId: string, body: OrderRequestBody, times?: PathTimes): Promise<SubmitOutcome> {
     if (this.failed) return Promise.resolve(STOPPED);
+    const started = started_(times);
     const result = this.deps.exchange.submit(userId, body, { nowMs: this.deps.now() });
-    return this.settle(result, body.commodity);
+    return this.settle(result, body.commodity, started);
   }
 
-  cancel(userId: string, orderId: string): Promise<SubmitOutcome> {
+  cancel(userId: string, orderId: string, times?: PathTimes): Promise<SubmitOutcome> {
     if (this.failed) return Promise.resolve(STOPPED);
+    const started = started_(times);
     const result = this.deps.exchange.cancel(userId, orderId, { nowMs: this.deps.now() });
-    return this.settle(result, result.ok ? result.order.commodity : undefined);
+    return this.settle(result, result.ok ? result.order.commodity : undefined, started);
   }
 
   /** Cancel/replace of a resting order: a new price, a new total quantity, or both. */
-  amend(userId: string, orderId: string, change: AmendRequest): Promise<SubmitOutcome> {
+  amend(userId: string, orderId: string, change: AmendRequest, times?: PathTimes): Promise<SubmitOutcome> {
     if (this.failed) return Promise.resolve(STOPPED);
+    const started = started_(times);
     const result = this.deps.exchange.amend(userId, orderId, change, { nowMs: this.deps.now() });
-    return this.settle(result, result.ok ? result.order.commodity : undefined);
+    return this.settle(result, result.ok ? result.order.commodity : undefined, started);
   }
 
   /** Cancels every open order of the user (of one commodity), in one committed operation. */
@@ -134,9 +136,9 @@ export class TradingService {
     return this.settle(result, commodity);
   }
 
-  private async settle(result: OrderResult, commodity: string | undefined): Promise<SubmitOutcome> {
+  private async settle(result: OrderResult, commodity: string | undefined, times?: PathTimes): Promise<SubmitOutcome> {
     const replayed = result.ok && result.journal.length === 0 && result.events.length === 0;
-    if (!(await this.commit(result))) {
+    if (!(await this.commit(result, times))) {
       return { ok: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'The order could not be stored' } };
     }
     if (commodity && !replayed) this.dirty.add(commodity);
@@ -148,11 +150,10 @@ export class TradingService {
    * Persists a batch's journal and logs its events in one transaction, then emits them; queued
    * behind the commits before it (an empty batch too: it resolves once they are stored).
    */
-  private async commit(batch: EngineBatch): Promise<boolean> {
+  private async commit(batch: EngineBatch, times?: PathTimes): Promise<boolean> {
     const items: PublishItem[] = batch.events.map((e) => ({ event: e.event, payload: e.payload, userId: 'userId' in e ? e.userId : undefined }));
     try {
-      await this.deps.publisher.commit(items, { journal: batch.journal, fence: this.deps.fence?.() });
-      if (batch.prints?.length && this.deps.tape) this.recordPrints(batch.prints);
+      await this.deps.committer.commit(items, { journal: batch.journal, fence: this.deps.fence?.(), prints: batch.prints, times });
       this.count(batch);
       return !this.failed;
     } catch (err) {
@@ -191,9 +192,9 @@ export class TradingService {
    * a restart continues the day's price, change and volume instead of starting again.
    */
   private resumeMarketData(): void {
-    const { exchange, publisher } = this.deps;
+    const { exchange, committer } = this.deps;
     for (const c of exchange.commodities()) {
-      const last = publisher.latestMarketPayload(c.symbol);
+      const last = committer.latestMarketPayload(c.symbol);
       if (last) exchange.resumeSession(c.symbol, last);
     }
   }
@@ -204,26 +205,11 @@ export class TradingService {
     logger.info({ sessionStartedAt: new Date(at).toISOString(), expiredDayOrders: expiredOrders, reference }, 'trading session rolled');
   }
 
-  private recordPrints(prints: NonNullable<EngineBatch['prints']>): void {
-    const tape = this.deps.tape;
-    if (!tape) return;
-    const failed = (err: unknown) => {
-      this.deps.logger.error({ err }, 'trades not recorded on the tape');
-      Promise.resolve(tape.store.reloadSeqs()).catch((e: unknown) => this.deps.logger.error({ err: e }, 'tape numbering not reloaded'));
-    };
-    let entries: TapeEntry[] | Promise<TapeEntry[]>;
-    try {
-      entries = tape.store.append(prints);
-    } catch (err) {
-      return failed(err);
-    }
-    // PostgreSQL: published once stored, in order (appends are queued)
-    if (entries instanceof Promise) entries.then((stored) => tape.publish(stored), failed);
-    else tape.publish(entries);
-  }
-
+  /** The books' deltas and the market data of the commodities that changed. */
   private publishMarketData(): void {
-    if (this.dirty.size === 0 || this.failed) return;
+    if (this.failed) return;
+    this.deps.books?.tick();
+    if (this.dirty.size === 0) return;
     const nowMs = this.deps.now();
     const items: PublishItem[] = [];
     for (const commodity of this.dirty) {
@@ -231,7 +217,7 @@ export class TradingService {
       if (payload) items.push({ event: 'market-update', payload });
     }
     this.dirty.clear();
-    this.deps.publisher.commit(items).catch((err: unknown) => this.deps.logger.error({ err }, 'market data not published'));
+    this.deps.committer.commit(items).catch((err: unknown) => this.deps.logger.error({ err }, 'market data not published'));
   }
 
   private sessionStartedToday(): boolean {
@@ -276,4 +262,9 @@ export class TradingService {
     timer.unref();
     this.timers.push(timer);
   }
+}
+
+/** The times so far, with the engine's start stamped on (absent when the caller is not timing the path). */
+function started_(times: PathTimes | undefined): PathTimes | undefined {
+  return times ? { ...times, startedAt: wallClock() } : undefined;
 }

@@ -1,0 +1,179 @@
+/**
+ * The seam between the gateway and the deployment it runs in. Everything that differs between one
+ * process and a cluster sits behind these interfaces, with two implementations:
+ *
+ * - `in-process/`: one process (SQLite, the trading core in the same process, an in-memory bus);
+ * - `redis/`: a cluster (PostgreSQL the system of record, Redis the bus, the engine leader
+ *   elsewhere), with the gateway's side in `redis/gateway/` and the engine's in `redis/engine/`.
+ *
+ * The gateway above the seam (app.ts, realtime/, channels/, http/) never asks which one it runs
+ * on. Events reach it one way in both: numbered and rendered once by the writer (the trading
+ * core's EventCommitter), carried by the bus, and handed to `GatewayPort.deliver` in seq order,
+ * once per stream; the gateway encodes each one for the wire once and fans it out.
+ */
+import type { Adapter } from 'socket.io-adapter';
+import type { BookView, Exchange, PositionView } from '@qx/engine';
+import type { BusEventName, OrderAmendBody, OrderRequestBody } from '@qx/protocol';
+import type { Sqlite } from '../store/database.js';
+import type { LoggedEvent, Store } from '../store/store.js';
+import type { TapeStore } from '../store/market-trades.js';
+import type { QxSocket } from '../realtime/types.js';
+import type { CancelAllOutcome, SubmitOutcome, TradingService } from '../core/trading-service.js';
+import type { EventSink } from '../core/event-committer.js';
+import type { BookState } from '../core/book-ticker.js';
+
+/**
+ * When an order's step passed each point of its way (epoch ms, sub-ms precision), carried with its
+ * events so the node that writes them to the owner's socket can time each hop.
+ */
+export interface PathTimes {
+  /** a gateway received the request */
+  receivedAt?: number | undefined;
+  /** the gateway handed it to the engine (a cluster: pushed onto the command queue) */
+  queuedAt?: number | undefined;
+  /** the engine started it */
+  startedAt?: number | undefined;
+  /** its step was committed */
+  committedAt?: number | undefined;
+  /** its events were handed to the bus */
+  publishedAt?: number | undefined;
+}
+
+/** One event on its way from the writer to the gateways: numbered in its stream and rendered once. */
+export interface BusEvent {
+  /** where sockets listen: `orders-user-1`, `market-crude_oil`, `authenticated` (system alerts) */
+  room: string;
+  /** the numbered sequence it belongs to (see @qx/protocol streams) */
+  stream: string;
+  seq: number;
+  event: BusEventName;
+  /** the JSON the socket receives (an envelope, a `market-trade`, or between nodes a book delta) */
+  envelope: string;
+  /**
+   * The stream's state after this event, for a bus that keeps each stream's latest (a book: the
+   * whole top of the book, so a node that missed a delta can start again from it)
+   */
+  state?: string | undefined;
+  meta?: PathTimes | undefined;
+}
+
+/** The writer's side of the bus: committed events, to every gateway, in order. */
+export interface EventBus {
+  publish(events: readonly BusEvent[]): void;
+}
+
+/** What a node decided about a user, acted on by every node for its own sockets. */
+export type ControlMessage =
+  | { type: 'disconnect-user'; userId: string; code: string; message?: string | undefined }
+  | { type: 'roles-changed'; userId: string; roles: string[] };
+
+/** What a backplane hands events and control messages to: this node's gateway. */
+export interface GatewayPort {
+  /** events of the streams this node listens to, in seq order, once each */
+  deliver(events: readonly BusEvent[]): void;
+  control(message: ControlMessage): void;
+}
+
+/** The gateway's side of the streams: what it listens to, and what it reads back. */
+export interface StreamFeed {
+  /** a room now has sockets on this node: its stream's events must reach it (rooms without a stream are ignored) */
+  listen(room: string): void;
+  /** the room's last local socket left */
+  unlisten(room: string): void;
+  /**
+   * Resolves once this node receives every event of `stream` published from then on, with the
+   * last seq before them (what came up to it is the caller's to replay).
+   */
+  follow(stream: string): Promise<number>;
+  /** up to `limit` events of a durable stream after `afterSeq`, oldest first (a replay) */
+  read(stream: string, afterSeq: number, limit: number): Promise<LoggedEvent[]>;
+  /** the newest committed seq of a durable stream */
+  lastSeq(stream: string): Promise<number>;
+  /** a commodity's book as the trading core last published it (null before any) */
+  book(commodity: string): Promise<BookState | null>;
+}
+
+/** Cross-node control: acts on this node at once and tells every other node. */
+export interface ControlBus {
+  /** false when the other nodes could not be told */
+  send(message: ControlMessage): Promise<boolean>;
+}
+
+/** How many authenticated sockets a user holds (MAX_CONNECTIONS_PER_USER), over every node. */
+export interface UserPresence {
+  tryAdd(userId: string, socketId: string, limit: number): Promise<{ ok: boolean }>;
+  remove(userId: string, socketId: string): void;
+}
+
+/** Whether a saved session may be recovered (false: too much to replay: a fresh session instead). */
+export type CanRecover = (data: unknown) => boolean | Promise<boolean>;
+
+/** Socket.IO connection state recovery: where sessions are kept between a cut and a reconnect. */
+export interface RecoverySessions {
+  adapter(canRecover: CanRecover): typeof Adapter;
+  /** a socket's recoverable state changed outside the adapter (its data) */
+  touch(socket: QxSocket): void;
+}
+
+/** The engine could not be reached (a cluster without a leader). */
+export interface Unavailable {
+  unavailable: true;
+}
+
+export function isUnavailable(v: unknown): v is Unavailable {
+  return typeof v === 'object' && v !== null && (v as Partial<Unavailable>).unavailable === true;
+}
+
+/** What the gateway asks of the trading core, wherever it runs. */
+export interface TradingApi {
+  submit(userId: string, body: OrderRequestBody, times?: PathTimes): Promise<SubmitOutcome>;
+  cancel(userId: string, orderId: string, times?: PathTimes): Promise<SubmitOutcome>;
+  /** cancel/replace of a resting order (a new price, a new total quantity, or both) */
+  amend(userId: string, orderId: string, body: OrderAmendBody, times?: PathTimes): Promise<SubmitOutcome>;
+  /** cancels the user's open orders (of one commodity, when given) */
+  cancelAll(userId: string, commodity?: string): Promise<CancelAllOutcome>;
+  /** a market order closing the user's net position in the commodity */
+  flatten(userId: string, commodity: string): Promise<SubmitOutcome>;
+  positions(userId: string): Promise<PositionView[] | Unavailable>;
+  book(commodity: string, depth: number): Promise<BookView | null | Unavailable>;
+}
+
+/** The trading core of this process, where it runs here (one process): for the log's summary and tests. */
+export interface LocalCore {
+  readonly trading: TradingService;
+  readonly exchange: Exchange;
+  readonly db: Sqlite;
+  /** publishes the books' changes now (rather than at the next tick) */
+  tickBooks(): void;
+}
+
+export interface Backplane {
+  /** `in-process` or `redis` (for logs and /health) */
+  readonly name: string;
+  /** the system of record, as the gateway reads it: orders, trades, the event log */
+  readonly store: Store;
+  /** the public tape, as the gateway reads it (candles) */
+  readonly tape: Pick<TapeStore, 'candles' | 'prune'>;
+  /** commits and publishes events of the publish API */
+  readonly sink: EventSink;
+  readonly trading: TradingApi;
+  readonly feed: StreamFeed;
+  readonly control: ControlBus;
+  readonly presence: UserPresence;
+  readonly sessions: RecoverySessions;
+  /** the demo-mode signing secret every node of the deployment shares (null when tokens are not demo) */
+  readonly demoSecret: string | null;
+  /** the random PUBLISH_API_KEY every node shares when none is configured */
+  readonly publishApiKey: string | null;
+  readonly local: LocalCore | null;
+  /** what /health says of this node beyond `status` */
+  describe(): Record<string, unknown> | undefined;
+  /** whether this node can serve (its store is open; a cluster: connected) */
+  ready(): boolean;
+  /** connects the gateway: events and control messages go to `port` from now on; resolves once serving */
+  start(port: GatewayPort): Promise<void>;
+  /** the gateway has stopped taking requests: stop what makes events of its own here (the simulated market) */
+  stopping(): void;
+  /** stops everything started here, in reverse order (after the gateway has stopped taking requests) */
+  close(): Promise<void>;
+}

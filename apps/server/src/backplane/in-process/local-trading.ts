@@ -1,0 +1,45 @@
+/** The trading core in this process, as the gateway calls it: every answer is the engine's own. */
+import type { BookView, Exchange, PositionView } from '@qx/engine';
+import type { OrderAmendBody, OrderRequestBody } from '@qx/protocol';
+import type { PathTimes, TradingApi } from '../backplane.js';
+import type { CancelAllOutcome, SubmitOutcome, TradingService } from '../../core/trading-service.js';
+
+export class LocalTrading implements TradingApi {
+  constructor(
+    private readonly trading: TradingService,
+    private readonly exchange: Exchange,
+  ) {}
+
+  submit(userId: string, body: OrderRequestBody, times?: PathTimes): Promise<SubmitOutcome> {
+    return this.trading.submit(userId, body, queued(times));
+  }
+
+  cancel(userId: string, orderId: string, times?: PathTimes): Promise<SubmitOutcome> {
+    return this.trading.cancel(userId, orderId, queued(times));
+  }
+
+  amend(userId: string, orderId: string, body: OrderAmendBody, times?: PathTimes): Promise<SubmitOutcome> {
+    return this.trading.amend(userId, orderId, body, queued(times));
+  }
+
+  cancelAll(userId: string, commodity?: string): Promise<CancelAllOutcome> {
+    return this.trading.cancelAll(userId, commodity);
+  }
+
+  flatten(userId: string, commodity: string): Promise<SubmitOutcome> {
+    return this.trading.flatten(userId, commodity);
+  }
+
+  positions(userId: string): Promise<PositionView[]> {
+    return Promise.resolve(this.exchange.positions(userId));
+  }
+
+  book(commodity: string, depth: number): Promise<BookView | null> {
+    return Promise.resolve(this.exchange.book(commodity, depth));
+  }
+}
+
+/** In one process the request is handed to the engine as it is received. */
+function queued(times: PathTimes | undefined): PathTimes | undefined {
+  return times ? { ...times, queuedAt: times.receivedAt } : undefined;
+}

@@ -9,6 +9,7 @@ import { CommodityMarket } from './commodity-market.js';
 import { ComplianceMonitor, type ComplianceConfig } from './compliance-monitor.js';
 import type { EngineBatch, OrderResult } from './events.js';
 import type { JournalRecord, OrderRecord } from './journal.js';
+import { MarketStatusBoard, type MarketStatusView } from './market-status.js';
 import { MatchingEngine } from './matching-engine.js';
 import {
   failure,
@@ -16,9 +17,14 @@ import {
   type AmendRequest,
   type AmendSpec,
   type CancelAllResult,
+  type CancelContext,
+  type DeadManFiring,
+  type DeadManResult,
+  type MarketStatusResult,
   type OperationContext,
   type PlaceOutcome,
   type RestoreSummary,
+  type TradingControlResult,
 } from './operations.js';
 import type { OrderState } from './order.js';
 import { OrderRegistry } from './order-registry.js';
@@ -29,11 +35,26 @@ import { PostTradeChecks } from './post-trade.js';
 import { PriceGrid } from './price-grid.js';
 import { restoreJournal } from './restore.js';
 import { RiskChecks } from './risk-checks.js';
+import { checkText, MAX_REASON_LENGTH, statusBatch, TradingSafety } from './trading-safety.js';
 import type { Clock, OrderRequest, OrderSpec } from './types.js';
+import { UserControls, type TradingStatus } from './user-controls.js';
+import { VelocityGuard, type VelocityOptions } from './velocity-guard.js';
 import { VolatilityMonitor, type VolatilityOptions } from './volatility-monitor.js';
 import { bookToWire, marketDataToWire, orderToWire, positionToWire, type BookView, type PositionView } from './wire.js';
 
-export type { AmendRequest, AmendSpec, CancelAllResult, OperationContext, PlaceOutcome, RestoreSummary } from './operations.js';
+export type {
+  AmendRequest,
+  AmendSpec,
+  CancelAllResult,
+  CancelContext,
+  DeadManFiring,
+  DeadManResult,
+  MarketStatusResult,
+  OperationContext,
+  PlaceOutcome,
+  RestoreSummary,
+  TradingControlResult,
+} from './operations.js';
 
 export interface ExchangeOptions {
   /** ms since the epoch; used when an operation is not given its own time */
@@ -44,6 +65,12 @@ export interface ExchangeOptions {
   priceBand?: number;
   /** volatility alerts on trade prices; `false` turns them off */
   volatility?: VolatilityOptions | false;
+  /**
+   * velocity halts (CME's velocity logic): a trade price more than `movePercent` (5) away from a
+   * trade price of the last `windowMs` (60 s) halts the commodity for `haltMs` (2 min); `false`
+   * turns them off
+   */
+  velocity?: VelocityOptions | false;
   /** order id from its sequence number; default `ord-<seq>` */
   orderId?: (seq: number) => string;
   /** trade id from its sequence number; default `trd-<seq>` */
@@ -61,9 +88,11 @@ const TICKS = new PriceGrid(1);
  *
  * The work is done by its parts: `MatchingEngine` (place, cancel, amend, fills), `RiskChecks`
  * (price band, pre-trade compliance, liquidity), `PostTradeChecks` (positions journaled,
- * compliance thresholds, volatility), `OrderRegistry` (open and finished orders, clientOrderId),
- * `PositionBook`, `restoreJournal` and the wire views (`wire.ts`). This class converts between
- * the wire and the integers, and holds the parts together.
+ * compliance thresholds, volatility, velocity halts), `OrderRegistry` (open and finished orders,
+ * clientOrderId), `PositionBook`, `TradingSafety` (bulk cancels with a reason, kill switch,
+ * dead-man's switch, halts and session closures) over `UserControls` and `MarketStatusBoard`,
+ * `restoreJournal` and the wire views (`wire.ts`). This class converts between the wire and the
+ * integers, and holds the parts together.
  */
 export class Exchange {
   private readonly clock: Clock;
@@ -72,23 +101,30 @@ export class Exchange {
   private readonly compliance: ComplianceMonitor;
   private readonly orders: OrderRegistry;
   private readonly engine: MatchingEngine;
+  private readonly controls = new UserControls();
+  private readonly status: MarketStatusBoard;
+  private readonly safety: TradingSafety;
 
   constructor(options: ExchangeOptions) {
     this.clock = options.clock;
     const commodities = options.commodities ?? DEFAULT_COMMODITIES;
     for (const c of commodities) this.markets.set(c.symbol, new CommodityMarket(c));
     this.compliance = new ComplianceMonitor(commodities, options.compliance);
+    this.status = new MarketStatusBoard([...this.markets.keys()], (c) => this.markets.get(c)?.sessionStartedAt ?? 0);
     const volatility = options.volatility === false ? null : new VolatilityMonitor(commodities, options.volatility);
+    const velocity = options.velocity === false ? null : new VelocityGuard(commodities, options.velocity);
     this.orders = new OrderRegistry(options.retainTerminalOrders ?? 100_000);
     this.engine = new MatchingEngine({
       markets: this.markets,
       orders: this.orders,
       positions: this.positionBook,
       risk: new RiskChecks(this.compliance, this.positionBook, options.priceBand ?? 0.2),
-      postTrade: new PostTradeChecks(this.compliance, volatility),
+      postTrade: new PostTradeChecks(this.compliance, volatility, velocity, this.status),
       orderIdOf: options.orderId ?? ((seq) => `ord-${seq}`),
       tradeIdOf: options.tradeId ?? ((seq) => `trd-${seq}`),
+      gate: (userId, commodity) => this.controls.refusal(userId) ?? this.status.refusal(commodity),
     });
+    this.safety = new TradingSafety({ orders: this.orders, engine: this.engine, controls: this.controls, status: this.status, wire: (o) => this.wire(o) });
   }
 
   // ---- orders ---------------------------------------------------------------------------------
@@ -143,15 +179,27 @@ export class Exchange {
     return this.engine.amendOrder(userId, orderId, change, nowMs);
   }
 
-  /** Cancels every open order of the user (of one commodity, when given), in one operation. */
-  cancelAll(userId: string, commodity?: string, ctx: OperationContext = {}): CancelAllResult {
+  /**
+   * Cancels every open order of the user (of one commodity, when given), in one operation. Each
+   * shows `ctx.reason` (default "Cancelled by user (cancel all)"), e.g. `cancel_on_disconnect`.
+   */
+  cancelAll(userId: string, commodity?: string, ctx: CancelContext = {}): CancelAllResult {
     if (commodity !== undefined && !this.markets.has(commodity)) {
       return { ok: false, error: wireError('UNKNOWN_COMMODITY', `Unknown commodity: ${commodity}`, 'commodity'), events: [], journal: [] };
     }
+    const reason = ctx.reason ?? 'Cancelled by user (cancel all)';
+    const bad = checkText(reason, MAX_REASON_LENGTH, 'reason');
+    if (bad !== null) return { ok: false, error: bad, events: [], journal: [] };
     const mine = this.orders.openOf(userId).filter((o) => commodity === undefined || o.commodity === commodity);
-    if (mine.length === 0) return { ok: true, cancelled: [], events: [], journal: [] };
-    const { events, journal } = this.engine.takeOffAll(mine, 'cancelled', 'Cancelled by user (cancel all)', ctx.nowMs ?? this.clock());
-    return { ok: true, cancelled: mine.map((o) => this.wire(o)), events, journal };
+    return this.safety.cancel(mine, reason, ctx.nowMs ?? this.clock());
+  }
+
+  /**
+   * Cancels exactly those of `orderIds` that are open orders of the user (unknown, finished and
+   * other users' ids are skipped), each with `reason`, in one operation.
+   */
+  cancelOrders(userId: string, orderIds: readonly string[], reason: string, ctx: OperationContext = {}): CancelAllResult {
+    return this.safety.cancelOrders(userId, orderIds, reason, ctx.nowMs ?? this.clock());
   }
 
   /**
@@ -173,14 +221,111 @@ export class Exchange {
     return this.engine.takeOffAll(expiring, 'expired', 'Day order expired at the end of the session', nowMs);
   }
 
-  /** Opens a new session: reference price = the previous session's last price; volume restarts. */
+  /**
+   * Opens a new session: reference price = the previous session's last price; volume restarts.
+   * A commodity whose session was closed (`closeSession`) opens (a halt still holds).
+   */
   startSession(nowMs: number = this.clock()): EngineBatch {
     const journal: JournalRecord[] = [];
     for (const market of this.markets.values()) {
       market.startSession(nowMs);
       journal.push({ kind: 'session', session: { commodity: market.symbol, startedAt: nowMs, referencePriceTicks: market.referenceTicks } });
     }
-    return { events: [], journal };
+    const opened = statusBatch([...this.markets.keys()].map((c) => this.status.openSession(c, nowMs)));
+    journal.push(...opened.journal);
+    return opened.marketStatus === undefined ? { events: [], journal } : { events: [], journal, marketStatus: opened.marketStatus };
+  }
+
+  /**
+   * Closes the trading session of a commodity (of every one when none is given): it shows
+   * `closed`, and new orders and amends are refused with MARKET_CLOSED until `openSession` or
+   * `startSession`. Resting orders stay (expire day orders with `expireDayOrders`).
+   */
+  closeSession(commodity?: string, ctx: OperationContext = {}): MarketStatusResult {
+    return this.safety.session(false, commodity, ctx.nowMs ?? this.clock());
+  }
+
+  /** Opens the trading session of a commodity (of every one when none is given) without starting a new one. */
+  openSession(commodity?: string, ctx: OperationContext = {}): MarketStatusResult {
+    return this.safety.session(true, commodity, ctx.nowMs ?? this.clock());
+  }
+
+  // ---- market status ----------------------------------------------------------------------------
+
+  /**
+   * Halts a commodity until `untilMs` (ms since the epoch; null: until `reopen`). New orders and
+   * amends are refused with MARKET_HALTED; cancels are allowed and resting orders stay.
+   */
+  halt(commodity: string, halt: { reason: string; untilMs: number | null }, ctx: OperationContext = {}): MarketStatusResult {
+    return this.safety.halt(commodity, halt.reason, halt.untilMs, ctx.nowMs ?? this.clock());
+  }
+
+  /** Reopens a halted or closed commodity at once. */
+  reopen(commodity: string, ctx: OperationContext = {}): MarketStatusResult {
+    return this.safety.reopen(commodity, ctx.nowMs ?? this.clock());
+  }
+
+  /** Reopens the commodities whose halt has ended (call at `nextStatusChange()`). */
+  tick(nowMs: number = this.clock()): EngineBatch {
+    return this.safety.expireHalts(nowMs);
+  }
+
+  /** When the next halt ends (ms), or null when none is planned to. */
+  nextStatusChange(): number | null {
+    return this.status.nextChange();
+  }
+
+  /** A commodity's status (open, halted, closed), why and since when; null for an unknown commodity. */
+  marketStatus(commodity: string): MarketStatusView | null {
+    return this.status.view(commodity);
+  }
+
+  /** Every commodity's status, in catalogue order. */
+  marketStatuses(): MarketStatusView[] {
+    return this.status.views();
+  }
+
+  /** True when the commodity accepts new orders now (the simulator asks before it trades). */
+  marketOpen(commodity: string): boolean {
+    return this.status.isOpen(commodity);
+  }
+
+  // ---- per-user controls ------------------------------------------------------------------------
+
+  /**
+   * The kill switch: disabling cancels all the user's open orders (reason `kill_switch: <why>`)
+   * and refuses their new orders and amends with TRADING_DISABLED until enabled again; cancels
+   * stay allowed. The user gets a `compliance-alert` (checkType `kill_switch`).
+   */
+  setTradingEnabled(userId: string, enabled: boolean, who: { reason?: string | undefined; by: string }, ctx: OperationContext = {}): TradingControlResult {
+    return this.safety.setTradingEnabled(userId, enabled, who, ctx.nowMs ?? this.clock());
+  }
+
+  tradingStatus(userId: string): TradingStatus {
+    return this.controls.status(userId);
+  }
+
+  /**
+   * The dead-man's switch: unless called again within `timeoutMs` (1 s … 24 h; 0 disarms), all the
+   * user's open orders are cancelled by `fireDeadManSwitches` (reason `dead_man_switch`).
+   */
+  armCancelAllAfter(userId: string, timeoutMs: number, ctx: OperationContext = {}): DeadManResult {
+    return this.safety.arm(userId, timeoutMs, ctx.nowMs ?? this.clock());
+  }
+
+  /** The user's dead-man's switch deadline (ms), or null when disarmed. */
+  deadManDeadline(userId: string): number | null {
+    return this.controls.deadline(userId);
+  }
+
+  /** Cancels the open orders of every user whose dead-man's switch deadline has passed, and clears those deadlines. */
+  fireDeadManSwitches(nowMs: number = this.clock()): DeadManFiring {
+    return this.safety.fireDue(nowMs);
+  }
+
+  /** The earliest dead-man's switch deadline (ms), or null. */
+  nextDeadManDeadline(): number | null {
+    return this.controls.nextDeadline();
   }
 
   /**
@@ -277,6 +422,8 @@ export class Exchange {
       compliance: this.compliance,
       orders: this.orders,
       engine: this.engine,
+      status: this.status,
+      controls: this.controls,
     });
     return { ok: true, summary };
   }

@@ -25,6 +25,11 @@ export interface MatchingEngineParts {
   postTrade: PostTradeChecks;
   orderIdOf: (seq: number) => string;
   tradeIdOf: (seq: number) => string;
+  /**
+   * May this user place or amend an order in this commodity now? The error when not (a kill
+   * switch, a halted or closed market); checked after the request is found well-formed.
+   */
+  gate: (userId: string, commodity: string) => WireError | null;
 }
 
 /**
@@ -42,6 +47,7 @@ export class MatchingEngine implements MatchListener {
   private readonly postTrade: PostTradeChecks;
   private readonly orderIdOf: (seq: number) => string;
   private readonly tradeIdOf: (seq: number) => string;
+  private readonly gate: (userId: string, commodity: string) => WireError | null;
   private orderSeq = 0;
   private tradeSeq = 0;
 
@@ -57,6 +63,7 @@ export class MatchingEngine implements MatchListener {
     this.postTrade = parts.postTrade;
     this.orderIdOf = parts.orderIdOf;
     this.tradeIdOf = parts.tradeIdOf;
+    this.gate = parts.gate;
   }
 
   /** True once any order or trade was numbered (restore needs a fresh engine). */
@@ -81,6 +88,8 @@ export class MatchingEngine implements MatchListener {
     }
     const invalid = validateOrderSpec(spec);
     if (invalid !== null) return refusal(invalid);
+    const closed = this.gate(userId, spec.commodity);
+    if (closed !== null) return refusal(closed);
 
     const b = this.batch.begin(nowMs);
     const seq = ++this.orderSeq;
@@ -136,7 +145,8 @@ export class MatchingEngine implements MatchListener {
    * order goes to the back of the queue at its new price), and a new price that crosses the book
    * matches at once, as a new aggressive order would (self-trade prevention included). The
    * price band and the pre-trade compliance checks apply to the amended order, except to a pure
-   * quantity decrease, which only lowers the risk. A refused amend changes nothing.
+   * quantity decrease, which only lowers the risk. A refused amend changes nothing; no amend
+   * passes a kill switch or a halted or closed market.
    */
   amendOrder(userId: string, orderId: string, change: AmendSpec, nowMs: number): PlaceOutcome {
     const order = this.orders.openOrder(orderId);
@@ -145,6 +155,8 @@ export class MatchingEngine implements MatchListener {
       if (done !== undefined && done.userId === userId) return { ...refusal(wireError('ORDER_NOT_OPEN', `Order ${orderId} is ${done.status}: it cannot be amended`)), order: done };
       return refusal(wireError('ORDER_NOT_FOUND', `Order ${orderId} not found`));
     }
+    const closed = this.gate(userId, order.commodity);
+    if (closed !== null) return { ...refusal(closed), order };
     const market = this.markets.get(order.commodity) as CommodityMarket;
     const oldPrice = order.priceTicks as number;
     const newPrice = change.priceTicks ?? oldPrice;

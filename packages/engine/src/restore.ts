@@ -1,12 +1,14 @@
 import type { CommodityMarket } from './commodity-market.js';
 import type { ComplianceMonitor } from './compliance-monitor.js';
 import type { JournalRecord, OrderRecord, TradeRecord } from './journal.js';
+import type { MarketStatusBoard } from './market-status.js';
 import type { MatchingEngine } from './matching-engine.js';
 import type { RestoreSummary } from './operations.js';
 import type { OrderRegistry } from './order-registry.js';
 import type { PositionBook } from './position-book.js';
 import { orderFromRecord } from './records.js';
 import { isAgentUser, isOpenStatus } from './types.js';
+import type { UserControls } from './user-controls.js';
 
 /** The parts of an exchange that journal records rebuild. */
 export interface RestoreTarget {
@@ -15,19 +17,23 @@ export interface RestoreTarget {
   compliance: ComplianceMonitor;
   orders: OrderRegistry;
   engine: MatchingEngine;
+  status: MarketStatusBoard;
+  controls: UserControls;
 }
 
 /**
  * Rebuilds an exchange's state from journaled records (the contract is in journal.ts): sessions,
  * positions and compliance levels as recorded; this session's last price and volume from its
  * trades; the books from the open orders in queue order; the clientOrderId index and the id
- * counters. The caller checks that the exchange is fresh.
+ * counters; kill switches, dead-man deadlines and market statuses as last recorded. The caller
+ * checks that the exchange is fresh.
  */
 export function restoreJournal(records: readonly JournalRecord[], target: RestoreTarget): RestoreSummary {
-  const { markets, positions, compliance, orders: registry, engine } = target;
+  const { markets, positions, compliance, orders: registry, engine, status, controls } = target;
   const orders = new Map<string, OrderRecord>();
   const trades = new Map<string, TradeRecord>();
-  const summary: RestoreSummary = { orders: 0, openOrders: 0, trades: 0, positions: 0, skipped: 0 };
+  const summary: RestoreSummary = { orders: 0, openOrders: 0, trades: 0, positions: 0, skipped: 0, tradingDisabled: 0, deadManSwitches: 0, marketsNotOpen: 0 };
+  const users = new Set<string>();
   for (const r of records) {
     switch (r.kind) {
       case 'order':
@@ -58,8 +64,26 @@ export function restoreJournal(records: readonly JournalRecord[], target: Restor
         market.sessionStartedAt = r.session.startedAt;
         break;
       }
+      case 'user-control':
+        if (isAgentUser(r.control.userId)) summary.skipped++;
+        else controls.restoreControl(r.control);
+        users.add(r.control.userId);
+        break;
+      case 'dead-man':
+        if (isAgentUser(r.deadMan.userId)) summary.skipped++;
+        else controls.restoreDeadMan(r.deadMan);
+        users.add(r.deadMan.userId);
+        break;
+      case 'market-status':
+        if (!status.restore(r.status)) summary.skipped++;
+        break;
     }
   }
+  for (const userId of users) {
+    if (!controls.status(userId).tradingEnabled) summary.tradingDisabled++;
+    if (controls.deadline(userId) !== null) summary.deadManSwitches++;
+  }
+  summary.marketsNotOpen = status.views().filter((v) => v.status !== 'open').length;
   summary.positions = positions.users().reduce((n, u) => n + positions.ofUser(u).length, 0);
 
   // this session's last price and volume, from the journaled trades (each trade once)

@@ -242,6 +242,53 @@ function contract(kind: 'sqlite' | 'postgres', open: Open): void {
       assert.equal(retry.ok && retry.journal.length === 0, true);
     });
 
+    test('trading controls round trip: kill switches, dead-man deadlines and market statuses come back through restore', async (t) => {
+      const h = await open(t);
+      if (!h) return;
+      const now = Date.now();
+      const { exchange, batches } = tradingDay(now);
+      const at = { nowMs: now };
+      batches.push(exchange.setTradingEnabled('alice', false, { reason: 'limit breach', by: 'risk-1' }, at));
+      batches.push(exchange.setTradingEnabled('carol', false, { reason: 'review', by: 'risk-1' }, at));
+      batches.push(exchange.setTradingEnabled('carol', true, { reason: 'review done', by: 'risk-2' }, at));
+      batches.push(exchange.armCancelAllAfter('dave', 60_000, at));
+      batches.push(exchange.armCancelAllAfter('erin', 5_000, at), exchange.armCancelAllAfter('erin', 0, at));
+      batches.push(exchange.halt('crude_oil', { reason: 'velocity', untilMs: now + 120_000 }, at));
+      batches.push(exchange.halt('power', { reason: 'operator', untilMs: null }, at));
+      batches.push(exchange.closeSession('brent', at));
+      // bob re-arms twice in one step: the last record of a key wins
+      const twice = [exchange.armCancelAllAfter('bob', 10_000, at), exchange.armCancelAllAfter('bob', 20_000, at)];
+      for (const b of batches) await h.store.commit({ journal: b.journal, events: [] });
+      await h.store.commit({ journal: twice.flatMap((b) => b.journal), events: [] });
+      const store = await h.reopen();
+      const restored = new Exchange({ clock: () => now, volatility: false });
+      const result = restored.restore(await store.loadForRestore());
+      assert.equal(result.ok, true, result.ok ? '' : result.error);
+      assert.deepEqual(result.ok && [result.summary.tradingDisabled, result.summary.deadManSwitches, result.summary.marketsNotOpen], [1, 2, 3]);
+      for (const user of ['alice', 'bob', 'carol', 'dave', 'erin']) {
+        assert.deepEqual(restored.tradingStatus(user), exchange.tradingStatus(user), user);
+        assert.equal(restored.deadManDeadline(user), exchange.deadManDeadline(user), user);
+      }
+      assert.equal(restored.deadManDeadline('bob'), now + 20_000);
+      assert.deepEqual(restored.marketStatuses(), exchange.marketStatuses());
+      assert.equal(restored.nextStatusChange(), now + 120_000);
+      assert.equal(restored.nextDeadManDeadline(), now + 20_000);
+      // the restored engine acts on them: alice stays disabled, crude_oil halted, bob's switch fires
+      const refused = restored.submit('alice', { commodity: 'brent', side: 'buy', type: 'limit', price: 78, quantity: 1 }, at);
+      assert.equal(refused.ok ? 'ok' : refused.error.code, 'TRADING_DISABLED');
+      const halted = restored.submit('carol', { commodity: 'crude_oil', side: 'buy', type: 'limit', price: 74, quantity: 1 }, at);
+      assert.equal(halted.ok ? 'ok' : halted.error.code, 'MARKET_HALTED');
+      const fired = restored.fireDeadManSwitches(now + 20_000);
+      assert.deepEqual(fired.fired, ['bob']);
+      assert.deepEqual(fired.events.map((e) => e.event === 'order-update' && [e.payload.userId, e.payload.reason]), [['bob', 'dead_man_switch']]);
+      // and a later change replaces the stored row
+      await store.commit({ journal: [...fired.journal, ...restored.reopen('crude_oil', at).journal], events: [] });
+      const again = new Exchange({ clock: () => now, volatility: false });
+      assert.equal(again.restore(await store.loadForRestore()).ok, true);
+      assert.equal(again.deadManDeadline('bob'), null);
+      assert.equal(again.marketStatus('crude_oil')?.status, 'open');
+    });
+
     test('order and trade queries: by user, status, commodity, newest first, paged', async (t) => {
       const h = await open(t);
       if (!h) return;
@@ -375,7 +422,7 @@ function contract(kind: 'sqlite' | 'postgres', open: Open): void {
         const stores = await Promise.all(Array.from({ length: 3 }, () => PgStore.open({ connectionString: db.url, max: 2 })));
         for (const s of stores) db.cleanup(() => s.close());
         const { rows } = await stores[0]!.pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-        assert.deepEqual(rows.map((r) => r.version), [1, 2]);
+        assert.deepEqual(rows.map((r) => r.version), [1, 2, 3]);
         const leader = await stores[1]!.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM engine_leader');
         assert.equal(leader.rows[0]?.n, 1);
       });

@@ -34,6 +34,19 @@ export class CommodityMarket {
     this.volume += quantity;
   }
 
+  /**
+   * Resumes this session's last price and volume from market data published at `atMs` (a
+   * restart). Ignored (false) when it is from before the session started, is not a price, or
+   * says less than the journaled trades already do.
+   */
+  resume(lastTicks: number | null, volume: number, atMs: number): boolean {
+    if (!Number.isFinite(atMs) || atMs < this.sessionStartedAt || lastTicks === null || lastTicks <= 0) return false;
+    if (!Number.isSafeInteger(volume) || volume < this.volume) return false;
+    this.lastTicks = lastTicks;
+    this.volume = volume;
+    return true;
+  }
+
   startSession(nowMs: number): void {
     this.referenceTicks = this.markTicks();
     this.lastTicks = null;

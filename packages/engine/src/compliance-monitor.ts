@@ -164,8 +164,20 @@ export class ComplianceMonitor {
     timestamp: string,
     details: ComplianceAlertPayload['details'],
   ): ComplianceAlertPayload {
-    return { type: 'COMPLIANCE_ALERT', checkType, severity, message, userId, details, timestamp };
+    return complianceAlert(checkType, severity, message, userId, timestamp, details);
   }
+}
+
+/** A `compliance-alert` payload in the seed's shape. */
+export function complianceAlert(
+  checkType: string,
+  severity: Severity,
+  message: string,
+  userId: string,
+  timestamp: string,
+  details: ComplianceAlertPayload['details'],
+): ComplianceAlertPayload {
+  return { type: 'COMPLIANCE_ALERT', checkType, severity, message, userId, details, timestamp };
 }
 
 function levelKey(userId: string, commodity: string): string {

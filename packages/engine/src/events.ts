@@ -7,6 +7,7 @@ import type {
   WireError,
 } from '@qx/protocol';
 import type { JournalRecord } from './journal.js';
+import type { MarketStatusChange } from './market-status.js';
 
 /**
  * What the engine hands back for the server to publish: the event name, the user whose private
@@ -40,6 +41,11 @@ export interface EngineBatch {
   journal: JournalRecord[];
   /** the operation's trades for the public tape and the candles (absent: none) */
   prints?: MarketPrint[];
+  /**
+   * changes of a commodity's market status (open, halted, closed), in order, to publish as
+   * `market-status` events (the server numbers them: `seq`); absent: none
+   */
+  marketStatus?: MarketStatusChange[];
 }
 
 /** The result of `submit` and `cancel`, in wire shapes. */

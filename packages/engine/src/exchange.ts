@@ -1,29 +1,60 @@
 import {
-  DataEvent,
   DEFAULT_COMMODITIES,
   wireError,
   type Commodity,
-  type ComplianceAlertPayload,
-  type ErrorCodeName,
   type MarketUpdatePayload,
   type OrderUpdatePayload,
-  type WireError,
 } from '@qx/protocol';
 import { CommodityMarket } from './commodity-market.js';
 import { ComplianceMonitor, type ComplianceConfig } from './compliance-monitor.js';
 import type { EngineBatch, OrderResult } from './events.js';
-import type { JournalRecord, OrderRecord, TradeRecord } from './journal.js';
-import { OperationBatch } from './operation-batch.js';
-import { Order, type OrderState } from './order.js';
-import type { MatchListener } from './order-book.js';
-import { toOrderSpec, validateOrderSpec } from './order-validation.js';
+import type { JournalRecord, OrderRecord } from './journal.js';
+import { MarketStatusBoard, type MarketStatusView } from './market-status.js';
+import { MatchingEngine } from './matching-engine.js';
+import {
+  failure,
+  toResult,
+  type AmendRequest,
+  type AmendSpec,
+  type CancelAllResult,
+  type CancelContext,
+  type DeadManFiring,
+  type DeadManResult,
+  type MarketStatusResult,
+  type OperationContext,
+  type PlaceOutcome,
+  type RestoreSummary,
+  type TradingControlResult,
+} from './operations.js';
+import type { OrderState } from './order.js';
+import { OrderRegistry } from './order-registry.js';
+import { toOrderSpec } from './order-validation.js';
 import { Position } from './position.js';
 import { PositionBook } from './position-book.js';
+import { PostTradeChecks } from './post-trade.js';
 import { PriceGrid } from './price-grid.js';
-import { orderFromRecord, orderRecord, positionRecord } from './records.js';
-import { isAgentUser, isOpenStatus, type Clock, type Liquidity, type OrderRequest, type OrderSpec, type OrderStatus } from './types.js';
+import { restoreJournal } from './restore.js';
+import { RiskChecks } from './risk-checks.js';
+import { checkText, MAX_REASON_LENGTH, statusBatch, TradingSafety } from './trading-safety.js';
+import type { Clock, OrderRequest, OrderSpec } from './types.js';
+import { UserControls, type TradingStatus } from './user-controls.js';
+import { VelocityGuard, type VelocityOptions } from './velocity-guard.js';
 import { VolatilityMonitor, type VolatilityOptions } from './volatility-monitor.js';
-import { isoTime, levelToWire, orderToWire, positionToWire, tradeToWire, type BookView, type PositionView } from './wire.js';
+import { bookToWire, marketDataToWire, orderToWire, positionToWire, type BookView, type PositionView } from './wire.js';
+
+export type {
+  AmendRequest,
+  AmendSpec,
+  CancelAllResult,
+  CancelContext,
+  DeadManFiring,
+  DeadManResult,
+  MarketStatusResult,
+  OperationContext,
+  PlaceOutcome,
+  RestoreSummary,
+  TradingControlResult,
+} from './operations.js';
 
 export interface ExchangeOptions {
   /** ms since the epoch; used when an operation is not given its own time */
@@ -34,6 +65,12 @@ export interface ExchangeOptions {
   priceBand?: number;
   /** volatility alerts on trade prices; `false` turns them off */
   volatility?: VolatilityOptions | false;
+  /**
+   * velocity halts (CME's velocity logic): a trade price more than `movePercent` (5) away from a
+   * trade price of the last `windowMs` (60 s) halts the commodity for `haltMs` (2 min); `false`
+   * turns them off
+   */
+  velocity?: VelocityOptions | false;
   /** order id from its sequence number; default `ord-<seq>` */
   orderId?: (seq: number) => string;
   /** trade id from its sequence number; default `trd-<seq>` */
@@ -42,85 +79,52 @@ export interface ExchangeOptions {
   retainTerminalOrders?: number;
 }
 
-/** A cancel/replace in wire decimals: a new limit price, a new total quantity, or both. */
-export interface AmendRequest {
-  price?: number | undefined;
-  quantity?: number | undefined;
-}
-
-/** The same in integer ticks. */
-export interface AmendSpec {
-  priceTicks?: number;
-  quantity?: number;
-}
-
-/** The result of `cancelAll`: the orders it cancelled, in wire shape. */
-export type CancelAllResult = ({ ok: true; cancelled: OrderUpdatePayload[] } & EngineBatch) | ({ ok: false; error: WireError } & EngineBatch);
-
-/** Per-call context: the operation's time, when the caller does not want the injected clock. */
-export interface OperationContext {
-  nowMs?: number;
-}
-
-/** The integer-level outcome of `place`/`cancelOrder` (the simulator's path; no wire views). */
-export interface PlaceOutcome extends EngineBatch {
-  ok: boolean;
-  order: OrderState | null;
-  error: WireError | null;
-}
-
-export interface RestoreSummary {
-  orders: number;
-  openOrders: number;
-  trades: number;
-  positions: number;
-  skipped: number;
-}
-
 const TICKS = new PriceGrid(1);
-const SELF_TRADE_REASON = 'Self-trade prevention: resting order cancelled by an incoming order of the same user';
 
 /**
  * The exchange facade: one book per commodity, positions, compliance and session statistics.
  * Every operation returns its events (to publish) and journal records (to persist first); it
  * never throws for a bad request, it answers with an error code.
+ *
+ * The work is done by its parts: `MatchingEngine` (place, cancel, amend, fills), `RiskChecks`
+ * (price band, pre-trade compliance, liquidity), `PostTradeChecks` (positions journaled,
+ * compliance thresholds, volatility, velocity halts), `OrderRegistry` (open and finished orders,
+ * clientOrderId), `PositionBook`, `TradingSafety` (bulk cancels with a reason, kill switch,
+ * dead-man's switch, halts and session closures) over `UserControls` and `MarketStatusBoard`,
+ * `restoreJournal` and the wire views (`wire.ts`). This class converts between the wire and the
+ * integers, and holds the parts together.
  */
-export class Exchange implements MatchListener {
+export class Exchange {
   private readonly clock: Clock;
   private readonly markets = new Map<string, CommodityMarket>();
   private readonly positionBook = new PositionBook();
   private readonly compliance: ComplianceMonitor;
-  private readonly volatility: VolatilityMonitor | null;
-  private readonly priceBand: number;
-  private readonly orderIdOf: (seq: number) => string;
-  private readonly tradeIdOf: (seq: number) => string;
-  private readonly retainLimit: number;
-
-  /** every open order, by id */
-  private readonly open = new Map<string, Order>();
-  /** real users' open orders, by user (insertion order = time priority) */
-  private readonly openByUser = new Map<string, Map<string, Order>>();
-  /** real users' finished orders, oldest first (bounded) */
-  private readonly finished = new Map<string, Order>();
-  /** "user\0clientOrderId" → order */
-  private readonly byClientOrderId = new Map<string, Order>();
-  private orderSeq = 0;
-  private tradeSeq = 0;
-
-  private readonly batch = new OperationBatch();
-  /** the market of the order being matched (MatchListener callbacks need it) */
-  private current: CommodityMarket | null = null;
+  private readonly orders: OrderRegistry;
+  private readonly engine: MatchingEngine;
+  private readonly controls = new UserControls();
+  private readonly status: MarketStatusBoard;
+  private readonly safety: TradingSafety;
 
   constructor(options: ExchangeOptions) {
     this.clock = options.clock;
     const commodities = options.commodities ?? DEFAULT_COMMODITIES;
     for (const c of commodities) this.markets.set(c.symbol, new CommodityMarket(c));
     this.compliance = new ComplianceMonitor(commodities, options.compliance);
-    this.volatility = options.volatility === false ? null : new VolatilityMonitor(commodities, options.volatility);
-    this.priceBand = options.priceBand ?? 0.2;
-    this.orderIdOf = options.orderId ?? ((seq) => `ord-${seq}`);
-    this.tradeIdOf = options.tradeId ?? ((seq) => `trd-${seq}`);
-    this.retainLimit = options.retainTerminalOrders ?? 100_000;
+    this.status = new MarketStatusBoard([...this.markets.keys()], (c) => this.markets.get(c)?.sessionStartedAt ?? 0);
+    const volatility = options.volatility === false ? null : new VolatilityMonitor(commodities, options.volatility);
+    const velocity = options.velocity === false ? null : new VelocityGuard(commodities, options.velocity);
+    this.orders = new OrderRegistry(options.retainTerminalOrders ?? 100_000);
+    this.engine = new MatchingEngine({
+      markets: this.markets,
+      orders: this.orders,
+      positions: this.positionBook,
+      risk: new RiskChecks(this.compliance, this.positionBook, options.priceBand ?? 0.2),
+      postTrade: new PostTradeChecks(this.compliance, volatility, velocity, this.status),
+      orderIdOf: options.orderId ?? ((seq) => `ord-${seq}`),
+      tradeIdOf: options.tradeId ?? ((seq) => `trd-${seq}`),
+      gate: (userId, commodity) => this.controls.refusal(userId) ?? this.status.refusal(commodity),
+    });
+    this.safety = new TradingSafety({ orders: this.orders, engine: this.engine, controls: this.controls, status: this.status, wire: (o) => this.wire(o) });
   }
 
   // ---- orders ---------------------------------------------------------------------------------
@@ -136,50 +140,7 @@ export class Exchange implements MatchListener {
 
   /** Submits an order in integer ticks (the simulator's path). */
   place(userId: string, spec: OrderSpec, nowMs: number = this.clock()): PlaceOutcome {
-    const market = this.markets.get(spec.commodity);
-    if (market === undefined) return refusal(wireError('UNKNOWN_COMMODITY', `Unknown commodity: ${spec.commodity}`, 'commodity'));
-    const agent = isAgentUser(userId);
-    const key = !agent && spec.clientOrderId !== null ? clientKey(userId, spec.clientOrderId) : null;
-    if (key !== null) {
-      const existing = this.byClientOrderId.get(key);
-      if (existing !== undefined) return replay(existing, spec);
-    }
-    const invalid = validateOrderSpec(spec);
-    if (invalid !== null) return refusal(invalid);
-
-    const b = this.batch.begin(nowMs);
-    const seq = ++this.orderSeq;
-    const order = new Order(
-      this.orderIdOf(seq), seq, userId, spec.commodity, spec.side, spec.type, spec.timeInForce,
-      spec.priceTicks, spec.quantity, spec.clientOrderId, nowMs,
-    );
-    if (key !== null) this.byClientOrderId.set(key, order);
-
-    const refused = this.preTradeCheck(order, market, agent);
-    if (refused !== null) return this.reject(order, refused.code, refused.reason, refused.alert);
-
-    if (!agent) b.events.push({ event: DataEvent.OrderUpdate, userId, payload: orderToWire(order, market.grid) });
-    this.current = market;
-    market.book.match(order, this);
-    this.current = null;
-
-    if (order.remainingQuantity > 0) {
-      if (order.type === 'limit' && (order.timeInForce === 'gtc' || order.timeInForce === 'day')) {
-        this.rest(order, market);
-      } else {
-        order.cancelledQuantity += order.remainingQuantity;
-        order.remainingQuantity = 0;
-        order.reason = order.filledQuantity > 0 ? 'Unfilled remainder cancelled (no more liquidity at an acceptable price)' : 'No liquidity at an acceptable price: cancelled without execution';
-      }
-    }
-    order.status = statusOf(order);
-    order.updatedAt = nowMs;
-    if (!isOpenStatus(order.status)) this.retire(order);
-    if (!agent) {
-      if (order.status !== 'new') b.events.push({ event: DataEvent.OrderUpdate, userId, payload: orderToWire(order, market.grid) });
-      b.orders.add(order);
-    }
-    return this.finish(true, order, null);
+    return this.engine.place(userId, spec, nowMs);
   }
 
   /** Cancels an open order of the user. Another user's order is "not found". */
@@ -188,17 +149,7 @@ export class Exchange implements MatchListener {
   }
 
   cancelOrder(userId: string, orderId: string, nowMs: number = this.clock()): PlaceOutcome {
-    const order = this.open.get(orderId);
-    if (order === undefined || order.userId !== userId) {
-      const done = this.finished.get(orderId);
-      if (done !== undefined && done.userId === userId) {
-        return { ...refusal(wireError('ORDER_NOT_CANCELLABLE', `Order ${orderId} is ${done.status}`)), order: done };
-      }
-      return refusal(wireError('ORDER_NOT_FOUND', `Order ${orderId} not found`));
-    }
-    this.batch.begin(nowMs);
-    this.takeOff(order, 'cancelled', 'Cancelled by user');
-    return this.finish(true, order, null);
+    return this.engine.cancelOrder(userId, orderId, nowMs);
   }
 
   /**
@@ -206,7 +157,7 @@ export class Exchange implements MatchListener {
    * total quantity (more than is filled), or both. See `amendOrder` for the priority rules.
    */
   amend(userId: string, orderId: string, request: AmendRequest, ctx: OperationContext = {}): OrderResult {
-    const order = this.open.get(orderId);
+    const order = this.orders.openOrder(orderId);
     const market = order === undefined ? undefined : this.markets.get(order.commodity);
     let priceTicks: number | undefined;
     if (request.price !== undefined && market !== undefined && order?.userId === userId) {
@@ -223,87 +174,32 @@ export class Exchange implements MatchListener {
     return this.toResult(this.amendOrder(userId, orderId, change, ctx.nowMs ?? this.clock()));
   }
 
-  /**
-   * Amends a resting order in integer ticks, by the usual exchange rules (CME, ICE): a quantity
-   * decrease keeps the order's time priority; a price change or a quantity increase loses it (the
-   * order goes to the back of the queue at its new price), and a new price that crosses the book
-   * matches at once, as a new aggressive order would (self-trade prevention included). The
-   * price band and the pre-trade compliance checks apply to the amended order, except to a pure
-   * quantity decrease, which only lowers the risk. A refused amend changes nothing.
-   */
+  /** Amends a resting order in integer ticks (see `MatchingEngine.amendOrder` for the rules). */
   amendOrder(userId: string, orderId: string, change: AmendSpec, nowMs: number = this.clock()): PlaceOutcome {
-    const order = this.open.get(orderId);
-    if (order === undefined || order.userId !== userId || isAgentUser(userId)) {
-      const done = this.finished.get(orderId);
-      if (done !== undefined && done.userId === userId) return { ...refusal(wireError('ORDER_NOT_OPEN', `Order ${orderId} is ${done.status}: it cannot be amended`)), order: done };
-      return refusal(wireError('ORDER_NOT_FOUND', `Order ${orderId} not found`));
-    }
-    const market = this.markets.get(order.commodity) as CommodityMarket;
-    const oldPrice = order.priceTicks as number;
-    const newPrice = change.priceTicks ?? oldPrice;
-    const newQuantity = change.quantity ?? order.quantity;
-    if (!Number.isSafeInteger(newPrice) || newPrice <= 0) return refusal(wireError('INVALID_ORDER', 'price must be a positive number of ticks', 'price'));
-    if (!Number.isSafeInteger(newQuantity) || newQuantity <= 0) {
-      return refusal(wireError('QUANTITY_INVALID', 'quantity must be a positive whole number of units', 'quantity'));
-    }
-    if (newQuantity <= order.filledQuantity) {
-      return {
-        ...refusal(wireError('INVALID_QUANTITY', `quantity ${newQuantity} must exceed the ${order.filledQuantity} already filled`, 'quantity')),
-        order,
-      };
-    }
-    if (newPrice === oldPrice && newQuantity === order.quantity) return { ok: true, order, error: null, events: [], journal: [] };
-
-    const b = this.batch.begin(nowMs);
-    const decreaseOnly = newPrice === oldPrice && newQuantity < order.quantity;
-    if (!decreaseOnly) {
-      const refused = this.amendCheck(order, market, newPrice, newQuantity);
-      if (refused !== null) return refusal(refused);
-    }
-    const newRemaining = newQuantity - order.filledQuantity - order.cancelledQuantity;
-    const oldRemaining = order.remainingQuantity;
-    order.updatedAt = nowMs;
-    b.orders.add(order);
-    if (decreaseOnly) {
-      market.book.reduce(order, newRemaining);
-      order.quantity = newQuantity;
-      this.releaseExposure(order, oldRemaining - newRemaining);
-      b.events.push({ event: DataEvent.OrderUpdate, userId, payload: orderToWire(order, market.grid) });
-      return this.finish(true, order, null);
-    }
-
-    // cancel/replace: off the book, new terms and a new place in the queue, then as an incoming order
-    market.book.remove(order);
-    this.releaseExposure(order, oldRemaining);
-    this.open.delete(order.id);
-    this.openByUser.get(userId)?.delete(order.id);
-    order.priceTicks = newPrice;
-    order.quantity = newQuantity;
-    order.remainingQuantity = newRemaining;
-    order.queuePriority = ++this.orderSeq;
-    b.events.push({ event: DataEvent.OrderUpdate, userId, payload: orderToWire(order, market.grid) });
-    const filledBefore = order.filledQuantity;
-    this.current = market;
-    market.book.match(order, this);
-    this.current = null;
-    if (order.remainingQuantity > 0) this.rest(order, market);
-    order.status = statusOf(order);
-    if (!isOpenStatus(order.status)) this.retire(order);
-    if (order.filledQuantity !== filledBefore) b.events.push({ event: DataEvent.OrderUpdate, userId, payload: orderToWire(order, market.grid) });
-    return this.finish(true, order, null);
+    return this.engine.amendOrder(userId, orderId, change, nowMs);
   }
 
-  /** Cancels every open order of the user (of one commodity, when given), in one operation. */
-  cancelAll(userId: string, commodity?: string, ctx: OperationContext = {}): CancelAllResult {
+  /**
+   * Cancels every open order of the user (of one commodity, when given), in one operation. Each
+   * shows `ctx.reason` (default "Cancelled by user (cancel all)"), e.g. `cancel_on_disconnect`.
+   */
+  cancelAll(userId: string, commodity?: string, ctx: CancelContext = {}): CancelAllResult {
     if (commodity !== undefined && !this.markets.has(commodity)) {
       return { ok: false, error: wireError('UNKNOWN_COMMODITY', `Unknown commodity: ${commodity}`, 'commodity'), events: [], journal: [] };
     }
-    const mine = [...(this.openByUser.get(userId)?.values() ?? [])].filter((o) => commodity === undefined || o.commodity === commodity);
-    if (mine.length === 0) return { ok: true, cancelled: [], events: [], journal: [] };
-    this.batch.begin(ctx.nowMs ?? this.clock());
-    for (const order of mine) this.takeOff(order, 'cancelled', 'Cancelled by user (cancel all)');
-    const { events, journal } = this.finish(true, null, null);
-    return { ok: true, cancelled: mine.map((o) => this.wire(o)), events, journal };
+    const reason = ctx.reason ?? 'Cancelled by user (cancel all)';
+    const bad = checkText(reason, MAX_REASON_LENGTH, 'reason');
+    if (bad !== null) return { ok: false, error: bad, events: [], journal: [] };
+    const mine = this.orders.openOf(userId).filter((o) => commodity === undefined || o.commodity === commodity);
+    return this.safety.cancel(mine, reason, ctx.nowMs ?? this.clock());
+  }
+
+  /**
+   * Cancels exactly those of `orderIds` that are open orders of the user (unknown, finished and
+   * other users' ids are skipped), each with `reason`, in one operation.
+   */
+  cancelOrders(userId: string, orderIds: readonly string[], reason: string, ctx: OperationContext = {}): CancelAllResult {
+    return this.safety.cancelOrders(userId, orderIds, reason, ctx.nowMs ?? this.clock());
   }
 
   /**
@@ -317,23 +213,119 @@ export class Exchange implements MatchListener {
     return this.submit(userId, { commodity, side: net > 0 ? 'sell' : 'buy', type: 'market', quantity: Math.abs(net), timeInForce: 'ioc' }, ctx);
   }
 
+  // ---- sessions ---------------------------------------------------------------------------------
+
   /** Expires every open `day` order (call at the session boundary, before `startSession`). */
   expireDayOrders(nowMs: number = this.clock()): EngineBatch {
-    this.batch.begin(nowMs);
-    const expiring = [...this.open.values()].filter((o) => o.timeInForce === 'day');
-    for (const order of expiring) this.takeOff(order, 'expired', 'Day order expired at the end of the session');
-    const { events, journal } = this.finish(true, null, null);
-    return { events, journal };
+    const expiring = this.orders.allOpen().filter((o) => o.timeInForce === 'day');
+    return this.engine.takeOffAll(expiring, 'expired', 'Day order expired at the end of the session', nowMs);
   }
 
-  /** Opens a new session: reference price = the previous session's last price; volume restarts. */
+  /**
+   * Opens a new session: reference price = the previous session's last price; volume restarts.
+   * A commodity whose session was closed (`closeSession`) opens (a halt still holds).
+   */
   startSession(nowMs: number = this.clock()): EngineBatch {
-    const b = this.batch.begin(nowMs);
+    const journal: JournalRecord[] = [];
     for (const market of this.markets.values()) {
       market.startSession(nowMs);
-      b.journal.push({ kind: 'session', session: { commodity: market.symbol, startedAt: nowMs, referencePriceTicks: market.referenceTicks } });
+      journal.push({ kind: 'session', session: { commodity: market.symbol, startedAt: nowMs, referencePriceTicks: market.referenceTicks } });
     }
-    return b.take();
+    const opened = statusBatch([...this.markets.keys()].map((c) => this.status.openSession(c, nowMs)));
+    journal.push(...opened.journal);
+    return opened.marketStatus === undefined ? { events: [], journal } : { events: [], journal, marketStatus: opened.marketStatus };
+  }
+
+  /**
+   * Closes the trading session of a commodity (of every one when none is given): it shows
+   * `closed`, and new orders and amends are refused with MARKET_CLOSED until `openSession` or
+   * `startSession`. Resting orders stay (expire day orders with `expireDayOrders`).
+   */
+  closeSession(commodity?: string, ctx: OperationContext = {}): MarketStatusResult {
+    return this.safety.session(false, commodity, ctx.nowMs ?? this.clock());
+  }
+
+  /** Opens the trading session of a commodity (of every one when none is given) without starting a new one. */
+  openSession(commodity?: string, ctx: OperationContext = {}): MarketStatusResult {
+    return this.safety.session(true, commodity, ctx.nowMs ?? this.clock());
+  }
+
+  // ---- market status ----------------------------------------------------------------------------
+
+  /**
+   * Halts a commodity until `untilMs` (ms since the epoch; null: until `reopen`). New orders and
+   * amends are refused with MARKET_HALTED; cancels are allowed and resting orders stay.
+   */
+  halt(commodity: string, halt: { reason: string; untilMs: number | null }, ctx: OperationContext = {}): MarketStatusResult {
+    return this.safety.halt(commodity, halt.reason, halt.untilMs, ctx.nowMs ?? this.clock());
+  }
+
+  /** Reopens a halted or closed commodity at once. */
+  reopen(commodity: string, ctx: OperationContext = {}): MarketStatusResult {
+    return this.safety.reopen(commodity, ctx.nowMs ?? this.clock());
+  }
+
+  /** Reopens the commodities whose halt has ended (call at `nextStatusChange()`). */
+  tick(nowMs: number = this.clock()): EngineBatch {
+    return this.safety.expireHalts(nowMs);
+  }
+
+  /** When the next halt ends (ms), or null when none is planned to. */
+  nextStatusChange(): number | null {
+    return this.status.nextChange();
+  }
+
+  /** A commodity's status (open, halted, closed), why and since when; null for an unknown commodity. */
+  marketStatus(commodity: string): MarketStatusView | null {
+    return this.status.view(commodity);
+  }
+
+  /** Every commodity's status, in catalogue order. */
+  marketStatuses(): MarketStatusView[] {
+    return this.status.views();
+  }
+
+  /** True when the commodity accepts new orders now (the simulator asks before it trades). */
+  marketOpen(commodity: string): boolean {
+    return this.status.isOpen(commodity);
+  }
+
+  // ---- per-user controls ------------------------------------------------------------------------
+
+  /**
+   * The kill switch: disabling cancels all the user's open orders (reason `kill_switch: <why>`)
+   * and refuses their new orders and amends with TRADING_DISABLED until enabled again; cancels
+   * stay allowed. The user gets a `compliance-alert` (checkType `kill_switch`).
+   */
+  setTradingEnabled(userId: string, enabled: boolean, who: { reason?: string | undefined; by: string }, ctx: OperationContext = {}): TradingControlResult {
+    return this.safety.setTradingEnabled(userId, enabled, who, ctx.nowMs ?? this.clock());
+  }
+
+  tradingStatus(userId: string): TradingStatus {
+    return this.controls.status(userId);
+  }
+
+  /**
+   * The dead-man's switch: unless called again within `timeoutMs` (1 s … 24 h; 0 disarms), all the
+   * user's open orders are cancelled by `fireDeadManSwitches` (reason `dead_man_switch`).
+   */
+  armCancelAllAfter(userId: string, timeoutMs: number, ctx: OperationContext = {}): DeadManResult {
+    return this.safety.arm(userId, timeoutMs, ctx.nowMs ?? this.clock());
+  }
+
+  /** The user's dead-man's switch deadline (ms), or null when disarmed. */
+  deadManDeadline(userId: string): number | null {
+    return this.controls.deadline(userId);
+  }
+
+  /** Cancels the open orders of every user whose dead-man's switch deadline has passed, and clears those deadlines. */
+  fireDeadManSwitches(nowMs: number = this.clock()): DeadManFiring {
+    return this.safety.fireDue(nowMs);
+  }
+
+  /** The earliest dead-man's switch deadline (ms), or null. */
+  nextDeadManDeadline(): number | null {
+    return this.controls.nextDeadline();
   }
 
   /**
@@ -344,27 +336,21 @@ export class Exchange implements MatchListener {
   resumeSession(commodity: string, last: Pick<MarketUpdatePayload, 'price' | 'volume' | 'timestamp'>): boolean {
     const market = this.markets.get(commodity);
     if (market === undefined) return false;
-    const at = Date.parse(last.timestamp ?? '');
-    const ticks = market.grid.toTicks(last.price);
-    if (!Number.isFinite(at) || at < market.sessionStartedAt || ticks === null || ticks <= 0) return false;
-    if (!Number.isSafeInteger(last.volume) || last.volume < market.volume) return false;
-    market.lastTicks = ticks;
-    market.volume = last.volume;
-    return true;
+    return market.resume(market.grid.toTicks(last.price), last.volume, Date.parse(last.timestamp ?? ''));
   }
 
   // ---- queries (wire decimals) ------------------------------------------------------------------
 
   /** An order of the user (open, or finished and still retained); null for anyone else's. */
   getOrder(userId: string, orderId: string): OrderUpdatePayload | null {
-    const order = this.open.get(orderId) ?? this.finished.get(orderId);
+    const order = this.orders.openOrder(orderId) ?? this.orders.finishedOrder(orderId);
     if (order === undefined || order.userId !== userId) return null;
     return this.wire(order);
   }
 
   /** The user's open orders, in time priority. */
   openOrders(userId: string): OrderUpdatePayload[] {
-    return [...(this.openByUser.get(userId)?.values() ?? [])].map((o) => this.wire(o));
+    return this.orders.openOf(userId).map((o) => this.wire(o));
   }
 
   /** The user's position in a commodity (flat if never traded); null for an unknown commodity. */
@@ -389,39 +375,18 @@ export class Exchange implements MatchListener {
   /** Aggregated depth: up to `depth` levels per side, best first. */
   book(commodity: string, depth = 10): BookView | null {
     const market = this.markets.get(commodity);
-    if (market === undefined) return null;
-    const grid = market.grid;
-    return {
-      commodity,
-      bids: market.book.bids.top(depth).map((l) => levelToWire(l, grid)),
-      asks: market.book.asks.top(depth).map((l) => levelToWire(l, grid)),
-    };
+    return market === undefined ? null : bookToWire(market, depth);
   }
 
   /** The commodity's market data: last price (reference before the first trade), quotes, volume. */
   marketData(commodity: string, nowMs: number = this.clock()): MarketUpdatePayload | null {
     const market = this.markets.get(commodity);
-    if (market === undefined) return null;
-    const grid = market.grid;
-    const mark = market.markTicks();
-    const bid = market.book.bestBid();
-    const ask = market.book.bestAsk();
-    const changeTicks = mark - market.referenceTicks;
-    return {
-      commodity,
-      price: grid.fromTicks(mark),
-      change: grid.fromTicks(changeTicks),
-      changePercent: Math.round((changeTicks / market.referenceTicks) * 10_000) / 100,
-      volume: market.volume,
-      timestamp: isoTime(nowMs),
-      bid: bid === null ? null : grid.fromTicks(bid),
-      ask: ask === null ? null : grid.fromTicks(ask),
-    };
+    return market === undefined ? null : marketDataToWire(market, nowMs);
   }
 
   /** Open orders on all books (agents included), e.g. for a metrics gauge. */
   openOrderCount(): number {
-    return this.open.size;
+    return this.orders.openCount;
   }
 
   commodities(): Commodity[] {
@@ -450,360 +415,20 @@ export class Exchange implements MatchListener {
    * Exchange: it refuses once any order exists.
    */
   restore(records: readonly JournalRecord[]): { ok: true; summary: RestoreSummary } | { ok: false; error: string } {
-    if (this.orderSeq > 0 || this.tradeSeq > 0 || this.open.size > 0) return { ok: false, error: 'restore needs a fresh Exchange' };
-    const orders = new Map<string, OrderRecord>();
-    const trades = new Map<string, TradeRecord>();
-    const summary: RestoreSummary = { orders: 0, openOrders: 0, trades: 0, positions: 0, skipped: 0 };
-    for (const r of records) {
-      switch (r.kind) {
-        case 'order':
-          orders.set(r.order.id, r.order);
-          break;
-        case 'trade':
-          trades.set(`${r.trade.id}\u0000${r.trade.side}`, r.trade);
-          break;
-        case 'position': {
-          const p = r.position;
-          if (!this.markets.has(p.commodity) || isAgentUser(p.userId)) {
-            summary.skipped++;
-            break;
-          }
-          const position = this.positionBook.getOrCreate(p.userId, p.commodity);
-          position.netQuantity = p.netQuantity;
-          position.openCost = p.openCost;
-          position.realizedPnl = p.realizedPnl;
-          break;
-        }
-        case 'compliance':
-          this.compliance.restoreLevel(r.compliance.userId, r.compliance.commodity, r.compliance.level);
-          break;
-        case 'session': {
-          const market = this.markets.get(r.session.commodity);
-          if (market === undefined) break;
-          market.referenceTicks = r.session.referencePriceTicks;
-          market.sessionStartedAt = r.session.startedAt;
-          break;
-        }
-      }
-    }
-    summary.positions = this.positionBook.users().reduce((n, u) => n + this.positionBook.ofUser(u).length, 0);
-
-    // this session's last price and volume, from the journaled trades (each trade once)
-    const lastSeq = new Map<string, number>();
-    const counted = new Set<number>();
-    for (const t of [...trades.values()].sort((a, b) => a.seq - b.seq)) {
-      this.tradeSeq = Math.max(this.tradeSeq, t.seq);
-      summary.trades++;
-      const market = this.markets.get(t.commodity);
-      if (market === undefined || t.executedAt < market.sessionStartedAt || counted.has(t.seq)) continue;
-      counted.add(t.seq);
-      market.recordTrade(t.priceTicks, t.quantity);
-      lastSeq.set(t.commodity, t.seq);
-    }
-
-    const queued = (r: OrderRecord) => r.queuePriority ?? r.priority;
-    for (const r of [...orders.values()].sort((a, b) => queued(a) - queued(b))) {
-      this.orderSeq = Math.max(this.orderSeq, r.priority, queued(r));
-      const market = this.markets.get(r.commodity);
-      if (market === undefined || isAgentUser(r.userId)) {
-        summary.skipped++;
-        continue;
-      }
-      summary.orders++;
-      const order = orderFromRecord(r);
-      if (order.clientOrderId !== null) this.byClientOrderId.set(clientKey(order.userId, order.clientOrderId), order);
-      if (isOpenStatus(order.status) && order.remainingQuantity > 0 && order.priceTicks !== null) {
-        this.rest(order, market);
-        summary.openOrders++;
-      } else {
-        this.retire(order);
-      }
-    }
+    if (this.engine.started || this.orders.openCount > 0) return { ok: false, error: 'restore needs a fresh Exchange' };
+    const summary = restoreJournal(records, {
+      markets: this.markets,
+      positions: this.positionBook,
+      compliance: this.compliance,
+      orders: this.orders,
+      engine: this.engine,
+      status: this.status,
+      controls: this.controls,
+    });
     return { ok: true, summary };
   }
 
-  // ---- matching callbacks (MatchListener) -------------------------------------------------------
-
-  onFill(taker: Order, maker: Order, quantity: number, priceTicks: number): void {
-    const market = this.current as CommodityMarket;
-    const b = this.batch;
-    market.recordTrade(priceTicks, quantity);
-    b.traded = market;
-    const symbol = market.symbol;
-    const takerPosition = this.positionBook.getOrCreate(taker.userId, symbol);
-    takerPosition.applyFill(taker.side, quantity, priceTicks);
-    const makerPosition = this.positionBook.getOrCreate(maker.userId, symbol);
-    makerPosition.applyFill(maker.side, quantity, priceTicks);
-    if (maker.side === 'buy') makerPosition.openBuyQuantity -= quantity;
-    else makerPosition.openSellQuantity -= quantity;
-    maker.updatedAt = b.now;
-    maker.status = maker.remainingQuantity === 0 ? 'filled' : 'partially_filled';
-    if (maker.remainingQuantity === 0) this.retire(maker);
-
-    const seq = ++this.tradeSeq;
-    const id = this.tradeIdOf(seq);
-    b.prints.push({ id, seq, commodity: symbol, priceTicks, quantity, aggressor: taker.side, executedAt: b.now });
-    const takerReal = !isAgentUser(taker.userId);
-    const makerReal = !isAgentUser(maker.userId);
-    if (!takerReal && !makerReal) return;
-    if (takerReal) {
-      this.recordFill(id, seq, taker, maker, 'taker', quantity, priceTicks, market);
-      b.positions.add(takerPosition);
-    }
-    if (makerReal) {
-      this.recordFill(id, seq, maker, taker, 'maker', quantity, priceTicks, market);
-      b.positions.add(makerPosition);
-      b.orders.add(maker);
-      b.events.push({ event: DataEvent.OrderUpdate, userId: maker.userId, payload: orderToWire(maker, market.grid) });
-    }
-  }
-
-  onSelfTradePrevented(maker: Order, quantity: number): void {
-    const market = this.current as CommodityMarket;
-    this.releaseExposure(maker, quantity);
-    maker.status = 'cancelled';
-    maker.reason = SELF_TRADE_REASON;
-    maker.updatedAt = this.batch.now;
-    this.retire(maker);
-    if (!isAgentUser(maker.userId)) {
-      this.batch.orders.add(maker);
-      this.batch.events.push({ event: DataEvent.OrderUpdate, userId: maker.userId, payload: orderToWire(maker, market.grid) });
-    }
-  }
-
-  // ---- internals --------------------------------------------------------------------------------
-
-  private preTradeCheck(
-    order: Order,
-    market: CommodityMarket,
-    agent: boolean,
-  ): { code: ErrorCodeName; reason: string; alert?: ComplianceAlertPayload } | null {
-    if (order.priceTicks !== null) {
-      const { low, high } = this.bandOf(market);
-      if (order.priceTicks < low || order.priceTicks > high) {
-        const g = market.grid;
-        return {
-          code: 'PRICE_OUT_OF_BAND',
-          reason: `Price ${g.fromTicks(order.priceTicks)} is outside the allowed band ${g.fromTicks(low)}–${g.fromTicks(high)}`,
-        };
-      }
-    }
-    if (!agent) {
-      const position = this.positionBook.get(order.userId, order.commodity);
-      const rejection = this.compliance.checkOrder(
-        {
-          userId: order.userId,
-          commodity: order.commodity,
-          side: order.side,
-          quantity: order.quantity,
-          netQuantity: position?.netQuantity ?? 0,
-          openBuyQuantity: position?.openBuyQuantity ?? 0,
-          openSellQuantity: position?.openSellQuantity ?? 0,
-        },
-        this.batch.timestamp,
-      );
-      if (rejection !== null) return { code: 'COMPLIANCE_REJECTED', reason: rejection.reason, alert: rejection.alert };
-    }
-    if (order.type === 'market' || order.timeInForce === 'fok') {
-      const needed = order.timeInForce === 'fok' ? order.quantity : 1;
-      if (market.book.fillableQuantity(order, needed) < needed) {
-        return {
-          code: 'NO_LIQUIDITY',
-          reason: order.timeInForce === 'fok' ? 'Fill-or-kill order cannot be filled in full' : 'No liquidity for a market order',
-        };
-      }
-    }
-    return null;
-  }
-
-  /** The price band and pre-trade compliance for an order's amended terms (the order unchanged). */
-  private amendCheck(order: Order, market: CommodityMarket, priceTicks: number, quantity: number): WireError | null {
-    if (priceTicks !== order.priceTicks) {
-      const band = this.bandOf(market);
-      if (priceTicks < band.low || priceTicks > band.high) {
-        const g = market.grid;
-        return wireError('PRICE_OUT_OF_BAND', `Price ${g.fromTicks(priceTicks)} is outside the allowed band ${g.fromTicks(band.low)}–${g.fromTicks(band.high)}`, 'price');
-      }
-    }
-    const position = this.positionBook.get(order.userId, order.commodity);
-    const open = (order.side === 'buy' ? position?.openBuyQuantity : position?.openSellQuantity) ?? 0;
-    const others = open - order.remainingQuantity;
-    const rejection = this.compliance.checkOrder(
-      {
-        userId: order.userId,
-        commodity: order.commodity,
-        side: order.side,
-        quantity,
-        filledQuantity: order.filledQuantity,
-        netQuantity: position?.netQuantity ?? 0,
-        openBuyQuantity: order.side === 'buy' ? others : (position?.openBuyQuantity ?? 0),
-        openSellQuantity: order.side === 'sell' ? others : (position?.openSellQuantity ?? 0),
-      },
-      this.batch.timestamp,
-    );
-    return rejection === null ? null : wireError('COMPLIANCE_REJECTED', rejection.reason);
-  }
-
-  private bandOf(market: CommodityMarket): { low: number; high: number } {
-    const mark = market.markTicks();
-    return { low: Math.max(1, Math.ceil(mark * (1 - this.priceBand) - 1e-9)), high: Math.floor(mark * (1 + this.priceBand) + 1e-9) };
-  }
-
-  private reject(order: Order, code: ErrorCodeName, reason: string, alert?: ComplianceAlertPayload): PlaceOutcome {
-    order.status = 'rejected';
-    order.reason = reason;
-    order.rejectCode = code;
-    order.cancelledQuantity = order.quantity;
-    order.remainingQuantity = 0;
-    this.retire(order);
-    if (!isAgentUser(order.userId)) {
-      const b = this.batch;
-      b.events.push({ event: DataEvent.OrderUpdate, userId: order.userId, payload: this.wire(order) });
-      if (alert !== undefined) b.events.push({ event: DataEvent.ComplianceAlert, userId: order.userId, payload: alert });
-      b.orders.add(order);
-    }
-    return this.finish(false, order, wireError(code, reason));
-  }
-
-  private rest(order: Order, market: CommodityMarket): void {
-    market.book.rest(order);
-    this.open.set(order.id, order);
-    const position = this.positionBook.getOrCreate(order.userId, order.commodity);
-    if (order.side === 'buy') position.openBuyQuantity += order.remainingQuantity;
-    else position.openSellQuantity += order.remainingQuantity;
-    if (!isAgentUser(order.userId)) {
-      let mine = this.openByUser.get(order.userId);
-      if (mine === undefined) {
-        mine = new Map();
-        this.openByUser.set(order.userId, mine);
-      }
-      mine.set(order.id, order);
-    }
-  }
-
-  /** Takes an open order off its book as cancelled or expired. */
-  private takeOff(order: Order, status: OrderStatus, reason: string): void {
-    const market = this.markets.get(order.commodity) as CommodityMarket;
-    const quantity = order.remainingQuantity;
-    market.book.cancel(order);
-    this.releaseExposure(order, quantity);
-    order.status = status;
-    order.reason = reason;
-    order.updatedAt = this.batch.now;
-    this.retire(order);
-    if (!isAgentUser(order.userId)) {
-      this.batch.orders.add(order);
-      this.batch.events.push({ event: DataEvent.OrderUpdate, userId: order.userId, payload: orderToWire(order, market.grid) });
-    }
-  }
-
-  private releaseExposure(order: Order, quantity: number): void {
-    const position = this.positionBook.get(order.userId, order.commodity);
-    if (position === undefined) return;
-    if (order.side === 'buy') position.openBuyQuantity -= quantity;
-    else position.openSellQuantity -= quantity;
-  }
-
-  /** A finished order leaves the open set; real users' stay queryable for a while. */
-  private retire(order: Order): void {
-    this.open.delete(order.id);
-    if (isAgentUser(order.userId)) return;
-    this.openByUser.get(order.userId)?.delete(order.id);
-    this.finished.set(order.id, order);
-    if (this.finished.size > this.retainLimit) {
-      const oldest = this.finished.values().next().value as Order;
-      this.finished.delete(oldest.id);
-      if (oldest.clientOrderId !== null) {
-        const key = clientKey(oldest.userId, oldest.clientOrderId);
-        if (this.byClientOrderId.get(key) === oldest) this.byClientOrderId.delete(key);
-      }
-    }
-  }
-
-  private recordFill(
-    id: string,
-    seq: number,
-    own: Order,
-    other: Order,
-    liquidity: Liquidity,
-    quantity: number,
-    priceTicks: number,
-    market: CommodityMarket,
-  ): void {
-    const trade: TradeRecord = {
-      id, seq, commodity: market.symbol, priceTicks, quantity, executedAt: this.batch.now,
-      userId: own.userId, orderId: own.id, side: own.side, liquidity, counterpartyOrderId: other.id,
-    };
-    this.batch.journal.push({ kind: 'trade', trade });
-    this.batch.events.push({ event: DataEvent.TradeUpdate, userId: own.userId, payload: tradeToWire(trade, market.grid) });
-  }
-
-  /** Journals what changed, runs the post-trade checks, and hands the batch out. */
-  private finish(ok: boolean, order: Order | null, error: WireError | null): PlaceOutcome {
-    const b = this.batch;
-    for (const o of b.orders) b.journal.push({ kind: 'order', order: orderRecord(o) });
-    for (const p of b.positions) this.afterPositionChange(p);
-    const traded = b.traded;
-    if (traded !== null && this.volatility !== null && traded.lastTicks !== null) {
-      const alert = this.volatility.observe(traded.symbol, traded.grid.fromTicks(traded.lastTicks), b.now);
-      if (alert !== null) b.events.push({ event: DataEvent.SystemAlert, payload: alert });
-    }
-    const taken = b.take();
-    return { ok, order, error, ...taken };
-  }
-
-  private afterPositionChange(position: Position): void {
-    const b = this.batch;
-    b.journal.push({ kind: 'position', position: positionRecord(position, b.now) });
-    const check = this.compliance.afterPositionChange(position.userId, position.commodity, position.netQuantity, b.timestamp);
-    if (check.levelChanged) {
-      b.journal.push({
-        kind: 'compliance',
-        compliance: { userId: position.userId, commodity: position.commodity, level: check.level, updatedAt: b.now },
-      });
-    }
-    if (check.alert !== null) b.events.push({ event: DataEvent.ComplianceAlert, userId: position.userId, payload: check.alert });
-  }
-
   private toResult(outcome: PlaceOutcome): OrderResult {
-    const batch: EngineBatch = { events: outcome.events, journal: outcome.journal };
-    if (outcome.prints) batch.prints = outcome.prints;
-    if (outcome.ok && outcome.order !== null) return { ok: true, order: this.wire(outcome.order), ...batch };
-    const error = outcome.error ?? wireError('INTERNAL');
-    if (outcome.order !== null) return { ok: false, error, order: this.wire(outcome.order), ...batch };
-    return { ok: false, error, ...batch };
+    return toResult(outcome, (o) => this.wire(o));
   }
-}
-
-function statusOf(order: OrderState): OrderStatus {
-  if (order.remainingQuantity > 0) return order.filledQuantity > 0 ? 'partially_filled' : 'new';
-  return order.cancelledQuantity === 0 ? 'filled' : 'cancelled';
-}
-
-function clientKey(userId: string, clientOrderId: string): string {
-  return `${userId}\u0000${clientOrderId}`;
-}
-
-function failure(error: WireError): OrderResult {
-  return { ok: false, error, events: [], journal: [] };
-}
-
-function refusal(error: WireError): PlaceOutcome {
-  return { ok: false, order: null, error, events: [], journal: [] };
-}
-
-/** A repeated clientOrderId: the same order again, or a conflict when the parameters differ. */
-function replay(existing: Order, spec: OrderSpec): PlaceOutcome {
-  const same =
-    existing.commodity === spec.commodity &&
-    existing.side === spec.side &&
-    existing.type === spec.type &&
-    existing.placedQuantity === spec.quantity &&
-    existing.placedPriceTicks === spec.priceTicks &&
-    existing.timeInForce === spec.timeInForce;
-  if (!same) {
-    return refusal(wireError('CLIENT_ORDER_ID_CONFLICT', `clientOrderId ${spec.clientOrderId ?? ''} was used for a different order (${existing.id})`, 'clientOrderId'));
-  }
-  const error = existing.rejectCode === null ? null : wireError(existing.rejectCode, existing.reason ?? undefined);
-  return { ok: error === null, order: existing, error, events: [], journal: [] };
 }

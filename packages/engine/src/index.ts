@@ -2,9 +2,38 @@
  * @qx/engine — the pure trading core: order books, matching, positions, compliance, a
  * simulated market and a volatility monitor. No I/O, no clock or randomness of its own.
  */
-export { Exchange, type AmendRequest, type AmendSpec, type CancelAllResult, type ExchangeOptions, type OperationContext, type PlaceOutcome, type RestoreSummary } from './exchange.js';
+export {
+  Exchange,
+  type AmendRequest,
+  type AmendSpec,
+  type CancelAllResult,
+  type CancelContext,
+  type DeadManFiring,
+  type DeadManResult,
+  type ExchangeOptions,
+  type MarketStatusResult,
+  type OperationContext,
+  type PlaceOutcome,
+  type RestoreSummary,
+  type TradingControlResult,
+} from './exchange.js';
 export type { EngineBatch, EngineEvent, MarketPrint, OrderResult } from './events.js';
-export type { ComplianceRecord, JournalRecord, OrderRecord, PositionRecord, SessionRecord, TradeRecord } from './journal.js';
+export type {
+  ComplianceRecord,
+  DeadManRecord,
+  JournalRecord,
+  MarketStatusName,
+  MarketStatusRecord,
+  OrderRecord,
+  PositionRecord,
+  SessionRecord,
+  TradeRecord,
+  UserControlRecord,
+} from './journal.js';
+export type { MarketStatusChange, MarketStatusView } from './market-status.js';
+export { CancelReason } from './trading-safety.js';
+export type { TradingStatus } from './user-controls.js';
+export { DEFAULT_VELOCITY, type VelocityOptions } from './velocity-guard.js';
 export {
   ComplianceMonitor,
   DEFAULT_THRESHOLDS,

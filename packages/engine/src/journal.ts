@@ -10,6 +10,9 @@
  * - `position`   by (`userId`, `commodity`)
  * - `compliance` by (`userId`, `commodity`) the post-trade threshold level already alerted
  * - `session`    by `commodity`            written by `startSession`
+ * - `user-control`  by `userId`           the kill switch: trading enabled or not, why, by whom
+ * - `dead-man`      by `userId`           the dead-man's switch deadline (absolute ms; null: disarmed)
+ * - `market-status` by `commodity`        open / halted / closed, what holds it (a halt, a closed session)
  *
  * An amend (cancel/replace) is journaled as the order's record with its new `priceTicks` and
  * `quantity` (`remainingQuantity` = quantity − filled). A quantity decrease keeps the order's
@@ -22,7 +25,10 @@
  * by `priority`, resting orders queued by `queuePriority ?? priority`, trades by `seq`). It
  * rebuilds the books with the same time priority, the open orders, positions, compliance
  * levels, the clientOrderId index, the session reference prices, last price and volume (from
- * this session's journaled trades), and the id counters.
+ * this session's journaled trades), the id counters, each user's kill switch and dead-man
+ * deadline, and each commodity's market status. Deadlines and halt ends are absolute times: a
+ * restored exchange whose deadline or halt end has already passed acts on the next
+ * `fireDeadManSwitches(now)` / `tick(now)` (the caller runs both right after a restore).
  * Simulated agents (user ids starting with `~`) are never journaled; the simulator re-creates
  * their quotes after a restart.
  */
@@ -101,9 +107,46 @@ export interface SessionRecord {
   referencePriceTicks: number;
 }
 
+/** The kill switch of one user (the latest state; enabling again is journaled too). */
+export interface UserControlRecord {
+  userId: string;
+  tradingEnabled: boolean;
+  reason: string | null;
+  /** who switched it (an operator's id) */
+  by: string | null;
+  updatedAt: number;
+}
+
+/** The dead-man's switch of one user: all open orders are cancelled at `firesAt` unless re-armed. */
+export interface DeadManRecord {
+  userId: string;
+  /** absolute time in ms since the epoch; null once disarmed or fired */
+  firesAt: number | null;
+  updatedAt: number;
+}
+
+export type MarketStatusName = 'open' | 'halted' | 'closed';
+
+/** A commodity's market status: the status it shows, and what holds it (both may: the halt shows). */
+export interface MarketStatusRecord {
+  commodity: string;
+  status: MarketStatusName;
+  reason: string;
+  /** when the commodity entered `status` */
+  since: number;
+  /** a halt's planned end (null: until reopened; always null unless halted) */
+  until: number | null;
+  halt: { reason: string; since: number; until: number | null } | null;
+  closed: { reason: string; since: number } | null;
+  updatedAt: number;
+}
+
 export type JournalRecord =
   | { kind: 'order'; order: OrderRecord }
   | { kind: 'trade'; trade: TradeRecord }
   | { kind: 'position'; position: PositionRecord }
   | { kind: 'compliance'; compliance: ComplianceRecord }
-  | { kind: 'session'; session: SessionRecord };
+  | { kind: 'session'; session: SessionRecord }
+  | { kind: 'user-control'; control: UserControlRecord }
+  | { kind: 'dead-man'; deadMan: DeadManRecord }
+  | { kind: 'market-status'; status: MarketStatusRecord };

@@ -58,8 +58,10 @@ export class MarketMaker {
     // cancel everything stale on both sides first, so new quotes never meet old ones
     const replaceBids = this.cancelStale(this.bids, (i) => bestBid - i * spacing, exchange, nowMs, sink);
     const replaceAsks = this.cancelStale(this.asks, (i) => bestAsk + i * spacing, exchange, nowMs, sink);
-    for (const i of replaceBids) this.bids[i] = this.quote(exchange, 'buy', bestBid - i * spacing, i, nowMs, random, sink);
-    for (const i of replaceAsks) this.asks[i] = this.quote(exchange, 'sell', bestAsk + i * spacing, i, nowMs, random, sink);
+    // a quote that trades may halt the market (velocity): the rest wait for the next requote
+    const symbol = this.commodity.symbol;
+    for (const i of replaceBids) if (exchange.marketOpen(symbol)) this.bids[i] = this.quote(exchange, 'buy', bestBid - i * spacing, i, nowMs, random, sink);
+    for (const i of replaceAsks) if (exchange.marketOpen(symbol)) this.asks[i] = this.quote(exchange, 'sell', bestAsk + i * spacing, i, nowMs, random, sink);
   }
 
   private cancelStale(

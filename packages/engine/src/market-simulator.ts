@@ -1,6 +1,6 @@
 import type { Commodity } from '@qx/protocol';
 import type { EngineBatch } from './events.js';
-import type { Exchange, PlaceOutcome } from './exchange.js';
+import type { Exchange } from './exchange.js';
 import { DEFAULT_FAIR_VALUE, FairValueProcess, type FairValueParams } from './fair-value.js';
 import { DEFAULT_MARKET_MAKER, MarketMaker, type MarketMakerParams } from './market-maker.js';
 import { DEFAULT_NOISE, NoiseTrader, type NoiseParams } from './noise-trader.js';
@@ -38,6 +38,9 @@ interface Agents {
  * and noise traders crossing the spread. Agents trade through the same Exchange as real users
  * (user ids starting with `~`, so they produce no events or journal of their own), which makes
  * market data come from a real book. Deterministic for a given random source and step times.
+ * A commodity that is halted or closed is left alone (fair value moves on; nothing is placed),
+ * including one halted in the middle of a step; each step first ends the halts that are due
+ * (`exchange.tick`), its changes in the step's `marketStatus`.
  */
 export class MarketSimulator {
   private readonly exchange: Exchange;
@@ -71,16 +74,23 @@ export class MarketSimulator {
     this.lastMs = Math.max(nowMs, this.lastMs ?? nowMs);
     const dt = dtMs / 1000;
     const out: SimulatorStep = { events: [], journal: [], changed: [] };
-    const sink = (o: PlaceOutcome): void => {
+    const sink = (o: EngineBatch): void => {
       if (o.events.length > 0) out.events.push(...o.events);
       if (o.journal.length > 0) out.journal.push(...o.journal);
       if (o.prints) (out.prints ??= []).push(...o.prints);
+      if (o.marketStatus) (out.marketStatus ??= []).push(...o.marketStatus);
     };
+    // halts that have run their time end here too (the exchange's periodic tick), so a simulated
+    // market reopens on its own even where nobody else calls `tick`
+    sink(this.exchange.tick(nowMs));
     for (const a of this.agents) {
       const before = this.signature(a.commodity.symbol);
       a.fairValue.advance(dt, this.random);
-      a.maker.requote(this.exchange, a.fairValue.price, nowMs, this.random, sink);
-      a.noise.trade(this.exchange, dt, nowMs, this.random, sink);
+      // a halted or closed market: the agents wait (their quotes rest), they do not even try
+      if (this.exchange.marketOpen(a.commodity.symbol)) {
+        a.maker.requote(this.exchange, a.fairValue.price, nowMs, this.random, sink);
+        a.noise.trade(this.exchange, dt, nowMs, this.random, sink);
+      }
       if (this.signature(a.commodity.symbol) !== before) out.changed.push(a.commodity.symbol);
     }
     return out;

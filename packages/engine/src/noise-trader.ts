@@ -27,6 +27,8 @@ export class NoiseTrader {
     const market = exchange.market(this.commodity.symbol);
     if (market === undefined) return;
     for (let n = 0; n < arrivals; n++) {
+      // a trade may have halted the market (velocity): stop sending
+      if (!exchange.marketOpen(this.commodity.symbol)) break;
       const userId = `~noise-${integerBetween(random, 1, this.params.traders)}`;
       const side = random() < 0.5 ? 'buy' : 'sell';
       const quantity = integerBetween(random, 1, this.params.maxContracts) * this.commodity.contractSize;

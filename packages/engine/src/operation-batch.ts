@@ -1,6 +1,7 @@
 import type { CommodityMarket } from './commodity-market.js';
 import type { EngineBatch, EngineEvent, MarketPrint } from './events.js';
 import type { JournalRecord } from './journal.js';
+import type { MarketStatusChange, StatusTransition } from './market-status.js';
 import type { Order } from './order.js';
 import type { Position } from './position.js';
 import { isoTime } from './wire.js';
@@ -13,6 +14,7 @@ export class OperationBatch {
   events: EngineEvent[] = [];
   journal: JournalRecord[] = [];
   prints: MarketPrint[] = [];
+  marketStatus: MarketStatusChange[] = [];
   readonly orders = new Set<Order>();
   readonly positions = new Set<Position>();
   /** the market that traded during the operation (volatility is observed once, at the end) */
@@ -25,6 +27,7 @@ export class OperationBatch {
     if (this.events.length > 0) this.events = [];
     if (this.journal.length > 0) this.journal = [];
     if (this.prints.length > 0) this.prints = [];
+    if (this.marketStatus.length > 0) this.marketStatus = [];
     if (this.orders.size > 0) this.orders.clear();
     if (this.positions.size > 0) this.positions.clear();
     this.traded = null;
@@ -39,11 +42,22 @@ export class OperationBatch {
     return this.iso;
   }
 
+  /** A market status transition: journaled, and published when it changes what clients see. */
+  addStatus(transition: StatusTransition | null): void {
+    if (transition === null) return;
+    this.journal.push({ kind: 'market-status', status: transition.record });
+    if (transition.change !== null) this.marketStatus.push(transition.change);
+  }
+
   take(): EngineBatch {
     const out: EngineBatch = { events: this.events, journal: this.journal };
     if (this.prints.length > 0) {
       out.prints = this.prints;
       this.prints = [];
+    }
+    if (this.marketStatus.length > 0) {
+      out.marketStatus = this.marketStatus;
+      this.marketStatus = [];
     }
     this.events = [];
     this.journal = [];

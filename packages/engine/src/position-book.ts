@@ -1,6 +1,10 @@
+import type { Order } from './order.js';
 import { Position } from './position.js';
 
-/** Every user's positions, by user then commodity. */
+/**
+ * Every user's positions, by user then commodity, with the open (resting) quantity behind each
+ * that the pre-trade exposure check counts.
+ */
 export class PositionBook {
   private readonly byUser = new Map<string, Map<string, Position>>();
 
@@ -20,6 +24,16 @@ export class PositionBook {
       positions.set(commodity, position);
     }
     return position;
+  }
+
+  /** An order starts resting with `quantity` open. */
+  addExposure(order: Order, quantity: number): void {
+    this.getOrCreate(order.userId, order.commodity).changeOpenQuantity(order.side, quantity);
+  }
+
+  /** `quantity` of a resting order no longer rests (filled, cancelled, reduced). */
+  releaseExposure(order: Order, quantity: number): void {
+    this.get(order.userId, order.commodity)?.changeOpenQuantity(order.side, -quantity);
   }
 
   ofUser(userId: string): Position[] {

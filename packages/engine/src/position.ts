@@ -40,6 +40,12 @@ export class Position {
     }
   }
 
+  /** Resting order quantity on one side grows (an order rests) or shrinks (a fill, cancel or reduction). */
+  changeOpenQuantity(side: Side, delta: number): void {
+    if (side === 'buy') this.openBuyQuantity += delta;
+    else this.openSellQuantity += delta;
+  }
+
   /** Average entry price in (fractional) ticks; 0 when flat. */
   averageEntryTicks(): number {
     return this.netQuantity === 0 ? 0 : this.openCost / Math.abs(this.netQuantity);

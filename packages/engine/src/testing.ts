@@ -2,8 +2,9 @@
  * Helpers for this package's tests (and the server's, if useful): a settable clock and a check
  * of emitted payloads against the protocol's schemas. No assertions here, so no node imports.
  */
-import { dataPayloadSchemas, describeZodError } from '@qx/protocol';
+import { dataPayloadSchemas, describeZodError, marketStatusPayloadSchema } from '@qx/protocol';
 import type { EngineEvent } from './events.js';
+import type { MarketStatusChange } from './market-status.js';
 
 export interface ManualClock {
   now: () => number;
@@ -31,5 +32,15 @@ export function payloadProblems(events: readonly EngineEvent[]): string[] {
     const parsed = dataPayloadSchemas[e.event].safeParse(e.payload);
     if (!parsed.success) problems.push(`${e.event}: ${describeZodError(parsed.error).message}`);
   }
+  return problems;
+}
+
+/** The same for market-status changes (numbered as the server would: seq 1, 2, …). */
+export function marketStatusProblems(changes: readonly MarketStatusChange[]): string[] {
+  const problems: string[] = [];
+  changes.forEach((c, i) => {
+    const parsed = marketStatusPayloadSchema.safeParse({ ...c, seq: i + 1 });
+    if (!parsed.success) problems.push(`market-status: ${describeZodError(parsed.error).message}`);
+  });
   return problems;
 }

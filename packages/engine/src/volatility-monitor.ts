@@ -1,4 +1,5 @@
 import type { Commodity, SystemAlertPayload } from '@qx/protocol';
+import { RollingExtremes } from './rolling-extremes.js';
 import { isoTime } from './wire.js';
 
 export interface VolatilityOptions {
@@ -14,17 +15,8 @@ export interface VolatilityOptions {
 
 export type VolatilityLevel = 'normal' | 'warning' | 'critical';
 
-interface Sample {
-  t: number;
-  p: number;
-}
-
-/** Rolling max and min over a time window: monotonic queues, O(1) amortized per sample. */
 interface WindowState {
-  maxQ: Sample[];
-  maxHead: number;
-  minQ: Sample[];
-  minHead: number;
+  window: RollingExtremes;
   level: 0 | 1 | 2;
 }
 
@@ -54,20 +46,12 @@ export class VolatilityMonitor {
     if (!(price > 0)) return null;
     let s = this.states.get(commodity);
     if (s === undefined) {
-      s = { maxQ: [], maxHead: 0, minQ: [], minHead: 0, level: 0 };
+      s = { window: new RollingExtremes(this.windowMs), level: 0 };
       this.states.set(commodity, s);
     }
-    const sample: Sample = { t: nowMs, p: price };
-    while (s.maxQ.length > s.maxHead && (s.maxQ[s.maxQ.length - 1] as Sample).p <= price) s.maxQ.pop();
-    s.maxQ.push(sample);
-    while (s.minQ.length > s.minHead && (s.minQ[s.minQ.length - 1] as Sample).p >= price) s.minQ.pop();
-    s.minQ.push(sample);
-    const cutoff = nowMs - this.windowMs;
-    while ((s.maxQ[s.maxHead] as Sample).t < cutoff) s.maxHead++;
-    while ((s.minQ[s.minHead] as Sample).t < cutoff) s.minHead++;
-    compact(s);
-    const high = (s.maxQ[s.maxHead] as Sample).p;
-    const low = (s.minQ[s.minHead] as Sample).p;
+    s.window.add(price, nowMs);
+    const high = s.window.high;
+    const low = s.window.low;
     const move = (high - low) / low;
 
     if (s.level < 2 && move >= this.criticalMove) {
@@ -109,16 +93,5 @@ export class VolatilityMonitor {
         low,
       },
     };
-  }
-}
-
-function compact(s: WindowState): void {
-  if (s.maxHead > 1024) {
-    s.maxQ = s.maxQ.slice(s.maxHead);
-    s.maxHead = 0;
-  }
-  if (s.minHead > 1024) {
-    s.minQ = s.minQ.slice(s.minHead);
-    s.minHead = 0;
   }
 }

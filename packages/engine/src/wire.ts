@@ -2,7 +2,8 @@
  * The edge between the engine's integers and the wire's decimals: order, trade, position and
  * book views in the shapes of @qx/protocol. The server calls these (through the Exchange).
  */
-import type { OrderUpdatePayload, TradeUpdatePayload } from '@qx/protocol';
+import type { MarketUpdatePayload, OrderUpdatePayload, TradeUpdatePayload } from '@qx/protocol';
+import type { CommodityMarket } from './commodity-market.js';
 import type { OrderState } from './order.js';
 import type { Position } from './position.js';
 import type { PriceGrid } from './price-grid.js';
@@ -93,4 +94,33 @@ export interface BookView {
 
 export function levelToWire(level: PriceLevel, grid: PriceGrid): BookLevelView {
   return { price: grid.fromTicks(level.priceTicks), quantity: level.quantity, orders: level.orderCount };
+}
+
+/** Aggregated depth of a commodity's book: up to `depth` levels per side, best first. */
+export function bookToWire(market: CommodityMarket, depth: number): BookView {
+  const grid = market.grid;
+  return {
+    commodity: market.symbol,
+    bids: market.book.bids.top(depth).map((l) => levelToWire(l, grid)),
+    asks: market.book.asks.top(depth).map((l) => levelToWire(l, grid)),
+  };
+}
+
+/** A commodity's market data: last price (reference before the first trade), quotes, volume. */
+export function marketDataToWire(market: CommodityMarket, nowMs: number): MarketUpdatePayload {
+  const grid = market.grid;
+  const mark = market.markTicks();
+  const bid = market.book.bestBid();
+  const ask = market.book.bestAsk();
+  const changeTicks = mark - market.referenceTicks;
+  return {
+    commodity: market.symbol,
+    price: grid.fromTicks(mark),
+    change: grid.fromTicks(changeTicks),
+    changePercent: Math.round((changeTicks / market.referenceTicks) * 10_000) / 100,
+    volume: market.volume,
+    timestamp: isoTime(nowMs),
+    bid: bid === null ? null : grid.fromTicks(bid),
+    ask: ask === null ? null : grid.fromTicks(ask),
+  };
 }

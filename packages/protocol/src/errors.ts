@@ -43,6 +43,12 @@ export const ErrorCode = {
   ORDER_NOT_OPEN: { numeric: 4209, status: 409, message: 'Order is no longer open: it cannot be amended' },
   INVALID_QUANTITY: { numeric: 4210, status: 409, message: 'The new quantity must exceed the quantity already filled' },
   NO_POSITION: { numeric: 4211, status: 409, message: 'No position to flatten' },
+  /** the user's kill switch is on: new orders and amends are refused, cancels allowed */
+  TRADING_DISABLED: { numeric: 4212, status: 403, message: 'Trading is disabled for this account' },
+  /** the commodity is halted (a velocity halt or an operator's): new orders and amends are refused, cancels allowed */
+  MARKET_HALTED: { numeric: 4213, status: 409, message: 'Trading in this market is halted' },
+  /** the commodity's trading session is closed: new orders and amends are refused, cancels allowed */
+  MARKET_CLOSED: { numeric: 4214, status: 409, message: 'The market is closed' },
   // server
   SERVICE_UNAVAILABLE: { numeric: 5001, status: 503, message: 'Service unavailable' },
   ENGINE_UNAVAILABLE: { numeric: 5002, status: 503, message: 'No trading engine is available; the order was not executed' },

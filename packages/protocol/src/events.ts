@@ -19,6 +19,15 @@ export const ClientEvent = {
   UnsubscribeBook: 'unsubscribe-book',
   SubscribeTrades: 'subscribe-trades',
   UnsubscribeTrades: 'unsubscribe-trades',
+  // trading over the socket and its safety nets (additions): answered through the ack
+  PlaceOrder: 'place-order',
+  CancelOrder: 'cancel-order',
+  AmendOrder: 'amend-order',
+  CancelAllOrders: 'cancel-all-orders',
+  CancelOnDisconnect: 'cancel-on-disconnect',
+  CancelAllAfter: 'cancel-all-after',
+  SubscribeStatus: 'subscribe-status',
+  UnsubscribeStatus: 'unsubscribe-status',
 } as const;
 export type ClientEventName = (typeof ClientEvent)[keyof typeof ClientEvent];
 
@@ -51,6 +60,9 @@ export const ServerEvent = {
   BookSnapshot: 'book-snapshot',
   BookUpdate: 'book-update',
   MarketTrade: 'market-trade',
+  StatusSubscribed: 'status-subscribed',
+  StatusUnsubscribed: 'status-unsubscribed',
+  MarketStatus: 'market-status',
 } as const;
 export type ServerEventName = (typeof ServerEvent)[keyof typeof ServerEvent];
 
@@ -70,13 +82,15 @@ export function isDataEvent(name: unknown): name is DataEventName {
 }
 
 /**
- * Market feeds (additions, opt-in): the streaming order book and the public tape. Not envelopes
- * and never sent to a socket that did not ask for them; each message carries its own `seq`.
+ * Market feeds (additions, opt-in): the streaming order book, the public tape and market status.
+ * Not envelopes and never sent to a socket that did not ask for them; each message carries its
+ * own `seq`.
  */
 export const FeedEvent = {
   BookSnapshot: ServerEvent.BookSnapshot,
   BookUpdate: ServerEvent.BookUpdate,
   MarketTrade: ServerEvent.MarketTrade,
+  MarketStatus: ServerEvent.MarketStatus,
 } as const;
 export type FeedEventName = (typeof FeedEvent)[keyof typeof FeedEvent];
 

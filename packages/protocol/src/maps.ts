@@ -5,6 +5,7 @@
 import type { Envelope } from './envelopes.js';
 import type { ErrorCodeName, WireError, DisconnectCodeName } from './errors.js';
 import type { BookConfirmation, BookSnapshot, BookUnsubscribed, BookUpdate, MarketTrade } from './book.js';
+import type { CancelOnDisconnectScope, MarketStatusPayload, OrderRequestBody, OrderUpdatePayload } from './schemas.js';
 
 export interface AuthSuccess {
   message: string;
@@ -60,6 +61,24 @@ export interface SessionInfo {
   recoveryWindowMs: number;
 }
 
+/** The ack of `place-order`, `cancel-order` and `amend-order`: the order, as the REST call answers it. */
+export interface OrderAck {
+  order: OrderUpdatePayload;
+}
+/** The ack of `cancel-all-orders`: every order it cancelled. */
+export interface CancelAllAck {
+  cancelled: OrderUpdatePayload[];
+}
+/** The ack of `cancel-on-disconnect`: the scope now in force for this socket. */
+export interface CancelOnDisconnectAck {
+  scope: CancelOnDisconnectScope;
+}
+/** The ack of `cancel-all-after`: when the user's open orders will be cancelled (ISO), null once disarmed. */
+export interface CancelAllAfterAck {
+  timeoutMs: number;
+  firesAt: string | null;
+}
+
 export type AckResponse<T = object> = ({ ok: true } & T) | { ok: false; error: WireError };
 export type Ack<T = object> = (response: AckResponse<T>) => void;
 
@@ -79,6 +98,15 @@ export interface ClientToServerEvents {
   'unsubscribe-book': (request: { commodity: string } | string, ack?: Ack<BookUnsubscribed>) => void;
   'subscribe-trades': (commodities: string[] | string, ack?: Ack<MarketConfirmation>) => void;
   'unsubscribe-trades': (commodities: string[] | string, ack?: Ack<MarketConfirmation>) => void;
+  'place-order': (order: OrderRequestBody, ack?: Ack<OrderAck>) => void;
+  'cancel-order': (request: { orderId: string } | string, ack?: Ack<OrderAck>) => void;
+  'amend-order': (request: { orderId: string; price?: number | string; quantity?: number }, ack?: Ack<OrderAck>) => void;
+  /** `{commodity?}`; on the wire the payload may be left out altogether */
+  'cancel-all-orders': (request: { commodity?: string } | undefined, ack?: Ack<CancelAllAck>) => void;
+  'cancel-on-disconnect': (request: { scope: CancelOnDisconnectScope }, ack?: Ack<CancelOnDisconnectAck>) => void;
+  'cancel-all-after': (request: { timeoutMs: number }, ack?: Ack<CancelAllAfterAck>) => void;
+  'subscribe-status': (commodities: string[] | string, ack?: Ack<MarketConfirmation>) => void;
+  'unsubscribe-status': (commodities: string[] | string, ack?: Ack<MarketConfirmation>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -109,4 +137,7 @@ export interface ServerToClientEvents {
   'book-snapshot': (data: BookSnapshot) => void;
   'book-update': (data: BookUpdate) => void;
   'market-trade': (data: MarketTrade) => void;
+  'status-subscribed': (data: MarketConfirmation) => void;
+  'status-unsubscribed': (data: MarketConfirmation) => void;
+  'market-status': (data: MarketStatusPayload) => void;
 }

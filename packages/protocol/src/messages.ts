@@ -13,4 +13,6 @@ export const messages = {
   bookUnsubscribed: (commodity: string) => `Unsubscribed from the ${commodity} order book`,
   tradesSubscribed: (commodities: readonly string[]) => `Subscribed to trades for: ${commodities.join(', ')}`,
   tradesUnsubscribed: (commodities: readonly string[]) => `Unsubscribed from trades for: ${commodities.join(', ')}`,
+  statusSubscribed: (commodities: readonly string[]) => `Subscribed to market status for: ${commodities.join(', ')}`,
+  statusUnsubscribed: (commodities: readonly string[]) => `Unsubscribed from market status for: ${commodities.join(', ')}`,
 } as const;

@@ -11,6 +11,8 @@ export const rooms = {
   book: (commodity: string, depth: number): string => `book-${commodity}-${depth}`,
   /** the public tape of one commodity (addition) */
   trades: (commodity: string): string => `trades-${commodity}`,
+  /** the market status (open, halted, closed) of one commodity (addition) */
+  status: (commodity: string): string => `status-${commodity}`,
   /** Every authenticated socket is in this room; system-alert goes here. */
   authenticated: 'authenticated',
 } as const;

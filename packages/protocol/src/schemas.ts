@@ -202,17 +202,21 @@ export const orderRequestSchema = z
   });
 export type OrderRequestBody = z.output<typeof orderRequestSchema>;
 
+/** The fields of an amend (REST body, socket `amend-order`). */
+const amendFields = {
+  /** a number, or a decimal string such as "75.25" */
+  price: z
+    .union([finite.positive().max(1e9), z.string().regex(/^\d{1,10}(\.\d{1,12})?$/, 'must be a decimal number such as 75.25').transform(Number)])
+    .optional(),
+  /** the new total quantity in units (filled quantity included); must exceed what is filled */
+  quantity: z.number().int('must be a whole number of units').positive().max(1e12).optional(),
+};
+const AMEND_NEEDS_A_CHANGE = { message: 'give a new price, a new quantity, or both' };
+
 /** `PATCH /api/v1/trading/orders/:id` (cancel/replace): a new limit price, a new total quantity, or both. */
 export const orderAmendSchema = z
-  .strictObject({
-    /** a number, or a decimal string such as "75.25" */
-    price: z
-      .union([finite.positive().max(1e9), z.string().regex(/^\d{1,10}(\.\d{1,12})?$/, 'must be a decimal number such as 75.25').transform(Number)])
-      .optional(),
-    /** the new total quantity in units (filled quantity included); must exceed what is filled */
-    quantity: z.number().int('must be a whole number of units').positive().max(1e12).optional(),
-  })
-  .refine((o) => o.price !== undefined || o.quantity !== undefined, { message: 'give a new price, a new quantity, or both' });
+  .strictObject(amendFields)
+  .refine((o) => o.price !== undefined || o.quantity !== undefined, AMEND_NEEDS_A_CHANGE);
 export type OrderAmendBody = z.output<typeof orderAmendSchema>;
 
 /** `DELETE /api/v1/trading/orders` (cancel all): optionally only one commodity's orders. */
@@ -231,6 +235,88 @@ export const tradeListQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   before: z.coerce.number().int().positive().optional(),
 });
+
+// ---- trading over the socket and its safety nets (additions) ---------------------------------
+
+/** An order id as the engine gives it (`ord-7`). */
+export const orderIdSchema = text(128);
+
+/** `place-order`: the body of `POST /api/v1/trading/orders`. */
+export const placeOrderPayloadSchema = orderRequestSchema;
+
+/** `cancel-order`: `{orderId}` or a bare order id. */
+export const cancelOrderPayloadSchema = z.union([
+  orderIdSchema.transform((orderId) => ({ orderId })),
+  z.strictObject({ orderId: orderIdSchema }),
+]);
+export type CancelOrderPayload = z.output<typeof cancelOrderPayloadSchema>;
+
+/** `amend-order`: `{orderId, price?, quantity?}` (price and quantity as in the REST amend). */
+export const amendOrderPayloadSchema = z
+  .strictObject({ orderId: orderIdSchema, ...amendFields })
+  .refine((o) => o.price !== undefined || o.quantity !== undefined, AMEND_NEEDS_A_CHANGE);
+export type AmendOrderPayload = z.output<typeof amendOrderPayloadSchema>;
+
+/** `cancel-all-orders`: `{commodity?}`, or nothing (every open order of the caller). */
+export const cancelAllOrdersPayloadSchema = z
+  .strictObject({ commodity: commoditySchema.optional() })
+  .optional()
+  .transform((o) => o ?? {});
+export type CancelAllOrdersPayload = z.output<typeof cancelAllOrdersPayloadSchema>;
+
+export const CANCEL_ON_DISCONNECT_SCOPES = ['connection', 'account', 'off'] as const;
+export type CancelOnDisconnectScope = (typeof CANCEL_ON_DISCONNECT_SCOPES)[number];
+
+/** `cancel-on-disconnect`: what to cancel when the connection (or the account's last one) is gone. */
+export const cancelOnDisconnectPayloadSchema = z.strictObject({ scope: z.enum(CANCEL_ON_DISCONNECT_SCOPES) });
+export type CancelOnDisconnectPayload = z.output<typeof cancelOnDisconnectPayloadSchema>;
+
+/** The dead-man's switch timeout: 0 disarms it; otherwise from one second to one day. */
+export const CANCEL_ALL_AFTER_MIN_MS = 1_000;
+export const CANCEL_ALL_AFTER_MAX_MS = 86_400_000;
+
+/** `cancel-all-after` (and its REST twin): `{timeoutMs}`, 0 or 1 000–86 400 000. */
+export const cancelAllAfterPayloadSchema = z.strictObject({
+  timeoutMs: z
+    .number()
+    .int('must be a whole number of milliseconds')
+    .min(0)
+    .max(CANCEL_ALL_AFTER_MAX_MS)
+    .refine((ms) => ms === 0 || ms >= CANCEL_ALL_AFTER_MIN_MS, `must be 0 (disarm) or at least ${CANCEL_ALL_AFTER_MIN_MS}`),
+});
+export type CancelAllAfterPayload = z.output<typeof cancelAllAfterPayloadSchema>;
+
+/** `subscribe-status` / `unsubscribe-status`: the same shapes as `subscribe-market`. */
+export const statusSubscriptionPayloadSchema = commoditiesPayloadSchema;
+
+/** `POST /api/v1/admin/users/:userId/trading` (the kill switch): `{enabled, reason}`. */
+export const tradingControlBodySchema = z.strictObject({ enabled: z.boolean(), reason: text(256) });
+export type TradingControlBody = z.output<typeof tradingControlBodySchema>;
+
+/** An operator's halt of a commodity: why, and for how long (absent or null: until reopened). */
+export const marketHaltBodySchema = z.strictObject({
+  reason: text(256),
+  durationMs: z.number().int().min(CANCEL_ALL_AFTER_MIN_MS).max(CANCEL_ALL_AFTER_MAX_MS).nullable().optional(),
+});
+export type MarketHaltBody = z.output<typeof marketHaltBodySchema>;
+
+export const marketStatusNameSchema = z.enum(['open', 'halted', 'closed']);
+export type MarketStatusName = z.output<typeof marketStatusNameSchema>;
+
+/**
+ * `market-status` (addition, opt-in through `subscribe-status`): a commodity's status since
+ * `since`; for a halt, `until` is when it is planned to end (null: until an operator reopens it).
+ * Not an envelope: `seq` is +1 per change of the commodity's status.
+ */
+export const marketStatusPayloadSchema = z.strictObject({
+  commodity: commoditySchema,
+  status: marketStatusNameSchema,
+  reason: text(512),
+  since: isoTimestamp,
+  until: isoTimestamp.nullable().optional(),
+  seq: z.number().int().nonnegative(),
+});
+export type MarketStatusPayload = z.output<typeof marketStatusPayloadSchema>;
 
 // ---- REST: market data ----------------------------------------------------------------------
 

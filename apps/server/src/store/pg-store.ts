@@ -11,6 +11,7 @@ import type { JournalRecord, OrderRecord, TradeRecord } from '@qx/engine';
 import type { DataEventName } from '@qx/protocol';
 import { PgMarketTrades } from './pg-market-trades.js';
 import type { TapeEntry } from './market-trades.js';
+import { controlRecord, controlRow, type ControlRow } from './control-records.js';
 import {
   FencedError,
   RESTORE_FINISHED_ORDERS,
@@ -108,6 +109,13 @@ export const PG_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX market_trades_time ON market_trades (commodity, executed_at);
    CREATE INDEX market_trades_age ON market_trades (executed_at);`,
+  // kill switches, dead-man's switch deadlines, market statuses (see control-records.ts)
+  `CREATE TABLE trading_controls (
+     kind   TEXT  NOT NULL,
+     key    TEXT  NOT NULL,
+     record JSONB NOT NULL,
+     PRIMARY KEY (kind, key)
+   );`,
 ];
 
 /** BIGINT (int8) columns come back as strings by default: seqs and times here fit a double exactly. */
@@ -364,6 +372,10 @@ export class PgStore implements Store {
       for (const { record } of (await client.query<{ record: never }>('SELECT record FROM compliance_levels')).rows) {
         records.push({ kind: 'compliance', compliance: record });
       }
+      for (const row of (await client.query<{ kind: string; record: unknown }>('SELECT kind, record FROM trading_controls')).rows) {
+        const record = controlRecord(row.kind, row.record);
+        if (record) records.push(record);
+      }
       return records;
     });
   }
@@ -503,6 +515,7 @@ async function persistJournal(client: pg.ClientBase, journal: readonly JournalRe
   const positions = new Map<string, object & { userId: string; commodity: string }>();
   const compliance = new Map<string, object & { userId: string; commodity: string }>();
   const sessions = new Map<string, object & { commodity: string }>();
+  const controls = new Map<string, ControlRow>();
   for (const r of journal) {
     switch (r.kind) {
       case 'order':
@@ -522,6 +535,10 @@ async function persistJournal(client: pg.ClientBase, journal: readonly JournalRe
       case 'session':
         sessions.set(r.session.commodity, r.session);
         break;
+      default: {
+        const row = controlRow(r);
+        if (row) controls.set(`${row.kind}\u0000${row.key}`, row);
+      }
     }
   }
   if (orders.size) {
@@ -557,6 +574,14 @@ async function persistJournal(client: pg.ClientBase, journal: readonly JournalRe
       `INSERT INTO sessions (commodity, record) SELECT * FROM unnest($1::text[], $2::jsonb[])
        ON CONFLICT (commodity) DO UPDATE SET record = excluded.record`,
       [v.map((x) => x.commodity), v.map((x) => JSON.stringify(x))],
+    );
+  }
+  if (controls.size) {
+    const v = [...controls.values()];
+    await client.query(
+      `INSERT INTO trading_controls (kind, key, record) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])
+       ON CONFLICT (kind, key) DO UPDATE SET record = excluded.record`,
+      [v.map((x) => x.kind), v.map((x) => x.key), v.map((x) => JSON.stringify(x.record))],
     );
   }
 }

@@ -1,10 +1,11 @@
 /**
- * Orders, trades, positions and compliance levels in the same SQLite file (a part of SqliteStore) as the event log, so
+ * Orders, trades, positions, compliance levels and trading controls in the same SQLite file (a part of SqliteStore) as the event log, so
  * an operation's journal and its events commit in one transaction. Records are the engine's own
  * (integer ticks and units), stored as JSON beside the columns the queries filter on.
  */
 import type { JournalRecord, OrderRecord, TradeRecord } from '@qx/engine';
 import { migrate, type Sqlite } from '../store/database.js';
+import { controlRecord, controlRow } from '../store/control-records.js';
 import { RESTORE_FINISHED_ORDERS, type OrderQuery, type TradeQuery } from '../store/store.js';
 
 export type { OrderQuery, TradeQuery };
@@ -48,6 +49,13 @@ const MIGRATIONS: readonly string[] = [
      commodity TEXT PRIMARY KEY,
      record    TEXT NOT NULL
    );`,
+  // kill switches, dead-man's switch deadlines, market statuses (see control-records.ts)
+  `CREATE TABLE trading_controls (
+     kind   TEXT NOT NULL,
+     key    TEXT NOT NULL,
+     record TEXT NOT NULL,
+     PRIMARY KEY (kind, key)
+   );`,
 ];
 
 export class TradingStore {
@@ -56,6 +64,7 @@ export class TradingStore {
   private readonly upsertPosition;
   private readonly upsertCompliance;
   private readonly upsertSession;
+  private readonly upsertControl;
   private readonly selectOrder;
 
   constructor(private readonly db: Sqlite) {
@@ -74,6 +83,7 @@ export class TradingStore {
       'INSERT INTO compliance_levels (user_id, commodity, record) VALUES (?, ?, ?) ON CONFLICT (user_id, commodity) DO UPDATE SET record = excluded.record',
     );
     this.upsertSession = db.prepare('INSERT INTO sessions (commodity, record) VALUES (?, ?) ON CONFLICT (commodity) DO UPDATE SET record = excluded.record');
+    this.upsertControl = db.prepare('INSERT INTO trading_controls (kind, key, record) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET record = excluded.record');
     this.selectOrder = db.prepare<[string], { record: string }>('SELECT record FROM orders WHERE id = ?');
   }
 
@@ -100,6 +110,10 @@ export class TradingStore {
         case 'session':
           this.upsertSession.run(r.session.commodity, JSON.stringify(r.session));
           break;
+        default: {
+          const row = controlRow(r);
+          if (row) this.upsertControl.run(row.kind, row.key, JSON.stringify(row.record));
+        }
       }
     }
   }
@@ -138,6 +152,10 @@ export class TradingStore {
     }
     for (const row of this.db.prepare<[], { record: string }>('SELECT record FROM compliance_levels').all()) {
       records.push({ kind: 'compliance', compliance: JSON.parse(row.record) as never });
+    }
+    for (const row of this.db.prepare<[], { kind: string; record: string }>('SELECT kind, record FROM trading_controls').all()) {
+      const record = controlRecord(row.kind, JSON.parse(row.record));
+      if (record) records.push(record);
     }
     return records;
   }

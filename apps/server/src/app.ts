@@ -11,7 +11,7 @@ import { Exchange } from '@qx/engine';
 import { ServerEvent, DisconnectCode, decimalsOf, type DisconnectCodeName } from '@qx/protocol';
 import type { Config } from './config.js';
 import { Metrics } from './metrics.js';
-import type { Sqlite } from './store/database.js';
+import type { Sqlite } from './store/sqlite/database.js';
 import { immediateReads, type Store } from './store/store.js';
 import { BookFeed } from './realtime/book-feed.js';
 import { bookChannel } from './channels/book.js';

@@ -9,8 +9,9 @@ import pino, { type Logger } from 'pino';
 import { buildServer } from './app.js';
 import { parseConfig, type Config } from './config.js';
 import { StartupError } from './startup-error.js';
-import { openEngineParts, openRedisBackplane } from './cluster/cluster-parts.js';
-import { buildEngineNode, buildEngineServer } from './cluster/engine-server.js';
+import { openEngineParts } from './backplane/redis/engine/engine-parts.js';
+import { openRedisBackplane } from './backplane/redis/gateway/redis-backplane.js';
+import { buildEngineNode, buildEngineServer } from './backplane/redis/engine/engine-server.js';
 import { Metrics } from './metrics.js';
 
 const USAGE = `Usage: node apps/server/dist/main.js [--check-config] [--help]

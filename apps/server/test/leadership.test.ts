@@ -7,8 +7,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { EngineLeadership } from '../src/cluster/leadership.js';
-import { PgStore } from '../src/store/pg-store.js';
+import { EngineLeadership } from '../src/backplane/redis/engine/leadership.js';
+import { PgStore } from '../src/store/postgres/pg-store.js';
 import { FencedError, type EventToLog } from '../src/store/store.js';
 import { testDatabaseOrSkip, type TestDatabase } from './pg-test-db.js';
 import { until } from './helpers.js';

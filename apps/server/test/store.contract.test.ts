@@ -12,9 +12,9 @@ import pg from 'pg';
 import pino from 'pino';
 import { Exchange, type EngineBatch, type JournalRecord, type OrderRecord } from '@qx/engine';
 import { FencedError, type EventToLog, type MarketSnapshot, type Store } from '../src/store/store.js';
-import type { TapeEntry } from '../src/store/market-trades.js';
-import { SqliteStore } from '../src/store/sqlite-store.js';
-import { PgStore } from '../src/store/pg-store.js';
+import type { TapeEntry } from '../src/store/tape.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { PgStore } from '../src/store/postgres/pg-store.js';
 import { testDatabaseOrSkip } from './pg-test-db.js';
 
 interface Harness {

@@ -14,9 +14,9 @@
 import type { Adapter } from 'socket.io-adapter';
 import type { BookView, Exchange, PositionView } from '@qx/engine';
 import type { BusEventName, OrderAmendBody, OrderRequestBody } from '@qx/protocol';
-import type { Sqlite } from '../store/database.js';
+import type { Sqlite } from '../store/sqlite/database.js';
 import type { LoggedEvent, Store } from '../store/store.js';
-import type { TapeStore } from '../store/market-trades.js';
+import type { TapeStore } from '../store/tape.js';
 import type { QxSocket } from '../realtime/types.js';
 import type { CancelAllOutcome, SubmitOutcome, TradingService } from '../core/trading-service.js';
 import type { EventSink } from '../core/event-committer.js';

@@ -25,7 +25,7 @@ import {
 } from '@qx/protocol';
 import type { BusEvent, EventBus, PathTimes } from '../backplane/backplane.js';
 import type { EventToLog, Fence, LoggedEvent, MarketSnapshot, Store } from '../store/store.js';
-import type { TapeEntry } from '../store/market-trades.js';
+import type { TapeEntry } from '../store/tape.js';
 import type { Metrics } from '../metrics.js';
 import { wallClock } from './wall-clock.js';
 import { tapeEvent } from './tape.js';

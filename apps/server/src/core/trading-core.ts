@@ -48,7 +48,8 @@ export interface TradingCore {
 
 export function createTradingCore(deps: TradingCoreDeps): TradingCore {
   const { config, now } = deps;
-  const exchange = new Exchange({ clock: now, commodities: config.commodities, compliance: config.trading.compliance });
+  // velocity halts are off until the server runs their timers and publishes market status (issue 17)
+  const exchange = new Exchange({ clock: now, commodities: config.commodities, compliance: config.trading.compliance, velocity: false });
   const committer = new EventCommitter({
     store: deps.store,
     bus: deps.bus,

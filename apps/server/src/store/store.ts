@@ -8,7 +8,7 @@
  */
 import type { JournalRecord, OrderRecord, TradeRecord } from '@qx/engine';
 import type { DataEventName } from '@qx/protocol';
-import type { TapeEntry, TapeStore } from './market-trades.js';
+import type { TapeEntry, TapeStore } from './tape.js';
 
 /** An event to append to the log; `render(seq)` builds its envelope JSON once its number is known. */
 export interface EventToLog {

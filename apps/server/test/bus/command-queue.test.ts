@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { COMMAND_LIST, CommandQueue, EngineCommandError, type CommandMeta, type EngineCommand } from '../../src/cluster/command-queue.js';
+import { COMMAND_LIST, CommandQueue, EngineCommandError, type CommandMeta, type EngineCommand } from '../../src/backplane/redis/shared/command-queue.js';
 import { redisServerOrSkip, type RedisTestServer } from '../redis-test-server.js';
 import { sleep, until } from '../helpers.js';
 import type { TestContext } from 'node:test';

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { CONTROL_CHANNEL, ControlChannel, type ControlMessage } from '../../src/cluster/control-channel.js';
+import { CONTROL_CHANNEL, ControlChannel, type ControlMessage } from '../../src/backplane/redis/gateway/control-channel.js';
 import { redisServerOrSkip } from '../redis-test-server.js';
 import { sleep, until } from '../helpers.js';
 

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { createClient, type RedisClientType } from 'redis';
-import { ClusterPresence } from '../../src/cluster/presence.js';
+import { ClusterPresence } from '../../src/backplane/redis/gateway/presence.js';
 import { redisServerOrSkip } from '../redis-test-server.js';
 import { until } from '../helpers.js';
 

@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { DataEvent } from '@qx/protocol';
-import { RedisBus } from '../../src/cluster/redis-bus.js';
-import { busKeys, parseChannelMessage, type BusEvent, type BusMessage } from '../../src/cluster/bus-message.js';
+import { RedisBus } from '../../src/backplane/redis/shared/redis-bus.js';
+import { busKeys, parseChannelMessage, type BusEvent, type BusMessage } from '../../src/backplane/redis/shared/bus-message.js';
 import { redisServerOrSkip, type RedisTestServer } from '../redis-test-server.js';
 import { until } from '../helpers.js';
 

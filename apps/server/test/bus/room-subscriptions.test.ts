@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { DataEvent } from '@qx/protocol';
-import { RoomSubscriptions } from '../../src/cluster/room-subscriptions.js';
-import { RedisBus } from '../../src/cluster/redis-bus.js';
-import { busKeys, type BusMessage } from '../../src/cluster/bus-message.js';
+import { RoomSubscriptions } from '../../src/backplane/redis/gateway/room-subscriptions.js';
+import { RedisBus } from '../../src/backplane/redis/shared/redis-bus.js';
+import { busKeys, type BusMessage } from '../../src/backplane/redis/shared/bus-message.js';
 import { redisServerOrSkip, type RedisTestServer } from '../redis-test-server.js';
 import { sleep, until } from '../helpers.js';
 

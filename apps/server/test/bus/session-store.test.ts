@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { RedisSessionStore, sessionKey, type StoredSession } from '../../src/cluster/session-store.js';
+import { RedisSessionStore, sessionKey, type StoredSession } from '../../src/backplane/redis/gateway/session-store.js';
 import { redisServerOrSkip } from '../redis-test-server.js';
 import { sleep } from '../helpers.js';
 

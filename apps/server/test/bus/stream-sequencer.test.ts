@@ -9,12 +9,12 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { DataEvent } from '@qx/protocol';
-import { openDatabase } from '../../src/store/database.js';
-import { EventLog } from '../../src/store/event-log.js';
-import { RedisBus } from '../../src/cluster/redis-bus.js';
-import { RoomSubscriptions } from '../../src/cluster/room-subscriptions.js';
-import { StreamSequencer, type SequencedEvent, type StreamSequencerOptions } from '../../src/cluster/stream-sequencer.js';
-import { busKeys, parseChannelMessage, type BusEvent, type BusMessage } from '../../src/cluster/bus-message.js';
+import { openDatabase } from '../../src/store/sqlite/database.js';
+import { EventLog } from '../../src/store/sqlite/event-log.js';
+import { RedisBus } from '../../src/backplane/redis/shared/redis-bus.js';
+import { RoomSubscriptions } from '../../src/backplane/redis/gateway/room-subscriptions.js';
+import { StreamSequencer, type SequencedEvent, type StreamSequencerOptions } from '../../src/backplane/redis/gateway/stream-sequencer.js';
+import { busKeys, parseChannelMessage, type BusEvent, type BusMessage } from '../../src/backplane/redis/shared/bus-message.js';
 import { redisServerOrSkip, type RedisTestServer } from '../redis-test-server.js';
 import { sleep, until } from '../helpers.js';
 

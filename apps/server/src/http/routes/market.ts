@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { CANDLE_INTERVALS, candlesQuerySchema, describeZodError, type Candle, type Commodity } from '@qx/protocol';
 import type { TokenVerifier } from '../../auth/token-verifier.js';
 import type { Delivery } from '../../realtime/delivery.js';
-import type { TapeStore } from '../../store/market-trades.js';
+import type { TapeStore } from '../../store/tape.js';
 import { bearerAuth } from '../bearer.js';
 import { sendError } from '../errors.js';
 

@@ -8,19 +8,19 @@
  */
 import type { Logger } from 'pino';
 import { DATA_EVENTS, dataPayloadSchemas, describeStream, orderAmendSchema, orderRequestSchema, describeZodError, roomOfStream, type DataEventName } from '@qx/protocol';
-import type { ClusterConfig, Config } from '../config.js';
-import type { Metrics } from '../metrics.js';
-import type { SubmitOutcome } from '../core/trading-service.js';
-import { createTradingCore, type TradingCore } from '../core/trading-core.js';
-import type { BookState } from '../core/book-ticker.js';
-import type { PublishItem } from '../core/event-committer.js';
-import type { BusEvent } from '../backplane/backplane.js';
-import type { LoggedEvent } from '../store/store.js';
-import { BusOutbox } from './bus-outbox.js';
-import type { RedisBus } from './redis-bus.js';
-import { EngineCommandError, type CommandMeta, type CommandQueue, type EngineCommand } from './command-queue.js';
+import type { ClusterConfig, Config } from '../../../config.js';
+import type { Metrics } from '../../../metrics.js';
+import type { SubmitOutcome } from '../../../core/trading-service.js';
+import { createTradingCore, type TradingCore } from '../../../core/trading-core.js';
+import type { BookState } from '../../../core/book-ticker.js';
+import type { PublishItem } from '../../../core/event-committer.js';
+import type { BusEvent } from '../../backplane.js';
+import type { LoggedEvent } from '../../../store/store.js';
+import { BusOutbox } from '../shared/bus-outbox.js';
+import type { RedisBus } from '../shared/redis-bus.js';
+import { EngineCommandError, type CommandMeta, type CommandQueue, type EngineCommand } from '../shared/command-queue.js';
 import type { EngineLeadership } from './leadership.js';
-import type { PgStore } from '../store/pg-store.js';
+import type { PgStore } from '../../../store/postgres/pg-store.js';
 
 /** Events committed this long before an election are published again by the new leader. */
 const REPUBLISH_WINDOW_MS = 30_000;

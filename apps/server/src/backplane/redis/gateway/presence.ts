@@ -12,7 +12,7 @@
  * The scripts read keys they compute (one per node), so this needs a single Redis, not a cluster.
  */
 import type { Logger } from 'pino';
-import { LuaScript, openRedis, type OpenedRedis, type RedisSource } from './redis-connection.js';
+import { LuaScript, openRedis, type OpenedRedis, type RedisSource } from '../shared/redis-connection.js';
 
 const PREFIX = 'qx:presence:';
 const NODES = `${PREFIX}nodes`;

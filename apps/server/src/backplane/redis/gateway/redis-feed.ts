@@ -8,12 +8,12 @@
  */
 import type { Logger } from 'pino';
 import { describeStream, isDurableStream, roomOfStream, streamOfRoom, streams } from '@qx/protocol';
-import type { BusEvent, GatewayPort, StreamFeed } from '../backplane/backplane.js';
-import type { LoggedEvent, Store } from '../store/store.js';
-import type { TapeStore } from '../store/market-trades.js';
-import type { BookState } from '../core/book-ticker.js';
-import { tapeEvent } from '../core/tape.js';
-import type { RedisBus } from './redis-bus.js';
+import type { BusEvent, GatewayPort, StreamFeed } from '../../backplane.js';
+import type { LoggedEvent, Store } from '../../../store/store.js';
+import type { TapeStore } from '../../../store/tape.js';
+import type { BookState } from '../../../core/book-ticker.js';
+import { tapeEvent } from '../../../core/tape.js';
+import type { RedisBus } from '../shared/redis-bus.js';
 import type { RoomSubscriptions } from './room-subscriptions.js';
 import { StreamSequencer, type StoredEvent } from './stream-sequencer.js';
 

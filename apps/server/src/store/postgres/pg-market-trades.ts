@@ -5,7 +5,7 @@
  * and missed prints from it. Same shape as the SQLite tape (store/market-trades.ts).
  */
 import type pg from 'pg';
-import { entryOfRow, type TapeEntry, type TapeStore, type TickCandle } from './market-trades.js';
+import { entryOfRow, type TapeEntry, type TapeStore, type TickCandle } from '../tape.js';
 
 export class PgMarketTrades implements TapeStore {
   constructor(private readonly pool: pg.Pool) {}

@@ -12,8 +12,8 @@ import { openDatabase, type Sqlite } from './database.js';
 import { EventLog } from './event-log.js';
 import { MarketSnapshotStore } from './market-snapshots.js';
 import { MarketTradeStore } from './market-trades.js';
-import { TradingStore } from '../trading/trading-store.js';
-import type { ImmediateReads, LoggedEvent, MarketSnapshot, OrderQuery, StepWrite, Store, TradeQuery } from './store.js';
+import { TradingStore } from './trading-store.js';
+import type { ImmediateReads, LoggedEvent, MarketSnapshot, OrderQuery, StepWrite, Store, TradeQuery } from '../store.js';
 
 export class SqliteStore implements Store, ImmediateReads {
   readonly kind = 'sqlite' as const;

@@ -12,8 +12,10 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { ADVISORY_LOCK, Mutex, PgStore } from '../store/pg-store.js';
-import type { Fence, Store } from '../store/store.js';
+import { PgStore } from '../../../store/postgres/pg-store.js';
+import { ADVISORY_LOCK } from '../../../store/postgres/migrations.js';
+import { Mutex } from '../../../store/postgres/mutex.js';
+import type { Fence, Store } from '../../../store/store.js';
 
 export interface LeadershipOptions {
   connectionString: string;

@@ -17,9 +17,9 @@
  */
 import type { Logger } from 'pino';
 import type { BusEventName } from '@qx/protocol';
-import type { BusEvent, BusMessage } from './bus-message.js';
-import type { HistoryResult } from './redis-bus.js';
-import { reconnectDelay } from './redis-connection.js';
+import type { BusEvent, BusMessage } from '../shared/bus-message.js';
+import type { HistoryResult } from '../shared/redis-bus.js';
+import { reconnectDelay } from '../shared/redis-connection.js';
 
 /** An event as the store returns it (the Store's `LoggedEvent`). */
 export interface StoredEvent {

@@ -1,44 +1,29 @@
 /**
- * Opens what a cluster node needs before it is built: the PostgreSQL store (migrated), one Redis
- * connection that the bus parts share (pub/sub and blocking parts duplicate it), and the parts of
- * the node's role — for a gateway, the Redis + PostgreSQL backplane. Everything opened here is
- * closed by `close()`, in reverse order.
+ * A gateway's backplane in a cluster: PostgreSQL the system of record (read here; the engine leader
+ * writes), Redis the bus (stream channels, the recent history, the latest market data and books),
+ * recovery sessions, presence and control messages in Redis, and the trading core on the engine
+ * leader, reached through the command queue.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { PriceGrid } from '@qx/engine';
-import type { ClusterConfig, Config } from '../config.js';
-import type { Metrics } from '../metrics.js';
-import { PgStore } from '../store/pg-store.js';
 import { roomOfStream, streams } from '@qx/protocol';
-import type { Backplane, BusEvent, GatewayPort } from '../backplane/backplane.js';
-import { EventCommitter, type EventSink } from '../core/event-committer.js';
-import { RedisBus } from './redis-bus.js';
-import type { BusMessage } from './bus-message.js';
+import type { Config } from '../../../config.js';
+import type { Metrics } from '../../../metrics.js';
+import type { PgStore } from '../../../store/postgres/pg-store.js';
+import type { Backplane, BusEvent, GatewayPort } from '../../backplane.js';
+import { EventCommitter, type EventSink } from '../../../core/event-committer.js';
+import type { BusMessage } from '../shared/bus-message.js';
+import { BusOutbox } from '../shared/bus-outbox.js';
+import { closeAll, openCommon } from '../shared/cluster-common.js';
+import type { Redis } from '../shared/redis-connection.js';
 import { RoomSubscriptions } from './room-subscriptions.js';
 import { RedisSessionStore } from './session-store.js';
 import { ClusterPresence } from './presence.js';
 import { ControlChannel } from './control-channel.js';
-import { CommandQueue } from './command-queue.js';
-import { EngineLeadership } from './leadership.js';
-import { BusOutbox } from './bus-outbox.js';
 import { RedisStreamFeed, readHistoryFirst } from './redis-feed.js';
 import { RemoteTrading } from './remote-trading.js';
-import { clusterRecoveryAdapter, type SessionTracker } from './cluster-recovery-adapter.js';
-import { openRedis, type OpenedRedis, type Redis } from './redis-connection.js';
-
-interface ClusterCommon {
-  cluster: ClusterConfig;
-  store: PgStore;
-  redis: Redis;
-  bus: RedisBus;
-  commands: CommandQueue;
-}
-
-export interface EngineParts extends ClusterCommon {
-  leadership: EngineLeadership;
-  close(): Promise<void>;
-}
+import { clusterRecoveryAdapter, type SessionTracker } from './recovery-adapter.js';
 
 /** What /health says of an engine running in this process too (ROLE=all). */
 export interface EngineStatus {
@@ -48,37 +33,6 @@ export interface EngineStatus {
 
 const DEMO_SECRET_KEY = 'qx:demo:secret';
 const PUBLISH_KEY_KEY = 'qx:demo:publish-key';
-
-type Closer = () => Promise<unknown>;
-
-async function openCommon(cluster: ClusterConfig, logger: Logger, role: string): Promise<{ common: ClusterCommon; closers: Closer[] }> {
-  const closers: Closer[] = [];
-  const store = await PgStore.open({ connectionString: cluster.databaseUrl, applicationName: `quantenergx-${role}-${cluster.nodeId}` });
-  closers.push(() => store.close());
-  let base: OpenedRedis;
-  try {
-    base = await openRedis(cluster.redisUrl, logger, `qx-${role}-${cluster.nodeId}`);
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
-  closers.push(() => base.release());
-  const redis = base.client;
-  const bus = await RedisBus.open({ redis, logger: logger.child({ part: 'bus' }), historyMaxLen: cluster.historyMaxLen, historyTtlSeconds: cluster.historyTtlSeconds });
-  closers.push(() => bus.close());
-  const commands = await CommandQueue.open({ redis, logger: logger.child({ part: 'commands' }), nodeId: cluster.nodeId, concurrency: COMMAND_CONCURRENCY });
-  closers.push(() => commands.close());
-  return { common: { cluster, store, redis, bus, commands }, closers };
-}
-
-/** Commands the engine leader takes at once; they run in arrival order and commit in that order (group commit). */
-const COMMAND_CONCURRENCY = 64;
-
-function closeAll(closers: Closer[]): () => Promise<void> {
-  return async () => {
-    for (const close of closers.reverse()) await close().catch(() => undefined);
-  };
-}
 
 /** A random value every node of the cluster shares (set once, by whichever node comes first). */
 async function shared(redis: Redis, key: string, bytes: number): Promise<string | null> {
@@ -207,14 +161,3 @@ function storeView(store: PgStore): Backplane['store'] {
   };
 }
 
-export async function openEngineParts(cluster: ClusterConfig, logger: Logger): Promise<EngineParts> {
-  const { common, closers } = await openCommon(cluster, logger, 'engine');
-  const leadership = new EngineLeadership({
-    connectionString: cluster.databaseUrl,
-    nodeId: cluster.nodeId,
-    leaseMs: cluster.engineLeaseMs,
-    logger: logger.child({ part: 'leadership' }),
-  });
-  closers.push(() => leadership.stop());
-  return { ...common, leadership, close: closeAll(closers) };
-}

@@ -6,7 +6,7 @@
  * The outbox is bounded: past `maxQueued` the oldest are dropped from it (and only from it).
  */
 import type { Logger } from 'pino';
-import type { BusEvent, EventBus } from '../backplane/backplane.js';
+import type { BusEvent, EventBus } from '../../backplane.js';
 import { reconnectDelay } from './redis-connection.js';
 
 export interface BusOutboxOptions {

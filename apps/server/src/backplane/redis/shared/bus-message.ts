@@ -6,7 +6,7 @@
  * `<header>\n<envelope>` (the epoch is the history's, not the entry's).
  */
 import { isBusEventName } from '@qx/protocol';
-import type { BusEvent, PathTimes } from '../backplane/backplane.js';
+import type { BusEvent, PathTimes } from '../../backplane.js';
 
 export type { BusEvent };
 

@@ -1,6 +1,6 @@
 /** The latest market-update of each commodity, kept so subscribers get a price at once, even after a restart. */
 import type { Sqlite } from './database.js';
-import type { MarketSnapshot } from './store.js';
+import type { MarketSnapshot } from '../store.js';
 
 export class MarketSnapshotStore {
   private readonly upsert;

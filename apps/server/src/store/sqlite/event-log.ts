@@ -4,7 +4,7 @@
  */
 import type { DataEventName } from '@qx/protocol';
 import type { Sqlite } from './database.js';
-import type { LoggedEvent } from './store.js';
+import type { LoggedEvent } from '../store.js';
 
 interface Row {
   stream: string;

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { userIdSchema } from '@qx/protocol';
-import { openRedis, type OpenedRedis, type RedisSource } from './redis-connection.js';
+import { openRedis, type OpenedRedis, type RedisSource } from '../shared/redis-connection.js';
 
 export const CONTROL_CHANNEL = 'qx:control';
 

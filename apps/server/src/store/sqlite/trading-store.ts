@@ -4,9 +4,9 @@
  * (integer ticks and units), stored as JSON beside the columns the queries filter on.
  */
 import type { JournalRecord, OrderRecord, TradeRecord } from '@qx/engine';
-import { migrate, type Sqlite } from '../store/database.js';
-import { controlRecord, controlRow } from '../store/control-records.js';
-import { RESTORE_FINISHED_ORDERS, type OrderQuery, type TradeQuery } from '../store/store.js';
+import { migrate, type Sqlite } from './database.js';
+import { controlRecord, controlRow } from '../control-records.js';
+import { RESTORE_FINISHED_ORDERS, type OrderQuery, type TradeQuery } from '../store.js';
 
 export type { OrderQuery, TradeQuery };
 

@@ -6,11 +6,11 @@
 import type { Logger } from 'pino';
 import type { BookView, PositionView } from '@qx/engine';
 import { ErrorCode, type OrderAmendBody, type OrderRequestBody, type WireError } from '@qx/protocol';
-import type { CancelAllOutcome, SubmitOutcome } from '../core/trading-service.js';
-import type { Published, PublishItem } from '../core/event-committer.js';
-import type { PathTimes, TradingApi, Unavailable } from '../backplane/backplane.js';
-import { wallClock } from '../core/wall-clock.js';
-import { EngineCommandError, type CommandQueue, type EngineCommand } from './command-queue.js';
+import type { CancelAllOutcome, SubmitOutcome } from '../../../core/trading-service.js';
+import type { Published, PublishItem } from '../../../core/event-committer.js';
+import type { PathTimes, TradingApi, Unavailable } from '../../backplane.js';
+import { wallClock } from '../../../core/wall-clock.js';
+import { EngineCommandError, type CommandQueue, type EngineCommand } from '../shared/command-queue.js';
 
 const UNAVAILABLE: Unavailable = { unavailable: true };
 

@@ -12,7 +12,7 @@
  */
 import type { Logger } from 'pino';
 import type { Session } from 'socket.io-adapter';
-import { openRedis, type OpenedRedis, type RedisSource } from './redis-connection.js';
+import { openRedis, type OpenedRedis, type RedisSource } from '../shared/redis-connection.js';
 
 /** socket.io-adapter's Session without missedPackets (those are replayed from the event log) */
 export type StoredSession = Omit<Session, 'missedPackets'>;

@@ -10,8 +10,8 @@
  * command that failed (Redis down) until it holds or is no longer wanted.
  */
 import type { Logger } from 'pino';
-import { parseChannelMessage, ROOM_CHANNEL_PREFIX, busKeys, type BusMessage } from './bus-message.js';
-import { openRedis, reconnectDelay, type OpenedRedis, type RedisSource } from './redis-connection.js';
+import { parseChannelMessage, ROOM_CHANNEL_PREFIX, busKeys, type BusMessage } from '../shared/bus-message.js';
+import { openRedis, reconnectDelay, type OpenedRedis, type RedisSource } from '../shared/redis-connection.js';
 
 export interface RoomSubscriptionsOptions {
   redis: RedisSource;

@@ -8,7 +8,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { StartupError } from '../startup-error.js';
+import { StartupError } from '../../startup-error.js';
 
 export const LOCK_FILE = 'quantenergx.lock';
 

@@ -6,12 +6,12 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import type { Config } from '../config.js';
-import { Metrics } from '../metrics.js';
-import { healthRoutes } from '../http/routes/health.js';
-import { installErrorHandlers } from '../http/errors.js';
+import type { Config } from '../../../config.js';
+import { Metrics } from '../../../metrics.js';
+import { healthRoutes } from '../../../http/routes/health.js';
+import { installErrorHandlers } from '../../../http/errors.js';
 import { EngineNode } from './engine-node.js';
-import type { EngineParts } from './cluster-parts.js';
+import type { EngineParts } from './engine-parts.js';
 
 export interface EngineApp {
   readonly config: Config;

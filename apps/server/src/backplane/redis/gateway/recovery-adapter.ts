@@ -10,7 +10,7 @@
  */
 import { Adapter, type PrivateSessionId, type Session } from 'socket.io-adapter';
 import type { RedisSessionStore, StoredSession } from './session-store.js';
-import type { QxSocket } from '../realtime/types.js';
+import type { QxSocket } from '../../../realtime/types.js';
 
 export interface ClusterRecoveryOptions {
   sessions: RedisSessionStore;

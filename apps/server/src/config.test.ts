@@ -178,3 +178,27 @@ test("warnings name only what concerns the node: an engine needs no JWT_SECRET o
   assert.ok(typo.ok);
   assert.deepEqual(typo.warnings.map((w) => w.split(' ')[0]), ['PUBLISH_APIKEY'], 'a misspelt setting is still named');
 });
+
+test('a Redis Cluster: REDIS_URL=redis+cluster://seeds, or REDIS_CLUSTER_NODES (the same), not both; bad seeds are named', () => {
+  const db = { DATABASE_URL: 'postgres://postgres@127.0.0.1/qx', ROLE: 'gateway', JWT_SECRET: 'x'.repeat(32), PUBLISH_API_KEY: 'k'.repeat(16) };
+  const url = parseConfig({ ...db, REDIS_URL: 'redis+cluster://10.0.0.1:7000,10.0.0.2:7000' });
+  assert.ok(url.ok);
+  assert.equal(url.config.cluster?.redisUrl, 'redis+cluster://10.0.0.1:7000,10.0.0.2:7000');
+  const nodes = parseConfig({ ...db, REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7000' });
+  assert.ok(nodes.ok);
+  assert.equal(nodes.config.cluster?.redisUrl, 'redis+cluster://10.0.0.1:7000,10.0.0.2:7000', 'the seeds become the cluster URL');
+  assert.deepEqual(nodes.warnings, []);
+
+  const both = parseConfig({ ...db, REDIS_URL: 'redis://127.0.0.1:6379', REDIS_CLUSTER_NODES: '10.0.0.1:7000' });
+  assert.ok(!both.ok);
+  assert.deepEqual(both.errors, ['REDIS_CLUSTER_NODES: set REDIS_URL or REDIS_CLUSTER_NODES, not both']);
+  const badSeeds = parseConfig({ ...db, REDIS_CLUSTER_NODES: '10.0.0.1:7000,10.0.0.2' });
+  assert.ok(!badSeeds.ok);
+  assert.deepEqual(badSeeds.errors, ['REDIS_CLUSTER_NODES: must be the Redis Cluster seeds as host:port,host:port']);
+  const badUrl = parseConfig({ ...db, REDIS_URL: 'redis+cluster://10.0.0.1' });
+  assert.ok(!badUrl.ok);
+  assert.match(badUrl.errors.join('\n'), /^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL, or a Redis Cluster/);
+  const alone = parseConfig({ ROLE: 'engine', REDIS_CLUSTER_NODES: '10.0.0.1:7000' });
+  assert.ok(!alone.ok);
+  assert.ok(alone.errors.some((e) => e.startsWith('DATABASE_URL:')), alone.errors.join('\n'));
+});

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DEFAULT_COMMODITIES, type Commodity } from '@qx/protocol';
 import { parseTrustProxy, type TrustProxy } from './http/client-address.js';
+import { clusterNodesUrl, parseRedisUrl } from './backplane/redis/shared/redis-url.js';
 
 const bool = z.enum(['true', 'false', '1', '0', 'on', 'off', 'yes', 'no']).transform((v) => ['true', '1', 'on', 'yes'].includes(v));
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
@@ -53,7 +54,14 @@ export const envSchema = z.object({
   SHUTDOWN_GRACE_MS: int(5000, 0, 120_000),
   ROLE: z.enum(['all', 'gateway', 'engine']).default('all'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  REDIS_URL: z
+    .string()
+    .refine((v) => !('error' in parseRedisUrl(v)), 'must be a redis:// or rediss:// URL, or a Redis Cluster as redis+cluster://host:port,host:port')
+    .optional(),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .refine((v) => typeof clusterNodesUrl(v) === 'string', 'must be the Redis Cluster seeds as host:port,host:port')
+    .optional(),
   NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (at most 64)').optional(),
   ENGINE_TIMEOUT_MS: int(3000, 100, 60_000),
   ENGINE_LEASE_MS: int(2000, 500, 60_000),
@@ -119,7 +127,7 @@ export interface Config {
   shutdownGraceMs: number;
   /** what this process runs: `all` (gateway + engine), `gateway` or `engine` */
   role: Role;
-  /** cluster mode (DATABASE_URL and REDIS_URL set): PostgreSQL is the store, Redis the bus; else null */
+  /** cluster mode (DATABASE_URL and REDIS_URL or REDIS_CLUSTER_NODES set): PostgreSQL is the store, Redis the bus; else null */
   cluster: ClusterConfig | null;
 }
 
@@ -127,6 +135,7 @@ export type Role = 'all' | 'gateway' | 'engine';
 
 export interface ClusterConfig {
   databaseUrl: string;
+  /** one Redis (`redis://`, `rediss://`) or a Redis Cluster (`redis+cluster://host:port,…`; REDIS_CLUSTER_NODES becomes this) */
   redisUrl: string;
   /** this node's name in /health, presence and logs (default: hostname-pid) */
   nodeId: string;
@@ -200,7 +209,9 @@ export function parseConfig(
   const trustProxy = parseTrustProxy(raw.TRUST_PROXY);
   if (!trustProxy.ok) errors.push(`TRUST_PROXY: ${trustProxy.error}`);
   // cluster mode needs both the store and the bus; a cluster role needs cluster mode
-  const missing = [raw.DATABASE_URL ? null : 'DATABASE_URL', raw.REDIS_URL ? null : 'REDIS_URL'].filter((m): m is string => m !== null);
+  if (raw.REDIS_URL && raw.REDIS_CLUSTER_NODES) errors.push('REDIS_CLUSTER_NODES: set REDIS_URL or REDIS_CLUSTER_NODES, not both');
+  const redisSet = !!(raw.REDIS_URL || raw.REDIS_CLUSTER_NODES);
+  const missing = [raw.DATABASE_URL ? null : 'DATABASE_URL', redisSet ? null : 'REDIS_URL'].filter((m): m is string => m !== null);
   if (missing.length === 1) errors.push(`${missing[0]}: cluster mode needs both DATABASE_URL and REDIS_URL (only one is set)`);
   else if (missing.length === 2 && (raw.ROLE === 'gateway' || raw.ROLE === 'engine')) {
     errors.push(`ROLE=${raw.ROLE} runs in cluster mode: set DATABASE_URL (PostgreSQL) and REDIS_URL (Redis)`);
@@ -237,6 +248,8 @@ export function parseConfig(
   for (const a of algorithms) if (!allowedAlgs.has(a)) errors.push(`JWT_ALGORITHMS: ${a} is not an asymmetric JWS algorithm`);
   if (!parsed.success || !trustProxy.ok || errors.length) return { ok: false, errors };
   const e = parsed.data;
+  const clusterNodes = e.REDIS_CLUSTER_NODES === undefined ? undefined : clusterNodesUrl(e.REDIS_CLUSTER_NODES);
+  const redisUrl = e.REDIS_URL ?? (typeof clusterNodes === 'string' ? clusterNodes : undefined);
   const [closeH, closeM] = e.TRADING_SESSION_CLOSE_UTC.split(':').map(Number);
 
   const config: Config = {
@@ -283,10 +296,10 @@ export function parseConfig(
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     role: e.ROLE,
     cluster:
-      e.DATABASE_URL && e.REDIS_URL
+      e.DATABASE_URL && redisUrl
         ? {
             databaseUrl: e.DATABASE_URL,
-            redisUrl: e.REDIS_URL,
+            redisUrl,
             nodeId: e.NODE_ID ?? defaultNodeId(),
             engineTimeoutMs: e.ENGINE_TIMEOUT_MS,
             engineLeaseMs: e.ENGINE_LEASE_MS,

@@ -13,6 +13,7 @@ import { openEngineParts } from './backplane/redis/engine/engine-parts.js';
 import { openRedisBackplane } from './backplane/redis/gateway/redis-backplane.js';
 import { buildEngineNode, buildEngineServer } from './backplane/redis/engine/engine-server.js';
 import { Metrics } from './metrics.js';
+import { maskRedisUrl } from './backplane/redis/shared/redis-url.js';
 
 const USAGE = `Usage: node apps/server/dist/main.js [--check-config] [--help]
 
@@ -47,7 +48,10 @@ if (args['check-config']) {
   // validate and show the effective configuration (secrets masked) and the warnings a start prints, then stop
   const shown = JSON.parse(JSON.stringify(config)) as { auth: Record<string, unknown>; publishApiKey?: string; cluster: Record<string, string> | null };
   if (shown.auth['secret']) shown.auth['secret'] = '***';
-  if (shown.cluster) for (const key of ['databaseUrl', 'redisUrl']) shown.cluster[key] = maskPassword(shown.cluster[key] ?? '');
+  if (shown.cluster) {
+    shown.cluster['databaseUrl'] = maskPassword(shown.cluster['databaseUrl'] ?? '');
+    shown.cluster['redisUrl'] = maskRedisUrl(shown.cluster['redisUrl'] ?? '');
+  }
   if (shown.publishApiKey) shown.publishApiKey = '***';
   for (const warning of parsed.warnings) process.stderr.write(`warning: ${warning}\n`);
   process.stdout.write(`${JSON.stringify(shown, null, 2)}\nconfiguration ok\n`);

@@ -49,9 +49,9 @@ test('malformed control messages are dropped; bad input to send is refused', { t
   t.after(() => node.close());
   const raw = await redis.client();
   for (const junk of ['nope', '{}', JSON.stringify({ from: 'x', message: { type: 'disconnect-user', userId: 'bad user!', code: 'X' } }), JSON.stringify({ from: 'x', message: { type: 'format-disk' } })]) {
-    await raw.publish(CONTROL_CHANNEL, junk);
+    await raw.sPublish(CONTROL_CHANNEL, junk);
   }
-  await raw.publish(CONTROL_CHANNEL, JSON.stringify({ from: 'x', message: { type: 'roles-changed', userId: 'u1', roles: [] } }));
+  await raw.sPublish(CONTROL_CHANNEL, JSON.stringify({ from: 'x', message: { type: 'roles-changed', userId: 'u1', roles: [] } }));
   await until(() => seen.length === 1, 3000, 'the good one');
   assert.equal(node.rejected, 4);
   await assert.rejects(node.send({ type: 'disconnect-user', userId: '', code: 'X' }));

@@ -24,7 +24,7 @@ const order = (userId: string, seq: number): BusEvent => ({
 async function listen(redis: RedisTestServer, room: string): Promise<{ seen: BusMessage[] }> {
   const sub = await redis.client();
   const seen: BusMessage[] = [];
-  await sub.subscribe(busKeys.roomChannel(room), (m) => {
+  await sub.sSubscribe(busKeys.roomChannel(room), (m) => {
     const msg = parseChannelMessage(m);
     if (msg) seen.push(msg);
   });

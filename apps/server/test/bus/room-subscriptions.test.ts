@@ -17,7 +17,7 @@ const logger = pino({ level: 'silent' });
 
 async function numsub(redis: RedisTestServer, room: string): Promise<number> {
   const probe = await redis.client();
-  const reply = await probe.pubSubNumSub(busKeys.roomChannel(room));
+  const reply = await probe.pubSubShardNumSub(busKeys.roomChannel(room));
   return Number(reply[busKeys.roomChannel(room)] ?? 0);
 }
 
@@ -113,11 +113,11 @@ test('malformed messages on a room channel are dropped, not delivered', { timeou
   await subs.join('orders-m');
   const raw = await redis.client();
   const channel = busKeys.roomChannel('orders-m');
-  await raw.publish(channel, 'junk');
-  await raw.publish(channel, 'e1\n["orders-m","orders-m",0,"order-update"]\n{}');
-  await raw.publish(channel, 'e1\n["orders-other","orders-m",1,"order-update"]\n{}');
-  await raw.publish(channel, 'e1\n["orders-m","orders-m",1,"not-an-event"]\n{}');
-  await raw.publish(channel, 'e1\n["orders-m","orders-m",1,"order-update"]\n{"ok":true}');
+  await raw.sPublish(channel, 'junk');
+  await raw.sPublish(channel, 'e1\n["orders-m","orders-m",0,"order-update"]\n{}');
+  await raw.sPublish(channel, 'e1\n["orders-other","orders-m",1,"order-update"]\n{}');
+  await raw.sPublish(channel, 'e1\n["orders-m","orders-m",1,"not-an-event"]\n{}');
+  await raw.sPublish(channel, 'e1\n["orders-m","orders-m",1,"order-update"]\n{"ok":true}');
   await until(() => seen.length === 1, 3000, 'the good one');
   assert.equal(subs.malformed, 4);
   assert.equal(seen[0]!.envelope, '{"ok":true}');

@@ -83,7 +83,7 @@ async function openBus(t: TestContext, redis: RedisTestServer, historyMaxLen = 1
 async function tap(redis: RedisTestServer, room: string): Promise<BusMessage[]> {
   const sub = await redis.client();
   const seen: BusMessage[] = [];
-  await sub.subscribe(busKeys.roomChannel(room), (m) => {
+  await sub.sSubscribe(busKeys.roomChannel(room), (m) => {
     const msg = parseChannelMessage(m);
     if (msg) seen.push(msg);
   });

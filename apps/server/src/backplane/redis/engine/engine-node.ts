@@ -7,7 +7,7 @@
  * another node has taken over, the write is refused and this node steps down to standby.
  */
 import type { Logger } from 'pino';
-import { DATA_EVENTS, dataPayloadSchemas, describeStream, orderAmendSchema, orderRequestSchema, describeZodError, roomOfStream, type DataEventName } from '@qx/protocol';
+import { DATA_EVENTS, dataPayloadSchemas, describeStream, orderAmendSchema, orderRequestSchema, describeZodError, roomOfStream, streams, type DataEventName } from '@qx/protocol';
 import type { ClusterConfig, Config } from '../../../config.js';
 import type { Metrics } from '../../../metrics.js';
 import type { SubmitOutcome } from '../../../core/trading-service.js';
@@ -108,13 +108,13 @@ export class EngineNode {
       published: {
         marketSeqs: async () => {
           const seqs = new Map<string, number>();
-          for (const [stream, m] of await bus.marketLatest()) {
+          for (const [stream, m] of await bus.marketLatest(config.commodities.map((c) => streams.market(c.symbol)))) {
             const info = describeStream(stream);
             if (info?.kind === 'market') seqs.set(info.commodity, m.seq);
           }
           return seqs;
         },
-        books: async () => [...(await bus.bookLatest()).values()].flatMap((text) => parseBook(text)),
+        books: async () => [...(await bus.bookLatest(config.commodities.map((c) => streams.book(c.symbol)))).values()].flatMap((text) => parseBook(text)),
       },
       tapeSeqs: () => store.tape.lastSeqs(),
       // a refused write (fenced: another node leads) or a lost connection: stop leading

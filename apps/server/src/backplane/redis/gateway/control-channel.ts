@@ -2,15 +2,16 @@
  * Cross-node control messages: a node that decides something about a user (disconnect them, their
  * roles changed) tells every node, and each acts on its own sockets. One pub/sub channel; the
  * sender acts at once on its own sockets (so it works while Redis is away) and ignores its own
- * message when it comes back. Incoming messages are checked against their schema; anything else
+ * message when it comes back. The channel is sharded (SSUBSCRIBE/SPUBLISH; on a Redis Cluster one
+ * shard carries it). Incoming messages are checked against their schema; anything else
  * is dropped and counted.
  */
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { userIdSchema } from '@qx/protocol';
-import { openRedis, type OpenedRedis, type RedisSource } from '../shared/redis-connection.js';
+import { openRedis, type RedisConnection, type RedisSource } from '../shared/redis-connection.js';
 
-export const CONTROL_CHANNEL = 'qx:control';
+export const CONTROL_CHANNEL = 'qx:{control}';
 
 export const controlMessageSchema = z.discriminatedUnion('type', [
   /** close every socket of the user, with this error code (e.g. MAX_CONNECTIONS, TOKEN_REVOKED) */
@@ -36,8 +37,8 @@ export class ControlChannel {
   rejected = 0;
 
   private constructor(
-    private readonly pub: OpenedRedis,
-    private readonly sub: OpenedRedis,
+    private readonly pub: RedisConnection,
+    private readonly sub: RedisConnection,
     private readonly opts: ControlChannelOptions,
   ) {}
 
@@ -45,7 +46,7 @@ export class ControlChannel {
     const pub = await openRedis(opts.redis, opts.logger, 'qx-control');
     const sub = await openRedis(opts.redis, opts.logger, 'qx-control-sub', { duplicate: true });
     const channel = new ControlChannel(pub, sub, opts);
-    await sub.client.subscribe(CONTROL_CHANNEL, (text) => channel.receive(text));
+    await sub.sSubscribe(CONTROL_CHANNEL, (text) => channel.receive(text));
     return channel;
   }
 
@@ -58,7 +59,7 @@ export class ControlChannel {
     this.dispatch(parsed, this.opts.nodeId);
     if (this.closed) return false;
     try {
-      await this.pub.client.publish(CONTROL_CHANNEL, JSON.stringify({ from: this.opts.nodeId, message: parsed }));
+      await this.pub.commands.sPublish(CONTROL_CHANNEL, JSON.stringify({ from: this.opts.nodeId, message: parsed }));
       return true;
     } catch (err) {
       this.opts.logger.warn({ type: parsed.type, err: (err as Error).message }, 'control message not sent to the other nodes');

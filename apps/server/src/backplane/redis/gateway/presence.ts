@@ -1,77 +1,81 @@
 /**
  * How many authenticated sockets each user has across the cluster (MAX_CONNECTIONS_PER_USER
  * counts them together). Each node keeps its own sockets in memory — the truth for this node —
- * and mirrors them into a hash of its own in Redis (`HSET user "<socket ids>"`, the whole set, so a
- * late or repeated write cannot drift). Sockets are counted by id, so a socket recovered on another
- * node (Socket.IO keeps its id) while its old node's entry is still there counts once. A node is
- * alive while its heartbeat key exists (renewed every `heartbeatMs`, expiring after `leaseMs`):
- * counts ignore the hashes of nodes that stopped heartbeating, and the next count deletes them. A
- * node whose heartbeat key was gone (Redis restarted, or it was paused longer than the lease)
- * writes its whole hash again.
+ * and mirrors them into the user's hash in Redis (socket id → node id; one key per user, so on a
+ * Redis Cluster every script touches one slot). Sockets are counted by id, so a socket recovered
+ * on another node (Socket.IO keeps its id) while its old node's entry is still there counts once
+ * (the node that admits it takes the entry over).
  *
- * The scripts read keys they compute (one per node), so this needs a single Redis, not a cluster.
+ * A node is alive while its heartbeat key exists (renewed every `heartbeatMs`, expiring after
+ * `leaseMs`). Each heartbeat also reads which nodes have stopped heartbeating — outside the
+ * scripts, which cannot read keys of other slots — and passes them to every script, which drops
+ * their entries from the user's hash it touches and does not count them. Each node lists the users
+ * it has sockets of (`users:<node>`), so the nodes still alive clear a dead node's entries from
+ * every user's hash, a batch per heartbeat, and then forget it. A node whose heartbeat key was gone
+ * (Redis restarted, or it was paused longer than the lease and counted dead) writes its entries
+ * again, and once more at the next heartbeat (another node may have cleared them in between).
  */
 import type { Logger } from 'pino';
-import { LuaScript, openRedis, type OpenedRedis, type RedisSource } from '../shared/redis-connection.js';
+import { LuaScript, openRedis, withTimeout, type RedisConnection, type RedisSource } from '../shared/redis-connection.js';
 
-const PREFIX = 'qx:presence:';
-const NODES = `${PREFIX}nodes`;
-const aliveKey = (node: string) => `${PREFIX}alive:${node}`;
-const usersKey = (node: string) => `${PREFIX}users:${node}`;
+export const presenceKeys = {
+  /** the user's sockets: socket id → node id */
+  user: (userId: string): string => `qx:presence:{${userId}}`,
+  /** a node's heartbeat (expires after the lease) */
+  alive: (node: string): string => `qx:presence:alive:${node}`,
+  /** the users a node has sockets of (where its entries are) */
+  users: (node: string): string => `qx:presence:users:${node}`,
+  /** every node that heartbeats, or did and has not been cleared yet */
+  nodes: 'qx:presence:nodes',
+} as const;
+
+/** dead nodes' users cleared per heartbeat */
+const CLEAR_BATCH = 500;
 
 /**
- * The user's socket ids over the live nodes other than `self`, plus `mine` (space-separated), as a
- * set and its size; dead nodes are removed on the way.
+ * KEYS: the user's hash. ARGV: this node, the dead nodes (space-separated), this node's sockets of
+ * the user (space-separated), a socket to admit ('' for none), the limit, write ('1': make the
+ * hash hold this node's sockets; '0': only count). Entries of dead nodes are dropped; with write,
+ * this node's entries that it no longer has are dropped, and its sockets written (unless another
+ * live node holds one: recovered there). Returns {admitted (1|0), the user's sockets on the live
+ * nodes, the admitted one included}.
  */
-const SOCKETS = `
-local function sockets(prefix, self, user, mine)
-  local seen, n = {}, 0
-  local function take(ids)
-    for id in string.gmatch(ids, '%S+') do
-      if not seen[id] then seen[id] = true; n = n + 1 end
-    end
+const SOCKETS = new LuaScript(`
+local key, self, new, write = KEYS[1], ARGV[1], ARGV[4], ARGV[6] == '1'
+local dead, mine = {}, {}
+for node in string.gmatch(ARGV[2], '%S+') do dead[node] = true end
+for id in string.gmatch(ARGV[3], '%S+') do mine[id] = true end
+local seen, n = {}, 0
+local flat = redis.call('HGETALL', key)
+for i = 1, #flat, 2 do
+  local id, node = flat[i], flat[i + 1]
+  if dead[node] then
+    redis.call('HDEL', key, id)
+  elseif node == self then
+    if write and not mine[id] and id ~= new then redis.call('HDEL', key, id) end
+  elseif not seen[id] then
+    seen[id] = true
+    n = n + 1
   end
-  for _, node in ipairs(redis.call('SMEMBERS', prefix .. 'nodes')) do
-    if node ~= self then
-      if redis.call('EXISTS', prefix .. 'alive:' .. node) == 1 then
-        local ids = redis.call('HGET', prefix .. 'users:' .. node, user)
-        if ids then take(ids) end
-      else
-        redis.call('DEL', prefix .. 'users:' .. node)
-        redis.call('SREM', prefix .. 'nodes', node)
-      end
-    end
-  end
-  take(mine)
-  return seen, n
 end
-`;
-
-/** ARGV: prefix, self, user, this node's sockets of the user. */
-const COUNT = new LuaScript(`${SOCKETS}
-local _, n = sockets(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
-return n`);
-
-/**
- * ARGV: prefix, self, user, this node's sockets of the user, the new socket, limit. Admits (writes
- * this node's sockets with the new one) when the cluster holds fewer than the limit, or already
- * counts that socket (recovered here from a node whose entry is still there).
- */
-const TRY_ADD = new LuaScript(`${SOCKETS}
-local seen, n = sockets(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
-if not seen[ARGV[5]] then
-  if n >= tonumber(ARGV[6]) then return {0, n} end
+for id in pairs(mine) do
+  if not seen[id] then
+    seen[id] = true
+    n = n + 1
+  end
+end
+if new ~= '' and not seen[new] then
+  if n >= tonumber(ARGV[5]) then return {0, n} end
   n = n + 1
 end
-redis.call('HSET', ARGV[1] .. 'users:' .. ARGV[2], ARGV[3], ARGV[4] .. ' ' .. ARGV[5])
+if write then
+  for id in pairs(mine) do
+    local owner = redis.call('HGET', key, id)
+    if not owner or owner == self then redis.call('HSET', key, id, self) end
+  end
+  if new ~= '' then redis.call('HSET', key, new, self) end
+end
 return {1, n}`);
-
-/** KEYS: alive, nodes. ARGV: self, leaseMs. Returns 1 when the node was alive already. */
-const HEARTBEAT = new LuaScript(`
-local existed = redis.call('EXISTS', KEYS[1])
-redis.call('SET', KEYS[1], '1', 'PX', ARGV[2])
-redis.call('SADD', KEYS[2], ARGV[1])
-return existed`);
 
 export interface ClusterPresenceOptions {
   redis: RedisSource;
@@ -100,13 +104,15 @@ export class ClusterPresence {
   private readonly leaseMs: number;
   private readonly timeoutMs: number;
   private timer: NodeJS.Timeout | null = null;
-  /** a mirror write failed: rewrite the whole hash at the next heartbeat */
+  /** nodes whose heartbeat was gone at the last heartbeat (their entries neither count nor stay) */
+  private dead: string[] = [];
+  /** a mirror write failed: write every entry again at the next heartbeat */
   private dirty = false;
   private beating = false;
   private closed = false;
 
   private constructor(
-    private readonly conn: OpenedRedis,
+    private readonly conn: RedisConnection,
     private readonly opts: ClusterPresenceOptions,
   ) {
     this.heartbeatMs = opts.heartbeatMs ?? 1000;
@@ -139,7 +145,8 @@ export class ClusterPresence {
 
   /** The user's sockets on every live node (rejects when Redis does not answer within timeoutMs). */
   async count(userId: string): Promise<number> {
-    return Number(await withTimeout(COUNT.run(this.conn.client, [], [PREFIX, this.opts.nodeId, userId, this.ids(userId)]), this.timeoutMs));
+    const [, n] = (await withTimeout(this.sockets(userId, { write: false }), this.timeoutMs)) as [number, number];
+    return Number(n);
   }
 
   /**
@@ -166,8 +173,9 @@ export class ClusterPresence {
   private async admit(userId: string, socketId: string, limit: number): Promise<AddResult> {
     const mine = this.ids(userId);
     if (this.local.get(userId)?.has(socketId)) return { ok: true, count: this.localCount(userId) };
+    if (!this.local.has(userId)) this.list(userId);
     try {
-      const reply = TRY_ADD.run(this.conn.client, [], [PREFIX, this.opts.nodeId, userId, mine, socketId, String(limit)]);
+      const reply = this.sockets(userId, { write: true, admit: socketId, limit, mine });
       const [ok, count] = (await withTimeout(reply, this.timeoutMs)) as [number, number];
       if (ok === 1) this.set(userId).add(socketId);
       // a removal on this node raced the script: write this node's sockets again
@@ -184,6 +192,7 @@ export class ClusterPresence {
 
   /** Socket `socketId` of `userId` on this node, whatever the limit. */
   add(userId: string, socketId: string): void {
+    if (!this.local.has(userId)) this.list(userId);
     this.set(userId).add(socketId);
     this.mirror(userId);
   }
@@ -192,7 +201,10 @@ export class ClusterPresence {
   remove(userId: string, socketId: string): void {
     const set = this.local.get(userId);
     if (!set?.delete(socketId)) return;
-    if (set.size === 0) this.local.delete(userId);
+    if (set.size === 0) {
+      this.local.delete(userId);
+      this.conn.commands.sRem(presenceKeys.users(this.opts.nodeId), userId).catch(() => undefined);
+    }
     this.mirror(userId);
   }
 
@@ -202,6 +214,19 @@ export class ClusterPresence {
     return set;
   }
 
+  /** Lists the user as one this node has entries of (before they are written: a node that dies leaves none unlisted). */
+  private list(userId: string): void {
+    this.conn.commands.sAdd(presenceKeys.users(this.opts.nodeId), userId).catch(() => {
+      this.dirty = true;
+    });
+  }
+
+  /** Runs the SOCKETS script on the user's hash. */
+  private sockets(userId: string, o: { write: boolean; admit?: string; limit?: number; mine?: string }): Promise<unknown> {
+    const args = [this.opts.nodeId, this.dead.join(' '), o.mine ?? this.ids(userId), o.admit ?? '', String(o.limit ?? 0), o.write ? '1' : '0'];
+    return SOCKETS.run(this.conn, [presenceKeys.user(userId)], args);
+  }
+
   /** this node's sockets of the user, space-separated (as stored) */
   private ids(userId: string): string {
     return [...(this.local.get(userId) ?? [])].join(' ');
@@ -209,8 +234,8 @@ export class ClusterPresence {
 
   /** Node ids whose heartbeat is current. */
   async liveNodes(): Promise<string[]> {
-    const nodes = await this.conn.client.sMembers(NODES);
-    const alive = await Promise.all(nodes.map((n) => this.conn.client.exists(aliveKey(n))));
+    const nodes = await this.conn.commands.sMembers(presenceKeys.nodes);
+    const alive = await Promise.all(nodes.map((n) => this.conn.commands.exists(presenceKeys.alive(n))));
     return nodes.filter((_, i) => alive[i] === 1).sort();
   }
 
@@ -220,20 +245,26 @@ export class ClusterPresence {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     try {
-      if (this.conn.client.isReady) {
-        const removal = this.conn.client.multi().del(aliveKey(this.opts.nodeId)).del(usersKey(this.opts.nodeId)).sRem(NODES, this.opts.nodeId).exec();
+      if (this.conn.isReady) {
+        const self = this.opts.nodeId;
+        const users = [...this.local.keys()];
+        this.local.clear();
+        const removal = Promise.all([
+          ...users.map((u) => this.sockets(u, { write: true, mine: '' })),
+          this.conn.commands.del(presenceKeys.alive(self)),
+          this.conn.commands.del(presenceKeys.users(self)),
+          this.conn.commands.sRem(presenceKeys.nodes, self),
+        ]);
         await withTimeout(removal, 1000);
       }
     } catch (err) {
-      this.opts.logger.warn({ err: (err as Error).message }, 'presence: could not remove this node (its entries expire)');
+      this.opts.logger.warn({ err: (err as Error).message }, 'presence: could not remove this node (its entries are cleared after its lease)');
     }
     await this.conn.release();
   }
 
   private mirror(userId: string): void {
-    const ids = this.ids(userId);
-    const write = ids ? this.conn.client.hSet(usersKey(this.opts.nodeId), userId, ids) : this.conn.client.hDel(usersKey(this.opts.nodeId), userId);
-    write.catch(() => {
+    this.sockets(userId, { write: true }).catch(() => {
       this.dirty = true;
     });
   }
@@ -242,8 +273,16 @@ export class ClusterPresence {
     if (this.beating || this.closed) return;
     this.beating = true;
     try {
-      const existed = Number(await HEARTBEAT.run(this.conn.client, [aliveKey(this.opts.nodeId), NODES], [this.opts.nodeId, String(this.leaseMs)]));
-      if (existed === 0 || this.dirty) await this.rewrite(existed === 0);
+      const self = this.opts.nodeId;
+      const before = await this.conn.commands.set(presenceKeys.alive(self), '1', { expiration: { type: 'PX', value: this.leaseMs }, GET: true });
+      await this.conn.commands.sAdd(presenceKeys.nodes, self);
+      const lost = before === null;
+      if (lost || this.dirty) {
+        // after a loss, once more at the next heartbeat: a node that counted this one dead may clear what is written now
+        this.dirty = lost;
+        await this.rewrite(lost);
+      }
+      await this.watchNodes();
     } catch (err) {
       this.dirty = true;
       this.opts.logger.debug({ err: (err as Error).message }, 'presence heartbeat failed');
@@ -252,23 +291,46 @@ export class ClusterPresence {
     }
   }
 
-  /** Writes this node's whole hash again (after Redis lost it, or after failed writes). */
+  /** Finds the nodes whose heartbeat is gone, clears a batch of their entries, and counts them out from now on. */
+  private async watchNodes(): Promise<void> {
+    const self = this.opts.nodeId;
+    const nodes = (await this.conn.commands.sMembers(presenceKeys.nodes)).filter((n) => n !== self);
+    const alive = await Promise.all(nodes.map((n) => this.conn.commands.exists(presenceKeys.alive(n))));
+    const dead = nodes.filter((_, i) => alive[i] === 0);
+    for (const node of dead) {
+      try {
+        await this.clear(node);
+      } catch (err) {
+        this.opts.logger.debug({ node, err: (err as Error).message }, 'presence: clearing a dead node failed (retried)');
+      }
+    }
+    this.dead = dead;
+  }
+
+  /** Drops a dead node's entries from a batch of its users' hashes; forgets the node once none is left. */
+  private async clear(node: string): Promise<void> {
+    const users = await this.conn.commands.sRandMemberCount(presenceKeys.users(node), CLEAR_BATCH);
+    if (users.length === 0) {
+      await this.conn.commands.sRem(presenceKeys.nodes, node);
+      return;
+    }
+    const dead = [...new Set([...this.dead, node])].join(' ');
+    await Promise.all(users.map((u) => SOCKETS.run(this.conn, [presenceKeys.user(u)], [this.opts.nodeId, dead, this.ids(u), '', '0', '0'])));
+    // the last member removed deletes the list
+    await this.conn.commands.sRem(presenceKeys.users(node), users);
+  }
+
+  /** Writes every entry of this node again (after Redis lost them, or after failed writes). */
   private async rewrite(lost: boolean): Promise<void> {
-    this.dirty = false;
-    const multi = this.conn.client.multi().del(usersKey(this.opts.nodeId));
-    if (this.local.size) multi.hSet(usersKey(this.opts.nodeId), Object.fromEntries([...this.local.keys()].map((u) => [u, this.ids(u)])));
+    const self = this.opts.nodeId;
+    const users = [...this.local.keys()];
     try {
-      await multi.exec();
-      if (lost && this.local.size) this.opts.logger.info({ users: this.local.size }, 'presence: this node was gone from redis; counts written again');
+      if (users.length) await this.conn.commands.sAdd(presenceKeys.users(self), users);
+      await Promise.all(users.map((u) => this.sockets(u, { write: true })));
+      if (lost && users.length) this.opts.logger.info({ users: users.length }, 'presence: this node was gone from redis; its entries written again');
     } catch (err) {
       this.dirty = true;
       throw err;
     }
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -16,7 +16,7 @@ import { EventCommitter, type EventSink } from '../../../core/event-committer.js
 import type { BusMessage } from '../shared/bus-message.js';
 import { BusOutbox } from '../shared/bus-outbox.js';
 import { closeAll, openCommon } from '../shared/cluster-common.js';
-import type { Redis } from '../shared/redis-connection.js';
+import type { RedisConnection } from '../shared/redis-connection.js';
 import { RoomSubscriptions } from './room-subscriptions.js';
 import { RedisSessionStore } from './session-store.js';
 import { ClusterPresence } from './presence.js';
@@ -35,9 +35,9 @@ const DEMO_SECRET_KEY = 'qx:demo:secret';
 const PUBLISH_KEY_KEY = 'qx:demo:publish-key';
 
 /** A random value every node of the cluster shares (set once, by whichever node comes first). */
-async function shared(redis: Redis, key: string, bytes: number): Promise<string | null> {
-  await redis.set(key, randomBytes(bytes).toString('hex'), { NX: true });
-  return redis.get(key);
+async function shared(redis: RedisConnection, key: string, bytes: number): Promise<string | null> {
+  await redis.commands.set(key, randomBytes(bytes).toString('hex'), { NX: true });
+  return redis.commands.get(key);
 }
 
 export interface RedisBackplaneOptions {
@@ -71,8 +71,8 @@ export async function openRedisBackplane(opts: RedisBackplaneOptions): Promise<B
     closers.push(() => subscriptions.close());
     feed = new RedisStreamFeed({ bus, subscriptions, store, priceOf, commodities: config.commodities.map((c) => c.symbol), logger });
     closers.push(() => Promise.resolve(feed?.close()));
-    // Redis lost its data: the history is gone, and so may be messages published meanwhile
-    bus.on('epoch-changed', () => feed?.sequencer.recheck());
+    // Redis lost a stream's keys: its history is gone, and so may be messages published meanwhile
+    bus.on('epoch-changed', (_epoch, _previous, stream) => feed?.sequencer.recheck(stream));
     const sessions = await RedisSessionStore.open({ redis, logger: logger.child({ part: 'sessions' }) });
     closers.push(() => sessions.close());
     const presence = await ClusterPresence.open({ redis, logger: logger.child({ part: 'presence' }), nodeId: cluster.nodeId });
@@ -120,7 +120,8 @@ export async function openRedisBackplane(opts: RedisBackplaneOptions): Promise<B
           const stream = streams.market(snap.commodity);
           latest.set(stream, { room: roomOfStream(stream), stream, seq: snap.seq, event: 'market-update', envelope: snap.envelope });
         }
-        const onBus = await bus.marketLatest().catch(() => new Map<string, BusMessage>());
+        const marketStreams = config.commodities.map((c) => streams.market(c.symbol));
+        const onBus = await bus.marketLatest(marketStreams).catch(() => new Map<string, BusMessage>());
         for (const [stream, m] of onBus) {
           if ((latest.get(stream)?.seq ?? 0) < m.seq) latest.set(stream, { room: m.room, stream, seq: m.seq, event: m.event, envelope: m.envelope });
         }

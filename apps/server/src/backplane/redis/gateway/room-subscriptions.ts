@@ -1,17 +1,19 @@
 /**
  * A gateway's subscriptions to rooms' bus channels, refcounted by local sockets: the first socket
- * to join a room subscribes this node, the last to leave unsubscribes it. One pub/sub connection of
- * its own; node-redis re-subscribes it after a reconnect, and `onResubscribed` fires once it has
- * (messages published while it was away are missed: the StreamSequencer re-checks its streams).
- * Plain SUBSCRIBE (sharded pub/sub buys nothing on a single Redis node).
+ * to join a room subscribes this node, the last to leave unsubscribes it. A room's channel is its
+ * stream's sharded channel (SSUBSCRIBE: on a Redis Cluster, on the shard that owns the stream). A
+ * pub/sub connection of its own; it is subscribed again after a reconnect (on a cluster, on the
+ * master that took over a failed one's slots), and `onResubscribed` fires once it is (messages
+ * published while it was away are missed: the StreamSequencer re-checks its streams).
  *
  * Joins and leaves of one room may interleave while a SUBSCRIBE is in flight; a per-room loop
  * brings Redis to the wanted state (subscribed iff count > 0) one command at a time, retrying a
  * command that failed (Redis down) until it holds or is no longer wanted.
  */
 import type { Logger } from 'pino';
-import { parseChannelMessage, ROOM_CHANNEL_PREFIX, busKeys, type BusMessage } from '../shared/bus-message.js';
-import { openRedis, reconnectDelay, type OpenedRedis, type RedisSource } from '../shared/redis-connection.js';
+import { roomOfStream } from '@qx/protocol';
+import { busKeys, parseChannelMessage, streamOfChannel, type BusMessage } from '../shared/bus-message.js';
+import { openRedis, reconnectDelay, type RedisConnection, type RedisSource } from '../shared/redis-connection.js';
 
 export interface RoomSubscriptionsOptions {
   redis: RedisSource;
@@ -32,21 +34,15 @@ interface RoomState {
 export class RoomSubscriptions {
   private readonly rooms = new Map<string, RoomState>();
   private readonly listener = (message: string, channel: string) => this.receive(message, channel);
-  private readyOnce = false;
   private closed = false;
   /** messages that were not ours or not well-formed */
   malformed = 0;
 
   private constructor(
-    private readonly conn: OpenedRedis,
+    private readonly conn: RedisConnection,
     private readonly opts: RoomSubscriptionsOptions,
   ) {
-    conn.client.on('ready', () => {
-      // the first 'ready' was the initial connect; later ones follow a reconnect and resubscribe
-      if (!this.readyOnce) {
-        this.readyOnce = true;
-        return;
-      }
+    conn.on('reconnected', () => {
       if (this.closed) return;
       this.opts.logger.info({ rooms: this.rooms.size }, 'bus subscriber reconnected');
       // rooms whose SUBSCRIBE was lost with the connection are retried; report once they all hold
@@ -62,9 +58,7 @@ export class RoomSubscriptions {
 
   static async open(opts: RoomSubscriptionsOptions): Promise<RoomSubscriptions> {
     const conn = await openRedis(opts.redis, opts.logger, 'qx-rooms', { duplicate: true });
-    const subs = new RoomSubscriptions(conn, opts);
-    subs.readyOnce = conn.client.isReady;
-    return subs;
+    return new RoomSubscriptions(conn, opts);
   }
 
   /** One more local socket in `room`; resolves once this node is subscribed to it (or left it again). */
@@ -126,8 +120,8 @@ export class RoomSubscriptions {
     while (!this.closed && state.subscribed !== state.count > 0) {
       const want = state.count > 0;
       try {
-        if (want) await this.conn.client.subscribe(channel, this.listener);
-        else await this.conn.client.unsubscribe(channel, this.listener);
+        if (want) await this.conn.sSubscribe(channel, this.listener);
+        else await this.conn.sUnsubscribe(channel, this.listener);
         state.subscribed = want;
         failures = 0;
       } catch (err) {
@@ -144,8 +138,9 @@ export class RoomSubscriptions {
   }
 
   private receive(message: string, channel: string): void {
-    const msg = channel.startsWith(ROOM_CHANNEL_PREFIX) ? parseChannelMessage(message) : null;
-    if (!msg || msg.room !== channel.slice(ROOM_CHANNEL_PREFIX.length)) {
+    const stream = streamOfChannel(channel);
+    const msg = stream === null ? null : parseChannelMessage(message);
+    if (!msg || msg.stream !== stream || msg.room !== roomOfStream(stream)) {
       if (this.malformed++ === 0) this.opts.logger.warn({ channel }, 'malformed bus message dropped');
       return;
     }

@@ -12,7 +12,7 @@
  */
 import type { Logger } from 'pino';
 import type { Session } from 'socket.io-adapter';
-import { openRedis, type OpenedRedis, type RedisSource } from '../shared/redis-connection.js';
+import { openRedis, type RedisConnection, type RedisSource } from '../shared/redis-connection.js';
 
 /** socket.io-adapter's Session without missedPackets (those are replayed from the event log) */
 export type StoredSession = Omit<Session, 'missedPackets'>;
@@ -46,7 +46,7 @@ export class RedisSessionStore {
   private closed = false;
 
   private constructor(
-    private readonly conn: OpenedRedis,
+    private readonly conn: RedisConnection,
     private readonly opts: RedisSessionStoreOptions,
   ) {}
 
@@ -93,7 +93,7 @@ export class RedisSessionStore {
     const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), this.opts.timeoutMs ?? 1000)));
     let text: string | null;
     try {
-      text = await Promise.race([this.conn.client.getDel(sessionKey(pid)), timeout]);
+      text = await Promise.race([this.conn.commands.getDel(sessionKey(pid)), timeout]);
     } catch (err) {
       this.opts.logger.warn({ pid, err: (err as Error).message }, 'recovery session could not be read');
       text = null;
@@ -112,7 +112,7 @@ export class RedisSessionStore {
   /** Deletes the session of `pid` (the socket left for good). */
   async drop(pid: string): Promise<void> {
     this.forget(pid);
-    await this.conn.client.del(sessionKey(pid));
+    await this.conn.commands.del(sessionKey(pid));
   }
 
   async close(): Promise<void> {
@@ -137,7 +137,7 @@ export class RedisSessionStore {
       const version = entry.version;
       let ok = true;
       try {
-        await this.conn.client.set(sessionKey(pid), JSON.stringify(entry.session), { expiration: { type: 'PX', value: entry.ttlMs } });
+        await this.conn.commands.set(sessionKey(pid), JSON.stringify(entry.session), { expiration: { type: 'PX', value: entry.ttlMs } });
         entry.written = version;
       } catch (err) {
         ok = false;
@@ -173,9 +173,8 @@ export class RedisSessionStore {
       const live = [...this.entries].filter(([, e]) => e.connected && !e.writing && e.written === e.version);
       for (let i = 0; i < live.length; i += 500) {
         const chunk = live.slice(i, i + 500);
-        const multi = this.conn.client.multi();
-        for (const [pid, e] of chunk) multi.pExpire(sessionKey(pid), e.ttlMs);
-        const replies = await multi.execAsPipeline();
+        // one command per key (on a cluster the keys live on different shards); node-redis pipelines them
+        const replies = await Promise.all(chunk.map(([pid, e]) => this.conn.commands.pExpire(sessionKey(pid), e.ttlMs)));
         chunk.forEach(([pid, e], j) => {
           if (Number(replies[j]) === 0 && this.entries.get(pid) === e) {
             // Redis lost it (restart): write it again

@@ -79,6 +79,8 @@ interface StreamState {
   /** highest seq seen on the bus */
   highest: number;
   pending: Map<number, BusMessage>;
+  /** the bus epoch of the stream's last message ('' before any) */
+  epoch: string;
   draining: boolean;
   recheck: boolean;
   following: boolean;
@@ -89,7 +91,6 @@ export class StreamSequencer {
   private readonly pageSize: number;
   private readonly maxBuffered: number;
   private closed = false;
-  private lastEpoch = '';
   readonly stats: SequencerStats = { delivered: 0, duplicates: 0, fromHistory: 0, fromStore: 0, lost: 0, readErrors: 0 };
 
   constructor(private readonly opts: StreamSequencerOptions) {
@@ -115,6 +116,7 @@ export class StreamSequencer {
       last: -1,
       highest: 0,
       pending: new Map(),
+      epoch: '',
       draining: false,
       recheck: false,
       following: true,
@@ -159,9 +161,10 @@ export class StreamSequencer {
   onMessage(msg: BusMessage): void {
     const state = this.streams.get(msg.stream);
     if (!state || this.closed) return;
-    if (msg.epoch && msg.epoch !== this.lastEpoch) {
-      if (this.lastEpoch) this.opts.logger.warn({ epoch: msg.epoch, previous: this.lastEpoch }, 'bus epoch changed: redis history was lost');
-      this.lastEpoch = msg.epoch;
+    if (msg.epoch && msg.epoch !== state.epoch) {
+      // each stream has its own epoch (a gap it left is found by seq like any other)
+      if (state.epoch) this.opts.logger.warn({ stream: msg.stream, epoch: msg.epoch, previous: state.epoch }, "a stream's bus epoch changed: redis lost its history");
+      state.epoch = msg.epoch;
     }
     if (state.last >= 0 && msg.seq <= state.last) {
       this.stats.duplicates++;

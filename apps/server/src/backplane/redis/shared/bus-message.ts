@@ -1,11 +1,11 @@
 /**
  * What travels on the bus: an event already numbered in its stream and rendered as the JSON
- * clients receive, so each gateway forwards it without re-encoding the payload. On a room's
+ * clients receive, so each gateway forwards it without re-encoding the payload. On a stream's
  * channel a message is `<epoch>\n<header>\n<envelope>`, the header being `[room, stream, seq,
  * event]` (plus the order path's times when it carries them) as JSON; history entries keep
  * `<header>\n<envelope>` (the epoch is the history's, not the entry's).
  */
-import { isBusEventName } from '@qx/protocol';
+import { isBusEventName, rooms, streams } from '@qx/protocol';
 import type { BusEvent, PathTimes } from '../../backplane.js';
 
 export type { BusEvent };
@@ -64,13 +64,32 @@ export function parseChannelMessage(text: string): BusMessage | null {
   return parseEntry(text.slice(0, nl), text.slice(nl + 1));
 }
 
-/** Redis names. Stream keys carry a hash tag so a stream's keys would share a slot. */
+/**
+ * Redis names. Each stream's keys and channel carry the stream as their hash tag (`{…}`), so on a
+ * Redis Cluster they live on one shard, and the script that appends to a stream's history and
+ * publishes on its channel touches one slot. Nothing global: a batch of events across streams is
+ * published stream by stream.
+ */
 export const busKeys = {
-  epoch: 'qx:epoch',
+  /** the stream's epoch: a random id, new when Redis lost the stream's keys */
+  epoch: (stream: string): string => `qx:{${stream}}:epoch`,
+  /** a durable stream's recent events (a Redis Stream, entry ids `0-<seq>`) */
   history: (stream: string): string => `qx:{${stream}}:hist`,
-  roomChannel: (room: string): string => `qx:room:${room}`,
-  marketLatest: 'qx:market:latest',
-  bookLatest: 'qx:book:latest',
+  /** a market stream's latest event, or a book stream's latest state */
+  latest: (stream: string): string => `qx:{${stream}}:latest`,
+  /** the stream's sharded pub/sub channel (SPUBLISH/SSUBSCRIBE) */
+  channel: (stream: string): string => `qx:{${stream}}:ch`,
+  /** the channel carrying the events of a room (the room a stream's events go to, see roomOfStream) */
+  roomChannel: (room: string): string => busKeys.channel(busStreamOfRoom(room)),
 } as const;
 
-export const ROOM_CHANNEL_PREFIX = 'qx:room:';
+/** The stream whose events a room receives on the bus (the inverse of roomOfStream). */
+export function busStreamOfRoom(room: string): string {
+  return room === rooms.authenticated ? streams.system : room;
+}
+
+/** The stream a channel carries (null when it is not a stream channel). */
+export function streamOfChannel(channel: string): string | null {
+  const m = /^qx:\{(.+)\}:ch$/.exec(channel);
+  return m ? (m[1] as string) : null;
+}

@@ -1,6 +1,7 @@
 /**
  * Gateway → engine-leader RPC over Redis. A gateway pushes `{id, deadline, replyTo, command}` onto
- * one list and waits up to `timeoutMs` for the answer on its own reply channel; the engine leader
+ * one list and waits up to `timeoutMs` for the answer on its own reply channel (sharded pub/sub:
+ * on a Redis Cluster, on the shard its node id hashes to); the engine leader
  * pops commands (BLPOP on a connection of its own, only while it leads), drops every command whose
  * deadline has passed, runs the rest and publishes each reply to the gateway that sent it.
  *
@@ -14,13 +15,19 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { userIdSchema } from '@qx/protocol';
-import { openRedis, reconnectDelay, systemClock, type Clock, type OpenedRedis, type RedisSource } from './redis-connection.js';
+import { LuaScript, openRedis, reconnectDelay, systemClock, type Clock, type RedisClient, type RedisConnection, type RedisSource } from './redis-connection.js';
 
 export const COMMAND_LIST = 'qx:engine:commands';
 const LIST_TTL_MS = 60_000;
 /** a blocked pop returns after this long with nothing (stop() wakes it at once with CLIENT UNBLOCK) */
 const POP_TIMEOUT_S = 5;
-export const replyChannel = (nodeId: string): string => `qx:engine:reply:${nodeId}`;
+export const replyChannel = (nodeId: string): string => `qx:engine:reply:{${nodeId}}`;
+
+/** KEYS: the list. ARGV: the command, the list's TTL (ms). Appends, and lets an abandoned list expire. */
+const PUSH = new LuaScript(`
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+`);
 
 /** When an order passed each point of its way so far (PathTimes), carried to the engine. */
 const timesSchema = z
@@ -106,7 +113,9 @@ interface Pending {
 export class CommandQueue {
   private readonly clock: Clock;
   private readonly pending = new Map<string, Pending>();
-  private blocking: OpenedRedis | null = null;
+  /** the connection BLPOP runs on (nothing else), and the plain client serving the list on it */
+  private blocking: RedisConnection | null = null;
+  private blockingClient: RedisClient | null = null;
   private blockingId: number | null = null;
   private serving: Promise<void> | null = null;
   private stopping = false;
@@ -114,8 +123,8 @@ export class CommandQueue {
   readonly stats: CommandQueueStats = { sent: 0, timeouts: 0, served: 0, expired: 0, malformed: 0 };
 
   private constructor(
-    private readonly conn: OpenedRedis,
-    private readonly sub: OpenedRedis,
+    private readonly conn: RedisConnection,
+    private readonly sub: RedisConnection,
     private readonly opts: CommandQueueOptions,
   ) {
     this.clock = opts.clock ?? systemClock;
@@ -125,7 +134,7 @@ export class CommandQueue {
     const conn = await openRedis(opts.redis, opts.logger, 'qx-commands');
     const sub = await openRedis(opts.redis, opts.logger, 'qx-replies', { duplicate: true });
     const queue = new CommandQueue(conn, sub, opts);
-    await sub.client.subscribe(replyChannel(opts.nodeId), (text) => queue.receiveReply(text));
+    await sub.sSubscribe(replyChannel(opts.nodeId), (text) => queue.receiveReply(text));
     return queue;
   }
 
@@ -151,12 +160,7 @@ export class CommandQueue {
       }, timeoutMs);
       this.pending.set(envelope.id, { resolve, reject, timer });
       // with no engine at all the list would grow for ever: it goes a minute after its newest command expired
-      this.conn.client
-        .multi()
-        .rPush(COMMAND_LIST, JSON.stringify(envelope))
-        .pExpire(COMMAND_LIST, timeoutMs + LIST_TTL_MS)
-        .exec()
-        .catch((err: Error) => {
+      PUSH.run(this.conn, [COMMAND_LIST], [JSON.stringify(envelope), String(timeoutMs + LIST_TTL_MS)]).catch((err: Error) => {
           // it may or may not be queued: wait the timeout out either way (a late run is refused by its deadline)
           this.opts.logger.warn({ id: envelope.id, err: err.message }, 'engine command not queued');
         });
@@ -181,15 +185,17 @@ export class CommandQueue {
     if (!this.serving) return;
     this.stopping = true;
     let woken = false;
-    if (this.blockingId !== null && this.conn.client.isReady) {
-      // wakes the BLPOP now rather than at its timeout
-      const unblock = this.conn.client.sendCommand(['CLIENT', 'UNBLOCK', String(this.blockingId)]).then(() => true);
+    if (this.blockingId !== null && this.conn.isReady) {
+      // wakes the BLPOP now rather than at its timeout (sent to the node the BLPOP waits on)
+      const id = String(this.blockingId);
+      const unblock = this.conn.clientFor(COMMAND_LIST).then((client) => client.sendCommand(['CLIENT', 'UNBLOCK', id])).then(() => true);
       woken = await Promise.race([unblock, new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref())]).catch(() => false);
     }
     if (!woken && this.blocking) {
       // Redis is away: the pending pop cannot have taken anything, and would wait for the reconnect
-      this.blocking.client.destroy();
+      this.blocking.destroy();
       this.blocking = null;
+      this.blockingClient = null;
       this.blockingId = null;
     }
     await this.serving;
@@ -231,7 +237,7 @@ export class CommandQueue {
       if (text === null) continue;
       if (this.stopping || this.closed) {
         // popped just as leadership ended: back to the head of the queue for the next leader
-        await this.conn.client.lPush(COMMAND_LIST, text).catch(() => undefined);
+        await this.conn.commands.lPush(COMMAND_LIST, text).catch(() => undefined);
         break;
       }
       const task = this.run(handler, text).finally(() => running.delete(task));
@@ -241,15 +247,20 @@ export class CommandQueue {
   }
 
   private async pop(): Promise<string | null> {
-    if (!this.blocking) {
-      this.blocking = await openRedis(this.conn.client, this.opts.logger, 'qx-commands-pop', { duplicate: true });
-      this.blocking.client.on('ready', () => {
-        this.blockingId = null;
+    this.blocking ??= await openRedis(this.conn, this.opts.logger, 'qx-commands-pop', { duplicate: true });
+    // on a cluster, the connection to the list's master (another one after a failover)
+    const client = await this.blocking.clientFor(COMMAND_LIST);
+    if (client !== this.blockingClient) {
+      this.blockingClient = client;
+      this.blockingId = null;
+      // a reconnect is a new connection, with a new id
+      client.on('ready', () => {
+        if (this.blockingClient === client) this.blockingId = null;
       });
     }
-    if (this.blockingId === null) this.blockingId = await this.blocking.client.clientId();
+    if (this.blockingId === null) this.blockingId = await client.clientId();
     if (this.stopping) return null;
-    const got = await this.blocking.client.blPop(COMMAND_LIST, POP_TIMEOUT_S);
+    const got = await client.blPop(COMMAND_LIST, POP_TIMEOUT_S);
     return got ? got.element : null;
   }
 
@@ -280,7 +291,7 @@ export class CommandQueue {
     }
     this.stats.served++;
     try {
-      await this.conn.client.publish(replyTo, JSON.stringify(reply));
+      await this.conn.commands.sPublish(replyTo, JSON.stringify(reply));
     } catch (err) {
       this.opts.logger.warn({ id, err: (err as Error).message }, 'engine reply not sent');
     }

@@ -99,7 +99,8 @@ export interface AddResult {
 
 export class ClusterPresence {
   private readonly local = new Map<string, Set<string>>();
-  private readonly admitting = new Map<string, Promise<void>>();
+  /** each user's writes on this node, one at a time (each sends this node's sockets as they are when it runs) */
+  private readonly writing = new Map<string, Promise<void>>();
   private readonly heartbeatMs: number;
   private readonly leaseMs: number;
   private readonly timeoutMs: number;
@@ -156,16 +157,23 @@ export class ClusterPresence {
    * rewritten once Redis is back.
    */
   tryAdd(userId: string, socketId: string, limit: number): Promise<AddResult> {
-    // one admission per user at a time on this node: each must see the sockets the one before left
-    const previous = this.admitting.get(userId) ?? Promise.resolve();
-    const next = previous.then(() => this.admit(userId, socketId, limit));
+    return this.serial(userId, () => this.admit(userId, socketId, limit));
+  }
+
+  /**
+   * Runs `write` after the user's writes before it on this node: each must see the sockets the one
+   * before left (a write with an older list would drop a socket just admitted).
+   */
+  private serial<T>(userId: string, write: () => Promise<T>): Promise<T> {
+    const previous = this.writing.get(userId) ?? Promise.resolve();
+    const next = previous.then(write);
     const tail = next.then(
       () => undefined,
       () => undefined,
     );
-    this.admitting.set(userId, tail);
+    this.writing.set(userId, tail);
     void tail.then(() => {
-      if (this.admitting.get(userId) === tail) this.admitting.delete(userId);
+      if (this.writing.get(userId) === tail) this.writing.delete(userId);
     });
     return next;
   }
@@ -178,8 +186,6 @@ export class ClusterPresence {
       const reply = this.sockets(userId, { write: true, admit: socketId, limit, mine });
       const [ok, count] = (await withTimeout(reply, this.timeoutMs)) as [number, number];
       if (ok === 1) this.set(userId).add(socketId);
-      // a removal on this node raced the script: write this node's sockets again
-      if (ok === 1 && this.ids(userId) !== `${mine} ${socketId}`.trim()) this.mirror(userId);
       return { ok: ok === 1, count: Number(count) };
     } catch (err) {
       this.opts.logger.warn({ userId, err: (err as Error).message }, 'presence: redis unavailable, counting this node only');
@@ -264,7 +270,7 @@ export class ClusterPresence {
   }
 
   private mirror(userId: string): void {
-    this.sockets(userId, { write: true }).catch(() => {
+    this.serial(userId, () => this.sockets(userId, { write: true })).catch(() => {
       this.dirty = true;
     });
   }
@@ -326,7 +332,7 @@ export class ClusterPresence {
     const users = [...this.local.keys()];
     try {
       if (users.length) await this.conn.commands.sAdd(presenceKeys.users(self), users);
-      await Promise.all(users.map((u) => this.sockets(u, { write: true })));
+      await Promise.all(users.map((u) => this.serial(u, () => this.sockets(u, { write: true }))));
       if (lost && users.length) this.opts.logger.info({ users: users.length }, 'presence: this node was gone from redis; its entries written again');
     } catch (err) {
       this.dirty = true;

@@ -13,7 +13,7 @@ import type { Metrics } from '../../../metrics.js';
 import type { PgStore } from '../../../store/postgres/pg-store.js';
 import type { Backplane, BusEvent, GatewayPort } from '../../backplane.js';
 import { EventCommitter, type EventSink } from '../../../core/event-committer.js';
-import type { BusMessage } from '../shared/bus-message.js';
+import { busStreamOfRoom, type BusMessage } from '../shared/bus-message.js';
 import { BusOutbox } from '../shared/bus-outbox.js';
 import { closeAll, openCommon } from '../shared/cluster-common.js';
 import type { RedisConnection } from '../shared/redis-connection.js';
@@ -66,7 +66,11 @@ export async function openRedisBackplane(opts: RedisBackplaneOptions): Promise<B
       redis,
       logger: logger.child({ part: 'subscriptions' }),
       onMessage: (msg) => feed?.sequencer.onMessage(msg),
-      onResubscribed: () => feed?.sequencer.recheck(),
+      // the rooms whose messages may have been missed (a cluster: those of the shards that were away)
+      onResubscribed: (rooms) => {
+        if (rooms === undefined) feed?.sequencer.recheck();
+        else for (const room of rooms) feed?.sequencer.recheck(busStreamOfRoom(room));
+      },
     });
     closers.push(() => subscriptions.close());
     feed = new RedisStreamFeed({ bus, subscriptions, store, priceOf, commodities: config.commodities.map((c) => c.symbol), logger });

@@ -20,8 +20,11 @@ export interface RoomSubscriptionsOptions {
   logger: Logger;
   /** every well-formed message of a subscribed room */
   onMessage: (msg: BusMessage) => void;
-  /** the connection came back and every room is subscribed again: re-check for missed events */
-  onResubscribed?: () => void;
+  /**
+   * The connection came back and every room is subscribed again: re-check for missed events (of
+   * `rooms`; undefined: of every room).
+   */
+  onResubscribed?: (rooms: string[] | undefined) => void;
 }
 
 interface RoomState {
@@ -42,16 +45,18 @@ export class RoomSubscriptions {
     private readonly conn: RedisConnection,
     private readonly opts: RoomSubscriptionsOptions,
   ) {
-    conn.on('reconnected', () => {
+    conn.on('reconnected', (channels) => {
       if (this.closed) return;
-      this.opts.logger.info({ rooms: this.rooms.size }, 'bus subscriber reconnected');
+      const missed = channels === undefined ? undefined : new Set(channels);
+      const rooms = missed === undefined ? undefined : [...this.rooms.keys()].filter((room) => missed.has(busKeys.roomChannel(room)));
+      this.opts.logger.info({ rooms: rooms?.length ?? this.rooms.size }, 'bus subscriber reconnected');
       // rooms whose SUBSCRIBE was lost with the connection are retried; report once they all hold
       const settling = [...this.rooms.values()]
         .filter((s) => s.busy || s.subscribed !== s.count > 0)
         .map((s) => new Promise<void>((resolve) => s.waiters.push(resolve)));
       for (const room of this.rooms.keys()) this.reconcile(room);
       void Promise.all(settling).then(() => {
-        if (!this.closed) this.opts.onResubscribed?.();
+        if (!this.closed) this.opts.onResubscribed?.(rooms);
       });
     });
   }

@@ -4,19 +4,27 @@
  * are already in PostgreSQL, so a gateway that never sees them on the bus still finds them — by
  * the seq gap the next event shows, or by the re-check after its own Redis connection comes back.
  * The outbox is bounded: past `maxQueued` the oldest are dropped from it (and only from it).
+ *
+ * On a Redis Cluster one shard may be away (a failover) while the others serve: a batch of which
+ * only some streams were published (PartialPublishError) keeps the others' events, in order, and
+ * is tried again soon, so the streams of the other shards keep flowing meanwhile.
  */
 import type { Logger } from 'pino';
 import type { BusEvent, EventBus } from '../../backplane.js';
 import { reconnectDelay } from './redis-connection.js';
+import { PartialPublishError } from './redis-bus.js';
 
 export interface BusOutboxOptions {
   publish: (events: readonly BusEvent[]) => Promise<unknown>;
   logger: Logger;
   /** most events waiting to be published (default 100,000) */
   maxQueued?: number;
-  /** most events per publish script (default 500) */
+  /** most events per publish (default 500) */
   batchSize?: number;
 }
+
+/** how soon a batch of which some streams went out is tried again */
+const PARTIAL_RETRY_MS = 50;
 
 export class BusOutbox implements EventBus {
   private readonly queue: BusEvent[] = [];
@@ -85,11 +93,17 @@ export class BusOutbox implements EventBus {
         if (this.failures === 1 || this.failures % 20 === 0) {
           this.opts.logger.warn({ err, queued: this.queue.length, failures: this.failures }, 'bus publish failed; retrying');
         }
+        let delay = reconnectDelay(this.failures);
+        if (err instanceof PartialPublishError) {
+          // what went out leaves the queue; the rest stays where it was, in order
+          this.queue.splice(0, batch.length, ...batch.filter((e) => !err.published.has(e.stream)));
+          delay = PARTIAL_RETRY_MS;
+        }
         this.running = false;
         this.timer = setTimeout(() => {
           this.timer = null;
           this.kick();
-        }, reconnectDelay(this.failures));
+        }, delay);
         this.timer.unref();
         return;
       }

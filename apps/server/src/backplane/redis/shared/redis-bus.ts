@@ -127,6 +127,18 @@ export interface RedisBusEvents {
 
 type Kind = 'h' | 'm' | 'b';
 
+/** Some streams of a batch could not be published (their shard is away); the others were. */
+export class PartialPublishError extends Error {
+  constructor(
+    /** the streams whose events were published */
+    readonly published: ReadonlySet<string>,
+    options: { cause: unknown },
+  ) {
+    super(`some streams were not published: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`, options);
+    this.name = 'PartialPublishError';
+  }
+}
+
 export class RedisBus extends EventEmitter<RedisBusEvents> {
   private readonly epochs = new Map<string, string>();
   /** the stream of the last publish or history read (readEpoch's default) */
@@ -153,10 +165,11 @@ export class RedisBus extends EventEmitter<RedisBusEvents> {
 
   /**
    * Publishes a batch, one atomic script per stream (the streams side by side). Rejects when any
-   * stream's script failed (Redis down, a failover under way) once every other has run: the
-   * events are in the store, and publishing the whole batch again adds only what is missing
-   * (what a history already holds is not sent again; a market update or book delta sent twice is
-   * dropped by the gateways by its seq).
+   * stream's script failed (Redis down, a failover under way) once every other has run — with a
+   * PartialPublishError naming the streams that were published when some were. The events are in
+   * the store, and publishing them again adds only what is missing (what a history already holds
+   * is not sent again; a market update or book delta sent twice is dropped by the gateways by its
+   * seq).
    */
   async publish(events: readonly BusEvent[]): Promise<PublishResult> {
     if (events.length === 0) return { epoch: '', statuses: [] };
@@ -186,7 +199,7 @@ export class RedisBus extends EventEmitter<RedisBusEvents> {
       indexes.forEach((i, j) => (statuses[i] = STATUS[reply[j + 1] ?? ''] ?? 'added'));
     });
     const failed = (await Promise.allSettled(runs)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    if (failed) throw epochs.size > 0 ? new PartialPublishError(new Set(epochs.keys()), { cause: failed.reason }) : failed.reason;
     return { epoch: epochs.get((events[0] as BusEvent).stream) ?? '', statuses };
   }
 

@@ -17,10 +17,12 @@
  * master that dies answers nothing, and its replica's promotion would go unseen, commands queued
  * for the dead node for ever and its sharded subscriptions lost. So a cluster connection that
  * sees a node fail asks the cluster for its slots again until every node it uses is back, and
- * subscribes its channels again on the masters that now own them.
+ * subscribes its channels again on the masters that now own them. Its commands to a node that is
+ * down fail at once rather than wait in a queue (the parts retry; other shards' work goes on).
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import calculateSlot from 'cluster-key-slot';
 import { createClient, createCluster, type RedisClientType, type RedisClusterType } from 'redis';
 import type { Logger } from 'pino';
 import { parseRedisUrl } from './redis-url.js';
@@ -52,6 +54,8 @@ export function reconnectDelay(retries: number): number {
 }
 
 const CLOSE_TIMEOUT_MS = 1000;
+/** while a cluster node is away, its slots are asked for again this often (a replica's promotion is seen within it) */
+const HEAL_EVERY_MS = 250;
 const SCAN_COUNT = 1000;
 
 /** A Lua script, run by SHA1 and sent whole on NOSCRIPT (a restarted Redis, or a node that has not seen it yet). */
@@ -69,8 +73,12 @@ export class LuaScript {
 }
 
 export interface RedisConnectionEvents {
-  /** the connection was lost and is back, with every sharded subscription held again (what was published meanwhile is missed) */
-  reconnected: [];
+  /**
+   * The connection was lost and is back, with every sharded subscription held again: what was
+   * published meanwhile on `channels` is missed (undefined: on any channel; a cluster names the
+   * channels of the shards that were away).
+   */
+  reconnected: [channels: readonly string[] | undefined];
 }
 
 /** One Redis or a Redis Cluster, as the parts use it. */
@@ -165,7 +173,7 @@ export class SingleConnection extends RedisConnection {
         this.readyOnce = true;
         return;
       }
-      if (!this.closed) this.emit('reconnected');
+      if (!this.closed) this.emit('reconnected', undefined);
     });
   }
 
@@ -331,13 +339,20 @@ export class ClusterConnection extends RedisConnection {
    */
   private async heal(): Promise<void> {
     this.healing = true;
+    // the channels whose subscription was not held at some point: messages on them may be missed
+    const missed = new Set<string>();
+    const note = () => {
+      for (const channel of this.subscriptions.keys()) if (!this.held(channel)) missed.add(channel);
+    };
     try {
       for (let round = 0; !this.closed; round++) {
         this.again = false;
+        note();
         await this.refresh();
+        note();
         const subscribed = await this.resubscribe();
         if (subscribed && !this.again && this.healthy()) break;
-        await sleep(Math.min(50 * 2 ** round, 1000));
+        await sleep(Math.min(50 * 2 ** round, HEAL_EVERY_MS));
       }
     } finally {
       this.healing = false;
@@ -346,9 +361,15 @@ export class ClusterConnection extends RedisConnection {
     this.down = false;
     if (this.announced) {
       this.announced = false;
-      this.logger.info('redis cluster connection back');
+      this.logger.info({ channels: missed.size }, 'redis cluster connection back');
     }
-    this.emit('reconnected');
+    this.emit('reconnected', [...missed]);
+  }
+
+  /** whether `channel` is subscribed on a connected client of the master that owns it now */
+  private held(channel: string): boolean {
+    const pubSub = this.cluster.slots[calculateSlot(channel)]?.master.pubSub;
+    return pubSub !== undefined && pubSub.connectPromise === undefined && pubSub.client.isReady;
   }
 
   private async refresh(): Promise<void> {
@@ -413,6 +434,8 @@ function connectionForUrl(url: string, name: string, logger: Logger): RedisConne
     rootNodes: target.nodes.map((n) => ({ socket: { host: n.host, port: n.port } })),
     defaults: {
       name,
+      // a command for a node that is down fails at once (queued, it would wait for the failover)
+      disableOfflineQueue: true,
       socket: { ...socket, ...(target.tls ? { tls: true as const } : {}) },
       ...(target.username !== undefined ? { username: target.username } : {}),
       ...(target.password !== undefined ? { password: target.password } : {}),

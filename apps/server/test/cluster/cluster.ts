@@ -1,14 +1,16 @@
 /**
- * A real cluster for a test: a Redis of its own, a fresh PostgreSQL database, engines and gateways
- * as child processes (apps/server/src/main.ts, as `npm start` runs it), optionally nginx in front.
- * Skips (with a message) when Redis, PostgreSQL or nginx is missing, unless CI=true. Everything it
- * starts is stopped, and the database dropped, when the test ends.
+ * A real cluster for a test: a Redis of its own (or, with `redisCluster`, a Redis Cluster of 3
+ * masters and 3 replicas), a fresh PostgreSQL database, engines and gateways as child processes
+ * (apps/server/src/main.ts, as `npm start` runs it), optionally nginx in front. Skips (with a
+ * message) when Redis, PostgreSQL or nginx is missing, unless CI=true. Everything it starts is
+ * stopped, and the database dropped, when the test ends.
  */
 import type { TestContext } from 'node:test';
 import { io as connect, type Socket, type ManagerOptions, type SocketOptions } from 'socket.io-client';
 import { SecretTokenVerifier } from '../../src/auth/token-verifier.js';
 import { testDatabaseOrSkip, type TestDatabase } from '../pg-test-db.js';
 import { redisServerOrSkip, type RedisTestServer } from '../redis-test-server.js';
+import { redisClusterOrSkip, type RedisClusterTestServer } from '../redis-cluster-test-server.js';
 import { spawnServer, type SpawnedServer } from '../spawn.js';
 import { nginxAvailable, startNginx, type Nginx } from './nginx.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
@@ -23,7 +25,10 @@ export interface ClusterNode extends SpawnedServer {
 }
 
 export interface Cluster {
-  redis: RedisTestServer;
+  /** the Redis of the cluster (throws when it runs on a Redis Cluster: see redisCluster) */
+  readonly redis: RedisTestServer;
+  /** the Redis Cluster it runs on (with `redisCluster: true`), else null */
+  redisCluster: RedisClusterTestServer | null;
   db: TestDatabase;
   gateways: ClusterNode[];
   engines: ClusterNode[];
@@ -46,6 +51,8 @@ export interface ClusterOptions {
   nginx?: boolean;
   /** nodes reach PostgreSQL through a proxy the test can cut */
   pgProxy?: boolean;
+  /** the bus on a Redis Cluster of the test's own (REDIS_URL=redis+cluster://…) rather than one Redis */
+  redisCluster?: boolean;
   env?: Record<string, string>;
 }
 
@@ -59,8 +66,9 @@ export async function startCluster(t: TestContext, opts: ClusterOptions = {}): P
   }
   const db = await testDatabaseOrSkip(t);
   if (!db) return null;
-  const redis = await redisServerOrSkip(t);
-  if (!redis) return null;
+  const redis = opts.redisCluster ? null : await redisServerOrSkip(t);
+  const redisCluster = opts.redisCluster ? await redisClusterOrSkip(t) : null;
+  if (!redis && !redisCluster) return null;
   let pgProxy: TcpProxy | null = null;
   let databaseUrl = db.url;
   if (opts.pgProxy) {
@@ -71,7 +79,7 @@ export async function startCluster(t: TestContext, opts: ClusterOptions = {}): P
   }
   const env: Record<string, string> = {
     DATABASE_URL: databaseUrl,
-    REDIS_URL: redis.url,
+    REDIS_URL: redis?.url ?? redisCluster!.url,
     JWT_SECRET: CLUSTER_SECRET,
     PUBLISH_API_KEY: CLUSTER_PUBLISH_KEY,
     LOG_LEVEL: process.env['TEST_LOG'] ?? 'info',
@@ -106,7 +114,11 @@ export async function startCluster(t: TestContext, opts: ClusterOptions = {}): P
     return node;
   };
   const cluster: Cluster = {
-    redis,
+    get redis(): RedisTestServer {
+      if (!redis) throw new Error('this cluster runs on a Redis Cluster: use redisCluster');
+      return redis;
+    },
+    redisCluster,
     db,
     gateways: [],
     engines: [],

@@ -110,6 +110,7 @@ export class ClusterPresence {
   /** a mirror write failed: write every entry again at the next heartbeat */
   private dirty = false;
   private beating = false;
+  private watching = false;
   private closed = false;
 
   private constructor(
@@ -288,12 +289,18 @@ export class ClusterPresence {
         this.dirty = lost;
         await this.rewrite(lost);
       }
-      await this.watchNodes();
     } catch (err) {
       this.dirty = true;
       this.opts.logger.debug({ err: (err as Error).message }, 'presence heartbeat failed');
     } finally {
       this.beating = false;
+    }
+    // beside the heartbeat, so that clearing a dead node's many entries never delays this node's renewal
+    if (!this.watching && !this.closed) {
+      this.watching = true;
+      this.watchNodes()
+        .catch((err: unknown) => this.opts.logger.debug({ err: (err as Error).message }, 'presence: reading the other nodes failed'))
+        .finally(() => (this.watching = false));
     }
   }
 

@@ -8,7 +8,9 @@
  *
  * Joins and leaves of one room may interleave while a SUBSCRIBE is in flight; a per-room loop
  * brings Redis to the wanted state (subscribed iff count > 0) one command at a time, retrying a
- * command that failed (Redis down) until it holds or is no longer wanted.
+ * subscription that failed (Redis down) until it holds or is no longer wanted. An unsubscription is
+ * not retried: a subscription left behind only brings messages of streams this node no longer
+ * follows (ignored), and goes with the connection; wanted again, it is made again.
  */
 import type { Logger } from 'pino';
 import { roomOfStream } from '@qx/protocol';
@@ -124,15 +126,20 @@ export class RoomSubscriptions {
     let failures = 0;
     while (!this.closed && state.subscribed !== state.count > 0) {
       const want = state.count > 0;
+      if (!want) {
+        // whatever Redis answers: a subscription left behind brings only messages nobody follows
+        state.subscribed = false;
+        await this.conn.sUnsubscribe(channel, this.listener).catch((err: Error) => this.opts.logger.debug({ room, err: err.message }, 'unsubscribe failed'));
+        continue;
+      }
       try {
-        if (want) await this.conn.sSubscribe(channel, this.listener);
-        else await this.conn.sUnsubscribe(channel, this.listener);
-        state.subscribed = want;
+        await this.conn.sSubscribe(channel, this.listener);
+        state.subscribed = true;
         failures = 0;
       } catch (err) {
         if (this.closed) break;
         // a command lost with the connection; node-redis resubscribes only what had succeeded
-        if (failures++ === 0) this.opts.logger.warn({ room, err: (err as Error).message }, want ? 'subscribe failed; retrying' : 'unsubscribe failed; retrying');
+        if (failures++ === 0) this.opts.logger.warn({ room, err: (err as Error).message }, 'subscribe failed; retrying');
         await new Promise((r) => setTimeout(r, reconnectDelay(failures)));
       }
     }

@@ -373,8 +373,9 @@ export class ClusterConnection extends RedisConnection {
   }
 
   private async refresh(): Promise<void> {
-    const masters = this.cluster.masters;
-    const start = masters.find((m) => m.client?.isReady)?.client ?? masters.find((m) => m.client)?.client;
+    // any connection of this cluster client tells node-redis where to ask (a dead one: it asks the seeds)
+    const clients = this.cluster.masters.flatMap((m) => [m.client, m.pubSub?.client]).filter((c): c is RedisClient => c !== undefined);
+    const start = clients.find((c) => c.isReady) ?? clients[0];
     if (!start) return;
     try {
       await this.cluster._slots.rediscover(start);

@@ -98,7 +98,7 @@ export class RedisClusterTestServer {
   async masters(): Promise<number[]> {
     const probe = await this.nodeClient(this.live()[0]!.port);
     try {
-      const slots = (await probe.sendCommand(['CLUSTER', 'SLOTS'])) as [number, number, [string, number]][];
+      const slots = await probe.sendCommand<[number, number, [string, number]][]>(['CLUSTER', 'SLOTS']);
       return [...new Set(slots.map((s) => Number(s[2][1])))].sort((a, b) => a - b);
     } finally {
       probe.destroy();
@@ -151,7 +151,7 @@ export class RedisClusterTestServer {
     for (const n of this.live()) {
       const c = await this.nodeClient(n.port);
       try {
-        const info = String(await c.sendCommand(['CLUSTER', 'INFO']));
+        const info = await c.sendCommand<string>(['CLUSTER', 'INFO']);
         if (!info.includes('cluster_state:ok')) return false;
       } finally {
         c.destroy();
@@ -198,7 +198,7 @@ export class RedisClusterTestServer {
         if (!ready) break;
         const c = await this.nodeClient(n.port);
         try {
-          const info = String(await c.sendCommand(['INFO', 'replication']));
+          const info = await c.sendCommand<string>(['INFO', 'replication']);
           if (info.includes('role:slave') && !info.includes('master_link_status:up')) ready = false;
         } finally {
           c.destroy();

@@ -76,7 +76,7 @@ test('the Redis parts on a Redis Cluster', { timeout: 180_000 }, async (t) => {
   await t.test("a stream's keys and channel share one slot; streams spread over the masters", async () => {
     for (const stream of [a.stream, 'market-crude_oil', 'book-brent', 'system']) {
       const slots = await Promise.all(
-        [busKeys.epoch(stream), busKeys.history(stream), busKeys.latest(stream), busKeys.channel(stream)].map((k) => probe.sendCommand(k, true, ['CLUSTER', 'KEYSLOT', k])),
+        [busKeys.epoch(stream), busKeys.history(stream), busKeys.latest(stream), busKeys.channel(stream)].map(async (k) => Number(await probe.sendCommand(k, true, ['CLUSTER', 'KEYSLOT', k]))),
       );
       assert.equal(new Set(slots).size, 1, `${stream}: ${slots.join(',')}`);
     }

@@ -118,9 +118,9 @@ test('cluster on a Redis Cluster: cross-node delivery, a Redis master failed ove
         await sleep(50);
       }
     });
-    let seqAtKill = 0;
-    let newMaster = 0;
-    let failedOverAt = 0;
+    let seqAtKill: number;
+    let newMaster: number;
+    let failedOverAt: number;
     try {
       await sleep(1500);
       seqAtKill = followers.find((f) => f.userId === victimUser)!.seqs.at(-1) ?? 0;

@@ -5,7 +5,8 @@
  * pops commands (BLPOP on a connection of its own, only while it leads), drops every command whose
  * deadline has passed, runs the rest and publishes each reply to the gateway that sent it.
  *
- * A gateway that times out answers 503 ENGINE_UNAVAILABLE; the order must then never execute
+ * A gateway that times out answers 503 ENGINE_UNAVAILABLE (at once when the command could not even
+ * be sent: the list's node is down in a Redis Cluster failover); the order must then never execute
  * later. So the deadline a command carries is `guardMs` earlier than the gateway's timeout —
  * room for the handler's run, the reply's way back and clock skew between nodes — and the handler
  * gets the deadline too, to check it once more right before it commits (a store that stalls
@@ -13,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { ClientClosedError, ClientOfflineError, ErrorReply } from 'redis';
 import { z } from 'zod';
 import { userIdSchema } from '@qx/protocol';
 import { LuaScript, openRedis, reconnectDelay, systemClock, type Clock, type RedisClient, type RedisConnection, type RedisSource } from './redis-connection.js';
@@ -161,10 +163,22 @@ export class CommandQueue {
       this.pending.set(envelope.id, { resolve, reject, timer });
       // with no engine at all the list would grow for ever: it goes a minute after its newest command expired
       PUSH.run(this.conn, [COMMAND_LIST], [JSON.stringify(envelope), String(timeoutMs + LIST_TTL_MS)]).catch((err: Error) => {
-          // it may or may not be queued: wait the timeout out either way (a late run is refused by its deadline)
-          this.opts.logger.warn({ id: envelope.id, err: err.message }, 'engine command not queued');
-        });
+        this.opts.logger.warn({ id: envelope.id, err: err.message }, 'engine command not queued');
+        // never sent, or refused before it ran (the list's node is down, a Redis Cluster failing over): answer now
+        if (notRun(err)) this.giveUp(envelope.id);
+        // otherwise it may or may not be queued: wait the timeout out (a late run is refused by its deadline)
+      });
     });
+  }
+
+  /** Answers 'timeout' to the command now. */
+  private giveUp(id: string): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    this.stats.timeouts++;
+    p.resolve('timeout');
   }
 
   /** Engine side: starts popping and running commands (call when elected). */
@@ -314,4 +328,10 @@ export class CommandQueue {
     if (parsed.data.ok) p.resolve(parsed.data.reply);
     else p.reject(new EngineCommandError(parsed.data.error.message, parsed.data.error.code));
   }
+}
+
+/** Whether a command certainly did not run: never written to Redis, or refused by a cluster that is down. */
+function notRun(err: unknown): boolean {
+  if (err instanceof ClientOfflineError || err instanceof ClientClosedError) return true;
+  return err instanceof ErrorReply && /^(CLUSTERDOWN|TRYAGAIN) /.test(err.message);
 }

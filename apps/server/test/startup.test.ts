@@ -78,6 +78,15 @@ test('--check-config shows the warnings a real start prints', async () => {
   assert.match(demo.stderr, /warning: PUBLISH_API_KEY not set/);
 });
 
+test("--check-config shows a Redis Cluster's redis+cluster:// URL with its password masked", async () => {
+  const r = await run(['--check-config'], { ROLE: 'gateway', DATABASE_URL: 'postgres://qx:pg-secret@db:5432/qx', REDIS_URL: 'rediss+cluster://app:redis-secret@10.0.0.1:7000,10.0.0.2:7000' });
+  assert.equal(r.code, 0, r.stderr);
+  const shown = JSON.parse(r.stdout.slice(0, r.stdout.lastIndexOf('configuration ok'))) as { cluster: { redisUrl: string; databaseUrl: string } };
+  assert.equal(shown.cluster.redisUrl, 'rediss+cluster://app:***@10.0.0.1:7000,10.0.0.2:7000');
+  assert.equal(shown.cluster.databaseUrl, 'postgres://qx:***@db:5432/qx');
+  assert.doesNotMatch(r.stdout, /pg-secret|redis-secret/);
+});
+
 test('a DATA_DIR that is a file, or cannot be written, stops the start with a message naming it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'qx-startup-'));
   try {

@@ -173,15 +173,18 @@ export class RedisSessionStore {
       const live = [...this.entries].filter(([, e]) => e.connected && !e.writing && e.written === e.version);
       for (let i = 0; i < live.length; i += 500) {
         const chunk = live.slice(i, i + 500);
-        // one command per key (on a cluster the keys live on different shards); node-redis pipelines them
-        const replies = await Promise.all(chunk.map(([pid, e]) => this.conn.commands.pExpire(sessionKey(pid), e.ttlMs)));
+        // one command per key (on a cluster the keys live on different shards, one of which may be away); node-redis pipelines them
+        const replies = await Promise.allSettled(chunk.map(([pid, e]) => this.conn.commands.pExpire(sessionKey(pid), e.ttlMs)));
         chunk.forEach(([pid, e], j) => {
-          if (Number(replies[j]) === 0 && this.entries.get(pid) === e) {
+          const reply = replies[j];
+          if (reply?.status === 'fulfilled' && Number(reply.value) === 0 && this.entries.get(pid) === e) {
             // Redis lost it (restart): write it again
             e.version++;
             void this.write(pid, e);
           }
         });
+        const failed = replies.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) this.opts.logger.warn({ err: (failed.reason as Error).message }, 'refreshing some recovery sessions failed');
       }
       // entries whose write failed are retried here
       for (const [pid, e] of this.entries) if (!e.writing && e.written < e.version) void this.write(pid, e);

@@ -89,6 +89,8 @@ export abstract class RedisConnection extends EventEmitter<RedisConnectionEvents
   /** connected, and (a cluster) every node it uses is reachable */
   abstract readonly isReady: boolean;
   protected closed = false;
+  /** the parts using it (see acquire); an owned connection closes when the last one releases it */
+  private users = 1;
 
   protected constructor(
     protected readonly owned: boolean,
@@ -129,9 +131,19 @@ export abstract class RedisConnection extends EventEmitter<RedisConnectionEvents
   /** Drops the connection at once (pending commands fail). */
   abstract destroy(): void;
 
-  /** Closes the connection if it was opened here (a caller's connection is left alone). */
+  /** One more part uses this connection (each part releases it once). */
+  acquire(): this {
+    this.users++;
+    return this;
+  }
+
+  /**
+   * Closes the connection once every part that uses it has released it, if it was opened here (a
+   * caller's client is left alone).
+   */
   async release(): Promise<void> {
-    if (!this.owned || this.closed) return;
+    if (this.users > 0) this.users--;
+    if (this.users > 0 || !this.owned || this.closed) return;
     this.closed = true;
     this.removeAllListeners('reconnected');
     // close() waits for pending commands, which never finish while Redis is away
@@ -413,7 +425,7 @@ export async function openRedis(source: RedisSource, logger: Logger, name: strin
   const log = logger.child({ redis: name });
   let conn: RedisConnection;
   if (typeof source === 'string') conn = connectionForUrl(source, name, log);
-  else if (source instanceof RedisConnection) conn = opts.duplicate ? source.duplicate(name) : source;
+  else if (source instanceof RedisConnection) conn = opts.duplicate ? source.duplicate(name) : source.acquire();
   else {
     const wrapped = isCluster(source) ? new ClusterConnection(source, false, log) : new SingleConnection(source, false, log);
     conn = opts.duplicate ? wrapped.duplicate(name) : wrapped;

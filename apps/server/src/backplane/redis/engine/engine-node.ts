@@ -41,6 +41,8 @@ interface Reign {
   term: number;
   core: TradingCore;
   outbox: BusOutbox;
+  /** wakes the outbox when Redis is back */
+  onReconnected: () => void;
 }
 
 export class EngineNode {
@@ -96,6 +98,8 @@ export class EngineNode {
     const started = now();
     this.rising = term;
     const outbox = new BusOutbox({ publish: (events) => bus.publish(events), logger: logger.child({ part: 'outbox' }) });
+    const onReconnected = () => outbox.retryNow();
+    bus.on('reconnected', onReconnected);
     const core = createTradingCore({
       config,
       store: leadership.writer(store),
@@ -131,6 +135,7 @@ export class EngineNode {
       logger.error({ err, term }, 'could not take up leadership');
       await core.close().catch(() => undefined);
       outbox.close();
+      bus.off('reconnected', onReconnected);
       this.rising = null;
       leadership.resign('restore failed');
       return;
@@ -139,9 +144,10 @@ export class EngineNode {
     if (!leadership.isLeader || leadership.term !== term) {
       await core.close().catch(() => undefined);
       outbox.close();
+      bus.off('reconnected', onReconnected);
       return;
     }
-    this.reign = { term, core, outbox };
+    this.reign = { term, core, outbox, onReconnected };
     this.deps.commands.serve((command, meta) => this.handle(command, meta));
     this.serving = true;
     logger.info({ term, nodeId: cluster.nodeId, tookMs: now() - started }, 'engine leading');
@@ -157,6 +163,7 @@ export class EngineNode {
     // what is committed is published, if Redis lets us, before the next leader republishes it anyway
     await reign.outbox.idle(1000);
     reign.outbox.close();
+    this.deps.bus.off('reconnected', reign.onReconnected);
     this.deps.logger.warn({ term: reign.term, reason }, 'engine stepped down');
   }
 

@@ -86,6 +86,7 @@ export async function openRedisBackplane(opts: RedisBackplaneOptions): Promise<B
     closers.push(() => control.close());
     // the publish API's private events and alerts: committed here, published on the bus
     const outbox = new BusOutbox({ publish: (events) => bus.publish(events), logger: logger.child({ part: 'outbox' }) });
+    bus.on('reconnected', () => outbox.retryNow());
     closers.push(async () => {
       await outbox.idle(2000);
       outbox.close();

@@ -29,7 +29,10 @@ const PARTIAL_RETRY_MS = 50;
 export class BusOutbox implements EventBus {
   private readonly queue: BusEvent[] = [];
   private running = false;
+  /** failed publishes in a row with nothing published (the backoff) */
   private failures = 0;
+  /** failed publishes since the last one that went out whole (for the log) */
+  private failed = 0;
   private closed = false;
   private timer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
@@ -68,6 +71,14 @@ export class BusOutbox implements EventBus {
     });
   }
 
+  /** Redis is back: try what waits now rather than at the end of the backoff. */
+  retryNow(): void {
+    if (!this.timer || this.closed) return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.kick();
+  }
+
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
@@ -88,13 +99,17 @@ export class BusOutbox implements EventBus {
         await this.opts.publish(batch);
         this.queue.splice(0, batch.length);
         this.failures = 0;
+        this.failed = 0;
       } catch (err) {
-        this.failures++;
-        if (this.failures === 1 || this.failures % 20 === 0) {
-          this.opts.logger.warn({ err, queued: this.queue.length, failures: this.failures }, 'bus publish failed; retrying');
+        const partial = err instanceof PartialPublishError;
+        // a batch partly published is progress: the backoff starts again when nothing goes out
+        this.failures = partial ? 0 : this.failures + 1;
+        this.failed++;
+        if (this.failed === 1 || this.failed % 20 === 0) {
+          this.opts.logger.warn({ err, queued: this.queue.length, failures: this.failed }, 'bus publish failed; retrying');
         }
         let delay = reconnectDelay(this.failures);
-        if (err instanceof PartialPublishError) {
+        if (partial) {
           // what went out leaves the queue; the rest stays where it was, in order
           this.queue.splice(0, batch.length, ...batch.filter((e) => !err.published.has(e.stream)));
           delay = PARTIAL_RETRY_MS;

@@ -245,7 +245,7 @@ export class CommandQueue {
       } catch (err) {
         if (this.stopping || this.closed) break;
         if (failures++ === 0) this.opts.logger.warn({ err: (err as Error).message }, 'engine command queue: redis unavailable; retrying');
-        await new Promise((r) => setTimeout(r, reconnectDelay(failures)));
+        await this.pause(reconnectDelay(failures));
         continue;
       }
       if (text === null) continue;
@@ -258,6 +258,20 @@ export class CommandQueue {
       running.add(task);
     }
     await Promise.allSettled(running);
+  }
+
+  /** Waits `ms`, or less: until the blocking connection is back (a failed-over Redis node serves again). */
+  private pause(ms: number): Promise<void> {
+    const conn = this.blocking;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        conn?.off('reconnected', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      conn?.once('reconnected', done);
+    });
   }
 
   private async pop(): Promise<string | null> {

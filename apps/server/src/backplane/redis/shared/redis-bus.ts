@@ -123,6 +123,8 @@ export interface RedisBusOptions {
 export interface RedisBusEvents {
   /** a stream's epoch is not the one seen before: Redis lost its keys (its history from before is gone) */
   'epoch-changed': [epoch: string, previous: string, stream: string];
+  /** the connection was lost and is back (a Redis Cluster: every shard serves again) */
+  reconnected: [];
 }
 
 type Kind = 'h' | 'm' | 'b';
@@ -150,7 +152,10 @@ export class RedisBus extends EventEmitter<RedisBusEvents> {
     private readonly opts: RedisBusOptions,
   ) {
     super();
+    conn.on('reconnected', this.onReconnected);
   }
+
+  private readonly onReconnected = () => this.emit('reconnected');
 
   static async open(opts: RedisBusOptions): Promise<RedisBus> {
     if (!(opts.historyMaxLen >= 1) || !(opts.historyTtlSeconds >= 1)) throw new RangeError('historyMaxLen and historyTtlSeconds must be >= 1');
@@ -255,6 +260,7 @@ export class RedisBus extends EventEmitter<RedisBusEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.conn.off('reconnected', this.onReconnected);
     await this.conn.release();
   }
 

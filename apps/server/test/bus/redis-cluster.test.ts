@@ -236,8 +236,8 @@ test('the Redis parts on a Redis Cluster', { timeout: 180_000 }, async (t) => {
     t.after(() => nodeA.close());
     t.after(() => nodeB.close());
     const pids = Array.from({ length: 6 }, (_, i) => `pid-${i}`);
-    assert.deepEqual(await Promise.all(pids.map((pid) => nodeA.save(pid, { sid: `s-${pid}`, pid, rooms: ['authenticated'], data: {} }, 1500))), Array(6).fill(true));
-    await sleep(2000); // longer than the TTL: the refresh (one command per key, each on its shard) kept them
+    assert.deepEqual(await Promise.all(pids.map((pid) => nodeA.save(pid, { sid: `s-${pid}`, pid, rooms: ['authenticated'], data: {} }, 1000))), Array(6).fill(true));
+    await sleep(1300); // longer than the TTL: the refresh (one command per key, each on its shard) kept them
     for (const pid of pids) assert.deepEqual(await nodeB.take(pid), { sid: `s-${pid}`, pid, rooms: ['authenticated'], data: {} });
 
     const engine = await CommandQueue.open({ redis: redis.url, logger, nodeId: 'engine-1' });

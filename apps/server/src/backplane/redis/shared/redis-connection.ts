@@ -381,7 +381,7 @@ export class ClusterConnection extends RedisConnection {
   /** whether `channel` is subscribed on a connected client of the master that owns it now */
   private held(channel: string): boolean {
     const pubSub = this.cluster.slots[calculateSlot(channel)]?.master.pubSub;
-    return pubSub !== undefined && pubSub.connectPromise === undefined && pubSub.client.isReady;
+    return pubSub !== undefined && pubSub.connectPromise === undefined && pubSub.client.isReady && pubSub.client.getPubSubListeners('SHARDED').has(channel);
   }
 
   private async refresh(): Promise<void> {
@@ -396,10 +396,11 @@ export class ClusterConnection extends RedisConnection {
     }
   }
 
-  /** true once every wanted channel is subscribed on its slot's master */
+  /** Subscribes the wanted channels that are not held; true when every attempt succeeded. */
   private async resubscribe(): Promise<boolean> {
     const attempts: Promise<void>[] = [];
     for (const [channel, listeners] of this.subscriptions) {
+      if (this.held(channel)) continue;
       for (const listener of listeners) attempts.push(withTimeout(this.cluster.sSubscribe(channel, listener), 1000));
     }
     const results = await Promise.allSettled(attempts);
@@ -412,6 +413,7 @@ export class ClusterConnection extends RedisConnection {
       if (master.client && !master.client.isReady) return false;
       if (master.pubSub && (master.pubSub.connectPromise || !master.pubSub.client.isReady)) return false;
     }
+    for (const channel of this.subscriptions.keys()) if (!this.held(channel)) return false;
     return true;
   }
 }

@@ -31,6 +31,11 @@ export const envSchema = z.object({
   MARKET_UPDATES_PER_SECOND: int(4, 1, 1000),
   COMPLIANCE_FILE: optionalString,
   TRADING_SESSION_CLOSE_UTC: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (UTC)').default('22:00'),
+  TRADING_SESSION_OPEN_UTC: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (UTC)').optional(),
+  CANCEL_ON_DISCONNECT_GRACE_MS: int(0, 0, 3_600_000),
+  VELOCITY_HALT_PERCENT: z.coerce.number().min(0).max(100).default(5),
+  VELOCITY_HALT_WINDOW_MS: int(60_000, 1000, 3_600_000),
+  VELOCITY_HALT_MS: int(120_000, 1000, 86_400_000),
   MAX_PAYLOAD_BYTES: int(16 * 1024, 256, 1024 * 1024),
   PUBLISH_MAX_PAYLOAD_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
   MAX_EVENTS_PER_SECOND: int(50, 1, 100_000),
@@ -91,7 +96,15 @@ export interface Config {
     compliance: ComplianceFileConfig;
     /** minutes after midnight UTC when the trading day ends */
     sessionCloseMinuteUtc: number;
+    /** minutes after midnight UTC when the next trading day starts (the market is closed in between; equal to the close: no break) */
+    sessionOpenMinuteUtc: number;
+    /** how long a dropped connection may take to come back (recovered) before its cancel-on-disconnect fires */
+    cancelOnDisconnectGraceMs: number;
+    /** velocity halts: a move of more than `movePercent` within `windowMs` halts the commodity for `haltMs` (null: off) */
+    velocity: { movePercent: number; windowMs: number; haltMs: number } | null;
   };
+  /** this process's name in /health, presence, logs and cancel-on-disconnect (NODE_ID, default hostname-pid) */
+  nodeId: string;
   limits: {
     maxPayloadBytes: number;
     /** the publish API's body limit (batches of up to 500 events) */
@@ -237,7 +250,11 @@ export function parseConfig(
   for (const a of algorithms) if (!allowedAlgs.has(a)) errors.push(`JWT_ALGORITHMS: ${a} is not an asymmetric JWS algorithm`);
   if (!parsed.success || !trustProxy.ok || errors.length) return { ok: false, errors };
   const e = parsed.data;
-  const [closeH, closeM] = e.TRADING_SESSION_CLOSE_UTC.split(':').map(Number);
+  const minuteOf = (hhmm: string) => {
+    const [h, m] = hhmm.split(':').map(Number);
+    return (h ?? 0) * 60 + (m ?? 0);
+  };
+  const nodeId = e.NODE_ID ?? defaultNodeId();
 
   const config: Config = {
     port: e.PORT,
@@ -259,7 +276,14 @@ export function parseConfig(
     trustProxy: trustProxy.value,
     commodities,
     simulator: { enabled: e.SIMULATOR, ...(e.SIMULATOR_SEED !== undefined ? { seed: e.SIMULATOR_SEED } : {}), updatesPerSecond: e.MARKET_UPDATES_PER_SECOND },
-    trading: { compliance, sessionCloseMinuteUtc: (closeH ?? 22) * 60 + (closeM ?? 0) },
+    trading: {
+      compliance,
+      sessionCloseMinuteUtc: minuteOf(e.TRADING_SESSION_CLOSE_UTC),
+      sessionOpenMinuteUtc: minuteOf(e.TRADING_SESSION_OPEN_UTC ?? e.TRADING_SESSION_CLOSE_UTC),
+      cancelOnDisconnectGraceMs: e.CANCEL_ON_DISCONNECT_GRACE_MS,
+      velocity: e.VELOCITY_HALT_PERCENT > 0 ? { movePercent: e.VELOCITY_HALT_PERCENT, windowMs: e.VELOCITY_HALT_WINDOW_MS, haltMs: e.VELOCITY_HALT_MS } : null,
+    },
+    nodeId,
     limits: {
       maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
       publishMaxPayloadBytes: e.PUBLISH_MAX_PAYLOAD_BYTES,
@@ -287,7 +311,7 @@ export function parseConfig(
         ? {
             databaseUrl: e.DATABASE_URL,
             redisUrl: e.REDIS_URL,
-            nodeId: e.NODE_ID ?? defaultNodeId(),
+            nodeId,
             engineTimeoutMs: e.ENGINE_TIMEOUT_MS,
             engineLeaseMs: e.ENGINE_LEASE_MS,
             historyMaxLen: e.HISTORY_MAX_LEN,

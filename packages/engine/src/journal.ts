@@ -138,6 +138,8 @@ export interface MarketStatusRecord {
   until: number | null;
   halt: { reason: string; since: number; until: number | null } | null;
   closed: { reason: string; since: number } | null;
+  /** +1 per change of what the commodity shows (the `market-status` seq; absent in records before it: 0) */
+  seq?: number;
   updatedAt: number;
 }
 

@@ -12,6 +12,7 @@ import type { Config } from './config.js';
 import { Metrics } from './metrics.js';
 import type { Sqlite } from './store/database.js';
 import { dataDirError, lockDataDir } from './store/data-dir.js';
+import { loadDemoSecret } from './auth/demo-secret.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { MarketTradeStore, type TapeStore } from './store/market-trades.js';
@@ -179,7 +180,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   else if (config.auth.secret) verifier = new SecretTokenVerifier(config.auth.secret, claims);
   else {
     // a cluster's nodes share one demo secret (kept in Redis), so a token works on every gateway
-    devSigner = new SecretTokenVerifier(cluster?.demoSecret ?? randomBytes(32).toString('hex'), claims);
+    devSigner = new SecretTokenVerifier(cluster?.demoSecret ?? loadDemoSecret(config.dataDir), claims);
     verifier = devSigner;
   }
   if (deps.verifier) verifier = deps.verifier;

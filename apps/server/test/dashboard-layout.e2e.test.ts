@@ -60,18 +60,19 @@ test('issue 18 layout: first bundle without the chart, the whole screen in 1440Ã
       if (res.url().endsWith('.js')) void res.body().then((b) => scripts.set(new URL(res.url()).pathname, b.length), () => undefined);
     });
 
+    // the sign-in card, then the screen: which scripts each needed
+    await page.goto(url + '/');
+    await page.locator('[data-testid="jwt-signin"]').waitFor({ timeout: 10_000 });
+    await poll('the first scripts read', 5000, () => Promise.resolve(scripts.size > 0));
+    const first = [...scripts.entries()];
+    await signInWithToken(page, url, token);
+    await page.locator('[data-testid="connection"][data-status="connected"]').waitFor({ timeout: 15_000 });
+    await poll('candles drawn', 15_000, async () => Number(await chart.getAttribute('data-candles')) > 0);
+
     await t.test('the first bundle leaves the chart out; it is fetched after the first paint', async () => {
-      // --- the first bundle: the sign-in card loads without the chart library
-      await page.goto(url + '/');
-      await page.locator('[data-testid="jwt-signin"]').waitFor({ timeout: 10_000 });
-      await poll('the first scripts read', 5000, () => Promise.resolve(scripts.size > 0));
-      const first = [...scripts.entries()];
       assert.ok(first.every(([path]) => !/PriceChart/.test(path)), `no chart on the sign-in page: ${JSON.stringify(first)}`);
       const firstBytes = first.reduce((n, [, bytes]) => n + bytes, 0);
       assert.ok(firstBytes < 420_000, `first bundle ${firstBytes} bytes`);
-      await signInWithToken(page, url, token);
-      await page.locator('[data-testid="connection"][data-status="connected"]').waitFor({ timeout: 15_000 });
-      await poll('candles drawn', 15_000, async () => Number(await chart.getAttribute('data-candles')) > 0);
       assert.ok([...scripts.keys()].some((p) => /\/assets\/PriceChart-[\w-]+\.js$/.test(p)), 'the chart came in its own chunk');
       // signed in, a reload paints the screen before it asks for the chart
       await page.reload();

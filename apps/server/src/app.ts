@@ -166,7 +166,8 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   if (config.auth.jwksUrl) verifier = new JwksTokenVerifier(config.auth.jwksUrl, config.auth.algorithms, claims);
   else if (config.auth.secret) verifier = new SecretTokenVerifier(config.auth.secret, claims);
   else {
-    // demo mode: every node of the deployment signs with the same secret, so a token works on each
+    // demo mode: the deployment keeps one secret (one process: in DATA_DIR; a cluster: in Redis), so
+    // a token works on every node and across restarts
     devSigner = new SecretTokenVerifier(backplane.demoSecret ?? randomBytes(32).toString('hex'), claims);
     verifier = devSigner;
   }

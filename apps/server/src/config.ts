@@ -74,7 +74,7 @@ export interface Config {
   logLevel: string;
   dataDir: string;
   auth: {
-    /** demo mode: neither JWT_SECRET nor JWKS_URL was given; a random secret is made at start */
+    /** demo mode: neither JWT_SECRET nor JWKS_URL was given; a random secret is made once and kept in DATA_DIR */
     demo: boolean;
     secret?: string;
     jwksUrl?: string;
@@ -325,7 +325,7 @@ export function parseConfig(
   // an engine verifies no token and takes no publish: neither setting concerns it
   const engine = e.ROLE === 'engine';
   if (!e.JWT_SECRET && !e.JWKS_URL && !engine) {
-    warnings.push('demo mode: no JWT_SECRET or JWKS_URL set; tokens come from POST /api/v1/auth/dev-token (a random secret, gone at restart)');
+    warnings.push('demo mode: no JWT_SECRET or JWKS_URL set; tokens come from POST /api/v1/auth/dev-token (signed with a random secret kept in DATA_DIR/demo-secret, so a restart keeps them valid)');
   }
   if (!e.PUBLISH_API_KEY && !engine) {
     warnings.push(

@@ -358,6 +358,7 @@ test('positions: net quantity, average entry price and realized P&L, including a
     commodity: 'crude_oil',
     netQuantity: 200,
     averagePrice: 75.5,
+    openCost: 15_100,
     realizedPnl: 0,
     openBuyQuantity: 0,
     openSellQuantity: 0,
@@ -367,6 +368,7 @@ test('positions: net quantity, average entry price and realized P&L, including a
   const p = exchange.position('alice', 'crude_oil');
   assert.equal(p?.netQuantity, -100);
   assert.equal(p?.averagePrice, 77);
+  assert.equal(p?.openCost, 7_700); // the 100 opened short at 77
   assert.equal(p?.realizedPnl, 300); // 200 × (77 − 75.5)
   assert.equal(exchange.position('mm', 'crude_oil')?.netQuantity, 100);
   assert.equal(exchange.positions('alice').length, 1);

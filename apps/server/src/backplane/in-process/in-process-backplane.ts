@@ -3,11 +3,11 @@
  * this process, and a bus that hands each committed event straight to this process's gateway.
  * Nothing to connect to, nothing to lose between a commit and its delivery.
  */
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import type { Metrics } from '../../metrics.js';
 import { dataDirError, lockDataDir } from '../../store/sqlite/data-dir.js';
+import { loadDemoSecret } from '../../auth/demo-secret.js';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import { createTradingCore } from '../../core/trading-core.js';
 import { recoveryAdapter } from './recovery-adapter.js';
@@ -33,6 +33,15 @@ export function openInProcessBackplane(config: Config, deps: InProcessDeps): Bac
   } catch (err) {
     dataDirLock?.release();
     throw dataDirError(config.dataDir, err);
+  }
+  let demoSecret: string | null = null;
+  try {
+    // demo tokens outlive a restart: the secret is kept in DATA_DIR
+    demoSecret = config.auth.demo ? loadDemoSecret(config.dataDir) : null;
+  } catch (err) {
+    void store.close();
+    dataDirLock?.release();
+    throw err;
   }
   let port: GatewayPort | null = null;
   const bus: EventBus = { publish: (events) => port?.deliver(events) };
@@ -75,7 +84,7 @@ export function openInProcessBackplane(config: Config, deps: InProcessDeps): Bac
     },
     presence: new LocalPresence(),
     sessions: { adapter: (canRecover) => recoveryAdapter(canRecover), touch: () => undefined },
-    demoSecret: config.auth.demo ? randomBytes(32).toString('hex') : null,
+    demoSecret,
     publishApiKey: null,
     local: { trading: core.trading, exchange: core.exchange, db: store.db, tickBooks: () => core.books.tick() },
     describe: () => undefined,

@@ -38,7 +38,7 @@ import { clientErrorHandler, frameworkErrors, installErrorHandlers, sendError } 
 import { installSecurityHeaders } from './http/security.js';
 import { installRestLimits } from './http/rate-limits.js';
 import { trustFunction } from './http/client-address.js';
-import { healthRoutes } from './http/routes/health.js';
+import { internalEndpoints, type InternalEndpoints } from './http/internal-endpoints.js';
 import { publishRoutes } from './http/routes/publish.js';
 import { userRoutes, type UserControl } from './http/routes/users.js';
 import { eventRoutes } from './http/routes/events.js';
@@ -96,6 +96,8 @@ export interface QxApp {
   readonly publishApiKey: string;
   /** every HTTP route registered (method, url) */
   readonly routes: readonly RouteInfo[];
+  /** /metrics, /health and /ready: on the public port, or on ADMIN_PORT when it is set */
+  readonly internal: InternalEndpoints;
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   close(): Promise<void>;
 }
@@ -198,10 +200,11 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   }) as unknown as FastifyInstance;
   const routes = trackRoutes(http);
   let stopping = false;
+  const canRecover = metrics.countingRecoveries((data: unknown) => withinReplayBound(data));
   const io: QxServer = new Server(http.server, {
     adapter: (cluster
-      ? clusterRecoveryAdapter({ sessions: cluster.sessions, windowMs: config.recoveryWindowMs, canRecover: (data) => withinReplayBound(data) })
-      : recoveryAdapter((data) => withinReplayBound(data))) as never,
+      ? clusterRecoveryAdapter({ sessions: cluster.sessions, windowMs: config.recoveryWindowMs, canRecover })
+      : recoveryAdapter(canRecover)) as never,
     serveClient: false,
     // a stopping server takes no new sessions (the ones it has still poll for the notice)
     allowRequest: (_req, callback) => callback(stopping ? 'The server is shutting down' : null, !stopping),
@@ -418,8 +421,9 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     addressLimiter,
     config.limits.authFailureDelayMs,
   );
-  healthRoutes(http, {
+  const internal = internalEndpoints(http, config, {
     metrics,
+    logger,
     ready: () => ready && (db ? db.open : true),
     // a cluster node says what it is; the single process answers as it always has
     info: cluster
@@ -480,7 +484,9 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     devSigner,
     publishApiKey,
     routes,
+    internal,
     async listen(port = config.port, host = config.host) {
+      await internal.listen();
       await started;
       await http.listen({ port, host });
       ready = true;
@@ -525,6 +531,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
         clearInterval(idle);
         clearTimeout(cut);
       }
+      await internal.close();
       await publisher.drain();
       bridge?.close();
       if (cluster) await cluster.close();

@@ -61,7 +61,8 @@ test('dashboard defects: time in force, layout at five widths, positions after c
     // 2. the layout at every width: nothing cut off, nothing outside its panel, the Cancel button reachable
     for (const viewport of VIEWPORTS) {
       await page.setViewportSize(viewport);
-      await page.waitForTimeout(300);
+      // the screen lays itself out again for the new size: wait for that (bounded), then it must hold
+      await poll(`layout at ${viewport.width}x${viewport.height}`, 3000, async () => (await layoutProblems(page)).length === 0).catch(() => undefined);
       assert.deepEqual(await layoutProblems(page), [], `layout at ${viewport.width}x${viewport.height}`);
       const cancel = row.locator('button', { hasText: 'Cancel' });
       await cancel.scrollIntoViewIfNeeded();

@@ -159,10 +159,11 @@ test('events written but not yet confirmed at the cut (the client stopped readin
     // the client's TCP socket stops reading: what the server writes now is in flight, unconfirmed
     const tcp = (socket.io.engine.transport as unknown as { ws: { _socket: NetSocket } }).ws._socket;
     tcp.pause();
-    assert.equal((await publishBatch(server, user, 5, 5)).status, 202);
-    await sleep(300);
-    const session = once<{ recovered: boolean }>(socket, 'session', 10_000);
     const id = socket.id!;
+    const written = () => (server.app.io.of('/').sockets.get(id)?.data as { written?: Record<string, number> } | undefined)?.written?.[`orders-${user}`];
+    assert.equal((await publishBatch(server, user, 5, 5)).status, 202);
+    await until(() => written() === 10, 5000, 'the server to write the next 5');
+    const session = once<{ recovered: boolean }>(socket, 'session', 10_000);
     tcp.destroy();
     await until(() => !server.app.io.of('/').sockets.has(id), 10_000, 'server to see the drop');
     assert.equal((await session).recovered, false, 'what arrived is unknown: a fresh session');

@@ -10,9 +10,10 @@
  * lock (`writer`), so a leader whose connection is gone cannot write at all.
  */
 import { EventEmitter } from 'node:events';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { ADVISORY_LOCK, Mutex, PgStore } from '../store/pg-store.js';
+import { CountingClient } from '../store/pg-counting-client.js';
 import type { Fence, Store } from '../store/store.js';
 
 export interface LeadershipOptions {
@@ -161,7 +162,7 @@ export class EngineLeadership extends EventEmitter<LeadershipEvents> {
 
   private async connect(): Promise<pg.Client> {
     if (this.client) return this.client;
-    const client = new pg.Client({ ...PgStore.clientConfig(this.options.connectionString, `qx-engine-${this.options.nodeId}`), connectionTimeoutMillis: this.leaseMs });
+    const client = new CountingClient({ ...PgStore.clientConfig(this.options.connectionString, `qx-engine-${this.options.nodeId}`), connectionTimeoutMillis: this.leaseMs });
     client.on('error', (err) => this.connectionLost(client, err));
     client.on('end', () => this.connectionLost(client, new Error('connection closed')));
     await client.connect();

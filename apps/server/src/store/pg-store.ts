@@ -21,6 +21,8 @@ import {
   type Store,
   type TradeQuery,
 } from './store.js';
+import { CountingClient } from './pg-counting-client.js';
+import { backendErrors } from '../metrics.js';
 
 /** Advisory lock keys (pg_advisory_lock(bigint)): one for migrations, one for the engine leader. */
 export const ADVISORY_LOCK = { migrations: 7_170_001, engineLeader: 7_170_002 } as const;
@@ -190,9 +192,10 @@ export class PgStore implements Store {
       max: options.max ?? 10,
       application_name: options.applicationName ?? 'quantenergx-realtime',
       types: pgTypes,
+      Client: CountingClient,
     });
     // an idle client that errors (the server went away) must not crash the process: the next query fails instead
-    pool.on('error', () => undefined);
+    pool.on('error', () => backendErrors.postgres.inc());
     try {
       const client = await pool.connect();
       try {

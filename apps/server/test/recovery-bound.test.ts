@@ -66,6 +66,7 @@ for (const transport of Object.keys(TRANSPORTS) as TransportName[]) {
       await back;
       assert.equal((await session).recovered, true);
       assert.equal(socket.recovered, true);
+      assert.deepEqual([await server.metric('qx_recoveries_total', { result: 'recovered' }), await server.metric('qx_recoveries_total', { result: 'refused' })], [1, 0]);
       await until(() => orders.length >= 1510, 5000, 'the 10 missed');
       await sleep(300);
       assert.deepEqual(ids(orders.slice(1500)), range('o', 1500, 10), 'exactly the 10 missed, in order');
@@ -94,6 +95,8 @@ for (const transport of Object.keys(TRANSPORTS) as TransportName[]) {
       await back;
       assert.equal((await session).recovered, false, 'no recovery claimed past the bound');
       assert.equal(socket.recovered, false);
+      // counted for the operator (alert QxRecoveriesRefused)
+      assert.deepEqual([await server.metric('qx_recoveries_total', { result: 'recovered' }), await server.metric('qx_recoveries_total', { result: 'refused' })], [0, 1]);
       // a fresh session: nothing is replayed silently short; the client signs in and takes the snapshot
       await sleep(300);
       assert.equal(orders.length, 10, 'no partial replay');

@@ -8,9 +8,10 @@
 //   --unit       only the unit tests (not the files under a test/ folder)
 //   --repeat N   run the chosen files N times in a row and report each file's passes (e.g. 5/5)
 //
-// Each file gets --test-force-exit (a file whose tests have all finished exits even if something
-// it started still holds the event loop: a leak of the test, which must not hang the run) and
-// --test-timeout (a test still running after 10 minutes fails: a hang fails the run, never stalls it).
+// Each file runs in a process of its own (as `node --test` runs them) with --test-force-exit: a file
+// whose tests have all finished exits even if something it started still holds the event loop (a
+// leak of the test, which must not hang the run). A file still running after 10 minutes is killed
+// and fails: a hang fails the run, never stalls it.
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -18,6 +19,7 @@ import { spawn } from 'node:child_process';
 const root = new URL('..', import.meta.url).pathname;
 const CONCURRENCY = 2;
 const SLOWEST = 10;
+const FILE_TIMEOUT_MS = 10 * 60_000;
 
 function usage(message) {
   console.error(`${message}\nusage: node scripts/run-tests.mjs [--unit] [--repeat N] [path-filter ...]`);
@@ -90,24 +92,36 @@ const COUNTS = ['tests', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
 function runFile(file) {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(
-      process.execPath,
-      ['--conditions=source', '--import', 'tsx', '--test', '--test-reporter=spec', '--test-force-exit', '--test-timeout=600000', file],
-      { cwd: root, env: { ...process.env, NODE_ENV: 'test' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-    );
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', '--test-reporter=spec', '--test-force-exit', file], {
+      cwd: root,
+      env: { ...process.env, NODE_ENV: 'test' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     running.add(child);
     const chunks = [];
     child.stdout.on('data', (c) => chunks.push(c));
     child.stderr.on('data', (c) => chunks.push(c));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, FILE_TIMEOUT_MS);
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
       running.delete(child);
+      if (timedOut) chunks.push(Buffer.from(`\n✖ ${file}: still running after ${FILE_TIMEOUT_MS / 60_000} minutes: killed\n`));
       const output = Buffer.concat(chunks).toString();
       const counts = {};
       for (const line of output.split('\n')) {
         const m = /^ℹ (\w+) (\d+)$/.exec(line.trim());
         if (m && COUNTS.includes(m[1])) counts[m[1]] = Number(m[2]);
       }
-      resolve({ file, ok: code === 0, status: code ?? signal, seconds: (performance.now() - started) / 1000, output, counts });
+      resolve({ file, ok: code === 0 && !timedOut, status: timedOut ? 'timeout' : (code ?? signal), seconds: (performance.now() - started) / 1000, output, counts });
     });
   });
 }

@@ -109,6 +109,8 @@ export class Metrics {
       this.eventsPublished.labels(event).inc(0);
     }
     for (const reason of AUTH_FAILURE_REASONS) this.authFailures.labels(reason).inc(0);
+    // orders refused because no engine leader answered: what the dashboard's request errors show first
+    this.requestErrors.labels('ENGINE_UNAVAILABLE').inc(0);
     for (const result of ['recovered', 'refused']) this.recoveries.labels(result).inc(0);
     for (const hop of ORDER_PATH_HOPS) this.orderPath.zero({ hop });
   }

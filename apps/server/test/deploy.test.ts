@@ -143,12 +143,13 @@ test('every metric the alert rules and the dashboard name exists in /metrics: si
     assert.equal(await cluster.leader(), engine);
     for (const node of [engine, gateway]) {
       assert.ok(node.adminUrl, `${node.name} serves its internal endpoints on ADMIN_PORT`);
+      // scraped first, before anything below makes the node count an error
+      const text = await (await fetch(`${node.adminUrl}/metrics`)).text();
+      for (const name of exposed(text)) seen.add(name);
       // off the public port
       for (const path of ['/metrics', '/health', '/ready']) assert.equal((await fetch(`${node.url}${path}`)).status, 404, `${node.name} public ${path}`);
       const health = (await (await fetch(`${node.adminUrl}/health`)).json()) as { status: string; role: string; nodeId: string };
       assert.deepEqual([health.status, health.role, health.nodeId], ['ok', node.role, node.name]);
-      const text = await (await fetch(`${node.adminUrl}/metrics`)).text();
-      for (const name of exposed(text)) seen.add(name);
       if (node === engine) {
         assert.equal(readMetric(text, 'qx_engine_leader'), 1, 'the engine leads');
         assert.equal(readMetric(text, 'qx_ready', { role: 'engine' }), 1);

@@ -136,8 +136,17 @@ test('dashboard: across a server restart prices go stale, then errors clear and 
     browser = await launch();
     const page = await browser.newPage({ viewport: VIEWPORTS[1] });
     const errors = watchErrors(page);
+    // signing in, the screen reads where each private stream stands (trading, orders, compliance);
+    // the stop must come after those answers: a request that reaches a stopping server is answered
+    // 503, as it should be, and the check for 5xx answers below would take that for a fault
+    const positionReads: string[] = [];
+    page.on('response', (res) => {
+      if (res.url().includes('/api/v1/events?') && res.url().includes(`after=${Number.MAX_SAFE_INTEGER}`)) positionReads.push(`${res.status()} ${res.url()}`);
+    });
     await signInWithToken(page, server.url, await server.sign('restart-trader', { ttlSeconds: 3600 }));
     await page.locator('[data-testid="connection"][data-status="connected"]').waitFor({ timeout: 5000 });
+    await poll('the three stream positions read', 10_000, () => Promise.resolve(positionReads.length >= 3));
+    assert.deepEqual(positionReads.map((r) => r.split(' ')[0]), ['200', '200', '200'], positionReads.join('; '));
     const market = page.locator('[data-testid="market"] table');
     assert.equal(await market.getAttribute('data-stale'), 'false');
 

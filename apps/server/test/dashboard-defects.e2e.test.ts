@@ -136,17 +136,19 @@ test('dashboard: across a server restart prices go stale, then errors clear and 
     browser = await launch();
     const page = await browser.newPage({ viewport: VIEWPORTS[1] });
     const errors = watchErrors(page);
-    // signing in, the screen reads where each private stream stands (trading, orders, compliance);
-    // the stop must come after those answers: a request that reaches a stopping server is answered
-    // 503, as it should be, and the check for 5xx answers below would take that for a fault
-    const positionReads: string[] = [];
+    // signing in, the screen reads where each of its streams stands (system, trading, orders,
+    // compliance); the stop must come after those answers: a request that reaches a stopping server
+    // is answered 503, as it should be, and the check for 5xx answers below would take that for a fault
+    const streams = ['system', 'trading-restart-trader', 'orders-restart-trader', 'compliance-restart-trader'];
+    const positionReads = new Map<string, number>();
     page.on('response', (res) => {
-      if (res.url().includes('/api/v1/events?') && res.url().includes(`after=${Number.MAX_SAFE_INTEGER}`)) positionReads.push(`${res.status()} ${res.url()}`);
+      const url = new URL(res.url());
+      if (url.pathname === '/api/v1/events' && url.searchParams.get('after') === String(Number.MAX_SAFE_INTEGER)) positionReads.set(url.searchParams.get('stream') ?? '', res.status());
     });
     await signInWithToken(page, server.url, await server.sign('restart-trader', { ttlSeconds: 3600 }));
     await page.locator('[data-testid="connection"][data-status="connected"]').waitFor({ timeout: 5000 });
-    await poll('the three stream positions read', 10_000, () => Promise.resolve(positionReads.length >= 3));
-    assert.deepEqual(positionReads.map((r) => r.split(' ')[0]), ['200', '200', '200'], positionReads.join('; '));
+    await poll('the stream positions read', 10_000, () => Promise.resolve(streams.every((s) => positionReads.has(s))));
+    assert.deepEqual(streams.map((s) => positionReads.get(s)), streams.map(() => 200));
     const market = page.locator('[data-testid="market"] table');
     assert.equal(await market.getAttribute('data-stale'), 'false');
 

@@ -34,7 +34,7 @@ import { clientErrorHandler, frameworkErrors, installErrorHandlers, sendError } 
 import { installSecurityHeaders } from './http/security.js';
 import { installRestLimits } from './http/rate-limits.js';
 import { trustFunction } from './http/client-address.js';
-import { healthRoutes } from './http/routes/health.js';
+import { internalEndpoints, type InternalEndpoints } from './http/internal-endpoints.js';
 import { publishRoutes } from './http/routes/publish.js';
 import { userRoutes, type UserControl } from './http/routes/users.js';
 import { eventRoutes } from './http/routes/events.js';
@@ -98,6 +98,8 @@ export interface QxApp {
   readonly publishApiKey: string;
   /** every HTTP route registered (method, url) */
   readonly routes: readonly RouteInfo[];
+  /** /metrics, /health and /ready: on the public port, or on ADMIN_PORT when it is set */
+  readonly internal: InternalEndpoints;
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   close(): Promise<void>;
 }
@@ -187,8 +189,9 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   }) as unknown as FastifyInstance;
   const routes = trackRoutes(http);
   let stopping = false;
+  const canRecover = metrics.countingRecoveries((data: unknown) => withinReplayBound(data));
   const io: QxServer = new Server(http.server, {
-    adapter: backplane.sessions.adapter((data) => withinReplayBound(data)) as never,
+    adapter: backplane.sessions.adapter(canRecover) as never,
     serveClient: false,
     // a stopping server takes no new sessions (the ones it has still poll for the notice)
     allowRequest: (_req, callback) => callback(stopping ? 'The server is shutting down' : null, !stopping),
@@ -368,8 +371,9 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     addressLimiter,
     config.limits.authFailureDelayMs,
   );
-  healthRoutes(http, {
+  const internal = internalEndpoints(http, config, {
     metrics,
+    logger,
     ready: () => ready && backplane.ready(),
     // a cluster node says what it is; the single process answers as it always has
     info: () => backplane.describe(),
@@ -429,7 +433,9 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     devSigner,
     publishApiKey,
     routes,
+    internal,
     async listen(port = config.port, host = config.host) {
+      await internal.listen();
       await started;
       await http.listen({ port, host });
       ready = true;
@@ -473,6 +479,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
         clearInterval(idle);
         clearTimeout(cut);
       }
+      await internal.close();
       await backplane.close();
     },
   };

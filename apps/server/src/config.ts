@@ -14,6 +14,8 @@ const optionalString = z.string().min(1).optional();
 export const envSchema = z.object({
   PORT: int(3001, 0, 65535),
   HOST: z.string().min(1).default('0.0.0.0'),
+  ADMIN_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('./data'),
   JWT_SECRET: z.string().min(1).optional(),
@@ -71,6 +73,8 @@ export type Env = z.input<typeof envSchema>;
 export interface Config {
   port: number;
   host: string;
+  /** where /metrics, /health and /ready are served instead of the public port (ADMIN_PORT set); else null */
+  admin: { port: number; host: string } | null;
   logLevel: string;
   dataDir: string;
   auth: {
@@ -210,6 +214,10 @@ export function parseConfig(
   // the checks below read the raw values, so they report their problems even when others failed
   const raw = cleaned as Partial<Record<keyof typeof envSchema.shape, string>>;
   if (raw.JWT_SECRET && raw.JWKS_URL) errors.push('JWT_SECRET and JWKS_URL: set one, not both');
+  // port 0 (any free port, tests) may be asked for twice; a fixed port cannot be listened on twice
+  if (raw.ADMIN_PORT !== undefined && Number(raw.ADMIN_PORT) !== 0 && Number(raw.ADMIN_PORT) === Number(raw.PORT ?? 3001)) {
+    errors.push(`ADMIN_PORT: must differ from PORT (both ${raw.ADMIN_PORT})`);
+  }
   const trustProxy = parseTrustProxy(raw.TRUST_PROXY);
   if (!trustProxy.ok) errors.push(`TRUST_PROXY: ${trustProxy.error}`);
   // cluster mode needs both the store and the bus; a cluster role needs cluster mode
@@ -259,6 +267,7 @@ export function parseConfig(
   const config: Config = {
     port: e.PORT,
     host: e.HOST,
+    admin: e.ADMIN_PORT !== undefined ? { port: e.ADMIN_PORT, host: e.ADMIN_HOST } : null,
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,
     auth: {
@@ -334,6 +343,7 @@ export function parseConfig(
         : 'PUBLISH_API_KEY not set: a random key is made at each start (and logged)',
     );
   }
+  if (raw.ADMIN_HOST && e.ADMIN_PORT === undefined) warnings.push('ADMIN_HOST is set but ADMIN_PORT is not: /metrics, /health and /ready stay on the public port');
   if (e.JWT_ALLOW_NO_EXP) warnings.push('JWT_ALLOW_NO_EXP=true: tokens without exp are accepted and never expire');
   if (e.PUBLISH_API_KEY && e.PUBLISH_API_KEY.length < 16) warnings.push('PUBLISH_API_KEY is shorter than 16 characters: easy to guess');
   return { ok: true, config: deepFreeze(config), warnings };

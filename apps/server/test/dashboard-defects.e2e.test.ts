@@ -62,7 +62,8 @@ test('dashboard defects: time in force, layout at five widths, positions after c
     // 2. the layout at every width: nothing cut off, nothing outside its panel, the Cancel button reachable
     for (const viewport of VIEWPORTS) {
       await page.setViewportSize(viewport);
-      await page.waitForTimeout(300);
+      // the screen lays itself out again for the new size: wait for that (bounded), then it must hold
+      await poll(`layout at ${viewport.width}x${viewport.height}`, 3000, async () => (await layoutProblems(page)).length === 0).catch(() => undefined);
       assert.deepEqual(await layoutProblems(page), [], `layout at ${viewport.width}x${viewport.height}`);
       const cancel = row.locator('button', { hasText: 'Cancel' });
       await cancel.scrollIntoViewIfNeeded();
@@ -137,8 +138,19 @@ test('dashboard: across a server restart prices go stale, then errors clear and 
     browser = await launch();
     const page = await browser.newPage({ viewport: VIEWPORTS[1] });
     const errors = watchErrors(page);
+    // signing in, the screen reads where each of its streams stands (system, trading, orders,
+    // compliance); the stop must come after those answers: a request that reaches a stopping server
+    // is answered 503, as it should be, and the check for 5xx answers below would take that for a fault
+    const streams = ['system', 'trading-restart-trader', 'orders-restart-trader', 'compliance-restart-trader'];
+    const positionReads = new Map<string, number>();
+    page.on('response', (res) => {
+      const url = new URL(res.url());
+      if (url.pathname === '/api/v1/events' && url.searchParams.get('after') === String(Number.MAX_SAFE_INTEGER)) positionReads.set(url.searchParams.get('stream') ?? '', res.status());
+    });
     await signInWithToken(page, server.url, await server.sign('restart-trader', { ttlSeconds: 3600 }));
     await page.locator('[data-testid="connection"][data-status="connected"]').waitFor({ timeout: 5000 });
+    await poll('the stream positions read', 10_000, () => Promise.resolve(streams.every((s) => positionReads.has(s))));
+    assert.deepEqual(streams.map((s) => positionReads.get(s)), streams.map(() => 200));
     const market = page.locator('[data-testid="market"] table');
     assert.equal(await market.getAttribute('data-stale'), 'false');
     // the chart has read its history (a request still out when the server stops is answered 503)

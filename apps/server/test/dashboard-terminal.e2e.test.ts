@@ -149,7 +149,8 @@ test('terminal: chart, streamed depth and tape, lots and notional, confirmation,
     // the layout at every width: nothing cut off, key controls reachable
     for (const viewport of VIEWPORTS) {
       await page.setViewportSize(viewport);
-      await page.waitForTimeout(300);
+      // the screen lays itself out again for the new size: wait for that (bounded), then it must hold
+      await poll(`layout at ${viewport.width}x${viewport.height}`, 3000, async () => (await layoutProblems(page)).length === 0).catch(() => undefined);
       assert.deepEqual(await layoutProblems(page), [], `layout at ${viewport.width}x${viewport.height}`);
       for (const control of [ticket.locator('button[name="place"]'), ticket.locator('input[name="quantity"]'), page.locator('[data-testid="chart"] button[name="interval-1h"]')]) {
         await control.scrollIntoViewIfNeeded();

@@ -237,8 +237,7 @@ test('book: a slow socket gets its queued deltas replaced by a snapshot, and sti
       await turn();
     }
     raw.tcp.resume();
-    // quiet: the last frames arrive, and the book the socket rebuilt is the server's
-    await sleep(300);
+    // quiet now: the last frames arrive, until the book the socket rebuilt is the server's
     const expected = server.app.exchange.book('crude_oil', 20)!;
     let snapshots = 0;
     await until(() => {

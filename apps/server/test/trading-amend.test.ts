@@ -109,7 +109,8 @@ describe('amend, cancel all and flatten over REST', () => {
     const mine = (await place(server, alice, { commodity: 'crude_oil', side: 'sell', type: 'limit', quantity: 100, price: 76 })).body.order;
     const filled = (await place(server, alice, { commodity: 'crude_oil', side: 'sell', type: 'limit', quantity: 5, price: 75.9 })).body.order;
     assert.equal((await place(server, bob, { commodity: 'crude_oil', side: 'buy', type: 'market', quantity: 5 })).body.order.filledQuantity, 5);
-    await sleep(100);
+    // alice's order-updates so far have all arrived (the last: her sell filled), so none is miscounted below
+    await until(() => alice.orders.some((o) => o.payload.id === filled.id && o.payload.status === 'filled'), 3000, 'the fill reported to alice');
     const depth = await book(server, alice, 'crude_oil');
     const seen = alice.orders.length;
     const cases: [Trader, string, unknown, number, string][] = [

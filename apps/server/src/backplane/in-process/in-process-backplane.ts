@@ -34,7 +34,7 @@ export function openInProcessBackplane(config: Config, deps: InProcessDeps): Bac
     dataDirLock?.release();
     throw dataDirError(config.dataDir, err);
   }
-  let demoSecret: string | null = null;
+  let demoSecret: string | null;
   try {
     // demo tokens outlive a restart: the secret is kept in DATA_DIR
     demoSecret = config.auth.demo ? loadDemoSecret(config.dataDir) : null;
@@ -43,6 +43,9 @@ export function openInProcessBackplane(config: Config, deps: InProcessDeps): Bac
     dataDirLock?.release();
     throw err;
   }
+  // one process always leads its own engine; its store's disk is this node's
+  deps.metrics.trackEngine(() => true);
+  if (config.dataDir !== ':memory:') deps.metrics.trackDataDir(config.dataDir);
   let port: GatewayPort | null = null;
   const bus: EventBus = { publish: (events) => port?.deliver(events) };
   const core = createTradingCore({

@@ -62,9 +62,10 @@ export function buildOpenApi(): object {
       },
     },
     paths: {
-      '/health': { get: { summary: 'Liveness', responses: { 200: ok('alive') } } },
-      '/ready': { get: { summary: 'Readiness', responses: { 200: ok('ready'), 503: ok('not ready') } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format' } } } },
+      // with ADMIN_PORT set these three are served there instead (and answer 404 here)
+      '/health': { get: { summary: 'Liveness (on ADMIN_PORT instead when it is set)', responses: { 200: ok('alive') } } },
+      '/ready': { get: { summary: 'Readiness (on ADMIN_PORT instead when it is set)', responses: { 200: ok('ready'), 503: ok('not ready') } } },
+      '/metrics': { get: { summary: 'Prometheus metrics (on ADMIN_PORT instead when it is set)', responses: { 200: { description: 'text exposition format' } } } },
       '/api/v1/auth/dev-token': {
         post: { summary: 'Demo mode only: a token for any userId', requestBody: json('DevTokenRequest'), responses: { 200: ok('token'), 400: errorResponse, 404: errorResponse } },
       },

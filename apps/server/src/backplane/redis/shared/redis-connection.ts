@@ -7,6 +7,7 @@
  */
 import { createClient, type RedisClientType } from 'redis';
 import type { Logger } from 'pino';
+import { backendErrors } from '../../../metrics.js';
 
 export type Redis = RedisClientType;
 /** a `redis://` URL, or a client (connected or not) that the caller owns */
@@ -78,6 +79,7 @@ export async function openRedis(source: RedisSource, logger: Logger, name: strin
 export function watchErrors(client: Redis, logger: Logger): void {
   let down = false;
   client.on('error', (err: Error) => {
+    backendErrors.redis.inc();
     if (down) return;
     down = true;
     logger.warn({ err: err.message }, 'redis connection lost; reconnecting');

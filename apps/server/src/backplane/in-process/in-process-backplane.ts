@@ -56,6 +56,8 @@ export function openInProcessBackplane(config: Config, deps: InProcessDeps): Bac
     logger,
     now: deps.now,
     tapeSeqs: () => store.tape.lastSeqs(),
+    // one process: only its own connections live (those journaled by an earlier run are gone with it)
+    liveNodes: (nodes) => Promise.resolve(new Set(nodes.filter((n) => n === config.nodeId))),
     onFatal: deps.onFatal,
   });
   const feed: StreamFeed = {

@@ -21,6 +21,8 @@ import type { RedisBus } from '../shared/redis-bus.js';
 import { EngineCommandError, type CommandMeta, type CommandQueue, type EngineCommand } from '../shared/command-queue.js';
 import type { EngineLeadership } from './leadership.js';
 import type { PgStore } from '../../../store/postgres/pg-store.js';
+import type { Redis } from '../shared/redis-connection.js';
+import { aliveNodes } from '../shared/node-liveness.js';
 
 /** Events committed this long before an election are published again by the new leader. */
 const REPUBLISH_WINDOW_MS = 30_000;
@@ -31,6 +33,7 @@ export interface EngineNodeDeps {
   store: PgStore;
   leadership: EngineLeadership;
   bus: RedisBus;
+  redis: Redis;
   commands: CommandQueue;
   metrics: Metrics;
   logger: Logger;
@@ -117,6 +120,8 @@ export class EngineNode {
         books: async () => [...(await bus.bookLatest()).values()].flatMap((text) => parseBook(text)),
       },
       tapeSeqs: () => store.tape.lastSeqs(),
+      // a gateway is alive while its presence heartbeat is: its connections' cancel-on-disconnect waits for it
+      liveNodes: (nodes) => aliveNodes(this.deps.redis, nodes),
       // a refused write (fenced: another node leads) or a lost connection: stop leading
       onFatal: (err) => {
         logger.error({ err }, 'engine write failed: stepping down');

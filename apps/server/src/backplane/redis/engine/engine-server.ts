@@ -32,6 +32,7 @@ export function buildEngineNode(config: Config, parts: EngineParts, deps: { logg
     store: parts.store,
     leadership: parts.leadership,
     bus: parts.bus,
+    redis: parts.redis,
     commands: parts.commands,
     metrics: deps.metrics,
     logger: deps.logger.child({ part: 'engine' }),

@@ -14,11 +14,9 @@
 import type { Logger } from 'pino';
 import { LuaScript, openRedis, type OpenedRedis, type RedisSource } from '../shared/redis-connection.js';
 
-const PREFIX = 'qx:presence:';
-const NODES = `${PREFIX}nodes`;
-const aliveKey = (node: string) => `${PREFIX}alive:${node}`;
-const usersKey = (node: string) => `${PREFIX}users:${node}`;
+import { PRESENCE_LEASE_MS, PRESENCE_PREFIX as PREFIX, aliveKey, presenceNodes as NODES } from '../shared/node-liveness.js';
 
+const usersKey = (node: string) => `${PREFIX}users:${node}`;
 /**
  * The user's socket ids over the live nodes other than `self`, plus `mine` (space-separated), as a
  * set and its size; dead nodes are removed on the way.
@@ -110,7 +108,7 @@ export class ClusterPresence {
     private readonly opts: ClusterPresenceOptions,
   ) {
     this.heartbeatMs = opts.heartbeatMs ?? 1000;
-    this.leaseMs = opts.leaseMs ?? 5000;
+    this.leaseMs = opts.leaseMs ?? PRESENCE_LEASE_MS;
     this.timeoutMs = opts.timeoutMs ?? 1000;
     if (!(this.leaseMs > this.heartbeatMs)) throw new RangeError('leaseMs must exceed heartbeatMs');
   }

@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { BOOK_DELTA, DataEvent } from '@qx/protocol';
+import { BOOK_DELTA, isStateStream } from '@qx/protocol';
 import { busKeys, encodeHeader, parseEntry, type BusEvent, type BusMessage } from './bus-message.js';
 import { LuaScript, openRedis, type OpenedRedis, type Redis, type RedisSource } from './redis-connection.js';
 
@@ -152,7 +152,8 @@ export class RedisBus extends EventEmitter<RedisBusEvents> {
     const args = [randomBytes(8).toString('hex'), String(this.opts.historyMaxLen), String(this.opts.historyTtlSeconds)];
     for (const e of events) {
       if (!Number.isSafeInteger(e.seq) || e.seq < 1) throw new RangeError(`bad seq ${e.seq} for stream ${e.stream}`);
-      const kind = e.event === DataEvent.MarketUpdate ? 'm' : e.event === BOOK_DELTA ? 'b' : 'h';
+      // state streams (market data, market status) keep their latest; book deltas their book; the rest a history
+      const kind = isStateStream(e.stream) ? 'm' : e.event === BOOK_DELTA ? 'b' : 'h';
       keys.push(busKeys.history(e.stream));
       args.push(busKeys.roomChannel(e.room), e.stream, String(e.seq), kind, encodeHeader(e), e.envelope, e.state ?? '');
     }

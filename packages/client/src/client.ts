@@ -11,16 +11,31 @@
  * tape) and `OrderEntry` (order calls).
  */
 import { io } from 'socket.io-client';
-import { ClientEvent, ServerEvent, type AuthSuccess, type BookConfirmation, type BookUnsubscribed, type MarketConfirmation, type MarketUpdatePayload, type OrderUpdatePayload, type Pong, type RequestError, type RoomConfirmation, type UserRoomConfirmation } from '@qx/protocol';
+import {
+  ClientEvent,
+  ServerEvent,
+  type AuthSuccess,
+  type BookConfirmation,
+  type BookUnsubscribed,
+  type MarketConfirmation,
+  type MarketUpdatePayload,
+  type OrderRequestBody,
+  type OrderUpdatePayload,
+  type Pong,
+  type PrivateChannel,
+  type RequestError,
+  type RoomConfirmation,
+  type UserRoomConfirmation,
+} from '@qx/protocol/wire';
 import type { ClientContext, ClientStats, QuantEnergxSocket } from './context.js';
 import { TypedEmitter } from './emitter.js';
-import { QuantEnergxError } from './errors.js';
+import { QuantEnergxError, toQuantEnergxError } from './errors.js';
 import { EventLogApi, originOf, type FetchLike } from './event-log-api.js';
 import { MarketData } from './market-data.js';
 import type { BookView } from './order-book.js';
 import { OrderEntry } from './orders.js';
 import { PrivateStreams } from './private-streams.js';
-import { Requests } from './requests.js';
+import { Requests, type RequestOptions } from './requests.js';
 import { Session } from './session.js';
 import { Subscriptions, type SubscriptionList } from './subscriptions.js';
 import { TradingRest, type OrderAmendment } from './trading-rest.js';
@@ -28,6 +43,60 @@ import type { QuantEnergxClientEvents, QuantEnergxClientOptions } from './types.
 
 export type { QuantEnergxSocket } from './context.js';
 export { streamOf } from './private-streams.js';
+
+/** `subscribeBook` options: the depth (1-20, default 10) and the request's limits. */
+export interface BookOptions extends RequestOptions {
+  depth?: number;
+}
+
+/** `flatten` options: the order's `clientOrderId` (generated when not given) and the request's limits. */
+export interface FlattenOptions extends RequestOptions {
+  clientOrderId?: string;
+}
+
+/** `cancelAll` options: only one commodity's orders, and the request's limits. */
+export interface CancelAllOptions extends RequestOptions {
+  commodity?: string;
+}
+
+/** An absolute http(s)/ws(s) URL (or, in a browser, one relative to the page); anything else never connects. */
+function checkUrl(url: unknown): void {
+  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  let parsed: URL | null;
+  try {
+    parsed = typeof url === 'string' && url !== '' ? new URL(url, base) : null;
+  } catch {
+    parsed = null;
+  }
+  if (!parsed || !['http:', 'https:', 'ws:', 'wss:'].includes(parsed.protocol)) {
+    throw new QuantEnergxError('INVALID_OPTIONS', `url must be an http(s) or ws(s) URL such as http://localhost:3001 (got ${JSON.stringify(url)})`, { field: 'url' });
+  }
+}
+
+/** A commodity symbol or a list of them, as a list; anything else is refused here, not sent. */
+function commodityList(value: unknown, event: string): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value) && value.every((c) => typeof c === 'string')) return [...value];
+  throw new QuantEnergxError('INVALID_PAYLOAD', `${event}: expected a commodity symbol or an array of them, got ${describe(value)}`, { event });
+}
+
+function checkString(value: unknown, name: string, event: string): string {
+  if (typeof value === 'string' && value !== '') return value;
+  throw new QuantEnergxError('INVALID_PAYLOAD', `${event}: ${name} must be a non-empty string, got ${describe(value)}`, { event, field: name });
+}
+
+function describe(value: unknown): string {
+  return Array.isArray(value) ? 'an array with a non-string' : value === null ? 'null' : typeof value === 'string' ? 'an empty string' : typeof value;
+}
+
+/** Runs `fn`, turning what it throws into a rejection (promise methods never throw synchronously). */
+function attempt<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return fn();
+  } catch (err) {
+    return Promise.reject(toQuantEnergxError(err));
+  }
+}
 
 export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
   readonly userId: string;
@@ -43,9 +112,18 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
   private readonly marketData: MarketData;
   private readonly orders: OrderEntry;
 
+  /**
+   * Throws a `QuantEnergxError`: `TOKEN_UNAVAILABLE` without a `token` or a `getToken`,
+   * `INVALID_OPTIONS` for a `url` that cannot be connected to or a missing `userId`.
+   */
   constructor(options: QuantEnergxClientOptions) {
     super();
-    if (!options.token && !options.getToken) throw new TypeError('QuantEnergxClient needs a token or getToken()');
+    if (typeof options !== 'object' || options === null) throw new QuantEnergxError('INVALID_OPTIONS', 'new QuantEnergxClient({url, userId, token | getToken})');
+    checkUrl(options.url);
+    if (typeof options.userId !== 'string' || options.userId === '') throw new QuantEnergxError('INVALID_OPTIONS', 'userId must be a non-empty string', { field: 'userId' });
+    if (!options.token && typeof options.getToken !== 'function') {
+      throw new QuantEnergxError('TOKEN_UNAVAILABLE', 'QuantEnergxClient needs a token or a getToken() function', { field: 'token' });
+    }
     this.userId = options.userId;
     const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     // called as a plain function: a browser's fetch called as a method of another object throws "Illegal invocation"
@@ -87,7 +165,7 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
     this.marketData = new MarketData(ctx, this.requests, () => this.follows);
     this.streams = new PrivateStreams(ctx, this.requests, this.session, new EventLogApi(restUrl, fetchFn, requestTimeoutMs), () => this.follows);
     this.follows = new Subscriptions(ctx, this.requests, this.marketData, this.streams);
-    this.orders = new OrderEntry(this.session, new TradingRest(restUrl, fetchFn, requestTimeoutMs));
+    this.orders = new OrderEntry(ctx, this.session, new TradingRest(restUrl, fetchFn, requestTimeoutMs));
 
     this.session.install();
     this.socket.on(ServerEvent.RequestError, (data: RequestError) =>
@@ -99,14 +177,22 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
 
   // ---- lifecycle -----------------------------------------------------------------------------
 
-  /** Connects and resolves on the first successful authentication; rejects if credentials are refused. */
-  connect(): Promise<AuthSuccess> {
-    return this.session.connect();
+  /**
+   * Connects and resolves on the first authentication. Rejects with a `QuantEnergxError`: the
+   * refusal when the credentials are refused for good (after one fresh token from `getToken`),
+   * `CONNECT_FAILED` when reconnection gives up (`reconnection.attempts`), `REQUEST_TIMEOUT`
+   * after `timeoutMs` (default `connectTimeoutMs`, 30 s), `ABORTED` when `signal` fires.
+   */
+  connect(options: RequestOptions = {}): Promise<AuthSuccess> {
+    return this.session.connect(options);
   }
 
-  /** Disconnects for good: timers stopped, waiting requests rejected, listeners kept until removed. */
+  /** Disconnects for good: timers stopped, requests waiting or sent rejected at once (`CLIENT_CLOSED`), listeners kept until removed. */
   close(): void {
+    if (this.session.closed) return;
     this.session.close();
+    this.requests.cancelAll(new QuantEnergxError('CLIENT_CLOSED', 'The client was closed'));
+    this.orders.close();
     this.streams.close();
   }
 
@@ -144,42 +230,51 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
     return this.session.refreshToken();
   }
 
-  // ---- requests ------------------------------------------------------------------------------
-
-  /** `subscribe-market`; the latest update of each commodity follows at once. */
-  subscribeMarket(commodities: string | readonly string[]): Promise<MarketConfirmation> {
-    return this.follows.subscribeMarket(typeof commodities === 'string' ? [commodities] : [...commodities]);
+  /**
+   * A token for this user, valid now: the one the client holds, or a fresh one from `getToken`
+   * when it is about to expire. For the application's own calls to the gateway's REST API.
+   */
+  accessToken(): Promise<string> {
+    return this.session.currentToken();
   }
 
-  unsubscribeMarket(commodities: string | readonly string[]): Promise<MarketConfirmation> {
-    return this.follows.unsubscribeMarket(typeof commodities === 'string' ? [commodities] : [...commodities]);
+  // ---- requests ------------------------------------------------------------------------------
+  // Each takes `{signal, timeoutMs}` last, and rejects with a QuantEnergxError (never throws).
+
+  /** `subscribe-market`; the latest update of each commodity follows at once. */
+  subscribeMarket(commodities: string | readonly string[], options?: RequestOptions): Promise<MarketConfirmation> {
+    return attempt(() => this.follows.subscribeMarket(commodityList(commodities, ClientEvent.SubscribeMarket), options));
+  }
+
+  unsubscribeMarket(commodities: string | readonly string[], options?: RequestOptions): Promise<MarketConfirmation> {
+    return attempt(() => this.follows.unsubscribeMarket(commodityList(commodities, ClientEvent.UnsubscribeMarket), options));
   }
 
   /** `join-trading`: trade executions of `userId` (default: this user). */
-  joinTrading(userId: string = this.userId): Promise<RoomConfirmation> {
-    return this.follows.subscribePrivate('trading', userId);
+  joinTrading(userId: string = this.userId, options?: RequestOptions): Promise<RoomConfirmation> {
+    return this.private('trading', true, userId, options);
   }
 
-  leaveTrading(userId: string = this.userId): Promise<RoomConfirmation> {
-    return this.follows.unsubscribePrivate('trading', userId);
+  leaveTrading(userId: string = this.userId, options?: RequestOptions): Promise<RoomConfirmation> {
+    return this.private('trading', false, userId, options);
   }
 
   /** `subscribe-orders`: order status of `userId` (default: this user). */
-  subscribeOrders(userId: string = this.userId): Promise<UserRoomConfirmation> {
-    return this.follows.subscribePrivate('orders', userId) as Promise<UserRoomConfirmation>;
+  subscribeOrders(userId: string = this.userId, options?: RequestOptions): Promise<UserRoomConfirmation> {
+    return this.private('orders', true, userId, options) as Promise<UserRoomConfirmation>;
   }
 
-  unsubscribeOrders(userId: string = this.userId): Promise<UserRoomConfirmation> {
-    return this.follows.unsubscribePrivate('orders', userId) as Promise<UserRoomConfirmation>;
+  unsubscribeOrders(userId: string = this.userId, options?: RequestOptions): Promise<UserRoomConfirmation> {
+    return this.private('orders', false, userId, options) as Promise<UserRoomConfirmation>;
   }
 
   /** `subscribe-compliance`: compliance alerts of `userId` (default: this user). */
-  subscribeCompliance(userId: string = this.userId): Promise<UserRoomConfirmation> {
-    return this.follows.subscribePrivate('compliance', userId) as Promise<UserRoomConfirmation>;
+  subscribeCompliance(userId: string = this.userId, options?: RequestOptions): Promise<UserRoomConfirmation> {
+    return this.private('compliance', true, userId, options) as Promise<UserRoomConfirmation>;
   }
 
-  unsubscribeCompliance(userId: string = this.userId): Promise<UserRoomConfirmation> {
-    return this.follows.unsubscribePrivate('compliance', userId) as Promise<UserRoomConfirmation>;
+  unsubscribeCompliance(userId: string = this.userId, options?: RequestOptions): Promise<UserRoomConfirmation> {
+    return this.private('compliance', false, userId, options) as Promise<UserRoomConfirmation>;
   }
 
   /**
@@ -187,12 +282,12 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
    * current from `book-update` deltas and checked against each update's checksum; on a gap or a
    * mismatch the client asks for a fresh snapshot by itself (`book-resync`). Listen to `book`.
    */
-  subscribeBook(commodity: string, options: { depth?: number } = {}): Promise<BookConfirmation> {
-    return this.follows.subscribeBook(commodity, options.depth ?? 10);
+  subscribeBook(commodity: string, options: BookOptions = {}): Promise<BookConfirmation> {
+    return attempt(() => this.follows.subscribeBook(checkString(commodity, 'commodity', ClientEvent.SubscribeBook), options.depth ?? 10, options));
   }
 
-  unsubscribeBook(commodity: string): Promise<BookUnsubscribed> {
-    return this.follows.unsubscribeBook(commodity);
+  unsubscribeBook(commodity: string, options?: RequestOptions): Promise<BookUnsubscribed> {
+    return attempt(() => this.follows.unsubscribeBook(checkString(commodity, 'commodity', ClientEvent.UnsubscribeBook), options));
   }
 
   /** The streamed book of a commodity as the client holds it (null before its snapshot). */
@@ -201,43 +296,73 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
   }
 
   /** `subscribe-trades` (addition): the public tape of these commodities, as `market-trade`. */
-  subscribeTrades(commodities: string | readonly string[]): Promise<MarketConfirmation> {
-    return this.follows.subscribeTrades(typeof commodities === 'string' ? [commodities] : [...commodities]);
+  subscribeTrades(commodities: string | readonly string[], options?: RequestOptions): Promise<MarketConfirmation> {
+    return attempt(() => this.follows.subscribeTrades(commodityList(commodities, ClientEvent.SubscribeTrades), options));
   }
 
-  unsubscribeTrades(commodities: string | readonly string[]): Promise<MarketConfirmation> {
-    return this.follows.unsubscribeTrades(typeof commodities === 'string' ? [commodities] : [...commodities]);
+  unsubscribeTrades(commodities: string | readonly string[], options?: RequestOptions): Promise<MarketConfirmation> {
+    return attempt(() => this.follows.unsubscribeTrades(commodityList(commodities, ClientEvent.UnsubscribeTrades), options));
   }
 
   /** The seed's `subscribeToTradingUpdates`: trades and orders of this user. */
-  async subscribeTradingUpdates(): Promise<void> {
-    await Promise.all([this.joinTrading(), this.subscribeOrders()]);
+  async subscribeTradingUpdates(options?: RequestOptions): Promise<void> {
+    await Promise.all([this.joinTrading(this.userId, options), this.subscribeOrders(this.userId, options)]);
   }
 
   /** Round trip to the gateway; resolves with the server's clock. */
-  ping(): Promise<Pong> {
-    return this.requests.request(ClientEvent.Ping, undefined);
+  ping(options?: RequestOptions): Promise<Pong> {
+    return this.requests.request(ClientEvent.Ping, undefined, options);
   }
 
-  // ---- order management (REST, with this client's token) -----------------------------------------
+  private private(channel: PrivateChannel, subscribe: boolean, userId: unknown, options: RequestOptions | undefined): Promise<RoomConfirmation | UserRoomConfirmation> {
+    return attempt(() => {
+      const user = checkString(userId, 'userId', channel);
+      return subscribe ? this.follows.subscribePrivate(channel, user, options) : this.follows.unsubscribePrivate(channel, user, options);
+    });
+  }
+
+  // ---- orders (REST today, with this client's token) -----------------------------------------
+
+  /**
+   * Places an order (`POST /api/v1/trading/orders`); resolves with it as the gateway answered
+   * (`new`, `filled`, ...). Idempotent by `clientOrderId`: one is generated when `body` has none,
+   * and a call answered by nothing (a timeout, an unreachable gateway, `ENGINE_UNAVAILABLE`) is
+   * sent again with the same id (`orderRetries`), so a retry never trades twice. A refused order
+   * rejects with the gateway's code (`PRICE_OFF_TICK`, `COMPLIANCE_REJECTED`, ...) and
+   * `error.order` when the gateway recorded it as rejected.
+   */
+  placeOrder(body: OrderRequestBody, options?: RequestOptions): Promise<OrderUpdatePayload> {
+    return attempt(() => {
+      if (typeof body !== 'object' || body === null) throw new QuantEnergxError('INVALID_ORDER', `placeOrder: expected an order object, got ${describe(body)}`);
+      return this.orders.placeOrder(body, options);
+    });
+  }
+
+  /** Cancels an open order of this user (`DELETE /api/v1/trading/orders/:id`); resolves with the cancelled order. */
+  cancelOrder(orderId: string, options?: RequestOptions): Promise<OrderUpdatePayload> {
+    return attempt(() => this.orders.cancelOrder(checkString(orderId, 'orderId', 'cancelOrder'), options));
+  }
 
   /**
    * Amends (cancel/replace) a resting limit order of this user: a new price, a new total quantity
    * (more than is filled), or both. A quantity decrease keeps time priority; a price change or an
    * increase loses it; a crossing price trades at once. Resolves with the amended order.
    */
-  amendOrder(orderId: string, change: OrderAmendment): Promise<OrderUpdatePayload> {
-    return this.orders.amendOrder(orderId, change);
+  amendOrder(orderId: string, change: OrderAmendment, options?: RequestOptions): Promise<OrderUpdatePayload> {
+    return attempt(() => this.orders.amendOrder(checkString(orderId, 'orderId', 'amendOrder'), change, options));
   }
 
   /** Cancels all open orders of this user (of one commodity, when given); resolves with them. */
-  cancelAll(options: { commodity?: string } = {}): Promise<OrderUpdatePayload[]> {
-    return this.orders.cancelAll(options.commodity);
+  cancelAll(options: CancelAllOptions = {}): Promise<OrderUpdatePayload[]> {
+    return attempt(() => this.orders.cancelAll(options.commodity, options));
   }
 
-  /** Closes this user's net position in `commodity` with a market order; resolves with that order. */
-  flatten(commodity: string): Promise<OrderUpdatePayload> {
-    return this.orders.flatten(commodity);
+  /**
+   * Closes this user's net position in `commodity` with a market order; resolves with that order.
+   * Idempotent like `placeOrder` (by `clientOrderId`, generated when not given).
+   */
+  flatten(commodity: string, options: FlattenOptions = {}): Promise<OrderUpdatePayload> {
+    return attempt(() => this.orders.flatten(checkString(commodity, 'commodity', 'flatten'), options));
   }
 
   // ---- internals -----------------------------------------------------------------------------

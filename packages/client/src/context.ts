@@ -4,7 +4,7 @@
  * market data, orders) gets this and the few parts it calls; none of them knows the others' state.
  */
 import type { Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '@qx/protocol';
+import type { ClientToServerEvents, ServerToClientEvents } from '@qx/protocol/wire';
 import type { QuantEnergxClientEvents, QuantEnergxClientOptions } from './types.js';
 
 export type QuantEnergxSocket = Socket<ServerToClientEvents, ClientToServerEvents>;

@@ -4,7 +4,7 @@
  * snapshot and checked deltas (a gap or a checksum mismatch asks for a fresh snapshot), and the
  * public tape once per trade.
  */
-import { ClientEvent, DataEvent, ServerEvent, rooms, type BookSnapshot, type BookUpdate, type Envelope, type MarketTrade, type MarketUpdatePayload } from '@qx/protocol';
+import { ClientEvent, DataEvent, ServerEvent, rooms, type BookSnapshot, type BookUpdate, type Envelope, type MarketTrade, type MarketUpdatePayload } from '@qx/protocol/wire';
 import type { ClientContext } from './context.js';
 import { LocalBook, type BookView } from './order-book.js';
 import type { Requests } from './requests.js';

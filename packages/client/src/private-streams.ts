@@ -4,7 +4,7 @@
  * the gateway is asked to `resume` from the last seq held, and what it cannot replay is read from
  * the REST event log; what nobody holds any more is reported once as `stream-gap`.
  */
-import { ClientEvent, DataEvent, SYSTEM_STREAM, ServerEvent, rooms, type DataEventName, type Envelope } from '@qx/protocol';
+import { ClientEvent, DataEvent, SYSTEM_STREAM, ServerEvent, rooms, type DataEventName, type Envelope } from '@qx/protocol/wire';
 import type { ClientContext } from './context.js';
 import { QuantEnergxError } from './errors.js';
 import type { EventLogApi } from './event-log-api.js';

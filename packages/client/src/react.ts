@@ -1,14 +1,15 @@
 /**
  * React hooks built on the SDK. `useQuantEnergxWebSocket(url, userId, token)` is the seed's hook:
- * it connects once per url and user (a new token is used without reconnecting), subscribes to
+ * it connects once per url and user (a new token string is used without reconnecting; a token
+ * function is a provider, called when a token is needed, whatever its identity), subscribes to
  * market data, trades, orders and compliance alerts, keeps the state in a reducer (with a
  * `dispatch` to merge REST pages in), and closes the client on unmount. `useBook` and
  * `useMarketTrades` follow one commodity's streamed book and public tape on that client.
  */
 import { useEffect, useReducer, useRef, useState, type Dispatch } from 'react';
-import { DataEvent, type MarketTrade } from '@qx/protocol';
+import { DataEvent, type MarketTrade } from '@qx/protocol/wire';
 import { QuantEnergxClient, type QuantEnergxSocket } from './client.js';
-import { isFatalAuthError, type QuantEnergxErrorCode } from './errors.js';
+import { isFatalAuthError, toQuantEnergxError } from './errors.js';
 import { initialLiveState, liveReducer, type LiveAction, type LiveState } from './live-state.js';
 import type { BookView } from './order-book.js';
 import { addToTape } from './tape.js';
@@ -25,9 +26,11 @@ export {
   type LiveState,
   type LiveAction,
   type LiveAlert,
+  type LiveError,
   type LiveStatus,
 } from './live-state.js';
 
+/** A JWT, or a provider of one: a function called whenever the client needs a token (an inline arrow is fine). */
 export type TokenSource = string | (() => string | Promise<string>);
 
 export interface UseQuantEnergxOptions {
@@ -62,27 +65,34 @@ export function useQuantEnergxWebSocket(url: string, userId: string, token: Toke
   const privateStreams = options.privateStreams ?? true;
 
   useEffect(() => {
-    const qx = new QuantEnergxClient({
-      ...optionsRef.current.client,
-      url,
-      userId,
-      getToken: () => {
-        const t = tokenRef.current;
-        return typeof t === 'function' ? t() : t;
-      },
-    });
     dispatch({ type: 'reset' });
     const fail = (err: unknown) => {
-      const e = err as { code?: unknown; message?: unknown };
-      const code = typeof e.code === 'string' ? e.code : 'ERROR';
-      dispatch({ type: 'error', error: { code, message: String(e.message ?? err) }, fatal: isFatalAuthError(code as QuantEnergxErrorCode) });
+      const e = toQuantEnergxError(err);
+      dispatch({ type: 'error', error: { code: e.code, message: e.message }, fatal: isFatalAuthError(e.code) || e.code === 'CONNECT_FAILED' || e.code === 'INVALID_OPTIONS' });
     };
+    let qx: QuantEnergxClient;
+    try {
+      qx = new QuantEnergxClient({
+        ...optionsRef.current.client,
+        url,
+        userId,
+        getToken: () => {
+          const t = tokenRef.current;
+          return typeof t === 'function' ? t() : t;
+        },
+      });
+    } catch (err) {
+      fail(err); // a url the client cannot use: say so, do not throw from an effect
+      return;
+    }
     const offs = [
       qx.on('connect', ({ recovered }) => dispatch({ type: 'connected', recovered })),
       qx.on('authenticated', () => dispatch({ type: 'authenticated' })),
       qx.on('disconnect', ({ notice, willReconnect }) => dispatch({ type: 'disconnected', notice, willReconnect })),
+      // a refused token is retried with a fresh one and an expired one refreshed: only giving up is final
+      qx.on('failed', fail),
       qx.on('auth-error', (err) => {
-        if (err.code !== 'TOKEN_EXPIRED') fail(err);
+        if (!isFatalAuthError(err.code) && err.code !== 'TOKEN_EXPIRED') fail(err);
       }),
       qx.on(DataEvent.MarketUpdate, (e) => dispatch({ type: 'market', payload: e.payload })),
       qx.on(DataEvent.OrderUpdate, (e) => dispatch({ type: 'order', payload: e.payload })),
@@ -102,7 +112,7 @@ export function useQuantEnergxWebSocket(url: string, userId: string, token: Toke
         ]),
       )
       .catch((err: unknown) => {
-        if ((err as { code?: unknown }).code !== 'CLIENT_CLOSED') fail(err);
+        if (toQuantEnergxError(err).code !== 'CLIENT_CLOSED') fail(err);
       });
     return () => {
       for (const off of offs) off();
@@ -111,10 +121,12 @@ export function useQuantEnergxWebSocket(url: string, userId: string, token: Toke
     };
   }, [url, userId, commodities, privateStreams]);
 
-  // a new token (e.g. from the app's session) replaces the old one on the open connection
+  // a new token string (e.g. from the app's session) replaces the old one on the open connection;
+  // a function is a provider, read when a token is needed: a new one (an inline arrow each render) changes nothing
   useEffect(() => {
-    if (tokenRef.current === token) return;
+    const previous = tokenRef.current;
     tokenRef.current = token;
+    if (previous === token || typeof token === 'function') return;
     if (client?.authenticated) void client.refreshToken();
   }, [token, client]);
 
@@ -137,9 +149,8 @@ export function useBook(client: QuantEnergxClient | null, commodity: string | nu
       if (view.commodity === commodity) setBook(view);
     });
     client.subscribeBook(commodity, { depth }).catch((err: unknown) => {
-      const e = err as { code?: unknown; message?: unknown };
-      const code = typeof e.code === 'string' ? e.code : 'ERROR';
-      if (live && code !== 'CLIENT_CLOSED') setError(`${code}: ${typeof e.message === 'string' ? e.message : String(err)}`);
+      const e = toQuantEnergxError(err);
+      if (live && e.code !== 'CLIENT_CLOSED') setError(`${e.code}: ${e.message}`);
     });
     return () => {
       live = false;

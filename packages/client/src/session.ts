@@ -5,14 +5,16 @@
  * refused. What follows an authentication (subscribing again, resuming) is the client's, through
  * `SessionHooks`.
  */
-import { ClientEvent, ServerEvent, type AuthError, type AuthSuccess, type DisconnectNotice } from '@qx/protocol';
+import { ClientEvent, ServerEvent, type AuthError, type AuthSuccess, type DisconnectNotice } from '@qx/protocol/wire';
 import { deferred, type ClientContext, type Deferred } from './context.js';
-import { QuantEnergxError, isFatalAuthError, type QuantEnergxErrorCode } from './errors.js';
-import type { AuthGate, Requests } from './requests.js';
+import { QuantEnergxError, isFatalAuthError, toQuantEnergxError, type QuantEnergxErrorCode } from './errors.js';
+import { bounded, type AuthGate, type RequestOptions, type Requests } from './requests.js';
 import { backoffDelay, isExpiring, refreshDelay } from './token.js';
 
 /** Server-initiated disconnects after which reconnecting would only repeat the offence. */
 const FINAL_NOTICES = new Set<string>(['ABUSE', 'AUTH_FAILURES']);
+/** Fresh tokens from `getToken` tried, in a row, before a refused token is final. */
+const FRESH_TOKEN_TRIES: Partial<Record<QuantEnergxErrorCode, number>> = { INVALID_TOKEN: 1, TOKEN_EXPIRED: 3 };
 
 export interface SessionHooks {
   /** authenticated on a new session (not recovered): subscribe to everything again, then resume */
@@ -47,6 +49,12 @@ export class Session implements AuthGate {
   private reconnectAttempts = 0;
   private notice: DisconnectNotice | null = null;
   private handshakeCarriedToken = false;
+  /** fresh tokens fetched in a row because the gateway refused the one held (reset by a success) */
+  private freshTokens = 0;
+  /** why the client gave up for good (refused credentials, reconnection exhausted); cleared by connect() */
+  failure: QuantEnergxError | null = null;
+  /** the latest connection failure, to say why a wait ran out */
+  lastConnectError: string | null = null;
   private readonly backoff: { delayMs: number; delayMaxMs: number; jitter: number };
 
   constructor(
@@ -86,16 +94,40 @@ export class Session implements AuthGate {
       this.notice = notice;
       this.ctx.emit('disconnect-reason', notice);
     });
+    // socket.io gave up reconnecting (`reconnection.attempts`): nothing will happen any more
+    s.io.on('reconnect_failed', () => {
+      const attempts = this.ctx.options.reconnection?.attempts ?? Infinity;
+      const why = this.lastConnectError ? `: ${this.lastConnectError}` : '';
+      this.fail(new QuantEnergxError('CONNECT_FAILED', `Could not reach the gateway at ${this.ctx.options.url} (${attempts + 1} attempt${attempts === 0 ? '' : 's'})${why}`));
+    });
   }
 
-  connect(): Promise<AuthSuccess> {
+  /**
+   * Connects and resolves on the first authentication. Rejects with the refusal when the
+   * credentials are refused for good, `CONNECT_FAILED` when reconnection gives up,
+   * `REQUEST_TIMEOUT` after `timeoutMs` (default `connectTimeoutMs`) and `ABORTED` when `signal`
+   * fires; in those last two cases the client stops trying (call connect() again to retry).
+   */
+  connect(options: RequestOptions = {}): Promise<AuthSuccess> {
     if (this.closed) return Promise.reject(new QuantEnergxError('CLIENT_CLOSED', 'The client was closed'));
     if (this.auth && this.authActive && this.ctx.socket.connected) return Promise.resolve(this.auth);
+    this.failure = null;
     this.firstAuth ??= deferred<AuthSuccess>();
     const pending = this.firstAuth.promise;
     this.started = true;
     if (!this.ctx.socket.connected && !this.ctx.socket.active) this.ctx.socket.connect();
-    return pending;
+    const timeoutMs = options.timeoutMs ?? this.ctx.options.connectTimeoutMs ?? 30_000;
+    return bounded(pending, {
+      event: 'connect',
+      timeoutMs,
+      signal: options.signal,
+      timeout: () => new QuantEnergxError('REQUEST_TIMEOUT', `connect: not authenticated within ${timeoutMs} ms${this.lastConnectError ? ` (${this.lastConnectError})` : ''}`, { event: 'connect' }),
+    }).catch((err: unknown) => {
+      const error = toQuantEnergxError(err);
+      // given up by the caller: stop trying, so that nothing connects behind its back
+      if ((error.code === 'REQUEST_TIMEOUT' || error.code === 'ABORTED') && !this.authActive) this.stop(error);
+      throw error;
+    });
   }
 
   close(): void {
@@ -111,6 +143,7 @@ export class Session implements AuthGate {
 
   whenAuthenticated(): Promise<void> {
     if (this.closed) return Promise.reject(new QuantEnergxError('CLIENT_CLOSED', 'The client was closed'));
+    if (this.failure) return Promise.reject(this.failure);
     if (this.authenticated) return Promise.resolve();
     const d = deferred<void>();
     this.authWaiters.push(d);
@@ -138,6 +171,7 @@ export class Session implements AuthGate {
 
   private onConnect(): void {
     this.session++;
+    this.lastConnectError = null;
     this.reconnectAttempts = 0;
     const recovered = this.ctx.socket.recovered === true;
     this.ctx.emit('connect', { recovered });
@@ -170,20 +204,32 @@ export class Session implements AuthGate {
   }
 
   private onConnectError(err: Error & { data?: { code?: string } }): void {
+    this.lastConnectError = err.message;
     if (this.ctx.socket.active || this.closed) return; // a network failure: socket.io retries with backoff
     // refused by the gateway's handshake check
     const code = (err.data?.code ?? 'INVALID_TOKEN') as QuantEnergxErrorCode;
     const error = new QuantEnergxError(code, err.message);
     this.ctx.emit('auth-error', error);
-    if (code === 'TOKEN_EXPIRED' && this.ctx.options.getToken && this.refreshFailures < 3) {
-      this.refreshFailures++;
-      this.token = null;
-      this.scheduleReconnect();
-    } else if (isFatalAuthError(code) || code === 'TOKEN_EXPIRED') {
-      this.fail(error);
-    } else {
-      this.scheduleReconnect(); // rate limited, too many connections, server trouble: later
-    }
+    if (this.tryFreshToken(code)) this.scheduleReconnect();
+    else if (isFatalAuthError(code) || code === 'TOKEN_EXPIRED') this.fail(this.final(error));
+    else this.scheduleReconnect(); // rate limited, too many connections, server trouble: later
+  }
+
+  /**
+   * The gateway refused the token held (a restart with a new key, a key rotation, expiry): with a
+   * `getToken`, the next attempt carries a fresh one, a bounded number of times in a row.
+   */
+  private tryFreshToken(code: QuantEnergxErrorCode): boolean {
+    if (!this.ctx.options.getToken || this.freshTokens >= (FRESH_TOKEN_TRIES[code] ?? 0)) return false;
+    this.freshTokens++;
+    this.token = null;
+    return true;
+  }
+
+  /** A refusal that ends the client, saying whether a fresh token was tried. */
+  private final(error: QuantEnergxError): QuantEnergxError {
+    if (this.freshTokens === 0) return error;
+    return new QuantEnergxError(error.code, `${error.message} (refused again with a fresh token from getToken())`, { event: error.event, field: error.field });
   }
 
   private async authenticateNow(): Promise<void> {
@@ -200,8 +246,9 @@ export class Session implements AuthGate {
       await this.requests().call(ClientEvent.Authenticate, { userId: this.ctx.userId, token });
     } catch (err) {
       if (!(err instanceof QuantEnergxError) || session !== this.session) return;
-      if (err.code === 'TOKEN_EXPIRED') void this.refreshToken();
-      else if (isFatalAuthError(err.code)) this.fail(err);
+      if (this.tryFreshToken(err.code)) void this.authenticateNow();
+      else if (err.code === 'TOKEN_EXPIRED' && this.auth) void this.refreshToken();
+      else if (isFatalAuthError(err.code) || err.code === 'TOKEN_EXPIRED') this.fail(this.final(err));
       else if (err.code !== 'REQUEST_TIMEOUT') this.ctx.report(err);
     }
   }
@@ -211,6 +258,7 @@ export class Session implements AuthGate {
     this.auth = data;
     this.authActive = true;
     this.refreshFailures = 0;
+    this.freshTokens = 0;
     this.scheduleRefresh(data, previousExpiry);
     this.firstAuth?.resolve(data);
     this.firstAuth = null;
@@ -257,9 +305,9 @@ export class Session implements AuthGate {
     }
     let token: string;
     try {
-      token = await getToken();
+      token = await this.fetchToken();
     } catch (err) {
-      this.ctx.report(new QuantEnergxError('TOKEN_UNAVAILABLE', `getToken() failed: ${String(err)}`, { cause: err }));
+      this.ctx.report(err);
       this.retryRefresh();
       return;
     }
@@ -302,12 +350,23 @@ export class Session implements AuthGate {
     const { options } = this.ctx;
     const margin = Math.min(options.refreshLeadMs ?? 30_000, 5_000);
     if (this.token && !(options.getToken && isExpiring(this.token, Date.now(), margin))) return this.token;
-    if (options.getToken) {
-      this.token = await options.getToken();
-      return this.token;
-    }
+    if (options.getToken) return this.fetchToken();
     if (this.token) return this.token;
     throw new QuantEnergxError('TOKEN_UNAVAILABLE', 'No token');
+  }
+
+  /** Asks `getToken` for a token; whatever goes wrong is `TOKEN_UNAVAILABLE`, with the cause. */
+  private async fetchToken(): Promise<string> {
+    const getToken = this.ctx.options.getToken;
+    let token: unknown;
+    try {
+      token = await getToken?.();
+    } catch (err) {
+      throw new QuantEnergxError('TOKEN_UNAVAILABLE', `getToken() failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    if (typeof token !== 'string' || token === '') throw new QuantEnergxError('TOKEN_UNAVAILABLE', `getToken() returned ${token === '' ? 'an empty string' : typeof token}, not a token`);
+    this.token = token;
+    return token;
   }
 
   private scheduleReconnect(): void {
@@ -319,15 +378,26 @@ export class Session implements AuthGate {
     }, delay);
   }
 
-  /** Credentials refused for good: stop, and tell whoever waits. */
+  /**
+   * Given up for good (credentials refused, reconnection exhausted): stop, tell whoever waits, and
+   * answer every later request with this error until connect() is called again.
+   */
   private fail(error: QuantEnergxError): void {
+    this.failure = error;
+    this.stop(error);
+    this.ctx.emit('failed', error);
+    if (this.ctx.listenerCount('failed') === 0 && (this.ctx.listenerCount('auth-error') === 0 || error.code === 'CONNECT_FAILED')) this.ctx.report(error);
+  }
+
+  /** Stops connecting; whoever waits for an authentication gets `error`. */
+  private stop(error: QuantEnergxError): void {
     this.clearTimers();
     this.ctx.socket.disconnect();
     this.started = false;
+    this.authActive = false;
     this.firstAuth?.reject(error);
     this.firstAuth = null;
     for (const w of this.authWaiters.splice(0)) w.reject(error);
-    if (this.ctx.listenerCount('auth-error') === 0) this.ctx.report(error);
   }
 
   private resolveAuthWaiters(): void {

@@ -3,12 +3,12 @@
  * books and tapes — remembered so that a new session subscribes to all of it again. Streams and
  * commodities given up by the user are marked dropped: late events for them are ignored.
  */
-import { ClientEvent, rooms, type BookConfirmation, type BookUnsubscribed, type MarketConfirmation, type PrivateChannel, type RoomConfirmation, type UserRoomConfirmation } from '@qx/protocol';
+import { ClientEvent, rooms, type BookConfirmation, type BookUnsubscribed, type MarketConfirmation, type PrivateChannel, type RoomConfirmation, type UserRoomConfirmation } from '@qx/protocol/wire';
 import type { ClientContext } from './context.js';
 import { QuantEnergxError } from './errors.js';
 import type { MarketData } from './market-data.js';
 import type { PrivateStreams } from './private-streams.js';
-import type { RequestEvent, Requests } from './requests.js';
+import type { RequestEvent, RequestOptions, Requests } from './requests.js';
 
 /** The private room each subscription method joins, by channel. */
 const PRIVATE_REQUESTS: Record<PrivateChannel, { subscribe: RequestEvent; unsubscribe: RequestEvent }> = {
@@ -55,8 +55,8 @@ export class Subscriptions {
     };
   }
 
-  async subscribeMarket(list: string[]): Promise<MarketConfirmation> {
-    const body = await this.requests.request(ClientEvent.SubscribeMarket, list);
+  async subscribeMarket(list: string[], options?: RequestOptions): Promise<MarketConfirmation> {
+    const body = await this.requests.request(ClientEvent.SubscribeMarket, list, options);
     for (const c of body.commodities) {
       this.wanted.market.add(c);
       this.dropped.delete(rooms.market(c));
@@ -64,9 +64,9 @@ export class Subscriptions {
     return body;
   }
 
-  async unsubscribeMarket(list: string[]): Promise<MarketConfirmation> {
+  async unsubscribeMarket(list: string[], options?: RequestOptions): Promise<MarketConfirmation> {
     for (const c of list) this.wanted.market.delete(c);
-    const body = await this.requests.request(ClientEvent.UnsubscribeMarket, list);
+    const body = await this.requests.request(ClientEvent.UnsubscribeMarket, list, options);
     for (const c of body.commodities) {
       this.dropped.add(rooms.market(c));
       this.market.forgetMarket(c);
@@ -74,8 +74,8 @@ export class Subscriptions {
     return body;
   }
 
-  async subscribePrivate(channel: PrivateChannel, userId: string): Promise<RoomConfirmation | UserRoomConfirmation> {
-    const body = await this.requests.request(PRIVATE_REQUESTS[channel].subscribe, userId);
+  async subscribePrivate(channel: PrivateChannel, userId: string, options?: RequestOptions): Promise<RoomConfirmation | UserRoomConfirmation> {
+    const body = await this.requests.request(PRIVATE_REQUESTS[channel].subscribe, userId, options);
     const stream = rooms[channel](userId);
     const fresh = !this.wanted[channel].has(userId);
     this.wanted[channel].add(userId);
@@ -84,46 +84,46 @@ export class Subscriptions {
     return body as RoomConfirmation | UserRoomConfirmation;
   }
 
-  async unsubscribePrivate(channel: PrivateChannel, userId: string): Promise<RoomConfirmation | UserRoomConfirmation> {
+  async unsubscribePrivate(channel: PrivateChannel, userId: string, options?: RequestOptions): Promise<RoomConfirmation | UserRoomConfirmation> {
     this.wanted[channel].delete(userId);
-    const body = await this.requests.request(PRIVATE_REQUESTS[channel].unsubscribe, userId);
+    const body = await this.requests.request(PRIVATE_REQUESTS[channel].unsubscribe, userId, options);
     const stream = rooms[channel](userId);
     this.dropped.add(stream);
     this.streams.forget(stream);
     return body as RoomConfirmation | UserRoomConfirmation;
   }
 
-  async subscribeBook(commodity: string, depth: number): Promise<BookConfirmation> {
+  async subscribeBook(commodity: string, depth: number, options?: RequestOptions): Promise<BookConfirmation> {
     // wanted before the answer: the snapshot follows the confirmation at once
     this.books.set(commodity, depth);
     try {
-      return await this.requests.request(ClientEvent.SubscribeBook, { commodity, depth });
+      return await this.requests.request(ClientEvent.SubscribeBook, { commodity, depth }, options);
     } catch (err) {
       this.books.delete(commodity);
       throw err;
     }
   }
 
-  async unsubscribeBook(commodity: string): Promise<BookUnsubscribed> {
+  async unsubscribeBook(commodity: string, options?: RequestOptions): Promise<BookUnsubscribed> {
     this.books.delete(commodity);
-    const body = await this.requests.request(ClientEvent.UnsubscribeBook, { commodity });
+    const body = await this.requests.request(ClientEvent.UnsubscribeBook, { commodity }, options);
     this.market.forgetBook(commodity);
     return body;
   }
 
-  async subscribeTrades(list: string[]): Promise<MarketConfirmation> {
+  async subscribeTrades(list: string[], options?: RequestOptions): Promise<MarketConfirmation> {
     for (const c of list) this.tapes.add(c);
     try {
-      return await this.requests.request(ClientEvent.SubscribeTrades, list);
+      return await this.requests.request(ClientEvent.SubscribeTrades, list, options);
     } catch (err) {
       for (const c of list) this.tapes.delete(c);
       throw err;
     }
   }
 
-  async unsubscribeTrades(list: string[]): Promise<MarketConfirmation> {
+  async unsubscribeTrades(list: string[], options?: RequestOptions): Promise<MarketConfirmation> {
     for (const c of list) this.tapes.delete(c);
-    const body = await this.requests.request(ClientEvent.UnsubscribeTrades, list);
+    const body = await this.requests.request(ClientEvent.UnsubscribeTrades, list, options);
     for (const c of body.commodities) this.market.forgetTape(c);
     return body;
   }

@@ -309,12 +309,22 @@ export class Exchange implements MatchListener {
   /**
    * Closes the user's net position in a commodity with a market order (ioc) for its size on the
    * other side; NO_POSITION when flat. The order is checked and matched as any market order.
+   * With a `clientOrderId` already used by this flatten, the order it placed is answered again,
+   * whatever the position is now (a retry after a lost answer never trades twice).
    */
-  flatten(userId: string, commodity: string, ctx: OperationContext = {}): OrderResult {
+  flatten(userId: string, commodity: string, ctx: OperationContext = {}, clientOrderId?: string): OrderResult {
     if (!this.markets.has(commodity)) return failure(wireError('UNKNOWN_COMMODITY', `Unknown commodity: ${commodity}`, 'commodity'));
+    const existing = clientOrderId === undefined ? undefined : this.byClientOrderId.get(clientKey(userId, clientOrderId));
+    if (existing !== undefined) {
+      if (existing.commodity !== commodity || existing.type !== 'market') {
+        return failure(wireError('CLIENT_ORDER_ID_CONFLICT', `clientOrderId ${clientOrderId ?? ''} was used for a different order (${existing.id})`, 'clientOrderId'));
+      }
+      return this.toResult(replayed(existing));
+    }
     const net = this.positionBook.get(userId, commodity)?.netQuantity ?? 0;
     if (net === 0) return failure(wireError('NO_POSITION', `No position in ${commodity} to flatten`));
-    return this.submit(userId, { commodity, side: net > 0 ? 'sell' : 'buy', type: 'market', quantity: Math.abs(net), timeInForce: 'ioc' }, ctx);
+    const order: OrderRequest = { commodity, side: net > 0 ? 'sell' : 'buy', type: 'market', quantity: Math.abs(net), timeInForce: 'ioc' };
+    return this.submit(userId, clientOrderId === undefined ? order : { ...order, clientOrderId }, ctx);
   }
 
   /** Expires every open `day` order (call at the session boundary, before `startSession`). */
@@ -662,7 +672,7 @@ export class Exchange implements MatchListener {
       if (alert !== undefined) b.events.push({ event: DataEvent.ComplianceAlert, userId: order.userId, payload: alert });
       b.orders.add(order);
     }
-    return this.finish(false, order, wireError(code, reason));
+    return this.finish(false, order, wireError(code, reason, rejectField(code)));
   }
 
   private rest(order: Order, market: CommodityMarket): void {
@@ -792,6 +802,11 @@ function refusal(error: WireError): PlaceOutcome {
   return { ok: false, order: null, error, events: [], journal: [] };
 }
 
+/** The order field a refusal is about, when one is (a price outside the band). */
+function rejectField(code: ErrorCodeName): string | undefined {
+  return code === 'PRICE_OUT_OF_BAND' ? 'price' : undefined;
+}
+
 /** A repeated clientOrderId: the same order again, or a conflict when the parameters differ. */
 function replay(existing: Order, spec: OrderSpec): PlaceOutcome {
   const same =
@@ -804,6 +819,11 @@ function replay(existing: Order, spec: OrderSpec): PlaceOutcome {
   if (!same) {
     return refusal(wireError('CLIENT_ORDER_ID_CONFLICT', `clientOrderId ${spec.clientOrderId ?? ''} was used for a different order (${existing.id})`, 'clientOrderId'));
   }
-  const error = existing.rejectCode === null ? null : wireError(existing.rejectCode, existing.reason ?? undefined);
+  return replayed(existing);
+}
+
+/** The order a repeated clientOrderId answers, as it stands (nothing happens again). */
+function replayed(existing: Order): PlaceOutcome {
+  const error = existing.rejectCode === null ? null : wireError(existing.rejectCode, existing.reason ?? undefined, rejectField(existing.rejectCode));
   return { ok: error === null, order: existing, error, events: [], journal: [] };
 }

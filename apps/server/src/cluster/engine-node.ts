@@ -224,7 +224,7 @@ export class EngineNode {
       case 'cancel-all':
         return reign.trading.cancelAll(command.userId, command.commodity);
       case 'flatten':
-        return reign.trading.flatten(command.userId, command.commodity);
+        return reign.trading.flatten(command.userId, command.commodity, command.clientOrderId);
       case 'positions':
         return reign.exchange.positions(command.userId);
       case 'book':

@@ -179,10 +179,13 @@ test('close() ends what is in flight at once: socket requests and order calls', 
   const net = slowNetwork((url) => url.includes('/trading/orders'), 10, 4000);
   const client = sdk(server, 'closer', { fetch: net.fetchFn, requestTimeoutMs: 5000 });
   await client.connect();
-  const pinging = rejection(client.ping());
   const placing = rejection(client.placeOrder({ commodity: 'crude_oil', side: 'buy', type: 'limit', price: 70, quantity: 1 }));
   await until(() => net.calls.some((c) => c.method === 'POST'), 3000, 'the order sent');
-  client.close();
+  // close() right after the ping is written to the socket, before its answer can come back
+  client.socket.onAnyOutgoing((event) => {
+    if (event === 'ping') queueMicrotask(() => client.close());
+  });
+  const pinging = rejection(client.ping());
   for (const [what, { error, ms }] of [['ping', await pinging], ['placeOrder', await placing]] as const) {
     assert.equal(error.code, 'CLIENT_CLOSED', what);
     assert.ok(ms < 1000, `${what}: ${error.message} after ${ms} ms`);

@@ -59,12 +59,12 @@ export interface CancelAllOptions extends RequestOptions {
   commodity?: string;
 }
 
-/** An absolute http(s)/ws(s) URL (or, in a browser, one relative to the page); anything else never connects. */
+/** An absolute http(s)/ws(s) URL (or, in a browser, a path on the page's host: `/`); anything else never connects. */
 function checkUrl(url: unknown): void {
-  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  const page = (globalThis as { location?: { href?: string } }).location?.href;
   let parsed: URL | null;
   try {
-    parsed = typeof url === 'string' && url !== '' ? new URL(url, base) : null;
+    parsed = typeof url !== 'string' || url === '' ? null : url.startsWith('/') && page ? new URL(url, page) : new URL(url);
   } catch {
     parsed = null;
   }

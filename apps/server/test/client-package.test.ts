@@ -176,7 +176,7 @@ test('npm pack: a fresh project installs the tarball, imports it (ESM + types, r
   assert.match(outputs[0]!, /signed in as user-123 until \d{4}-/);
   assert.match(outputs[0]!, /following \{[^}]*market: \[ 'crude_oil', 'natural_gas' \]/);
   assert.match(outputs[1]!, /refused: INVALID_TOKEN/);
-  assert.match(outputs[2]!, /amended ord-\d+ 600 61\nrefused: PRICE_OFF_TICK\ncancelled \[ 'ord-\d+' \]\nflatten: NO_POSITION/);
+  assert.match(outputs[2]!, /amended ord-\d+ 600 true\nrefused: PRICE_OFF_TICK\ncancelled \[ 'ord-\d+' \]\nflatten: NO_POSITION/);
 
   // 6. the README's React block, bundled from the installed package, live in Chromium
   await t.test('the README React block renders live data in Chromium', { skip: skipWithoutChromium }, async (st) => {

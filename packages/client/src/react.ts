@@ -102,7 +102,8 @@ export function useQuantEnergxWebSocket(url: string, userId: string, token: Toke
     ];
     setClient(qx);
     const list = commodities ? commodities.split(',') : [];
-    qx.connect()
+    // a screen keeps trying while it is mounted: no time limit on connecting unless the app sets one
+    qx.connect({ timeoutMs: optionsRef.current.client?.connectTimeoutMs ?? Infinity })
       .then(() =>
         Promise.all([
           list.length ? qx.subscribeMarket(list) : null,
@@ -134,6 +135,19 @@ export function useQuantEnergxWebSocket(url: string, userId: string, token: Toke
 }
 
 /**
+ * Runs `start` once the client is authenticated (at once when it is): a subscription made then is
+ * remembered by the client and made again on every new session, and does not run into the
+ * request time limit while the client is still connecting. Returns a function that cancels it.
+ */
+function whenAuthenticated(client: QuantEnergxClient, start: () => unknown): () => void {
+  if (client.authenticated) {
+    start();
+    return () => undefined;
+  }
+  return client.once('authenticated', () => void start());
+}
+
+/**
  * The streamed book (`subscribe-book`) of `commodity` on `client`: null until its snapshot, then
  * every checked update. Unsubscribes when the commodity changes or on unmount.
  */
@@ -148,13 +162,16 @@ export function useBook(client: QuantEnergxClient | null, commodity: string | nu
     const off = client.on('book', (view) => {
       if (view.commodity === commodity) setBook(view);
     });
-    client.subscribeBook(commodity, { depth }).catch((err: unknown) => {
-      const e = toQuantEnergxError(err);
-      if (live && e.code !== 'CLIENT_CLOSED') setError(`${e.code}: ${e.message}`);
-    });
+    const offAuth = whenAuthenticated(client, () =>
+      client.subscribeBook(commodity, { depth }).catch((err: unknown) => {
+        const e = toQuantEnergxError(err);
+        if (live && e.code !== 'CLIENT_CLOSED') setError(`${e.code}: ${e.message}`);
+      }),
+    );
     return () => {
       live = false;
       off();
+      offAuth();
       if (client.connected) client.unsubscribeBook(commodity).catch(() => undefined);
     };
   }, [client, commodity, depth]);
@@ -176,9 +193,10 @@ export function useMarketTrades(client: QuantEnergxClient | null, commodity: str
       setTape((t) => addToTape(t, trade, limit));
       onTradeRef.current?.(trade);
     });
-    client.subscribeTrades(commodity).catch(() => undefined);
+    const offAuth = whenAuthenticated(client, () => client.subscribeTrades(commodity).catch(() => undefined));
     return () => {
       off();
+      offAuth();
       if (client.connected) client.unsubscribeTrades(commodity).catch(() => undefined);
     };
   }, [client, commodity, limit]);

@@ -112,6 +112,7 @@ export class Session implements AuthGate {
     if (this.closed) return Promise.reject(new QuantEnergxError('CLIENT_CLOSED', 'The client was closed'));
     if (this.auth && this.authActive && this.ctx.socket.connected) return Promise.resolve(this.auth);
     this.failure = null;
+    this.freshTokens = 0; // a new attempt may ask getToken for a fresh token again
     this.firstAuth ??= deferred<AuthSuccess>();
     const pending = this.firstAuth.promise;
     this.started = true;

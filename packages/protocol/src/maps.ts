@@ -39,6 +39,8 @@ export interface RequestError {
   code: ErrorCodeName;
   message: string;
   field?: string;
+  /** `RATE_LIMITED`: how long until a request would be accepted, in ms */
+  retryAfterMs?: number;
 }
 export interface Resumed {
   /** per stream: how many missed envelopes were replayed, and the last seq now held */

@@ -132,8 +132,8 @@ export interface TradingApi {
   amend(userId: string, orderId: string, body: OrderAmendBody, times?: PathTimes): Promise<SubmitOutcome>;
   /** cancels the user's open orders (of one commodity, when given) */
   cancelAll(userId: string, commodity?: string): Promise<CancelAllOutcome>;
-  /** a market order closing the user's net position in the commodity */
-  flatten(userId: string, commodity: string): Promise<SubmitOutcome>;
+  /** a market order closing the user's net position in the commodity (idempotent by `clientOrderId`) */
+  flatten(userId: string, commodity: string, clientOrderId?: string): Promise<SubmitOutcome>;
   positions(userId: string): Promise<PositionView[] | Unavailable>;
   book(commodity: string, depth: number): Promise<BookView | null | Unavailable>;
 }

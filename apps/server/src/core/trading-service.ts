@@ -188,9 +188,9 @@ export class TradingService {
   }
 
   /** Closes the user's net position in a commodity with a market order. */
-  flatten(userId: string, commodity: string): Promise<SubmitOutcome> {
+  flatten(userId: string, commodity: string, clientOrderId?: string): Promise<SubmitOutcome> {
     if (this.failed) return Promise.resolve(STOPPED);
-    const result = this.deps.exchange.flatten(userId, commodity, { nowMs: this.deps.now() });
+    const result = this.deps.exchange.flatten(userId, commodity, { nowMs: this.deps.now() }, clientOrderId);
     return this.settle(result, commodity);
   }
 

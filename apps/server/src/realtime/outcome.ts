@@ -16,6 +16,12 @@ export const failure = (code: ErrorCodeName, message?: string, field?: string): 
   error: wireError(code, message, field),
 });
 
+/** `RATE_LIMITED`, saying when a request would be accepted again. */
+export const rateLimited = (retryAfterMs: number, message: string): Outcome => ({
+  ok: false,
+  error: { ...wireError('RATE_LIMITED', message), retryAfterMs: Math.max(1, Math.ceil(retryAfterMs)) },
+});
+
 export function answer(socket: QxSocket, requestEvent: string, outcome: Outcome, ack: AckFn | undefined, metrics: Metrics): void {
   if (outcome.ok) {
     (socket.emit as (event: string, body: object) => void)(outcome.event, outcome.body);

@@ -26,8 +26,8 @@ export class LocalTrading implements TradingApi {
     return this.trading.cancelAll(userId, commodity);
   }
 
-  flatten(userId: string, commodity: string): Promise<SubmitOutcome> {
-    return this.trading.flatten(userId, commodity);
+  flatten(userId: string, commodity: string, clientOrderId?: string): Promise<SubmitOutcome> {
+    return this.trading.flatten(userId, commodity, clientOrderId);
   }
 
   positions(userId: string): Promise<PositionView[]> {

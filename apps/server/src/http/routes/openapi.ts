@@ -9,6 +9,7 @@ import {
   MAX_CANDLES,
   complianceAlertPayloadSchema,
   marketUpdatePayloadSchema,
+  flattenRequestSchema,
   orderAmendSchema,
   orderRequestSchema,
   orderUpdatePayloadSchema,
@@ -42,10 +43,11 @@ export function buildOpenApi(): object {
       schemas: {
         Error: {
           type: 'object',
-          properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } }, required: ['code', 'message'] } },
+          properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' }, retryAfterMs: { type: 'integer' } }, required: ['code', 'message'] } },
         },
         OrderRequest: schema(orderRequestSchema),
         OrderAmend: schema(orderAmendSchema),
+        FlattenRequest: schema(flattenRequestSchema),
         Order: schema(orderUpdatePayloadSchema),
         PublishRequest: schema(publishRequestSchema),
         MarketUpdate: schema(marketUpdatePayloadSchema),
@@ -167,9 +169,10 @@ export function buildOpenApi(): object {
       '/api/v1/trading/positions': { get: { summary: "The caller's positions", security: bearer, responses: { 200: ok('{positions}') } } },
       '/api/v1/trading/positions/{commodity}/flatten': {
         post: {
-          summary: "Close the caller's net position with a market order on the other side (409 NO_POSITION when flat)",
+          summary: "Close the caller's net position with a market order on the other side (409 NO_POSITION when flat); an optional clientOrderId makes a retry answer the same order",
           security: bearer,
           parameters: [{ name: 'commodity', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: { required: false, content: { 'application/json': { schema: { $ref: '#/components/schemas/FlattenRequest' } } } },
           responses: { 201: ok('{order}'), 400: errorResponse, 409: errorResponse, 422: errorResponse },
         },
       },

@@ -11,6 +11,7 @@ import {
   cancelAllQuerySchema,
   commoditySchema,
   describeZodError,
+  flattenRequestSchema,
   orderAmendSchema,
   orderListQuerySchema,
   orderRequestSchema,
@@ -122,8 +123,16 @@ export function tradingRoutes(app: FastifyInstance, deps: TradingRouteDeps): voi
     const params = z.strictObject({ commodity: commoditySchema }).safeParse(request.params);
     const commodity = params.success ? params.data.commodity : '';
     if (!deps.exchange.market(commodity)) return sendError(reply, 'UNKNOWN_COMMODITY', `Unknown commodity: ${commodity}`, 'commodity');
-    const outcome = await deps.trading.flatten(request.user!.userId, commodity);
-    if (outcome.ok) return reply.code(201).send({ order: outcome.order });
+    const body = flattenRequestSchema.safeParse(request.body ?? {});
+    if (!body.success) {
+      const { field, message } = describeZodError(body.error);
+      return sendError(reply, 'INVALID_ORDER', message, field || undefined);
+    }
+    const outcome = await deps.trading.flatten(request.user!.userId, commodity, body.data.clientOrderId);
+    if (outcome.ok) {
+      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(201).send({ order: outcome.order });
+    }
     return reply.code(statusOf(outcome.error.code)).send({ error: outcome.error, ...(outcome.order ? { order: outcome.order } : {}) });
   });
 

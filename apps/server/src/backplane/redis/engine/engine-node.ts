@@ -196,7 +196,7 @@ export class EngineNode {
       case 'cancel-all':
         return trading.cancelAll(command.userId, command.commodity);
       case 'flatten':
-        return trading.flatten(command.userId, command.commodity);
+        return trading.flatten(command.userId, command.commodity, command.clientOrderId);
       case 'positions':
         return exchange.positions(command.userId);
       case 'book':

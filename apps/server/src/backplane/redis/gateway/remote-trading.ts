@@ -47,8 +47,8 @@ export class RemoteTrading implements TradingApi {
     return reply as Published[];
   }
 
-  async flatten(userId: string, commodity: string): Promise<SubmitOutcome> {
-    return this.order({ type: 'flatten', userId, commodity });
+  async flatten(userId: string, commodity: string, clientOrderId?: string): Promise<SubmitOutcome> {
+    return this.order({ type: 'flatten', userId, commodity, ...(clientOrderId === undefined ? {} : { clientOrderId }) });
   }
 
   async cancelAll(userId: string, commodity?: string): Promise<CancelAllOutcome> {

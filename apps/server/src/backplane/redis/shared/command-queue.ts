@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { userIdSchema } from '@qx/protocol';
+import { clientOrderIdSchema, userIdSchema } from '@qx/protocol';
 import { openRedis, reconnectDelay, systemClock, type Clock, type OpenedRedis, type RedisSource } from './redis-connection.js';
 
 export const COMMAND_LIST = 'qx:engine:commands';
@@ -37,7 +37,7 @@ export const engineCommandSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('amend-order'), userId: userIdSchema, orderId: z.string().min(1).max(128), body: z.unknown(), times: timesSchema }),
   z.strictObject({ type: z.literal('publish'), items: z.array(z.unknown()).min(1).max(1000) }),
   z.strictObject({ type: z.literal('cancel-all'), userId: userIdSchema, commodity: z.string().min(1).max(64).optional() }),
-  z.strictObject({ type: z.literal('flatten'), userId: userIdSchema, commodity: z.string().min(1).max(64) }),
+  z.strictObject({ type: z.literal('flatten'), userId: userIdSchema, commodity: z.string().min(1).max(64), clientOrderId: clientOrderIdSchema.optional() }),
   z.strictObject({ type: z.literal('positions'), userId: userIdSchema }),
   z.strictObject({ type: z.literal('book'), commodity: z.string().min(1).max(64), depth: z.number().int().min(1).max(100) }),
 ]);

@@ -16,6 +16,9 @@ import { immediateReads, type Store } from './store/store.js';
 import { BookFeed } from './realtime/book-feed.js';
 import { bookChannel } from './channels/book.js';
 import { tradesChannel } from './channels/trades.js';
+import { statusChannel } from './channels/status.js';
+import { orderEntryChannel } from './channels/order-entry.js';
+import { adminRoutes } from './http/routes/admin.js';
 import { JwksTokenVerifier, SecretTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
 import { CachingVerifier } from './auth/caching-verifier.js';
@@ -290,6 +293,8 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       systemChannel({ delivery, flush: hub.flushAll, replayLimit: REPLAY_LIMIT, now }),
       bookChannel({ feed: bookFeed, commodities, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket }),
       tradesChannel({ commodities, maxCommoditiesPerRequest: config.limits.maxCommoditiesPerRequest, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket }),
+      statusChannel({ hub, delivery, commodities, maxCommoditiesPerRequest: config.limits.maxCommoditiesPerRequest, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket }),
+      orderEntryChannel({ trading: backplane.trading, nodeId: config.nodeId, touch: (socket) => backplane.sessions.touch(socket), logger: logger.child({ part: 'order-entry' }) }),
     ],
     metrics,
     logger: logger.child({ part: 'gateway' }),
@@ -304,7 +309,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     connections: () => io.engine.clientsCount,
     authenticated: () => io.of('/').adapter.rooms.get('authenticated')?.size ?? 0,
     subscriptions: () => {
-      const counts: Record<string, number> = { market: 0, trading: 0, orders: 0, compliance: 0, book: 0, trades: 0 };
+      const counts: Record<string, number> = { market: 0, trading: 0, orders: 0, compliance: 0, book: 0, trades: 0, status: 0 };
       for (const [room, members] of io.of('/').adapter.rooms) {
         const channel = room.slice(0, room.indexOf('-'));
         if (channel in counts) counts[channel] = (counts[channel] ?? 0) + members.size;
@@ -381,7 +386,8 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   publishRoutes(http, { sink, commodities, apiKey: publishApiKey, bodyLimit: config.limits.publishMaxPayloadBytes });
   userRoutes(http, { control: userControl, apiKey: publishApiKey });
   eventRoutes(http, { store, verifier });
-  marketRoutes(http, { commodities: config.commodities, delivery, verifier, tape: backplane.tape, priceOf, now });
+  marketRoutes(http, { commodities: config.commodities, delivery, verifier, tape: backplane.tape, priceOf, now, startedAt: now() });
+  adminRoutes(http, { trading: backplane.trading, verifier, commodities });
   tradingRoutes(http, { trading: backplane.trading, store, exchange, verifier });
   openApiRoutes(http);
   if (devSigner) devTokenRoutes(http, { signer: devSigner, ttlSeconds: config.auth.devTokenTtlSeconds });

@@ -225,6 +225,7 @@ export class Gateway {
       this.dispatch(socket, state, packet as unknown[]);
     });
     socket.on('disconnect', (reason) => {
+      for (const channel of deps.channels) channel.onDisconnected?.(socket);
       this.uncount(socket);
       deps.hub.detach(socket.id);
       deps.authenticator.disconnected(socket);

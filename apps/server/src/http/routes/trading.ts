@@ -8,6 +8,7 @@ import type { Exchange, TradeRecord } from '@qx/engine';
 import { tradeToWire } from '@qx/engine';
 import {
   ErrorCode,
+  cancelAllAfterPayloadSchema,
   cancelAllQuerySchema,
   commoditySchema,
   describeZodError,
@@ -134,6 +135,18 @@ export function tradingRoutes(app: FastifyInstance, deps: TradingRouteDeps): voi
       return reply.code(201).send({ order: outcome.order });
     }
     return reply.code(statusOf(outcome.error.code)).send({ error: outcome.error, ...(outcome.order ? { order: outcome.order } : {}) });
+  });
+
+  // the dead-man's switch (Kraken's cancel_all_orders_after): re-armed by each call, 0 disarms
+  app.post('/api/v1/trading/cancel-all-after', auth, async (request, reply) => {
+    const body = cancelAllAfterPayloadSchema.safeParse(request.body);
+    if (!body.success) {
+      const { message } = describeZodError(body.error);
+      return sendError(reply, 'INVALID_PAYLOAD', `Expected {timeoutMs}: ${message}`, 'timeoutMs');
+    }
+    const outcome = await deps.trading.cancelAllAfter(request.user!.userId, body.data.timeoutMs);
+    if (!outcome.ok) return reply.code(statusOf(outcome.error.code)).send({ error: outcome.error });
+    return { timeoutMs: outcome.timeoutMs, firesAt: outcome.firesAt === null ? null : new Date(outcome.firesAt).toISOString() };
   });
 
   app.get('/api/v1/trading/trades', auth, async (request, reply) => {

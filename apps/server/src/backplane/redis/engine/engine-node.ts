@@ -184,7 +184,7 @@ export class EngineNode {
       case 'submit-order': {
         const body = orderRequestSchema.safeParse(command.body);
         if (!body.success) return invalidOrder(body.error);
-        return trading.submit(command.userId, body.data, command.times);
+        return trading.submit(command.userId, body.data, command.times, command.origin);
       }
       case 'cancel-order':
         return trading.cancel(command.userId, command.orderId, command.times);
@@ -201,6 +201,22 @@ export class EngineNode {
         return exchange.positions(command.userId);
       case 'book':
         return exchange.book(command.commodity, command.depth);
+      case 'cancel-on-disconnect':
+        return trading.setCancelOnDisconnect(command.userId, command.connection, command.node, command.scope);
+      case 'connection-lost':
+        await trading.connectionLost(command.connection);
+        return true;
+      case 'connection-restored':
+        await trading.connectionRestored(command.connection, command.node);
+        return true;
+      case 'cancel-all-after':
+        return trading.cancelAllAfter(command.userId, command.timeoutMs);
+      case 'trading-control':
+        return trading.setTradingEnabled(command.userId, command.enabled, command.reason, command.by);
+      case 'halt':
+        return trading.halt(command.commodity, command.reason, command.durationMs, command.by);
+      case 'reopen':
+        return trading.reopen(command.commodity, command.by);
       case 'publish': {
         const items = publishItems(command.items);
         if (!items) throw new EngineCommandError('malformed publish items', 'INVALID_PAYLOAD');

@@ -13,6 +13,7 @@ import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import { createTradingCore } from '../../core/trading-core.js';
 import { recoveryAdapter } from './recovery-adapter.js';
 import type { Backplane, EventBus, GatewayPort, StreamFeed } from '../backplane.js';
+import { controlMessageSchema } from '../control-message.js';
 import { LocalTrading } from './local-trading.js';
 import { LocalPresence } from './local-presence.js';
 
@@ -75,10 +76,12 @@ export function openInProcessBackplane(config: Config, deps: InProcessDeps): Bac
     trading: new LocalTrading(core.trading, core.exchange),
     feed,
     control: {
-      send(message) {
-        port?.control(message);
-        return Promise.resolve(true);
-      },
+      // one node: acting here is telling every node
+      send: (message) =>
+        settleNow(() => {
+          port?.control(controlMessageSchema.parse(message));
+          return true;
+        }),
     },
     presence: new LocalPresence(),
     sessions: { adapter: (canRecover) => recoveryAdapter(canRecover), touch: () => undefined },

@@ -69,9 +69,10 @@ export interface Deployment {
   readonly nodes: readonly Node[];
   /**
    * Another gateway node of the same deployment (a cluster), or null (one process has one).
-   * `cuttable`: its Redis connections go through a TCP proxy the test can cut.
+   * `cuttable`: its Redis connections go through a TCP proxy the test can cut. `start: false`:
+   * its backplane is not started (for `buildServer` to start with its own gateway).
    */
-  addNode(opts?: { cuttable?: boolean }): Promise<(Node & { proxy: TcpProxy | null }) | null>;
+  addNode(opts?: { cuttable?: boolean; start?: boolean }): Promise<(Node & { proxy: TcpProxy | null }) | null>;
   /** the node's config with `env` on top (for a gateway built on top of the node's backplane) */
   configFor(node: Node, env?: Record<string, string>): Config;
   /**
@@ -171,7 +172,7 @@ const redis: Driver = {
       await waitFor(() => engine.ready, 30_000, 'the engine to lead');
 
       const nodes: Node[] = [];
-      const open = async (cuttable: boolean): Promise<Node & { proxy: TcpProxy | null }> => {
+      const open = async (cuttable: boolean, start: boolean): Promise<Node & { proxy: TcpProxy | null }> => {
         const id = `gateway-${nodes.length + 1}`;
         let proxy: TcpProxy | null = null;
         if (cuttable) {
@@ -183,12 +184,12 @@ const redis: Driver = {
         const backplane = await openRedisBackplane({ config: cfg, logger, metrics: new Metrics() });
         cleanups.push(() => backplane.close());
         const port = new RecordingPort();
-        await backplane.start(port);
+        if (start) await backplane.start(port);
         const node = { id, backplane, port, config: cfg, proxy };
         nodes.push(node);
         return node;
       };
-      await open(false);
+      await open(false, true);
       const admin = new pg.Client({ connectionString: db.url });
       await admin.connect();
       cleanups.push(() => admin.end());
@@ -196,7 +197,7 @@ const redis: Driver = {
       return {
         kind: 'redis',
         nodes,
-        addNode: (o = {}) => open(o.cuttable ?? false),
+        addNode: (o = {}) => open(o.cuttable ?? false, o.start ?? true),
         configFor: (node, extra = {}) => env(node.id, node.config.cluster!.redisUrl, extra),
         async refuse(stream) {
           const name = `qx_refuse_${++triggers}`;

@@ -81,7 +81,9 @@ export interface StreamFeed {
   unlisten(room: string): void;
   /**
    * Resolves once this node receives every event of `stream` published from then on, with the
-   * last seq before them (what came up to it is the caller's to replay).
+   * last seq before them (what came up to it is the caller's to replay). The seq is a durable
+   * stream's (private, system, tape); market data and books are state, started from their latest
+   * (the gateway's latest market frame, `book()`), not from a seq.
    */
   follow(stream: string): Promise<number>;
   /** up to `limit` events of a durable stream after `afterSeq`, oldest first (a replay) */

@@ -85,7 +85,7 @@ export interface Deployment {
 
 export interface Driver {
   readonly name: 'in-process' | 'redis';
-  /** why it cannot run here, or null; in CI (CI=true) a missing service throws instead */
+  /** why it cannot run here, or null */
   unavailable(): Promise<string | null>;
   open(opts?: { env?: Record<string, string> }): Promise<Deployment>;
 }
@@ -146,11 +146,11 @@ const inProcess: Driver = {
 const redis: Driver = {
   name: 'redis',
   async unavailable() {
-    const why = redisServerMissing() ?? (await pgUnavailable().then((e) => (e === null ? null : `PostgreSQL not reachable at ${PG_ADMIN_URL}: ${e}`)));
-    if (why !== null && process.env['CI'] === 'true') throw new Error(`the Redis backplane's contract runs in CI: ${why}`);
-    return why;
+    return redisServerMissing() ?? (await pgUnavailable().then((e) => (e === null ? null : `PostgreSQL not reachable at ${PG_ADMIN_URL}: ${e}`)));
   },
   async open(opts = {}) {
+    const missing = await this.unavailable();
+    if (missing !== null) throw new Error(`the Redis backplane needs redis-server and PostgreSQL: ${missing}`);
     const cleanups: (() => Promise<unknown>)[] = [];
     const closeAll = async () => {
       for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => logger.warn({ err }, 'contract cleanup failed'));
@@ -224,13 +224,21 @@ function sqlString(s: string): string {
 }
 
 /**
+ * Test options for a driver: skipped with the reason when its services are missing, except in CI
+ * (CI=true), where it runs and fails saying what is missing.
+ */
+export async function skipUnlessAvailable(driver: Driver): Promise<{ skip?: string }> {
+  const why = await driver.unavailable();
+  return why === null || process.env['CI'] === 'true' ? {} : { skip: why };
+}
+
+/**
  * One `describe` per driver, sharing one deployment opened before its tests and closed after.
  * A driver whose services are missing is skipped with the reason (in CI it fails instead).
  */
 export async function forEachBackplane(title: string, body: (deployment: () => Deployment, driver: Driver) => void, opts: { env?: Record<string, string> } = {}): Promise<void> {
   for (const driver of DRIVERS) {
-    const why = await driver.unavailable();
-    describe(`${title}: ${driver.name}`, why === null ? {} : { skip: why }, () => {
+    describe(`${title}: ${driver.name}`, await skipUnlessAvailable(driver), () => {
       let deployment: Deployment | null = null;
       before(async () => {
         deployment = await driver.open(opts);

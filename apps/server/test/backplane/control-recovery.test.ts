@@ -9,10 +9,10 @@ import pino from 'pino';
 import { io as connect, type Socket } from 'socket.io-client';
 import { buildServer, type QxApp } from '../../src/app.js';
 import { SecretTokenVerifier } from '../../src/auth/token-verifier.js';
-import { DRIVERS, PUBLISH_KEY, SECRET, until, type Deployment } from './backplanes.js';
+import { DRIVERS, PUBLISH_KEY, SECRET, skipUnlessAvailable, until, type Deployment } from './backplanes.js';
 
 const redis = DRIVERS.find((d) => d.name === 'redis')!;
-const skip = await redis.unavailable();
+const skip = await skipUnlessAvailable(redis);
 const logger = pino({ level: process.env['TEST_LOG'] ?? 'silent' });
 
 async function gateway(deployment: Deployment, cuttable: boolean): Promise<{ app: QxApp; url: string; cut: () => void; restore: () => void }> {
@@ -33,7 +33,7 @@ async function signedIn(url: string, userId: string): Promise<{ socket: Socket; 
   return { socket, reasons };
 }
 
-test('a disconnect-user sent while a gateway’s Redis connections are cut closes the user’s socket there once it reconnects', { skip: skip ?? false, timeout: 90_000 }, async (t) => {
+test('a disconnect-user sent while a gateway’s Redis connections are cut closes the user’s socket there once it reconnects', { ...skip, timeout: 90_000 }, async (t) => {
   const deployment = await redis.open();
   const open: (() => unknown)[] = [() => deployment.close()];
   // closed in reverse (node:test runs after-hooks in the order they were added)

@@ -21,6 +21,7 @@ import type { QxSocket } from '../realtime/types.js';
 import type { CancelAllOutcome, OrderOrigin, Outcome, SubmitOutcome, TradingService } from '../core/trading-service.js';
 import type { EventSink } from '../core/event-committer.js';
 import type { BookState } from '../core/book-ticker.js';
+import type { ControlMessage } from './control-message.js';
 
 /**
  * When an order's step passed each point of its way (epoch ms, sub-ms precision), carried with its
@@ -62,10 +63,8 @@ export interface EventBus {
   publish(events: readonly BusEvent[]): void;
 }
 
-/** What a node decided about a user, acted on by every node for its own sockets. */
-export type ControlMessage =
-  | { type: 'disconnect-user'; userId: string; code: string; message?: string | undefined }
-  | { type: 'roles-changed'; userId: string; roles: string[] };
+/** What a node decided about a user, acted on by every node for its own sockets (see control-message.ts). */
+export type { ControlMessage } from './control-message.js';
 
 /** What a backplane hands events and control messages to: this node's gateway. */
 export interface GatewayPort {
@@ -82,7 +81,9 @@ export interface StreamFeed {
   unlisten(room: string): void;
   /**
    * Resolves once this node receives every event of `stream` published from then on, with the
-   * last seq before them (what came up to it is the caller's to replay).
+   * last seq before them (what came up to it is the caller's to replay). The seq is a durable
+   * stream's (private, system, tape); market data and books are state, started from their latest
+   * (the gateway's latest market frame, `book()`), not from a seq.
    */
   follow(stream: string): Promise<number>;
   /** up to `limit` events of a durable stream after `afterSeq`, oldest first (a replay) */
@@ -95,7 +96,10 @@ export interface StreamFeed {
 
 /** Cross-node control: acts on this node at once and tells every other node. */
 export interface ControlBus {
-  /** false when the other nodes could not be told */
+  /**
+   * Acts on `message` here at once, then tells the other nodes; resolves false when they could not
+   * be told. Rejects, acting nowhere, on a message its schema refuses (controlMessageSchema).
+   */
   send(message: ControlMessage): Promise<boolean>;
 }
 

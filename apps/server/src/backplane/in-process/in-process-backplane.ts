@@ -4,6 +4,7 @@
  * Nothing to connect to, nothing to lose between a commit and its delivery.
  */
 import type { Logger } from 'pino';
+import { describeStream } from '@qx/protocol';
 import type { Config } from '../../config.js';
 import type { Metrics } from '../../metrics.js';
 import { dataDirError, lockDataDir } from '../../store/sqlite/data-dir.js';
@@ -12,6 +13,7 @@ import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import { createTradingCore } from '../../core/trading-core.js';
 import { recoveryAdapter } from './recovery-adapter.js';
 import type { Backplane, EventBus, GatewayPort, StreamFeed } from '../backplane.js';
+import { controlMessageSchema } from '../control-message.js';
 import { LocalTrading } from './local-trading.js';
 import { LocalPresence } from './local-presence.js';
 
@@ -60,17 +62,23 @@ export function openInProcessBackplane(config: Config, deps: InProcessDeps): Bac
     liveNodes: (nodes) => Promise.resolve(new Set(nodes.filter((n) => n === config.nodeId))),
     onFatal: deps.onFatal,
   });
+  // a `trades-` stream is numbered in the tape, every other durable stream in the event log
+  const lastSeq = (stream: string): Promise<number> => {
+    const info = describeStream(stream);
+    return info?.kind === 'tape' ? store.tape.lastSeq(info.commodity) : settleNow(() => store.lastSeqNow(stream));
+  };
   const feed: StreamFeed = {
     listen: () => undefined,
     unlisten: () => undefined,
     // committed is delivered: the bus hands every event over as it is committed
-    follow: (stream) => settleNow(() => store.lastSeqNow(stream)),
+    follow: lastSeq,
     read: (stream, afterSeq, limit) => store.readEvents(stream, afterSeq, limit),
-    lastSeq: (stream) => store.lastSeq(stream),
-    // the book as it stands: its changes since the last tick are published first
+    lastSeq,
+    // the book as it stands: its changes since the last tick are published first (null before any)
     book: (commodity) => {
       core.books.tick();
-      return Promise.resolve(core.books.state(commodity));
+      const state = core.books.state(commodity);
+      return Promise.resolve(state && state.seq > 0 ? state : null);
     },
   };
   let closed = false;
@@ -82,10 +90,12 @@ export function openInProcessBackplane(config: Config, deps: InProcessDeps): Bac
     trading: new LocalTrading(core.trading, core.exchange),
     feed,
     control: {
-      send(message) {
-        port?.control(message);
-        return Promise.resolve(true);
-      },
+      // one node: acting here is telling every node
+      send: (message) =>
+        settleNow(() => {
+          port?.control(controlMessageSchema.parse(message));
+          return true;
+        }),
     },
     presence: new LocalPresence(),
     sessions: { adapter: (canRecover) => recoveryAdapter(canRecover), touch: () => undefined },

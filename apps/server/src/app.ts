@@ -196,6 +196,8 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   const io: QxServer = new Server(http.server, {
     adapter: backplane.sessions.adapter(canRecover) as never,
     serveClient: false,
+    pingInterval: config.ping.intervalMs,
+    pingTimeout: config.ping.timeoutMs,
     // a stopping server takes no new sessions (the ones it has still poll for the notice)
     allowRequest: (_req, callback) => callback(stopping ? 'The server is shutting down' : null, !stopping),
     cors: { origin: config.corsOrigin === '*' ? true : config.corsOrigin.split(',').map((o) => o.trim()) },
@@ -291,7 +293,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       ordersChannel(privateDeps),
       complianceChannel(privateDeps),
       systemChannel({ delivery, flush: hub.flushAll, replayLimit: REPLAY_LIMIT, now }),
-      bookChannel({ feed: bookFeed, commodities, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket }),
+      bookChannel({ feed: bookFeed, commodities, maxCommoditiesPerRequest: config.limits.maxCommoditiesPerRequest, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket }),
       tradesChannel({ commodities, maxCommoditiesPerRequest: config.limits.maxCommoditiesPerRequest, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket }),
       statusChannel({ hub, delivery, commodities, maxCommoditiesPerRequest: config.limits.maxCommoditiesPerRequest, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket }),
       orderEntryChannel({ trading: backplane.trading, nodeId: config.nodeId, touch: (socket) => backplane.sessions.touch(socket), logger: logger.child({ part: 'order-entry' }) }),
@@ -386,7 +388,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   publishRoutes(http, { sink, commodities, apiKey: publishApiKey, bodyLimit: config.limits.publishMaxPayloadBytes });
   userRoutes(http, { control: userControl, apiKey: publishApiKey });
   eventRoutes(http, { store, verifier });
-  marketRoutes(http, { commodities: config.commodities, delivery, verifier, tape: backplane.tape, priceOf, now, startedAt: now() });
+  marketRoutes(http, { commodities: config.commodities, delivery, verifier, tape: backplane.tape, priceOf, now });
   adminRoutes(http, { trading: backplane.trading, verifier, commodities });
   tradingRoutes(http, { trading: backplane.trading, store, exchange, verifier });
   openApiRoutes(http);

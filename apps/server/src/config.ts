@@ -54,6 +54,8 @@ export const envSchema = z.object({
   SLOW_CONSUMER_BUFFER_BYTES: int(256 * 1024, 1024, 256 * 1024 * 1024),
   SLOW_CONSUMER_MAX_PENDING: int(5000, 10, 10_000_000),
   RECOVERY_WINDOW_MS: int(120_000, 0, 3_600_000),
+  PING_INTERVAL_MS: int(25_000, 1000, 300_000),
+  PING_TIMEOUT_MS: int(20_000, 1000, 300_000),
   EVENT_LOG_RETENTION_HOURS: int(24 * 7, 1, 24 * 365 * 10),
   TAPE_RETENTION_DAYS: int(30, 1, 3650),
   DEV_TOKEN_TTL_SECONDS: int(3600, 60, 86_400 * 30),
@@ -130,6 +132,8 @@ export interface Config {
     slowConsumerMaxPending: number;
   };
   recoveryWindowMs: number;
+  /** Engine.IO's heartbeat: a ping every `intervalMs`; a peer silent `timeoutMs` more is gone (ping timeout) */
+  ping: { intervalMs: number; timeoutMs: number };
   eventLogRetentionHours: number;
   /** how long the public tape (market trades, the candles' source) is kept */
   tapeRetentionDays: number;
@@ -311,6 +315,7 @@ export function parseConfig(
       slowConsumerMaxPending: e.SLOW_CONSUMER_MAX_PENDING,
     },
     recoveryWindowMs: e.RECOVERY_WINDOW_MS,
+    ping: { intervalMs: e.PING_INTERVAL_MS, timeoutMs: e.PING_TIMEOUT_MS },
     eventLogRetentionHours: e.EVENT_LOG_RETENTION_HOURS,
     tapeRetentionDays: e.TAPE_RETENTION_DAYS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

@@ -47,6 +47,15 @@ export const subscribeBookPayloadSchema = z.union([
   z.strictObject({ commodity: commoditySchema, depth: z.number().int().min(1).max(MAX_BOOK_DEPTH).default(DEFAULT_BOOK_DEPTH) }),
 ]);
 
+/**
+ * `subscribe-book` as every other subscription takes it: an array of symbols (depth 10), or
+ * `{commodities, depth?}`; one book stream per commodity, all at that depth.
+ */
+export const subscribeBooksPayloadSchema = z.union([
+  z.array(z.unknown()).transform((commodities) => ({ commodities, depth: DEFAULT_BOOK_DEPTH })),
+  z.strictObject({ commodities: z.array(z.unknown()), depth: z.number().int().min(1).max(MAX_BOOK_DEPTH).default(DEFAULT_BOOK_DEPTH) }),
+]);
+
 /** `unsubscribe-book` (addition): `{commodity}` or a bare symbol: every depth of that commodity. */
 export const unsubscribeBookPayloadSchema = z.union([
   commoditySchema.transform((commodity) => ({ commodity })),

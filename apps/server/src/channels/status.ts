@@ -41,10 +41,7 @@ export function statusChannel(deps: StatusChannelDeps): Channel {
 
   /** Queued now, flushed at the end of the turn: after the confirmation, which goes out at once. */
   function sendSnapshots(socket: QxSocket, list: readonly string[]): void {
-    for (const c of list) {
-      const frame = deps.delivery.latestStatusFrame(c);
-      if (frame) deps.hub.deliverToSocket(socket, frame);
-    }
+    for (const c of list) deps.hub.deliverToSocket(socket, deps.delivery.latestStatusFrame(c) ?? deps.delivery.defaultStatusFrame(c));
   }
 
   return {

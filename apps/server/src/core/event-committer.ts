@@ -126,9 +126,13 @@ export class EventCommitter implements EventSink {
     return [...this.latestMarket].map(([commodity, m]) => marketEvent(commodity, m.seq, m.envelope));
   }
 
-  /** Publishes market statuses as they stand (state, nothing to commit): what a new leader or a restarted process says first. */
+  /**
+   * Publishes market statuses as they stand (state, nothing to commit): what a new leader or a
+   * restarted process says first. A status that never changed (seq 0: open since its session
+   * started) is what a gateway assumes without being told.
+   */
   publishStatuses(statuses: readonly MarketStatusPayload[]): void {
-    this.handOver(statuses.map(statusEvent));
+    this.handOver(statuses.filter((s) => s.seq > 0).map(statusEvent));
   }
 
   /** The payload of a commodity's latest market-update (null before any). */

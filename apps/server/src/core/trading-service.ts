@@ -128,8 +128,11 @@ export class TradingService {
     this.every(Math.max(1, Math.floor(1000 / this.deps.marketUpdatesPerSecond)), () => this.publishMarketData());
     this.publishMarketData();
     this.scheduleSession();
+    // connections of nodes gone while nobody watched (one process: every one of an earlier run)
+    // are lost now; what is due fires before the first request is served
+    await this.checkNodes();
+    await this.runControls();
     if (this.deps.liveNodes) this.every(LIVENESS_CHECK_MS, () => void this.checkNodes());
-    this.scheduleControls();
   }
 
   close(): void {

@@ -10,7 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { BOOK_DELTA, describeStream, isStateStream, streams, type MarketStatusPayload, type MarketUpdatePayload } from '@qx/protocol';
+import { BOOK_DELTA, ServerEvent, describeStream, isStateStream, streams, type MarketStatusPayload, type MarketUpdatePayload } from '@qx/protocol';
 import { encodeFrame, type OutboundFrame } from './frame.js';
 import type { Hub } from './hub.js';
 import type { QxSocket } from './types.js';
@@ -86,11 +86,25 @@ export class Delivery {
     return this.latest.get(streams.status(commodity));
   }
 
-  /** A commodity's market status as this node last heard it (null before any). */
-  latestStatus(commodity: string): MarketStatusPayload | null {
+  /** A commodity's market status as this node last heard it; open (seq 0) until the trading core said otherwise. */
+  latestStatus(commodity: string): MarketStatusPayload {
     const frame = this.latestStatusFrame(commodity);
-    return frame ? (JSON.parse(frameEnvelope(frame)) as MarketStatusPayload) : null;
+    return frame ? (JSON.parse(frameEnvelope(frame)) as MarketStatusPayload) : this.defaultStatus(commodity);
   }
+
+  /** The status of a commodity whose status never changed: open, since this node started (seq 0). */
+  defaultStatusFrame(commodity: string): OutboundFrame {
+    const stream = streams.status(commodity);
+    const frame = encodeFrame(ServerEvent.MarketStatus, JSON.stringify(this.defaultStatus(commodity)), { stream, seq: 0, conflateKey: stream, publishedAt: 0 });
+    frame.timed = true;
+    return frame;
+  }
+
+  private defaultStatus(commodity: string): MarketStatusPayload {
+    return { commodity, status: 'open', reason: 'Trading session open', since: this.startedAt, until: null, seq: 0 };
+  }
+
+  private readonly startedAt = new Date().toISOString();
 
   /**
    * Sends a socket what it missed in a stream after `afterSeq`, in order, ahead of any newer event

@@ -15,8 +15,6 @@ export interface MarketRouteDeps {
   tape: Pick<TapeStore, 'candles'>;
   priceOf: (commodity: string, ticks: number) => number;
   now: () => number;
-  /** when this node started (the `since` of a status it has not heard yet) */
-  startedAt: number;
 }
 
 export function marketRoutes(app: FastifyInstance, deps: MarketRouteDeps): void {
@@ -25,9 +23,7 @@ export function marketRoutes(app: FastifyInstance, deps: MarketRouteDeps): void 
   app.get('/api/v1/market/commodities', auth, () => ({ commodities: deps.commodities }));
   app.get('/api/v1/market/snapshot', auth, () => ({ snapshot: deps.delivery.latestMarketEnvelopes() }));
   // each commodity's market status as this node last heard it from the trading core (open until it says otherwise)
-  app.get('/api/v1/market/status', auth, () => ({
-    statuses: deps.commodities.map((c) => deps.delivery.latestStatus(c.symbol) ?? { commodity: c.symbol, status: 'open', reason: 'Trading session open', since: new Date(deps.startedAt).toISOString(), until: null, seq: 0 }),
-  }));
+  app.get('/api/v1/market/status', auth, () => ({ statuses: deps.commodities.map((c) => deps.delivery.latestStatus(c.symbol)) }));
 
   app.get('/api/v1/market/candles', auth, async (request, reply) => {
     const parsed = candlesQuerySchema.safeParse(request.query);

@@ -10,6 +10,7 @@ import { clusterInfraMissing } from '../cluster/infra.js';
 import { gatewayBuilt } from '../targets/start-target.js';
 import { cluster, type ClusterRow } from './cluster.js';
 import { failover, type FailoverData } from './failover.js';
+import { orders, type OrdersRow } from './orders.js';
 import type { ScenarioContext } from './scenario.js';
 
 const context: ScenarioContext = {
@@ -68,4 +69,21 @@ test('failover: engine kill answers orders again, a killed gateway loses no priv
   assert.ok(data.gateway.privateReceived >= data.gateway.privateAccepted);
   assert.equal(data.redis.length, 1);
   assert.ok(data.redis[0]!.totalMs >= data.redis[0]!.resumedAfterRestartMs && data.redis[0]!.resumedAfterRestartMs >= 0);
+});
+
+test('orders: one process and the cluster answer every place and cancel; throughput and latency below saturation measured', { timeout: 240_000 }, async (t) => {
+  if (!(await infraOrSkip(t))) return;
+  const report = await orders.run(context);
+  const { rows } = report.data as { rows: OrdersRow[] };
+  assert.deepEqual(
+    rows.map((r) => r.deployment),
+    process.env['BENCH_BEFORE_ROOT'] ? ['one process', 'one process', 'cluster', 'cluster'] : ['one process', 'cluster'],
+  );
+  for (const row of rows) {
+    assert.equal(row.failures, 0, `${row.deployment}: every place answered 201 and every cancel 200, none shed`);
+    assert.ok(row.ordersPerSec > 0, `${row.deployment}: orders/s measured`);
+    for (const o of row.open) {
+      assert.ok(o.ordersPerSec > 0 && o.p50Ms > 0 && o.p99Ms >= o.p50Ms, `${row.deployment} @${o.share}: latency present`);
+    }
+  }
 });

@@ -52,6 +52,8 @@ test('cluster: fan-out over gateways reaches every socket of every gateway; the 
   }
   // the private path crosses nodes: REST on gateway 1, order-update on gateway 2
   assert.ok(clustered.orders > 0 && clustered.orderP99Ms >= clustered.orderP50Ms && clustered.orderP50Ms > 0);
+  // place-order over the socket, side by side: acked, and the owner's order-update arrives
+  assert.ok(clustered.socketUpdateP50Ms > 0 && clustered.socketUpdateP99Ms >= clustered.socketUpdateP50Ms && clustered.socketAckP99Ms > 0);
   assert.ok(Number.isNaN(peer.orderP50Ms), 'the peer has no order path');
   assert.ok(report.tables[0]!.rows.length === 3);
 });

@@ -16,6 +16,9 @@ import { immediateReads, type Store } from './store/store.js';
 import { BookFeed } from './realtime/book-feed.js';
 import { bookChannel } from './channels/book.js';
 import { tradesChannel } from './channels/trades.js';
+import { statusChannel } from './channels/status.js';
+import { orderEntryChannel } from './channels/order-entry.js';
+import { adminRoutes } from './http/routes/admin.js';
 import { JwksTokenVerifier, SecretTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
 import { CachingVerifier } from './auth/caching-verifier.js';
@@ -34,7 +37,7 @@ import { clientErrorHandler, frameworkErrors, installErrorHandlers, sendError } 
 import { installSecurityHeaders } from './http/security.js';
 import { installRestLimits } from './http/rate-limits.js';
 import { trustFunction } from './http/client-address.js';
-import { healthRoutes } from './http/routes/health.js';
+import { internalEndpoints, type InternalEndpoints } from './http/internal-endpoints.js';
 import { publishRoutes } from './http/routes/publish.js';
 import { userRoutes, type UserControl } from './http/routes/users.js';
 import { eventRoutes } from './http/routes/events.js';
@@ -98,6 +101,8 @@ export interface QxApp {
   readonly publishApiKey: string;
   /** every HTTP route registered (method, url) */
   readonly routes: readonly RouteInfo[];
+  /** /metrics, /health and /ready: on the public port, or on ADMIN_PORT when it is set */
+  readonly internal: InternalEndpoints;
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   close(): Promise<void>;
 }
@@ -166,7 +171,8 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   if (config.auth.jwksUrl) verifier = new JwksTokenVerifier(config.auth.jwksUrl, config.auth.algorithms, claims);
   else if (config.auth.secret) verifier = new SecretTokenVerifier(config.auth.secret, claims);
   else {
-    // demo mode: every node of the deployment signs with the same secret, so a token works on each
+    // demo mode: the deployment keeps one secret (one process: in DATA_DIR; a cluster: in Redis), so
+    // a token works on every node and across restarts
     devSigner = new SecretTokenVerifier(backplane.demoSecret ?? randomBytes(32).toString('hex'), claims);
     verifier = devSigner;
   }
@@ -186,9 +192,12 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   }) as unknown as FastifyInstance;
   const routes = trackRoutes(http);
   let stopping = false;
+  const canRecover = metrics.countingRecoveries((data: unknown) => withinReplayBound(data));
   const io: QxServer = new Server(http.server, {
-    adapter: backplane.sessions.adapter((data) => withinReplayBound(data)) as never,
+    adapter: backplane.sessions.adapter(canRecover) as never,
     serveClient: false,
+    pingInterval: config.ping.intervalMs,
+    pingTimeout: config.ping.timeoutMs,
     // a stopping server takes no new sessions (the ones it has still poll for the notice)
     allowRequest: (_req, callback) => callback(stopping ? 'The server is shutting down' : null, !stopping),
     cors: { origin: config.corsOrigin === '*' ? true : config.corsOrigin.split(',').map((o) => o.trim()) },
@@ -284,8 +293,10 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       ordersChannel(privateDeps),
       complianceChannel(privateDeps),
       systemChannel({ delivery, flush: hub.flushAll, replayLimit: REPLAY_LIMIT, now }),
-      bookChannel({ feed: bookFeed, commodities, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket }),
+      bookChannel({ feed: bookFeed, commodities, maxCommoditiesPerRequest: config.limits.maxCommoditiesPerRequest, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket }),
       tradesChannel({ commodities, maxCommoditiesPerRequest: config.limits.maxCommoditiesPerRequest, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket }),
+      statusChannel({ hub, delivery, commodities, maxCommoditiesPerRequest: config.limits.maxCommoditiesPerRequest, maxSubscriptionsPerSocket: config.limits.maxSubscriptionsPerSocket }),
+      orderEntryChannel({ trading: backplane.trading, nodeId: config.nodeId, touch: (socket) => backplane.sessions.touch(socket), logger: logger.child({ part: 'order-entry' }) }),
     ],
     metrics,
     logger: logger.child({ part: 'gateway' }),
@@ -300,7 +311,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     connections: () => io.engine.clientsCount,
     authenticated: () => io.of('/').adapter.rooms.get('authenticated')?.size ?? 0,
     subscriptions: () => {
-      const counts: Record<string, number> = { market: 0, trading: 0, orders: 0, compliance: 0, book: 0, trades: 0 };
+      const counts: Record<string, number> = { market: 0, trading: 0, orders: 0, compliance: 0, book: 0, trades: 0, status: 0 };
       for (const [room, members] of io.of('/').adapter.rooms) {
         const channel = room.slice(0, room.indexOf('-'));
         if (channel in counts) counts[channel] = (counts[channel] ?? 0) + members.size;
@@ -367,8 +378,9 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     addressLimiter,
     config.limits.authFailureDelayMs,
   );
-  healthRoutes(http, {
+  const internal = internalEndpoints(http, config, {
     metrics,
+    logger,
     ready: () => ready && backplane.ready(),
     // a cluster node says what it is; the single process answers as it always has
     info: () => backplane.describe(),
@@ -377,6 +389,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   userRoutes(http, { control: userControl, apiKey: publishApiKey });
   eventRoutes(http, { store, verifier });
   marketRoutes(http, { commodities: config.commodities, delivery, verifier, tape: backplane.tape, priceOf, now });
+  adminRoutes(http, { trading: backplane.trading, verifier, commodities });
   tradingRoutes(http, { trading: backplane.trading, store, exchange, verifier });
   openApiRoutes(http);
   if (devSigner) devTokenRoutes(http, { signer: devSigner, ttlSeconds: config.auth.devTokenTtlSeconds });
@@ -428,7 +441,9 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     devSigner,
     publishApiKey,
     routes,
+    internal,
     async listen(port = config.port, host = config.host) {
+      await internal.listen();
       await started;
       await http.listen({ port, host });
       ready = true;
@@ -472,6 +487,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
         clearInterval(idle);
         clearTimeout(cut);
       }
+      await internal.close();
       await backplane.close();
     },
   };

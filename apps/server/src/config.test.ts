@@ -202,3 +202,36 @@ test('a Redis Cluster: REDIS_URL=redis+cluster://seeds, or REDIS_CLUSTER_NODES (
   assert.ok(!alone.ok);
   assert.ok(alone.errors.some((e) => e.startsWith('DATABASE_URL:')), alone.errors.join('\n'));
 });
+
+test('ADMIN_PORT: unset keeps the internal endpoints on the public port; set, they move there (ADMIN_HOST default 127.0.0.1)', () => {
+  const none = parseConfig({});
+  assert.ok(none.ok);
+  assert.equal(none.config.admin, null);
+  const set = parseConfig({ ADMIN_PORT: '9100' });
+  assert.ok(set.ok);
+  assert.deepEqual(set.config.admin, { port: 9100, host: '127.0.0.1' });
+  const everywhere = parseConfig({ ADMIN_PORT: '9100', ADMIN_HOST: '0.0.0.0' });
+  assert.ok(everywhere.ok);
+  assert.deepEqual(everywhere.config.admin, { port: 9100, host: '0.0.0.0' });
+  // port 0 (any free port) may be asked for on both
+  const any = parseConfig({ PORT: '0', ADMIN_PORT: '0' });
+  assert.ok(any.ok);
+  assert.deepEqual(any.config.admin, { port: 0, host: '127.0.0.1' });
+});
+
+test('ADMIN_PORT: out of range, not a number or the public port is refused; ADMIN_HOST alone is a warning', () => {
+  for (const [env, error] of [
+    [{ ADMIN_PORT: '70000' }, /^ADMIN_PORT: /],
+    [{ ADMIN_PORT: 'metrics' }, /^ADMIN_PORT: /],
+    [{ ADMIN_PORT: '3001' }, /^ADMIN_PORT: must differ from PORT \(both 3001\)$/],
+    [{ PORT: '8080', ADMIN_PORT: '8080' }, /^ADMIN_PORT: must differ from PORT/],
+  ] as const) {
+    const r = parseConfig(env);
+    assert.equal(r.ok, false, JSON.stringify(env));
+    if (!r.ok) assert.ok(r.errors.some((e) => error.test(e)), `${JSON.stringify(env)}: ${r.errors.join('; ')}`);
+  }
+  const alone = parseConfig({ ADMIN_HOST: '0.0.0.0' });
+  assert.ok(alone.ok);
+  assert.equal(alone.config.admin, null);
+  assert.ok(alone.warnings.some((w) => w.startsWith('ADMIN_HOST is set but ADMIN_PORT is not')));
+});

@@ -15,6 +15,8 @@ const optionalString = z.string().min(1).optional();
 export const envSchema = z.object({
   PORT: int(3001, 0, 65535),
   HOST: z.string().min(1).default('0.0.0.0'),
+  ADMIN_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('./data'),
   JWT_SECRET: z.string().min(1).optional(),
@@ -32,6 +34,11 @@ export const envSchema = z.object({
   MARKET_UPDATES_PER_SECOND: int(4, 1, 1000),
   COMPLIANCE_FILE: optionalString,
   TRADING_SESSION_CLOSE_UTC: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (UTC)').default('22:00'),
+  TRADING_SESSION_OPEN_UTC: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (UTC)').optional(),
+  CANCEL_ON_DISCONNECT_GRACE_MS: int(0, 0, 3_600_000),
+  VELOCITY_HALT_PERCENT: z.coerce.number().min(0).max(100).default(5),
+  VELOCITY_HALT_WINDOW_MS: int(60_000, 1000, 3_600_000),
+  VELOCITY_HALT_MS: int(120_000, 1000, 86_400_000),
   MAX_PAYLOAD_BYTES: int(16 * 1024, 256, 1024 * 1024),
   PUBLISH_MAX_PAYLOAD_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
   MAX_EVENTS_PER_SECOND: int(50, 1, 100_000),
@@ -48,6 +55,8 @@ export const envSchema = z.object({
   SLOW_CONSUMER_BUFFER_BYTES: int(256 * 1024, 1024, 256 * 1024 * 1024),
   SLOW_CONSUMER_MAX_PENDING: int(5000, 10, 10_000_000),
   RECOVERY_WINDOW_MS: int(120_000, 0, 3_600_000),
+  PING_INTERVAL_MS: int(25_000, 1000, 300_000),
+  PING_TIMEOUT_MS: int(20_000, 1000, 300_000),
   EVENT_LOG_RETENTION_HOURS: int(24 * 7, 1, 24 * 365 * 10),
   TAPE_RETENTION_DAYS: int(30, 1, 3650),
   DEV_TOKEN_TTL_SECONDS: int(3600, 60, 86_400 * 30),
@@ -74,10 +83,12 @@ export type Env = z.input<typeof envSchema>;
 export interface Config {
   port: number;
   host: string;
+  /** where /metrics, /health and /ready are served instead of the public port (ADMIN_PORT set); else null */
+  admin: { port: number; host: string } | null;
   logLevel: string;
   dataDir: string;
   auth: {
-    /** demo mode: neither JWT_SECRET nor JWKS_URL was given; a random secret is made at start */
+    /** demo mode: neither JWT_SECRET nor JWKS_URL was given; a random secret is made once and kept in DATA_DIR */
     demo: boolean;
     secret?: string;
     jwksUrl?: string;
@@ -99,7 +110,15 @@ export interface Config {
     compliance: ComplianceFileConfig;
     /** minutes after midnight UTC when the trading day ends */
     sessionCloseMinuteUtc: number;
+    /** minutes after midnight UTC when the next trading day starts (the market is closed in between; equal to the close: no break) */
+    sessionOpenMinuteUtc: number;
+    /** how long a dropped connection may take to come back (recovered) before its cancel-on-disconnect fires */
+    cancelOnDisconnectGraceMs: number;
+    /** velocity halts: a move of more than `movePercent` within `windowMs` halts the commodity for `haltMs` (null: off) */
+    velocity: { movePercent: number; windowMs: number; haltMs: number } | null;
   };
+  /** this process's name in /health, presence, logs and cancel-on-disconnect (NODE_ID, default hostname-pid) */
+  nodeId: string;
   limits: {
     maxPayloadBytes: number;
     /** the publish API's body limit (batches of up to 500 events) */
@@ -121,6 +140,8 @@ export interface Config {
     slowConsumerMaxPending: number;
   };
   recoveryWindowMs: number;
+  /** Engine.IO's heartbeat: a ping every `intervalMs`; a peer silent `timeoutMs` more is gone (ping timeout) */
+  ping: { intervalMs: number; timeoutMs: number };
   eventLogRetentionHours: number;
   /** how long the public tape (market trades, the candles' source) is kept */
   tapeRetentionDays: number;
@@ -206,6 +227,10 @@ export function parseConfig(
   // the checks below read the raw values, so they report their problems even when others failed
   const raw = cleaned as Partial<Record<keyof typeof envSchema.shape, string>>;
   if (raw.JWT_SECRET && raw.JWKS_URL) errors.push('JWT_SECRET and JWKS_URL: set one, not both');
+  // port 0 (any free port, tests) may be asked for twice; a fixed port cannot be listened on twice
+  if (raw.ADMIN_PORT !== undefined && Number(raw.ADMIN_PORT) !== 0 && Number(raw.ADMIN_PORT) === Number(raw.PORT ?? 3001)) {
+    errors.push(`ADMIN_PORT: must differ from PORT (both ${raw.ADMIN_PORT})`);
+  }
   const trustProxy = parseTrustProxy(raw.TRUST_PROXY);
   if (!trustProxy.ok) errors.push(`TRUST_PROXY: ${trustProxy.error}`);
   // cluster mode needs both the store and the bus; a cluster role needs cluster mode
@@ -250,11 +275,16 @@ export function parseConfig(
   const e = parsed.data;
   const clusterNodes = e.REDIS_CLUSTER_NODES === undefined ? undefined : clusterNodesUrl(e.REDIS_CLUSTER_NODES);
   const redisUrl = e.REDIS_URL ?? (typeof clusterNodes === 'string' ? clusterNodes : undefined);
-  const [closeH, closeM] = e.TRADING_SESSION_CLOSE_UTC.split(':').map(Number);
+  const minuteOf = (hhmm: string) => {
+    const [h, m] = hhmm.split(':').map(Number);
+    return (h ?? 0) * 60 + (m ?? 0);
+  };
+  const nodeId = e.NODE_ID ?? defaultNodeId();
 
   const config: Config = {
     port: e.PORT,
     host: e.HOST,
+    admin: e.ADMIN_PORT !== undefined ? { port: e.ADMIN_PORT, host: e.ADMIN_HOST } : null,
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,
     auth: {
@@ -272,7 +302,14 @@ export function parseConfig(
     trustProxy: trustProxy.value,
     commodities,
     simulator: { enabled: e.SIMULATOR, ...(e.SIMULATOR_SEED !== undefined ? { seed: e.SIMULATOR_SEED } : {}), updatesPerSecond: e.MARKET_UPDATES_PER_SECOND },
-    trading: { compliance, sessionCloseMinuteUtc: (closeH ?? 22) * 60 + (closeM ?? 0) },
+    trading: {
+      compliance,
+      sessionCloseMinuteUtc: minuteOf(e.TRADING_SESSION_CLOSE_UTC),
+      sessionOpenMinuteUtc: minuteOf(e.TRADING_SESSION_OPEN_UTC ?? e.TRADING_SESSION_CLOSE_UTC),
+      cancelOnDisconnectGraceMs: e.CANCEL_ON_DISCONNECT_GRACE_MS,
+      velocity: e.VELOCITY_HALT_PERCENT > 0 ? { movePercent: e.VELOCITY_HALT_PERCENT, windowMs: e.VELOCITY_HALT_WINDOW_MS, haltMs: e.VELOCITY_HALT_MS } : null,
+    },
+    nodeId,
     limits: {
       maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
       publishMaxPayloadBytes: e.PUBLISH_MAX_PAYLOAD_BYTES,
@@ -291,6 +328,7 @@ export function parseConfig(
       slowConsumerMaxPending: e.SLOW_CONSUMER_MAX_PENDING,
     },
     recoveryWindowMs: e.RECOVERY_WINDOW_MS,
+    ping: { intervalMs: e.PING_INTERVAL_MS, timeoutMs: e.PING_TIMEOUT_MS },
     eventLogRetentionHours: e.EVENT_LOG_RETENTION_HOURS,
     tapeRetentionDays: e.TAPE_RETENTION_DAYS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
@@ -300,7 +338,7 @@ export function parseConfig(
         ? {
             databaseUrl: e.DATABASE_URL,
             redisUrl,
-            nodeId: e.NODE_ID ?? defaultNodeId(),
+            nodeId,
             engineTimeoutMs: e.ENGINE_TIMEOUT_MS,
             engineLeaseMs: e.ENGINE_LEASE_MS,
             historyMaxLen: e.HISTORY_MAX_LEN,
@@ -314,7 +352,7 @@ export function parseConfig(
   // an engine verifies no token and takes no publish: neither setting concerns it
   const engine = e.ROLE === 'engine';
   if (!e.JWT_SECRET && !e.JWKS_URL && !engine) {
-    warnings.push('demo mode: no JWT_SECRET or JWKS_URL set; tokens come from POST /api/v1/auth/dev-token (a random secret, gone at restart)');
+    warnings.push('demo mode: no JWT_SECRET or JWKS_URL set; tokens come from POST /api/v1/auth/dev-token (signed with a random secret kept in DATA_DIR/demo-secret, so a restart keeps them valid)');
   }
   if (!e.PUBLISH_API_KEY && !engine) {
     warnings.push(
@@ -323,6 +361,7 @@ export function parseConfig(
         : 'PUBLISH_API_KEY not set: a random key is made at each start (and logged)',
     );
   }
+  if (raw.ADMIN_HOST && e.ADMIN_PORT === undefined) warnings.push('ADMIN_HOST is set but ADMIN_PORT is not: /metrics, /health and /ready stay on the public port');
   if (e.JWT_ALLOW_NO_EXP) warnings.push('JWT_ALLOW_NO_EXP=true: tokens without exp are accepted and never expire');
   if (e.PUBLISH_API_KEY && e.PUBLISH_API_KEY.length < 16) warnings.push('PUBLISH_API_KEY is shorter than 16 characters: easy to guess');
   return { ok: true, config: deepFreeze(config), warnings };

@@ -109,6 +109,21 @@ export async function place(
   return { text: (await outcome.textContent()) ?? '', orderId: await outcome.getAttribute('data-order-id'), status: await outcome.getAttribute('data-status') };
 }
 
+/** Waits two animation frames: the layout after a resize or a state change has been drawn. */
+export async function nextFrames(page: Page): Promise<void> {
+  await page.$eval('body', (body) => new Promise<void>((done) => {
+    const win = body.ownerDocument.defaultView;
+    if (!win) return done();
+    win.requestAnimationFrame(() => win.requestAnimationFrame(() => done()));
+  }));
+}
+
+/** My orders shows working orders only by default: show the filled, cancelled and rejected ones too. */
+export async function showAllOrders(page: Page): Promise<void> {
+  const openOnly = page.locator('[data-testid="orders"] input[name="open-only"]');
+  if (await openOnly.isChecked()) await openOnly.uncheck();
+}
+
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const path = join(RESULTS_DIR, `${name}.png`);

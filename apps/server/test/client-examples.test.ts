@@ -15,7 +15,7 @@ const EXAMPLES = fileURLToPath(new URL('../../../packages/client/examples/', imp
 
 /** What each example must print (in this order). */
 export const EXPECTED_OUTPUT: Record<string, RegExp[]> = {
-  'quickstart.ts': [/authenticated as ex-quickstart-\d+/, /order placed: HTTP 201/, /order-update 1 new 10/, /crude_oil last price \d+(\.\d+)? best bid 70\n/],
+  'quickstart.ts': [/authenticated as ex-quickstart-\d+/, /order placed: ord-\d+ new qx-[0-9a-f]{24}/, /order-update 1 new 10/, /crude_oil last price \d+(\.\d+)? best bid 70\n/],
   'errors.ts': [
     /request-error event: UNKNOWN_COMMODITY subscribe-market/,
     /subscribe unobtainium refused: UNKNOWN_COMMODITY/,

@@ -1,15 +1,19 @@
 /**
- * @qx/client as a user gets it: `npm pack` in packages/client, then a fresh project outside the
+ * @qx/client as a user gets it: `npm pack` in packages/client (in place: the working tree is the
+ * same afterwards, and nothing it tracks changes meanwhile), then a fresh project outside the
  * repository installs the tarball with `npm install <tarball>` (dependencies from the registry or
- * the npm cache), imports it as plain ESM (both `@qx/client` and `@qx/client/react`), type-checks
- * the shipped examples and the README's TypeScript and TSX blocks against the published
- * declarations (tsc --noEmit, strict), and runs the README's TypeScript blocks against a real
- * gateway, and (with Chromium) renders the README's React block in a browser, bundled from the
- * installed package, showing live data. The published package.json must hold no workspace-only paths.
+ * the npm cache), imports it as plain ESM (both `@qx/client` and `@qx/client/react`) without zod
+ * (it validates nothing, so it must not load it), type-checks the shipped examples and the
+ * README's TypeScript and TSX blocks against the published declarations (tsc --noEmit, strict),
+ * and runs the README's TypeScript blocks against a real gateway, and (with Chromium) renders the
+ * README's React block in a browser, bundled from the installed package, showing live data. The
+ * published package.json must name no workspace package.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
@@ -36,33 +40,42 @@ export function fencedBlocks(markdown: string, lang: string): string[] {
   return out;
 }
 
-/**
- * A copy of the two packages' sources (and the base tsconfig) under `dir`, with the workspace's
- * node_modules linked in, to pack from: `npm pack` swaps the package's manifest while it runs, and
- * the tests running meanwhile resolve @qx/client through the workspace's one.
- */
-function stagePackages(dir: string): string {
-  cpSync(join(ROOT, 'tsconfig.base.json'), join(dir, 'tsconfig.base.json'));
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  const parts: Record<string, string[]> = {
-    protocol: ['package.json', 'tsconfig.json', 'src'],
-    client: ['package.json', 'tsconfig.json', 'src', 'scripts', 'examples', 'README.md'],
-  };
-  for (const [name, entries] of Object.entries(parts)) {
-    for (const entry of entries) cpSync(join(ROOT, 'packages', name, entry), join(dir, 'packages', name, entry), { recursive: true });
+const CLIENT_DIR = join(ROOT, 'packages', 'client');
+
+/** Every file of the two packages that is not build output, with a hash of its content. */
+function sourceTree(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pkg of ['client', 'protocol']) {
+    const dir = join(ROOT, 'packages', pkg);
+    for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+      const path = join(e.parentPath, e.name);
+      if (!e.isFile() || /[\\/](node_modules|dist|lib)([\\/]|$)|\.tsbuildinfo$/.test(path)) continue;
+      out[path.slice(ROOT.length)] = createHash('sha1').update(readFileSync(path)).digest('hex');
+    }
   }
-  return join(dir, 'packages', 'client');
+  return out;
+}
+
+/** `git status` of the two packages, where the checkout is a git one (CI's Node 24 copy is not). */
+function gitStatus(): string | null {
+  const r = spawnSync('git', ['status', '--porcelain', '--', 'packages/client', 'packages/protocol'], { cwd: ROOT, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout : null;
 }
 
 test('npm pack: a fresh project installs the tarball, imports it (ESM + types, react subpath) and runs the README', { timeout: 300_000 }, async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'qx-sdk-package-'));
   t.after(() => rmSync(work, { recursive: true, force: true }));
-  mkdirSync(join(work, 'repo'));
-  const CLIENT_DIR = stagePackages(join(work, 'repo'));
   const npmEnv = { npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
 
-  // 1. the tarball
-  const pack = await runProcess(NPM, ['pack', '--json', '--pack-destination', work], { cwd: CLIENT_DIR, env: npmEnv, timeoutMs: 120_000 });
+  // 1. the tarball, packed where the package lives: its manifest is read, never swapped
+  const treeBefore = sourceTree();
+  const statusBefore = gitStatus();
+  const manifestBefore = readFileSync(join(CLIENT_DIR, 'package.json'), 'utf8');
+  let manifestSwapped = false;
+  const watch = setInterval(() => {
+    if (readFileSync(join(CLIENT_DIR, 'package.json'), 'utf8') !== manifestBefore) manifestSwapped = true;
+  }, 20);
+  const pack = await runProcess(NPM, ['pack', '--json', '--pack-destination', work], { cwd: CLIENT_DIR, env: npmEnv, timeoutMs: 120_000 }).finally(() => clearInterval(watch));
   assert.equal(pack.code, 0, describeRun('npm pack', pack));
   const [packed] = JSON.parse(pack.output.slice(pack.output.indexOf('[\n'))) as { filename: string; files: { path: string }[] }[];
   assert.ok(packed, 'npm pack reported the tarball');
@@ -71,10 +84,11 @@ test('npm pack: a fresh project installs the tarball, imports it (ESM + types, r
     assert.ok(shipped.includes(f), `${f} is in the tarball (${shipped.join(', ')})`);
   }
   assert.deepEqual(shipped.filter((f) => f.startsWith('src/') || f.includes('.test.') || f.endsWith('.map') || f.includes('tsbuildinfo')), []);
-  // the workspace manifest is back, and lib/ is gone
-  assert.match(readFileSync(join(CLIENT_DIR, 'package.json'), 'utf8'), /"source": "\.\/src\/index\.ts"/);
+  // the working tree is as it was (lib/, the build output, is gone again), and the manifest never changed meanwhile
+  assert.equal(manifestSwapped, false, 'package.json was rewritten while packing');
+  assert.deepEqual(sourceTree(), treeBefore);
+  assert.equal(gitStatus(), statusBefore);
   assert.equal(existsSync(join(CLIENT_DIR, 'lib')), false);
-  assert.equal(existsSync(join(CLIENT_DIR, 'package.workspace.json')), false);
 
   // 2. a fresh project outside the repository installs it (and React, for the hook's types)
   const app = join(work, 'app');
@@ -87,13 +101,24 @@ test('npm pack: a fresh project installs the tarball, imports it (ESM + types, r
   );
   assert.equal(install.code, 0, describeRun('npm install <tarball>', install));
 
-  const manifestText = readFileSync(join(app, 'node_modules/@qx/client/package.json'), 'utf8');
-  assert.doesNotMatch(manifestText, /"source"|\.\/src\/|"file:|"workspace:|"link:|@qx\/protocol|devDependencies|"private"/);
-  const manifest = JSON.parse(manifestText) as { exports: Record<string, unknown>; dependencies: Record<string, string> };
+  const installed = join(app, 'node_modules/@qx/client');
+  const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as {
+    exports: Record<string, string | Record<string, string>>;
+    dependencies: Record<string, string>;
+  };
+  assert.doesNotMatch(JSON.stringify(manifest.dependencies), /"file:|"workspace:|"link:|@qx\//);
   assert.deepEqual(Object.keys(manifest.exports).sort(), ['.', './package.json', './react']);
   assert.deepEqual(Object.keys(manifest.dependencies).sort(), ['socket.io-client', 'zod']);
+  // what a consumer resolves is shipped (`source` is the workspace's own condition: its TypeScript sources)
+  for (const [entry, target] of Object.entries(manifest.exports)) {
+    for (const [condition, path] of Object.entries(typeof target === 'string' ? { default: target } : target)) {
+      if (condition !== 'source') assert.ok(existsSync(join(installed, path)), `${entry} ${condition}: ${path} is shipped`);
+    }
+  }
 
-  // 3. plain Node ESM, no loader
+  // 3. plain Node ESM, no loader, and no zod: the SDK validates nothing, so it must not load it (zod is there for the declarations)
+  const zodDir = join(app, 'node_modules/zod');
+  renameSync(zodDir, `${zodDir}.away`);
   const esm = await runProcess(
     process.execPath,
     [
@@ -105,7 +130,8 @@ test('npm pack: a fresh project installs the tarball, imports it (ESM + types, r
     ],
     { cwd: app, timeoutMs: 30_000 },
   );
-  assert.equal(esm.code, 0, describeRun('import', esm));
+  renameSync(`${zodDir}.away`, zodDir);
+  assert.equal(esm.code, 0, describeRun('import without zod', esm));
   assert.equal(esm.output.trim(), 'function function function function\ntrue');
 
   // 4. the examples and the README's blocks type-check against the published declarations
@@ -150,7 +176,7 @@ test('npm pack: a fresh project installs the tarball, imports it (ESM + types, r
   assert.match(outputs[0]!, /signed in as user-123 until \d{4}-/);
   assert.match(outputs[0]!, /following \{[^}]*market: \[ 'crude_oil', 'natural_gas' \]/);
   assert.match(outputs[1]!, /refused: INVALID_TOKEN/);
-  assert.match(outputs[2]!, /amended ord-\d+ 600 61\nrefused: PRICE_OFF_TICK\ncancelled \[ 'ord-\d+' \]\nflatten: NO_POSITION/);
+  assert.match(outputs[2]!, /amended ord-\d+ 600 true\nrefused: PRICE_OFF_TICK\ncancelled \[ 'ord-\d+' \]\nflatten: NO_POSITION/);
 
   // 6. the README's React block, bundled from the installed package, live in Chromium
   await t.test('the README React block renders live data in Chromium', { skip: skipWithoutChromium }, async (st) => {

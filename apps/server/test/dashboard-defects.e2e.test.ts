@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { startServer, type TestServer } from './helpers.js';
-import { VIEWPORTS, launch, layoutProblems, place, poll, screenshot, signInDemo, signInWithToken, skipWithoutChromium, watchErrors } from './browser.js';
+import { VIEWPORTS, launch, layoutProblems, place, poll, screenshot, showAllOrders, signInDemo, signInWithToken, skipWithoutChromium, watchErrors } from './browser.js';
 
 /** data-testids that name one row's cell and so repeat once per row */
-const PER_ROW_TEST_IDS = new Set(['last-price', 'net-quantity', 'open-quantity', 'exposure']);
+const PER_ROW_TEST_IDS = new Set(['last-price', 'volume', 'net-quantity', 'open-quantity', 'exposure', 'unrealized-pnl', 'realized-pnl', 'order-status']);
 
 
 test('dashboard defects: time in force, layout at five widths, positions after cancel, fill messages, unique test ids', { skip: skipWithoutChromium }, async () => {
@@ -56,12 +56,14 @@ test('dashboard defects: time in force, layout at five widths, positions after c
 
     // 3. positions show the open buy, and lose it after the cancel without a reload
     const openQty = page.locator('[data-testid="positions"] tr[data-commodity="crude_oil"] [data-testid="open-quantity"]');
-    await openQty.filter({ hasText: /^1\/0$/ }).waitFor({ timeout: 5000 });
+    // (the working column may be hidden in a narrow positions panel: its text is what counts)
+    await openQty.filter({ hasText: /^1\/0$/ }).waitFor({ state: 'attached', timeout: 5000 });
 
     // 2. the layout at every width: nothing cut off, nothing outside its panel, the Cancel button reachable
     for (const viewport of VIEWPORTS) {
       await page.setViewportSize(viewport);
-      await page.waitForTimeout(300);
+      // the screen lays itself out again for the new size: wait for that (bounded), then it must hold
+      await poll(`layout at ${viewport.width}x${viewport.height}`, 3000, async () => (await layoutProblems(page)).length === 0).catch(() => undefined);
       assert.deepEqual(await layoutProblems(page), [], `layout at ${viewport.width}x${viewport.height}`);
       const cancel = row.locator('button', { hasText: 'Cancel' });
       await cancel.scrollIntoViewIfNeeded();
@@ -73,6 +75,7 @@ test('dashboard defects: time in force, layout at five widths, positions after c
       console.log(`# ${await screenshot(page, `defects-${viewport.width}`)}`);
     }
     await page.setViewportSize(VIEWPORTS[2]);
+    await showAllOrders(page);
     await row.locator('button', { hasText: 'Cancel' }).click();
     await page.locator(`[data-testid="orders"] tr[data-order-id="${resting.orderId}"][data-status="cancelled"]`).waitFor({ timeout: 5000 });
     // read in one go: the row may go between a count and a read of its text
@@ -114,7 +117,7 @@ test('dashboard: a JWT with a bad signature goes back to sign-in with the server
     await signInWithToken(page, server.url, forgedToken('mallory'));
     const reason = page.locator('[data-testid="signin-reason"]');
     await reason.waitFor({ timeout: 5000 });
-    assert.match((await reason.textContent()) ?? '', /INVALID_TOKEN: Invalid token/);
+    assert.match((await reason.textContent()) ?? '', /Signed out by the server: your sign-in is not valid \(the server refused the token\)/i);
     assert.equal(await page.locator('[data-testid="connection"]').count(), 0, 'not left on the trading screen');
     // a good token signs in again, and the reason is gone
     await signInWithToken(page, server.url, await server.sign('mallory'));
@@ -135,24 +138,38 @@ test('dashboard: across a server restart prices go stale, then errors clear and 
     browser = await launch();
     const page = await browser.newPage({ viewport: VIEWPORTS[1] });
     const errors = watchErrors(page);
+    // signing in, the screen reads where each of its streams stands (system, trading, orders,
+    // compliance); the stop must come after those answers: a request that reaches a stopping server
+    // is answered 503, as it should be, and the check for 5xx answers below would take that for a fault
+    const streams = ['system', 'trading-restart-trader', 'orders-restart-trader', 'compliance-restart-trader'];
+    const positionReads = new Map<string, number>();
+    page.on('response', (res) => {
+      const url = new URL(res.url());
+      if (url.pathname === '/api/v1/events' && url.searchParams.get('after') === String(Number.MAX_SAFE_INTEGER)) positionReads.set(url.searchParams.get('stream') ?? '', res.status());
+    });
     await signInWithToken(page, server.url, await server.sign('restart-trader', { ttlSeconds: 3600 }));
     await page.locator('[data-testid="connection"][data-status="connected"]').waitFor({ timeout: 5000 });
+    await poll('the stream positions read', 10_000, () => Promise.resolve(streams.every((s) => positionReads.has(s))));
+    assert.deepEqual(streams.map((s) => positionReads.get(s)), streams.map(() => 200));
     const market = page.locator('[data-testid="market"] table');
     assert.equal(await market.getAttribute('data-stale'), 'false');
+    // the chart has read its history (a request still out when the server stops is answered 503)
+    await page.locator('[data-testid="chart-canvas"][data-loaded="true"]').waitFor({ timeout: 10_000 });
 
     await server.close();
     server = null;
     await page.locator('[data-testid="connection"][data-status="reconnecting"]').waitFor({ timeout: 5000 });
     assert.equal(await market.getAttribute('data-stale'), 'true', 'prices marked stale while disconnected');
     await page.locator('[data-testid="alerts"] li', { hasText: 'Server shutting down' }).waitFor({ timeout: 5000 });
-    const down = await place(page, { side: 'buy', type: 'market', quantity: '1' });
-    assert.match(down.text, /NETWORK/);
+    // nothing can be sent meanwhile: the button says so
+    const placeButton = page.locator('[data-testid="ticket"] button[name="place"]');
+    assert.ok(await placeButton.isDisabled());
+    assert.equal(await placeButton.textContent(), 'Not connected');
 
     server = await startServer({ SIMULATOR: 'on', SIMULATOR_SEED: '5' }, { dataDir, keepData: true, port });
     await page.locator('[data-testid="connection"][data-status="connected"][data-reconnected="true"]').waitFor({ timeout: 15_000 });
     assert.equal(await market.getAttribute('data-stale'), 'false');
     const outcome = page.locator('[data-testid="ticket-outcome"]');
-    assert.doesNotMatch((await outcome.textContent()) ?? '', /NETWORK/);
     assert.match((await outcome.textContent()) ?? '', /Reconnected/);
     assert.equal(await page.locator('[data-testid="alerts"] li', { hasText: 'Server shutting down' }).count(), 0, 'the SHUTDOWN notice is cleared');
     // and trading works again

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { startServer, type TestServer } from './helpers.js';
-import { VIEWPORTS, launch, layoutProblems, place, poll, screenshot, signInWithToken, skipWithoutChromium, watchErrors } from './browser.js';
+import { VIEWPORTS, launch, layoutProblems, place, poll, screenshot, showAllOrders, signInWithToken, skipWithoutChromium, watchErrors } from './browser.js';
 
 const chart = (page: Page) => page.locator('[data-testid="chart-canvas"]');
 const attr = async (page: Page, name: string) => Number((await chart(page).getAttribute(name)) ?? NaN);
@@ -82,7 +82,7 @@ test('terminal: chart, streamed depth and tape, lots and notional, confirmation,
     assert.ok(last > 0);
     const base = Math.floor(last * 0.95 * 100) / 100;
     for (let i = 0; i < 12; i++) {
-      const r = await server.http('/api/v1/trading/orders', { method: 'POST', token, json: { commodity: 'crude_oil', side: 'buy', type: 'limit', quantity: 1000 * (i + 1), price: Number((base - i * 0.05).toFixed(2)), timeInForce: 'gtc' } });
+      const r: { status: number; body: unknown } = await server.http('/api/v1/trading/orders', { method: 'POST', token, json: { commodity: 'crude_oil', side: 'buy', type: 'limit', quantity: 1000 * (i + 1), price: Number((base - i * 0.05).toFixed(2)), timeInForce: 'gtc' } });
       assert.equal(r.status, 201, JSON.stringify(r.body));
     }
     const levels = page.locator('[data-testid="book-levels"]');
@@ -140,15 +140,17 @@ test('terminal: chart, streamed depth and tape, lots and notional, confirmation,
     await pos.locator('[data-testid="net-quantity"]').filter({ hasText: /^\+2$/ }).waitFor({ timeout: 5000 });
     const limit = server.app.config.commodities.find((c) => c.symbol === 'crude_oil')?.positionLimit ?? 0;
     assert.ok(limit > 0);
-    assert.equal(Number(await pos.locator('[data-testid="exposure"]').getAttribute('data-used')), 2000 / limit);
-    assert.match((await pos.locator('[data-testid="exposure"]').getAttribute('title')) ?? '', /2,000 of [\d,]+ bbl position limit/);
+    // exposure as the limit check counts it: the long position plus the 12 working bids (78,000 bbl)
+    await poll('exposure with the working bids', 5000, async () => Number(await pos.locator('[data-testid="exposure"]').getAttribute('data-used')) === 80_000 / limit);
+    assert.match((await pos.locator('[data-testid="exposure"]').getAttribute('title')) ?? '', /80,000 of [\d,]+ bbl position limit: 80 of [\d,]+ lots, net 2 plus working buys 78/);
     assert.match((await page.locator('[data-testid="total-pnl"]').textContent()) ?? '', /Total P&L USD [+−]?[\d,]+\.\d\d/);
     assert.match((await page.locator('[data-testid="trades"] tbody tr').first().locator('td').first().getAttribute('title')) ?? '', / UTC · local /);
 
     // the layout at every width: nothing cut off, key controls reachable
     for (const viewport of VIEWPORTS) {
       await page.setViewportSize(viewport);
-      await page.waitForTimeout(300);
+      // the screen lays itself out again for the new size: wait for that (bounded), then it must hold
+      await poll(`layout at ${viewport.width}x${viewport.height}`, 3000, async () => (await layoutProblems(page)).length === 0).catch(() => undefined);
       assert.deepEqual(await layoutProblems(page), [], `layout at ${viewport.width}x${viewport.height}`);
       for (const control of [ticket.locator('button[name="place"]'), ticket.locator('input[name="quantity"]'), page.locator('[data-testid="chart"] button[name="interval-1h"]')]) {
         await control.scrollIntoViewIfNeeded();
@@ -203,7 +205,7 @@ test('terminal orders: amend a resting order, cancel all, flatten a position', {
     await row.locator('button[name="amend"]').click();
     await form.locator('input[name="amend-quantity"]').fill('0');
     await form.locator('button[name="amend-save"]').click();
-    await form.locator('[role="alert"]', { hasText: /positive number of lots/ }).waitFor({ timeout: 5000 });
+    await form.locator('[role="alert"]', { hasText: /at least 1 lot/ }).waitFor({ timeout: 5000 });
     await form.locator('button[name="amend-close"]').click();
 
     // cancel all: every open crude order goes, in one request
@@ -212,6 +214,7 @@ test('terminal orders: amend a resting order, cancel all, flatten a position', {
     const cancelAll = page.locator('[data-testid="orders"] button[name="cancel-all"]');
     await cancelAll.filter({ hasText: '(2)' }).waitFor({ timeout: 5000 });
     await cancelAll.click();
+    await showAllOrders(page);
     for (const id of [placed.orderId, second.orderId]) await page.locator(`[data-testid="orders"] tr[data-order-id="${id}"][data-status="cancelled"]`).waitFor({ timeout: 5000 });
     assert.equal((await server.http('/api/v1/trading/orders?status=open', { token })).body.orders?.filter((o: { status: string }) => o.status === 'new').length ?? 0, 0);
 
@@ -221,6 +224,7 @@ test('terminal orders: amend a resting order, cancel all, flatten a position', {
     const pos = page.locator('[data-testid="positions"] tr[data-commodity="crude_oil"]');
     await pos.locator('[data-testid="net-quantity"]').filter({ hasText: /^\+2$/ }).waitFor({ timeout: 5000 });
     await pos.locator('button[name="flatten"]').click();
+    await page.locator('[data-testid="flatten-confirm"] button[name="confirm-flatten"]').click();
     // read in one go: the row may go between a count and a read of its text
     await poll('the position to be flat', 10_000, async () => (await pos.locator('[data-testid="net-quantity"]').allTextContents()).every((t) => t === '0'));
     const positions = (await server.http('/api/v1/trading/positions', { token })).body.positions as { commodity: string; netQuantity: number }[];

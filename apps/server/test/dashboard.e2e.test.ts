@@ -13,7 +13,7 @@ import Fastify from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import dashboardRoutes from '../src/http/routes/dashboard.js';
 import { startServer, type TestServer } from './helpers.js';
-import { launch, place, poll, screenshot, signInDemo, skipWithoutChromium, watchErrors } from './browser.js';
+import { launch, place, poll, screenshot, showAllOrders, signInDemo, skipWithoutChromium, watchErrors } from './browser.js';
 
 async function lastPrices(page: Page): Promise<Record<string, string>> {
   return page.$$eval('[data-testid="market"] tr[data-commodity]', (rows) =>
@@ -50,9 +50,11 @@ test('dashboard: sign in, live prices, place and cancel, fill into trades and po
     await page.locator('[data-testid="book"] tr.level-bid').first().waitFor({ timeout: 5000 });
     await page.locator('[data-testid="book"] tr.level-ask').first().waitFor({ timeout: 5000 });
 
-    // an off-tick price: the server's coded error is shown
+    // an off-tick price: the server's refusal is said in words (the code stays in data-code)
     const offTick = await place(page, { side: 'buy', type: 'limit', quantity: '1', price: '70.123' });
-    assert.match(offTick.text, /PRICE_OFF_TICK/);
+    assert.match(offTick.text, /70\.123 is not on the price grid/);
+    assert.equal(await page.locator('[data-testid="ticket-outcome"]').getAttribute('data-code'), 'PRICE_OFF_TICK');
+    await showAllOrders(page);
 
     // a limit buy far below the market rests as new, then is cancelled
     const last = Number((first['crude_oil'] ?? '').replace(/,/g, ''));

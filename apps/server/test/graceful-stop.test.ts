@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest } from 'node:http';
+import { connect as tcpConnect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,11 +17,39 @@ import { spawnServer } from './spawn.js';
 
 const SHUTDOWN = { code: 'SHUTDOWN', numeric: 4503, message: 'Server shutting down' };
 
+/**
+ * Resolves once the server has read what was sent to it before: a request on another connection is
+ * answered after the server's event loop has taken every byte that reached it earlier.
+ */
+async function serverCaughtUp(url: string): Promise<void> {
+  assert.equal((await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) })).status, 200);
+}
+
+/** Resolves once nothing listens on `port` any more (a connection is refused), polling; rejects after `ms`. */
+async function stoppedListening(port: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const probe = tcpConnect(port, '127.0.0.1');
+      probe.once('connect', () => {
+        probe.destroy();
+        resolve(false);
+      });
+      probe.once('error', () => resolve(true));
+    });
+    if (refused) return;
+    if (Date.now() > deadline) throw new Error(`still listening on ${port} after ${ms} ms`);
+    await sleep(20);
+  }
+}
+
 /** A POST whose body arrives in two halves: `finish()` sends the second; resolves with the answer. */
 function slowPost(url: string, path: string, token: string, body: unknown) {
   const text = JSON.stringify(body);
   const half = Math.floor(text.length / 2);
   let finish!: () => void;
+  let halfSent!: () => void;
+  const sent = new Promise<void>((resolve) => (halfSent = resolve));
   const answered = new Promise<{ status: number; body: any }>((resolve, reject) => {
     const req = httpRequest(
       new URL(path, url),
@@ -33,10 +62,10 @@ function slowPost(url: string, path: string, token: string, body: unknown) {
       },
     );
     req.on('error', reject);
-    req.write(text.slice(0, half));
+    req.write(text.slice(0, half), () => halfSent());
     finish = () => req.end(text.slice(half));
   });
-  return { answered, finish: () => finish() };
+  return { answered, sent, finish: () => finish() };
 }
 
 /** One HTTP request on a new TCP connection (as a proxy without upstream keep-alive sends a poll). */
@@ -64,9 +93,9 @@ test('SIGTERM: a polling client between two polls (each on a new connection) sti
     assert.equal((await once1(session, 'POST', `40${JSON.stringify({ token })}`)).text, 'ok');
     let received = '';
     while (!received.includes('"auth-success"')) received += (await once1(session, 'GET')).text;
-    // no poll is pending now: the notice must wait for the next one, which comes a little later
+    // no poll is pending now: the notice must wait for the next one, which comes once the stop has begun
     server.child.kill('SIGTERM');
-    await sleep(300);
+    await until(() => server.logs.some((l) => l.includes('"msg":"shutting down"')), 10_000, 'the stop to begin');
     const packets: string[] = [];
     while (!packets.some((p) => p.startsWith('42["disconnect-reason"') || p === '1')) {
       const poll = await once1(session, 'GET');
@@ -103,7 +132,9 @@ test('SIGTERM: polling, upgraded and WebSocket clients are told SHUTDOWN; a requ
 
     const token = await signer.sign('stop-trader', { ttlSeconds: 600 });
     const inFlight = slowPost(server.url, '/api/v1/trading/orders', token, { commodity: 'brent', side: 'buy', type: 'limit', quantity: 1, price: 79.5, clientOrderId: 'in-flight-1' });
-    await sleep(200); // the first half is at the server
+    // the headers and the first half are at the server (read before the answer to a later request)
+    await inFlight.sent;
+    await serverCaughtUp(server.url);
 
     server.child.kill('SIGTERM');
     for (const reason of reasons) assert.deepEqual(await reason, SHUTDOWN);
@@ -205,6 +236,8 @@ test('SIGTERM with a polling POST half-sent, then handshake retries on the same 
   void server.exited.then(() => (exited = true));
   const send = (method: 'GET' | 'POST', url: string, body?: string) => {
     let finish = () => undefined as void;
+    let firstByteSent = () => undefined as void;
+    const sent = new Promise<void>((resolve) => (firstByteSent = resolve));
     const answered = new Promise<{ status: number | string; text: string }>((resolve) => {
       const req = httpRequest(new URL(url), { method, agent, headers: body ? { 'content-type': 'text/plain;charset=UTF-8', 'content-length': Buffer.byteLength(body) } : {} }, (res) => {
         let text = '';
@@ -215,11 +248,11 @@ test('SIGTERM with a polling POST half-sent, then handshake retries on the same 
       req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: err.code ?? 'error', text: '' }));
       if (body === undefined) req.end();
       else {
-        req.write(body.slice(0, 1));
+        req.write(body.slice(0, 1), () => firstByteSent());
         finish = () => void req.end(body.slice(1));
       }
     });
-    return { answered, finish: () => finish() };
+    return { answered, sent, finish: () => finish() };
   };
   try {
     const base = `${server.url}/socket.io/?EIO=4&transport=polling`;
@@ -227,10 +260,12 @@ test('SIGTERM with a polling POST half-sent, then handshake retries on the same 
     const sid = (JSON.parse(open.text.slice(1)) as { sid: string }).sid;
     // a POST whose body is still arriving when the server stops: the request is in flight
     const post = send('POST', `${base}&sid=${sid}`, '40');
-    await sleep(200);
+    await post.sent;
+    await serverCaughtUp(server.url);
     const stoppedAt = Date.now();
     server.child.kill('SIGTERM');
-    await sleep(1500); // the stop has closed the sessions and stopped listening by now
+    // the stop closes the sessions, then stops listening: only then does the body's rest arrive
+    await stoppedListening(server.port, 10_000);
     post.finish();
     await post.answered; // answered or cut: the server may have closed the session under it
     // then the client retries its handshake on the same connection until it is turned away

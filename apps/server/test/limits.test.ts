@@ -41,7 +41,10 @@ test('events per second per socket: RATE_LIMITED, every request still answered',
     await until(() => pongs.length + errors.length === 30, 3000, 'answers');
     // a bucket of 5, refilled at 5/s while the burst is read: a few more on a slow machine at most
     assert.ok(pongs.length >= 5 && pongs.length <= 12, `pongs: ${pongs.length}`);
-    assert.deepEqual(errors[0], { event: 'ping', code: 'RATE_LIMITED', message: 'At most 5 requests per second' });
+    const { retryAfterMs, ...first } = errors[0] as { retryAfterMs?: number };
+    assert.deepEqual(first, { event: 'ping', code: 'RATE_LIMITED', message: 'At most 5 requests per second' });
+    // when the next request would be accepted: at most one token's refill (200 ms at 5/s)
+    assert.ok(typeof retryAfterMs === 'number' && retryAfterMs >= 1 && retryAfterMs <= 200, `retryAfterMs ${retryAfterMs}`);
     assert.ok(errors.every((e) => e.code === 'RATE_LIMITED'));
     // another socket has its own budget
     const other = server.client();

@@ -12,8 +12,9 @@ test('unknown commodities are refused and nothing changes', async () => {
     const socket = await server.authed('m-unknown');
     const reqError = once(socket, 'request-error');
     const ack = await request(socket, 'subscribe-market', ['crude_oil', 'gold', 'natural_gas', 'bitcoin']);
-    assert.deepEqual(ack, { ok: false, error: { code: 'UNKNOWN_COMMODITY', message: 'Unknown commodity: gold, bitcoin' } });
-    assert.deepEqual(await reqError, { event: 'subscribe-market', code: 'UNKNOWN_COMMODITY', message: 'Unknown commodity: gold, bitcoin' });
+    // the field at fault named, as every subscription does
+    assert.deepEqual(ack, { ok: false, error: { code: 'UNKNOWN_COMMODITY', message: 'Unknown commodity: gold, bitcoin', field: 'commodities' } });
+    assert.deepEqual(await reqError, { event: 'subscribe-market', code: 'UNKNOWN_COMMODITY', message: 'Unknown commodity: gold, bitcoin', field: 'commodities' });
     const rooms = server.app.io.of('/').sockets.get(socket.id!)!.rooms;
     assert.deepEqual([...rooms].filter((r) => r.startsWith('market-')), []);
     const silent = none(socket, 'market-update', 300);

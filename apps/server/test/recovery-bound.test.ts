@@ -66,6 +66,7 @@ for (const transport of Object.keys(TRANSPORTS) as TransportName[]) {
       await back;
       assert.equal((await session).recovered, true);
       assert.equal(socket.recovered, true);
+      assert.deepEqual([await server.metric('qx_recoveries_total', { result: 'recovered' }), await server.metric('qx_recoveries_total', { result: 'refused' })], [1, 0]);
       await until(() => orders.length >= 1510, 5000, 'the 10 missed');
       await sleep(300);
       assert.deepEqual(ids(orders.slice(1500)), range('o', 1500, 10), 'exactly the 10 missed, in order');
@@ -94,6 +95,8 @@ for (const transport of Object.keys(TRANSPORTS) as TransportName[]) {
       await back;
       assert.equal((await session).recovered, false, 'no recovery claimed past the bound');
       assert.equal(socket.recovered, false);
+      // counted for the operator (alert QxRecoveriesRefused)
+      assert.deepEqual([await server.metric('qx_recoveries_total', { result: 'recovered' }), await server.metric('qx_recoveries_total', { result: 'refused' })], [0, 1]);
       // a fresh session: nothing is replayed silently short; the client signs in and takes the snapshot
       await sleep(300);
       assert.equal(orders.length, 10, 'no partial replay');
@@ -159,10 +162,11 @@ test('events written but not yet confirmed at the cut (the client stopped readin
     // the client's TCP socket stops reading: what the server writes now is in flight, unconfirmed
     const tcp = (socket.io.engine.transport as unknown as { ws: { _socket: NetSocket } }).ws._socket;
     tcp.pause();
-    assert.equal((await publishBatch(server, user, 5, 5)).status, 202);
-    await sleep(300);
-    const session = once<{ recovered: boolean }>(socket, 'session', 10_000);
     const id = socket.id!;
+    const written = () => (server.app.io.of('/').sockets.get(id)?.data as { written?: Record<string, number> } | undefined)?.written?.[`orders-${user}`];
+    assert.equal((await publishBatch(server, user, 5, 5)).status, 202);
+    await until(() => written() === 10, 5000, 'the server to write the next 5');
+    const session = once<{ recovered: boolean }>(socket, 'session', 10_000);
     tcp.destroy();
     await until(() => !server.app.io.of('/').sockets.has(id), 10_000, 'server to see the drop');
     assert.equal((await session).recovered, false, 'what arrived is unknown: a fresh session');

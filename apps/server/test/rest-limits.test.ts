@@ -18,7 +18,9 @@ test('requests a minute per address: the coded 429 with Retry-After; health and 
     assert.equal(res.status, 429);
     assert.ok(Number(res.headers.get('retry-after')) >= 1);
     const body = (await res.json()) as { error: { code: string; message: string } };
-    assert.deepEqual(body, { error: { code: 'RATE_LIMITED', message: 'At most 5 requests a minute from one address' } });
+    // the wait in the body too (ms), the same as the header's
+    const retryAfterMs = Number(res.headers.get('retry-after')) * 1000;
+    assert.deepEqual(body, { error: { code: 'RATE_LIMITED', message: 'At most 5 requests a minute from one address', retryAfterMs } });
     assert.equal((await server.http('/health')).status, 200);
     assert.equal((await server.http('/ready')).status, 200);
     assert.equal((await server.publish({ event: 'system-alert', payload: { alertType: 'x', severity: 'info', message: 'm' } })).status, 202);
@@ -36,7 +38,9 @@ test('requests a minute per user: one user over the limit does not slow another'
     for (let i = 0; i < 4; i++) statuses.push((await server.http('/api/v1/trading/positions', { token: busy })).status);
     assert.deepEqual(statuses, [200, 200, 200, 429]);
     const limited = await server.http('/api/v1/trading/orders', { token: busy });
-    assert.deepEqual(limited.body, { error: { code: 'RATE_LIMITED', message: 'At most 3 requests a minute per user' } });
+    const { retryAfterMs, ...error } = limited.body.error as { retryAfterMs: number };
+    assert.deepEqual(error, { code: 'RATE_LIMITED', message: 'At most 3 requests a minute per user' });
+    assert.ok(retryAfterMs >= 1000 && retryAfterMs <= 60_000, `retryAfterMs ${retryAfterMs}`);
     assert.equal((await server.http('/api/v1/trading/positions', { token: calm })).status, 200);
   } finally {
     await server.close();

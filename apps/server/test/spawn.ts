@@ -13,6 +13,8 @@ export interface SpawnedServer {
   child: ChildProcess;
   url: string;
   port: number;
+  /** where /metrics, /health and /ready answer when ADMIN_PORT is set (else null) */
+  adminUrl: string | null;
   /** resolves with the exit code (or signal name) */
   exited: Promise<number | string>;
   logs: string[];
@@ -25,6 +27,7 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 60_00
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
+  let adminUrl: string | null = null;
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -34,6 +37,8 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 60_00
     child.stderr.on('data', (d: Buffer) => logs.push(d.toString()));
     createInterface({ input: child.stdout }).on('line', (line) => {
       logs.push(line);
+      // the admin listener starts first (its own line), then the public one
+      if (line.includes('"msg":"internal endpoints listening')) adminUrl = `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;
       if (line.includes('"msg":"listening"')) {
         clearTimeout(timer);
         resolve((JSON.parse(line) as { port: number }).port);
@@ -44,5 +49,5 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 60_00
       reject(new Error(`server exited (${code}) before listening:\n${logs.join('\n')}`));
     });
   });
-  return { child, url: `http://127.0.0.1:${port}`, port, exited, logs };
+  return { child, url: `http://127.0.0.1:${port}`, port, adminUrl, exited, logs };
 }

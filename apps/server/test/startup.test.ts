@@ -48,9 +48,10 @@ function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
 
 const noStack = (r: Run) => assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at /, 'no stack trace');
 
+// each test's runs are independent of one another: they run side by side (each loads the sources)
 test('--help prints the usage and exits 0 without starting a server', async () => {
-  for (const flag of ['--help', '-h']) {
-    const r = await run([flag]);
+  const flags = ['--help', '-h'];
+  for (const r of await Promise.all(flags.map((flag) => run([flag])))) {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Usage: .*--check-config/);
     assert.doesNotMatch(r.stdout, /listening/);
@@ -58,8 +59,9 @@ test('--help prints the usage and exits 0 without starting a server', async () =
 });
 
 test('an unknown flag is refused with exit 2 and the usage, with or without --check-config', async () => {
-  for (const args of [['--bogus'], ['--check-config', '--bogus'], ['extra-argument']]) {
-    const r = await run(args);
+  const cases = [['--bogus'], ['--check-config', '--bogus'], ['extra-argument']];
+  for (const [i, r] of (await Promise.all(cases.map((args) => run(args)))).entries()) {
+    const args = cases[i]!;
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}`);
     assert.match(r.stderr, /Unknown option '--bogus'|Unexpected argument 'extra-argument'/);
     assert.match(r.stderr, /Usage: /);
@@ -68,12 +70,14 @@ test('an unknown flag is refused with exit 2 and the usage, with or without --ch
 });
 
 test('--check-config shows the warnings a real start prints', async () => {
-  const r = await run(['--check-config'], { JWT_SECRET: 'short', MAX_EVENT_PER_SECOND: '5' });
+  const [r, demo] = await Promise.all([
+    run(['--check-config'], { JWT_SECRET: 'short', MAX_EVENT_PER_SECOND: '5' }),
+    run(['--check-config'], { JWT_SECRET: '', PUBLISH_API_KEY: '' }),
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /configuration ok/);
   assert.match(r.stderr, /warning: MAX_EVENT_PER_SECOND is not a setting/);
   assert.match(r.stderr, /warning: JWT_SECRET is shorter than 32 characters/);
-  const demo = await run(['--check-config'], { JWT_SECRET: '', PUBLISH_API_KEY: '' });
   assert.match(demo.stderr, /warning: demo mode/);
   assert.match(demo.stderr, /warning: PUBLISH_API_KEY not set/);
 });
@@ -92,19 +96,18 @@ test('a DATA_DIR that is a file, or cannot be written, stops the start with a me
   try {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'not a folder');
-    for (const dataDir of [file, join(file, 'below')]) {
-      const r = await run([], { DATA_DIR: dataDir });
-      assert.equal(r.code, 1, r.stdout);
-      assert.match(r.stderr, new RegExp(`^Cannot start: DATA_DIR: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.* is not a directory`));
-      noStack(r);
-    }
     // sysfs refuses new folders even to root; elsewhere a folder without write permission does
     const unwritable = process.platform === 'linux' ? '/sys/qx-data' : join(dir, 'read-only');
     if (process.platform !== 'linux') mkdirSync(unwritable, { mode: 0o500 });
-    const r = await run([], { DATA_DIR: unwritable });
-    assert.equal(r.code, 1, r.stdout);
-    assert.match(r.stderr, /^Cannot start: DATA_DIR: \S+ cannot be written: /);
-    noStack(r);
+    const [asFile, below, r] = await Promise.all([file, join(file, 'below'), unwritable].map((dataDir) => run([], { DATA_DIR: dataDir })));
+    for (const notDir of [asFile!, below!]) {
+      assert.equal(notDir.code, 1, notDir.stdout);
+      assert.match(notDir.stderr, new RegExp(`^Cannot start: DATA_DIR: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.* is not a directory`));
+      noStack(notDir);
+    }
+    assert.equal(r!.code, 1, r!.stdout);
+    assert.match(r!.stderr, /^Cannot start: DATA_DIR: \S+ cannot be written: /);
+    noStack(r!);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

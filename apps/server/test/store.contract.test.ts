@@ -116,7 +116,9 @@ function tradingDay(now: number): { exchange: Exchange; batches: EngineBatch[]; 
 const journalOf = (batches: EngineBatch[]): JournalRecord[] => batches.flatMap((b) => b.journal);
 
 function contract(kind: 'sqlite' | 'postgres', open: Open): void {
-  describe(`Store contract: ${kind}`, () => {
+  // each test has a store of its own (a folder, a database): PostgreSQL's, slow to create and drop,
+  // run three at a time (a few pooled connections each, well under max_connections)
+  describe(`Store contract: ${kind}`, { concurrency: kind === 'postgres' ? 3 : 1 }, () => {
     test('numbering: per stream from 1, in commit order; envelopes rendered with their seq; times as numbers', async (t) => {
       const h = await open(t);
       if (!h) return;

@@ -109,7 +109,8 @@ describe('amend, cancel all and flatten over REST', () => {
     const mine = (await place(server, alice, { commodity: 'crude_oil', side: 'sell', type: 'limit', quantity: 100, price: 76 })).body.order;
     const filled = (await place(server, alice, { commodity: 'crude_oil', side: 'sell', type: 'limit', quantity: 5, price: 75.9 })).body.order;
     assert.equal((await place(server, bob, { commodity: 'crude_oil', side: 'buy', type: 'market', quantity: 5 })).body.order.filledQuantity, 5);
-    await sleep(100);
+    // alice's order-updates so far have all arrived (the last: her sell filled), so none is miscounted below
+    await until(() => alice.orders.some((o) => o.payload.id === filled.id && o.payload.status === 'filled'), 3000, 'the fill reported to alice');
     const depth = await book(server, alice, 'crude_oil');
     const seen = alice.orders.length;
     const cases: [Trader, string, unknown, number, string][] = [
@@ -170,6 +171,28 @@ describe('amend, cancel all and flatten over REST', () => {
     const positions = (await call(server, carol, 'GET', '/api/v1/trading/positions')).body.positions;
     assert.equal(positions.find((p: any) => p.commodity === 'power').netQuantity, 0);
     assert.equal((await call(server, carol, 'POST', '/api/v1/trading/positions/power/flatten')).status, 409);
+    await call(server, bob, 'DELETE', '/api/v1/trading/orders');
+  });
+
+  test('flatten with a clientOrderId: a retry answers the order placed, even once flat; a bad id is refused', async () => {
+    await place(server, bob, { commodity: 'power', side: 'sell', type: 'limit', quantity: 10, price: 50 });
+    await place(server, carol, { commodity: 'power', side: 'buy', type: 'market', quantity: 10 });
+    await place(server, bob, { commodity: 'power', side: 'buy', type: 'limit', quantity: 10, price: 49.5 });
+    const first = await call(server, carol, 'POST', '/api/v1/trading/positions/power/flatten', { clientOrderId: 'carol-flat-1' });
+    assert.deepEqual([first.status, first.body.order.status, first.body.order.clientOrderId], [201, 'filled', 'carol-flat-1']);
+    const res = await fetch(`${server.url}/api/v1/trading/positions/power/flatten`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${carol.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ clientOrderId: 'carol-flat-1' }),
+    });
+    const retry = (await res.json()) as { order: { id: string } };
+    assert.deepEqual([res.status, res.headers.get('idempotent-replayed'), retry.order.id], [201, 'true', first.body.order.id]);
+    const orders = (await call(server, carol, 'GET', '/api/v1/trading/orders?commodity=power')).body.orders;
+    assert.equal(orders.filter((o: any) => o.clientOrderId === 'carol-flat-1').length, 1, 'placed once');
+    const bad = await call(server, carol, 'POST', '/api/v1/trading/positions/power/flatten', { clientOrderId: 'not ok!' });
+    assert.deepEqual([bad.status, bad.body.error.code, bad.body.error.field], [400, 'INVALID_ORDER', 'clientOrderId']);
+    const extra = await call(server, carol, 'POST', '/api/v1/trading/positions/power/flatten', { quantity: 3 });
+    assert.deepEqual([extra.status, extra.body.error.code], [400, 'INVALID_ORDER']);
     await call(server, bob, 'DELETE', '/api/v1/trading/orders');
   });
 });

@@ -159,6 +159,7 @@ describe('orders over REST', () => {
     const res = await place(server, alice.token, { commodity: 'crude_oil', side: 'buy', type: 'limit', quantity: 1, price: 500 });
     assert.equal(res.status, 400);
     assert.equal(res.body.error.code, 'PRICE_OUT_OF_BAND');
+    assert.equal(res.body.error.field, 'price');
     assert.equal(res.body.order.status, 'rejected');
     await until(() => alice.orders.some((o) => o.payload.id === res.body.order.id && o.payload.status === 'rejected'), 3000, 'rejected order-update');
   });

@@ -17,7 +17,7 @@ import { forkEntry, spawnTracked, stopChild } from '../lib/children.js';
 import { freePort } from '../lib/free-port.js';
 import { getStatus } from '../lib/http.js';
 import { repoRoot } from '../lib/paths.js';
-import { GATEWAY_MAIN, gatewayBuilt, gatewayEnv } from '../targets/start-target.js';
+import { gatewayBuilt, gatewayEnv, gatewayMain } from '../targets/start-target.js';
 import type { RunningTarget } from '../targets/target.js';
 import { waitListening } from '../targets/wait-listening.js';
 import { BenchRedis, createDatabase, type BenchDatabase } from './infra.js';
@@ -38,6 +38,8 @@ export interface ClusterPlan {
   engines: number;
   /** extra env for every node */
   env?: Record<string, string>;
+  /** the checkout whose build runs the nodes (default: this one) */
+  serverRoot?: string;
 }
 
 export interface RunningCluster {
@@ -82,7 +84,8 @@ async function waitFor(child: ChildProcess, baseUrl: string, path: string, label
 }
 
 export async function startCluster(kind: ClusterKind, plan: ClusterPlan): Promise<RunningCluster> {
-  if (kind === 'cluster' && !gatewayBuilt()) throw new Error(`gateway not built: ${GATEWAY_MAIN} is missing (npm run build)`);
+  const serverRoot = plan.serverRoot ?? repoRoot;
+  if (kind === 'cluster' && !gatewayBuilt(serverRoot)) throw new Error(`gateway not built: ${gatewayMain(serverRoot)} is missing (npm run build)`);
   const jwtSecret = randomBytes(32).toString('hex');
   const publishApiKey = randomBytes(16).toString('hex');
   const redis = await BenchRedis.start();
@@ -113,8 +116,8 @@ export async function startCluster(kind: ClusterKind, plan: ClusterPlan): Promis
     const port = await freePort(HOST);
     const baseUrl = `http://${HOST}:${port}`;
     const nodeArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-    const child = spawnTracked(process.execPath, [...nodeArgs, GATEWAY_MAIN], {
-      cwd: repoRoot,
+    const child = spawnTracked(process.execPath, [...nodeArgs, gatewayMain(serverRoot)], {
+      cwd: serverRoot,
       env: { ...process.env, ...nodeEnv(port, role, name) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

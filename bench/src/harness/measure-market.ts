@@ -3,7 +3,7 @@
  * of the window, optionally run the private-path probe inside it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { OrderProbeConfig, OrderProbeStats } from '../loadgen/worker-protocol.js';
+import type { OrderProbeConfig, OrderProbeStats, OrderVia } from '../loadgen/worker-protocol.js';
 import type { RunningTarget } from '../targets/target.js';
 import type { PublisherHandle } from './publisher-handle.js';
 import { probeHistogram, probeLatencyByProcess, takeSnapshot, windowBetween, type StatsSource, type WindowMetrics } from './snapshot.js';
@@ -30,6 +30,8 @@ export interface MarketLoad {
   maxInFlight: number;
   /** run the order probe during the window at this many orders/s (0: no) */
   orderRate: number;
+  /** how the probe places them (default REST); both: side by side on alternate sockets */
+  orderVia?: OrderVia[];
 }
 
 export interface MarketMeasurement {
@@ -66,7 +68,7 @@ export async function measureMarket(session: MarketSession, load: MarketLoad): P
   const a = await takeSnapshot(session.serverPids, session.load, session.probes, session.publisher, true);
   const orders =
     load.orderRate > 0
-      ? session.probes.orders({ rate: load.orderRate, durationMs: load.measureMs - 600, body: ORDER_BODY, restBaseUrl: session.orderBaseUrl })
+      ? session.probes.orders({ rate: load.orderRate, durationMs: load.measureMs - 600, body: ORDER_BODY, restBaseUrl: session.orderBaseUrl, via: load.orderVia })
       : Promise.resolve(null);
   await sleep(load.measureMs);
   const b = await takeSnapshot(session.serverPids, session.load, session.probes, session.publisher, true);

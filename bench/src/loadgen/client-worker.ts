@@ -27,7 +27,7 @@ function stats(resetLatency: boolean): WorkerStats {
     normal: f.groupStats(false),
     slow: f.groupStats(true),
     latency: f.latency.toSparse(),
-    orders: probe?.stats() ?? { placed: 0, answered: 0, status: 'idle', httpStatuses: {}, latency: [] },
+    orders: probe?.stats() ?? { placed: 0, answered: 0, status: 'idle', httpStatuses: {}, latency: [], socket: null },
     failover: f.failoverStats(),
     markReceivedAt: f.markReceivedAt,
   };

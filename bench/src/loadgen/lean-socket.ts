@@ -12,6 +12,7 @@ import {
   MARKET_UPDATE_PREFIX,
   ORDER_UPDATE_PREFIX,
   PONG,
+  SIO_ACK,
   SIO_CONNECT,
   SIO_CONNECT_ERROR,
   SIO_DISCONNECT,
@@ -19,6 +20,7 @@ import {
   ClientEvent,
   ServerEvent,
   connectPacket,
+  decodeAck,
   decodeEvent,
   eventPacket,
   startsWith,
@@ -62,6 +64,8 @@ export class LeanSocket {
   private readyOnce = false;
   private settle: ((error?: Error) => void) | null = null;
   paused = false;
+  private nextAckId = 0;
+  private readonly acks = new Map<number, (data: unknown) => void>();
 
   constructor(
     readonly index: number,
@@ -111,6 +115,13 @@ export class LeanSocket {
     this.ws?.send(eventPacket(event, data));
   }
 
+  /** Emits with an acknowledgement: `onAck` gets the server's answer (never called if the socket closes first). */
+  emitWithAck(event: string, data: unknown, onAck: (answer: unknown) => void): void {
+    const id = this.nextAckId++;
+    this.acks.set(id, onAck);
+    this.ws?.send(eventPacket(event, data, id));
+  }
+
   /** Stops reading from the TCP socket (a slow consumer); the server's writes back up. */
   pause(): void {
     this.paused = true;
@@ -143,7 +154,8 @@ export class LeanSocket {
         if (startsWith(frame, MARKET_UPDATE_PREFIX)) this.sink.marketUpdate(this, frame);
         else if (startsWith(frame, ORDER_UPDATE_PREFIX)) this.sink.orderUpdate(this, frame);
         else this.onRareEvent(frame);
-      } else if (kind === SIO_CONNECT) this.onConnected();
+      } else if (kind === SIO_ACK) this.onAck(frame);
+      else if (kind === SIO_CONNECT) this.onConnected();
       else if (kind === SIO_CONNECT_ERROR) this.fail(new Error(`connect refused: ${frame.toString('utf8', 2)}`));
       else if (kind === SIO_DISCONNECT) this.sink.otherEvent(this, 'disconnect', null);
     } else if (type === EIO_PING) {
@@ -154,6 +166,14 @@ export class LeanSocket {
     } else if (type === EIO_CLOSE) {
       this.ws?.close();
     }
+  }
+
+  private onAck(frame: Buffer): void {
+    const ack = decodeAck(frame);
+    const onAck = ack ? this.acks.get(ack.id) : undefined;
+    if (!ack || !onAck) return;
+    this.acks.delete(ack.id);
+    onAck(ack.data);
   }
 
   private onConnected(): void {

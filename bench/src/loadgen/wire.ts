@@ -15,6 +15,7 @@ export const EIO_MESSAGE = 0x34; // '4'
 export const SIO_CONNECT = 0x30; // '0' after '4'
 export const SIO_DISCONNECT = 0x31; // '1'
 export const SIO_EVENT = 0x32; // '2'
+export const SIO_ACK = 0x33; // '3'
 export const SIO_CONNECT_ERROR = 0x34; // '4'
 
 export const PONG = '3';
@@ -30,8 +31,23 @@ export function connectPacket(auth: Record<string, unknown> | null): string {
   return auth ? `40${JSON.stringify(auth)}` : '40';
 }
 
-export function eventPacket(name: string, data: unknown): string {
-  return `42${JSON.stringify([name, data])}`;
+/** An event packet; with `ackId`, the server answers it with an ACK packet of that id. */
+export function eventPacket(name: string, data: unknown, ackId?: number): string {
+  return `42${ackId ?? ''}${JSON.stringify([name, data])}`;
+}
+
+/** The id and first argument of an ACK packet (`43<id>[data]`); null if it is not one. */
+export function decodeAck(frame: Buffer): { id: number; data: unknown } | null {
+  if (frame[0] !== EIO_MESSAGE || frame[1] !== SIO_ACK) return null;
+  let end = 2;
+  while (end < frame.length && frame[end]! >= 0x30 && frame[end]! <= 0x39) end++;
+  if (end === 2) return null;
+  try {
+    const args: unknown = JSON.parse(frame.toString('utf8', end));
+    return { id: Number(frame.toString('latin1', 2, end)), data: Array.isArray(args) ? args[0] : undefined };
+  } catch {
+    return null;
+  }
 }
 
 /** Leading bytes of an event packet, to classify frames without decoding them. */

@@ -59,6 +59,26 @@ export interface OrderProbeConfig {
   restBaseUrl?: string | undefined;
   durationMs: number;
   body: Record<string, unknown>;
+  /**
+   * how orders are placed (default REST only). With both, socket i uses `via[i % via.length]`, so
+   * the two paths run side by side, in the same window, each at its share of `rate`.
+   */
+  via?: OrderVia[] | undefined;
+}
+
+export type OrderVia = 'rest' | 'socket';
+
+/** Orders placed with `place-order` over the socket: ack and own order-update, both from the emit. */
+export interface SocketOrderStats {
+  placed: number;
+  acked: number;
+  answered: number;
+  /** refusals by error code, and acks never received */
+  errors: Record<string, number>;
+  /** emit → ack */
+  ack: SparseCounts;
+  /** emit → the socket's own order-update */
+  update: SparseCounts;
 }
 
 export type WorkerRequest =
@@ -100,7 +120,10 @@ export interface OrderProbeStats {
   /** 'n/a' when the target has no order endpoint */
   status: 'idle' | 'running' | 'done' | 'n/a';
   httpStatuses: Record<string, number>;
+  /** REST place → the socket's order-update */
   latency: SparseCounts;
+  /** orders placed over the socket (when the probe was asked to) */
+  socket: SocketOrderStats | null;
 }
 
 export interface WorkerStats {

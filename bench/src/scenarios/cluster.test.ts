@@ -10,6 +10,7 @@ import { clusterInfraMissing } from '../cluster/infra.js';
 import { gatewayBuilt } from '../targets/start-target.js';
 import { cluster, type ClusterRow } from './cluster.js';
 import { failover, type FailoverData } from './failover.js';
+import { orders, type OrdersRow } from './orders.js';
 import type { ScenarioContext } from './scenario.js';
 
 const context: ScenarioContext = {
@@ -51,6 +52,8 @@ test('cluster: fan-out over gateways reaches every socket of every gateway; the 
   }
   // the private path crosses nodes: REST on gateway 1, order-update on gateway 2
   assert.ok(clustered.orders > 0 && clustered.orderP99Ms >= clustered.orderP50Ms && clustered.orderP50Ms > 0);
+  // place-order over the socket, side by side: acked, and the owner's order-update arrives
+  assert.ok(clustered.socketUpdateP50Ms > 0 && clustered.socketUpdateP99Ms >= clustered.socketUpdateP50Ms && clustered.socketAckP99Ms > 0);
   assert.ok(Number.isNaN(peer.orderP50Ms), 'the peer has no order path');
   assert.ok(report.tables[0]!.rows.length === 3);
 });
@@ -68,4 +71,21 @@ test('failover: engine kill answers orders again, a killed gateway loses no priv
   assert.ok(data.gateway.privateReceived >= data.gateway.privateAccepted);
   assert.equal(data.redis.length, 1);
   assert.ok(data.redis[0]!.totalMs >= data.redis[0]!.resumedAfterRestartMs && data.redis[0]!.resumedAfterRestartMs >= 0);
+});
+
+test('orders: one process and the cluster answer every place and cancel; throughput and latency below saturation measured', { timeout: 240_000 }, async (t) => {
+  if (!(await infraOrSkip(t))) return;
+  const report = await orders.run(context);
+  const { rows } = report.data as { rows: OrdersRow[] };
+  assert.deepEqual(
+    rows.map((r) => r.deployment),
+    process.env['BENCH_BEFORE_ROOT'] ? ['one process', 'one process', 'cluster', 'cluster'] : ['one process', 'cluster'],
+  );
+  for (const row of rows) {
+    assert.equal(row.failures, 0, `${row.deployment}: every place answered 201 and every cancel 200, none shed`);
+    assert.ok(row.ordersPerSec > 0, `${row.deployment}: orders/s measured`);
+    for (const o of row.open) {
+      assert.ok(o.ordersPerSec > 0 && o.p50Ms > 0 && o.p99Ms >= o.p50Ms, `${row.deployment} @${o.share}: latency present`);
+    }
+  }
 });

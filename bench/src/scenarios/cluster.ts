@@ -18,6 +18,7 @@ import { clusterInfraMissing } from '../cluster/infra.js';
 import { startCluster, type ClusterKind } from '../cluster/start-cluster.js';
 import { gatewayBuilt, startTarget } from '../targets/start-target.js';
 import { COMMODITY } from './cells.js';
+import { socketColumns } from './latency.js';
 import { PER_PROCESS, type Scenario, type ScenarioContext, type ScenarioReport } from './scenario.js';
 
 export const GATEWAYS = 4;
@@ -65,6 +66,10 @@ export interface ClusterRow {
   orderP50Ms: number;
   orderP99Ms: number;
   orders: number;
+  /** place-order over the socket (on gateway 2, where the socket is): ack and own order-update */
+  socketAckP99Ms: number;
+  socketUpdateP50Ms: number;
+  socketUpdateP99Ms: number;
   foreignCpuPct: number;
   totalsOk: boolean;
   connectWallMs: number;
@@ -122,6 +127,7 @@ async function runCell(context: ScenarioContext, plan: Plan, cell: Cell1): Promi
         commodities: [COMMODITY],
         maxInFlight: 8,
         orderRate: hasOrders ? plan.orderRate : 0,
+        orderVia: ['rest', 'socket'],
       });
       return {
         m,
@@ -166,13 +172,18 @@ function toRow(cell: Cell1, runs: RunResult[]): ClusterRow {
     orderP50Ms: round(m((x) => (x.m.orders ? summary(x.m.orders.latency).p50Ms : Number.NaN)), 2),
     orderP99Ms: round(m((x) => (x.m.orders ? summary(x.m.orders.latency).p99Ms : Number.NaN)), 2),
     orders: m((x) => x.m.orders?.answered ?? Number.NaN),
+    ...pick(socketColumns(runs.flatMap((x) => (x.m.orders ? [x.m.orders] : [])))),
     foreignCpuPct: round(m((x) => x.m.window.foreignCpuPct), 0),
     totalsOk: runs.every((x) => x.m.totals.delivered === x.m.totals.accepted * x.subscribers),
     connectWallMs: round(m((x) => x.connectWallMs), 0),
   };
 }
 
-function ratio(rows: ClusterRow[], row: ClusterRow, base: ClusterTargetName, field: 'serverUsPerMsg' | 'probeP99Ms'): number {
+function pick(c: ReturnType<typeof socketColumns>): Pick<ClusterRow, 'socketAckP99Ms' | 'socketUpdateP50Ms' | 'socketUpdateP99Ms'> {
+  return { socketAckP99Ms: c.socketAckP99Ms, socketUpdateP50Ms: c.socketUpdateP50Ms, socketUpdateP99Ms: c.socketUpdateP99Ms };
+}
+
+function ratio(rows: ClusterRow[], row: ClusterRow, base: ClusterTargetName, field: 'serverUsPerMsg' | 'probeP50Ms' | 'probeP99Ms' | 'orderP99Ms' | 'socketUpdateP99Ms'): number {
   const b = rows.find((r) => r.target === base && r.rate === row.rate && (base === 'gateway-per-node' || r.clients === row.clients));
   return b ? round(row[field] / b[field], 2) : Number.NaN;
 }
@@ -238,10 +249,14 @@ export const cluster: Scenario = {
       r.kibPerConnection,
       r.loadCpuMaxPct,
       r.probeP50Ms,
+      ratio(rows, r, 'gateway-per-node', 'probeP50Ms'),
       r.probeP99Ms,
       ratio(rows, r, 'gateway-per-node', 'probeP99Ms'),
       r.probeP99ByGatewayMs.join(' / '),
       Number.isFinite(r.orderP50Ms) ? `${r.orderP50Ms} / ${r.orderP99Ms} (${r.orders})` : 'n/a',
+      ratio(rows, r, 'gateway-per-node', 'orderP99Ms'),
+      Number.isFinite(r.socketUpdateP50Ms) ? `${r.socketAckP99Ms} / ${r.socketUpdateP50Ms} / ${r.socketUpdateP99Ms}` : 'n/a',
+      ratio(rows, r, 'gateway-per-node', 'socketUpdateP99Ms'),
       r.foreignCpuPct,
     ]);
     return {
@@ -267,10 +282,14 @@ export const cluster: Scenario = {
             'KiB/conn',
             'load cpu % (max)',
             'probe p50 ms',
+            'p50 ÷ per-node',
             'probe p99 ms',
             'p99 ÷ per-node',
             'p99 per gateway ms',
-            'order→update p50 / p99 ms (n)',
+            'REST order→update p50 / p99 ms (n)',
+            'p99 ÷ per-node',
+            'socket ack p99 / order→update p50 / p99 ms',
+            'p99 ÷ per-node',
             'other cpu %',
           ],
           rows: table,

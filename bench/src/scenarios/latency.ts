@@ -3,7 +3,8 @@
  * publisher stamped) while load clients hold the rest; and the private path, REST order →
  * `order-update` at the client, under that market load (targets with orders only).
  */
-import { Histogram } from '../lib/histogram.js';
+import { Histogram, type LatencySummary, type SparseCounts } from '../lib/histogram.js';
+import type { OrderProbeStats } from '../loadgen/worker-protocol.js';
 import { median, round } from '../lib/stats.js';
 import type { Cell } from '../lib/table.js';
 import type { MarketMeasurement } from '../harness/measure-market.js';
@@ -31,8 +32,8 @@ interface Plan {
  * issue's figure as a saturation point.
  */
 const PLANS = {
-  tiny: { cells: [{ clients: 20, rate: 10 }], probes: 2, warmupMs: 500, measureMs: 1500, orderRate: 5 },
-  quick: { cells: [{ clients: 1000, rate: 20 }], probes: 20, warmupMs: 1000, measureMs: 3000, orderRate: 20 },
+  tiny: { cells: [{ clients: 20, rate: 10 }], probes: 2, warmupMs: 500, measureMs: 1500, orderRate: 10 },
+  quick: { cells: [{ clients: 1000, rate: 20 }], probes: 20, warmupMs: 1000, measureMs: 3000, orderRate: 40 },
   full: {
     cells: [
       { clients: 1000, rate: 20 },
@@ -42,7 +43,7 @@ const PLANS = {
     probes: 50,
     warmupMs: 3000,
     measureMs: 15_000,
-    orderRate: 50,
+    orderRate: 100,
   },
 } satisfies Record<string, Plan>;
 
@@ -64,6 +65,12 @@ export interface LatencyRow {
   orderP50Ms: number;
   orderP99Ms: number;
   orderP999Ms: number;
+  /** `place-order` over the socket, in the same window as REST (on the other half of the probes) */
+  socketOrders: number;
+  socketAckP50Ms: number;
+  socketAckP99Ms: number;
+  socketUpdateP50Ms: number;
+  socketUpdateP99Ms: number;
 }
 
 function toRow(target: TargetName, spec: Cellspec, runs: MarketMeasurement[]): LatencyRow {
@@ -95,6 +102,25 @@ function toRow(target: TargetName, spec: Cellspec, runs: MarketMeasurement[]): L
     orderP50Ms: round(om((s) => s.p50Ms), 2),
     orderP99Ms: round(om((s) => s.p99Ms), 2),
     orderP999Ms: round(om((s) => s.p999Ms), 2),
+    ...socketColumns(orderRuns),
+  };
+}
+
+/** Medians over runs of the socket-placed orders' ack and own-update latency (NaN where none ran). */
+export function socketColumns(orderRuns: readonly OrderProbeStats[]): Pick<LatencyRow, 'socketOrders' | 'socketAckP50Ms' | 'socketAckP99Ms' | 'socketUpdateP50Ms' | 'socketUpdateP99Ms'> {
+  const socketRuns = orderRuns.map((o) => o.socket).filter((s) => s !== null);
+  const of = (sparse: SparseCounts): LatencySummary => {
+    const h = new Histogram();
+    h.addSparse(sparse);
+    return h.summary();
+  };
+  const m = (f: (s: (typeof socketRuns)[number]) => number): number => (socketRuns.length ? median(socketRuns.map(f)) : Number.NaN);
+  return {
+    socketOrders: m((s) => s.answered),
+    socketAckP50Ms: round(m((s) => of(s.ack).p50Ms), 2),
+    socketAckP99Ms: round(m((s) => of(s.ack).p99Ms), 2),
+    socketUpdateP50Ms: round(m((s) => of(s.update).p50Ms), 2),
+    socketUpdateP99Ms: round(m((s) => of(s.update).p99Ms), 2),
   };
 }
 
@@ -137,6 +163,7 @@ export const latency: Scenario = {
             commodities: [COMMODITY],
             maxInFlight: 8,
             orderRate: plan.orderRate,
+            orderVia: ['rest', 'socket'],
           },
           label,
         );
@@ -161,13 +188,15 @@ export const latency: Scenario = {
       r.foreignCpuPct,
       r.orders === 'ok' ? r.orderP50Ms : r.orders,
       r.orders === 'ok' ? r.orderP99Ms : r.orders,
+      r.orders === 'ok' ? `${r.socketAckP50Ms} / ${r.socketAckP99Ms}` : r.orders,
+      r.orders === 'ok' ? `${r.socketUpdateP50Ms} / ${r.socketUpdateP99Ms}` : r.orders,
     ]);
     return {
       scenario: 'latency',
       tables: [
         {
-          title: `Latency, publish → receive on ${plan.probes} probe clients (median of ${context.runs} run(s)); private path REST order → order-update`,
-          columns: ['target', 'clients', 'upd/s', 'delivered/s', 'deliv %', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'p99 ÷ raw ws', 'p99 ÷ plain sio', 'srv cpu %', 'load cpu %', 'other cpu %', 'order p50 ms', 'order p99 ms'],
+          title: `Latency, publish → receive on ${plan.probes} probe clients (median of ${context.runs} run(s)); private path: REST order → order-update, and place-order over the socket → ack and → own order-update, side by side`,
+          columns: ['target', 'clients', 'upd/s', 'delivered/s', 'deliv %', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'p99 ÷ raw ws', 'p99 ÷ plain sio', 'srv cpu %', 'load cpu %', 'other cpu %', 'REST order→update p50 ms', 'p99 ms', 'socket ack p50 / p99 ms', 'socket order→update p50 / p99 ms'],
           rows: table,
         },
       ],

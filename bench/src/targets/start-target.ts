@@ -13,10 +13,18 @@ import type { RunningTarget, TargetName } from './target.js';
 import { waitListening } from './wait-listening.js';
 
 export const GATEWAY_MAIN = join(repoRoot, 'apps/server/dist/main.js');
+
+/**
+ * The gateway's entry point in a checkout: this one, or another built checkout (`BENCH_BEFORE_ROOT`:
+ * an earlier version, measured in the same run as this one).
+ */
+export function gatewayMain(root: string = repoRoot): string {
+  return join(root, 'apps/server/dist/main.js');
+}
 const HOST = '127.0.0.1';
 
-export function gatewayBuilt(): boolean {
-  return existsSync(GATEWAY_MAIN);
+export function gatewayBuilt(root: string = repoRoot): boolean {
+  return existsSync(gatewayMain(root));
 }
 
 /** The gateway's env for benchmarking: no simulator, quiet logs, limits out of the way. */
@@ -39,7 +47,7 @@ export function gatewayEnv(port: number, jwtSecret: string, publishApiKey: strin
   };
 }
 
-export async function startTarget(name: TargetName, extraEnv: Record<string, string> = {}): Promise<RunningTarget> {
+export async function startTarget(name: TargetName, extraEnv: Record<string, string> = {}, serverRoot: string = repoRoot): Promise<RunningTarget> {
   const port = await freePort(HOST);
   const baseUrl = `http://${HOST}:${port}`;
   const jwtSecret = randomBytes(32).toString('hex');
@@ -48,12 +56,12 @@ export async function startTarget(name: TargetName, extraEnv: Record<string, str
 
   const child = (() => {
     if (name === 'gateway') {
-      if (!gatewayBuilt()) throw new Error(`gateway not built: ${GATEWAY_MAIN} is missing (npm run build)`);
+      if (!gatewayBuilt(serverRoot)) throw new Error(`gateway not built: ${gatewayMain(serverRoot)} is missing (npm run build)`);
       dataDir = mkdtempSync(join(tmpdir(), 'qx-bench-'));
       // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway
       const nodeArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-      return spawnTracked(process.execPath, [...nodeArgs, GATEWAY_MAIN], {
-        cwd: repoRoot,
+      return spawnTracked(process.execPath, [...nodeArgs, gatewayMain(serverRoot)], {
+        cwd: serverRoot,
         env: { ...process.env, ...gatewayEnv(port, jwtSecret, publishApiKey, dataDir), ...extraEnv },
         stdio: ['ignore', 'pipe', 'inherit'],
       });

@@ -5,106 +5,124 @@ python-socketio (5.x).
     ws.on('market-update', lambda envelope: print(envelope['payload']))
     ws.connect()                                   # connects and authenticates
     ws.subscribe_to_market_data(['crude_oil', 'natural_gas'])
-    ws.subscribe_to_trading_updates()
+    with ws.events('order-update') as updates:     # events from now on, read in your own thread
+        ...
+        envelope = updates.get(timeout=5)
 
 What it adds to the seed: hyphenated events are really listened to (``auth-success``, not
 ``auth_success``); requests use acknowledgements and raise ``QuantEnergxError`` with the gateway's
 code; every (re)connect authenticates again, re-subscribes and resumes each private stream from its
-last sequence number, so no order, trade or alert is lost; duplicates (seq at or below the last
-one) are dropped and out-of-order events are held until the missing ones arrive; an expired token
-is refreshed through ``get_token``; all state is guarded by a lock (python-socketio runs each
-incoming message on its own thread).
+last sequence number, so no order, trade or alert is lost; duplicates are dropped and out-of-order
+events held until the missing ones arrive; an expired or refused token is replaced through
+``get_token``. python-socketio runs each incoming message on its own thread: the client keeps its
+state behind a lock and calls the handlers from one thread of its own, one at a time, in order.
 """
 
 import logging
+import queue
 import threading
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, Iterator, Optional, Tuple, Union
 
 import requests
 import socketio
 
-from ._core import (FATAL_AUTH_CODES, LOG_PAGE, RESUME_CHUNK, RETRY_CODES, SERVER_REPLAY_LIMIT, OrderedStreams,
-                    QuantEnergxError, ack_body, connect_error, is_expiring, refresh_delay, request_error,
-                    rest_origin, stream_of)
+from ._core import FATAL_AUTH_CODES, RETRY_CODES, QuantEnergxError, ack_body, connect_error, refresh_delay, request_error, token_unavailable
+from ._session import PRIVATE_REQUESTS, ClientCore, commodity_list, new_lock
 
-__all__ = ['QuantEnergxWebSocket', 'QuantEnergxError']
+__all__ = ['QuantEnergxWebSocket', 'QuantEnergxError', 'Event', 'EventStream']
 
 logger = logging.getLogger('quantenergx')
 
+_STOP = ('', ())
 
-class QuantEnergxWebSocket:
-    """A QuantEnergx Realtime client (threads). Handlers are set with ``on(event, fn)``.
+
+@dataclass(frozen=True)
+class Event:
+    """One event of an :meth:`QuantEnergxWebSocket.events` stream: its name and what a handler
+    would get (the envelope for the data events; a tuple when there are several values)."""
+
+    name: str
+    data: Any
+
+
+def _event(item: Tuple[str, Tuple[Any, ...]]) -> Event:
+    name, args = item
+    return Event(name, args[0] if len(args) == 1 else (args or None))
+
+
+class EventStream:
+    """Events as they arrive from the moment the stream was opened, whatever the handlers do:
+    ``get(timeout)`` or iterate. Opened with ``with ws.events(...) as stream``."""
+
+    def __init__(self) -> None:
+        self._queue: 'queue.Queue[Tuple[str, Tuple[Any, ...]]]' = queue.Queue()
+
+    def get(self, timeout: Optional[float] = None) -> Event:
+        """The next event; ``REQUEST_TIMEOUT`` when none came within ``timeout`` seconds."""
+        try:
+            return _event(self._queue.get(timeout=timeout))
+        except queue.Empty:
+            raise QuantEnergxError('REQUEST_TIMEOUT', 'no event within {} s'.format(timeout)) from None
+
+    def __iter__(self) -> Iterator[Event]:
+        while True:
+            yield self.get()
+
+
+def connect_failed(url: str, attempts: int, exc: BaseException) -> QuantEnergxError:
+    """The gateway could not be reached: CONNECT_FAILED, with the cause."""
+    err = QuantEnergxError('CONNECT_FAILED', 'could not reach the gateway at {} ({} attempt{}): {}'.format(
+        url, attempts, '' if attempts == 1 else 's', exc))
+    err.__cause__ = exc
+    return err
+
+
+class QuantEnergxWebSocket(ClientCore):
+    """A QuantEnergx Realtime client (threads). Handlers are set with ``on(event, fn)``; a subclass
+    may override the seed's ``handle_market_update``, ``handle_trade_update``,
+    ``handle_order_update``, ``handle_system_alert`` (and ``handle_compliance_alert``).
 
     Events: the data events (``market-update``, ``trade-update``, ``order-update``,
     ``system-alert``, ``compliance-alert``; each handler gets the envelope), ``connect``,
-    ``disconnect``, ``auth-success``, ``auth-error`` (a QuantEnergxError), ``request-error`` (a
-    QuantEnergxError), ``disconnect-reason`` (the gateway's notice), ``stream-gap`` (stream, first,
-    last: events the gateway no longer holds), ``error`` (an exception from the background).
+    ``disconnect`` (the gateway's notice or None), ``auth-success``, ``auth-error`` and
+    ``request-error`` (a QuantEnergxError), ``disconnect-reason`` (the gateway's notice),
+    ``stream-gap`` (stream, first, last: events the gateway no longer holds), ``book`` (a
+    :class:`~quantenergx.book.BookView`), ``book-resync`` (commodity, reason), ``market-trade``
+    (one trade of the tape), ``error`` (anything that failed in the background).
+
+    Handlers run one at a time, in order, on one thread of the client's: a handler that waits for
+    the *next* event through another handler waits forever (that handler runs after it returns);
+    read ``ws.events(...)`` or ``ws.wait_for(...)`` instead, which see events as they arrive.
     """
 
-    def __init__(self, url, user_id, token=None, get_token=None, request_timeout=10.0,
-                 reconnection_delay=0.5, reconnection_delay_max=10.0, gap_grace=0.3, gap_timeout=3.0,
-                 refresh_lead=30.0, refresh_before_expiry=True, rest_url=None):
-        if not token and not get_token:
-            raise ValueError('QuantEnergxWebSocket needs a token or get_token')
-        self.url = url
-        self.user_id = user_id
-        self.token = token
-        self.get_token = get_token
-        self.request_timeout = request_timeout
-        self.gap_grace = gap_grace
-        self.gap_timeout = gap_timeout
-        self.refresh_lead = refresh_lead
-        self.refresh_before_expiry = refresh_before_expiry
-        self.rest_url = rest_url or rest_origin(url)
+    def __init__(self, url: str, user_id: str, token: Optional[str] = None,
+                 get_token: Optional[Callable[[], str]] = None, request_timeout: float = 10.0,
+                 reconnection_delay: float = 0.5, reconnection_delay_max: float = 10.0, gap_grace: float = 0.3,
+                 gap_timeout: float = 3.0, refresh_lead: float = 30.0, refresh_before_expiry: bool = True,
+                 rest_url: Optional[str] = None) -> None:
+        super().__init__(url, user_id, token, get_token, request_timeout, reconnection_delay, reconnection_delay_max,
+                         gap_grace, gap_timeout, refresh_lead, refresh_before_expiry, rest_url)
+        self._lock = new_lock()
         # exponential backoff with jitter between reconnection attempts, forever
-        self.sio = socketio.Client(reconnection=True, reconnection_attempts=0,
-                                   reconnection_delay=reconnection_delay,
-                                   reconnection_delay_max=reconnection_delay_max,
-                                   randomization_factor=0.5)
-        self._lock = threading.RLock()
-        self._handlers = {}
-        self._streams = OrderedStreams()
-        self._market_seqs = {}
-        self._market = {}
-        self._wanted = {'market': set(), 'trading': set(), 'orders': set(), 'compliance': set()}
+        self.sio = socketio.Client(reconnection=True, reconnection_attempts=0, reconnection_delay=reconnection_delay,
+                                   reconnection_delay_max=reconnection_delay_max, randomization_factor=0.5)
         self._authenticated = threading.Event()
-        self._auth_failure = None
-        self._session = 0
-        self._closed = False
-        self._gap_timers = {}
-        self._refresh_timer = None
+        #: set once the first authentication succeeded or was refused for good
+        self._settled = threading.Event()
+        self._gap_timers: Dict[str, threading.Timer] = {}
+        self._refresh_timer: Optional[threading.Timer] = None
         self._refreshing = threading.Lock()
-        self._notice = None
-        self.stats = {'duplicates_dropped': 0, 'gaps_recovered': 0, 'events_lost': 0, 'resumes': 0,
-                      'log_reads': 0, 'token_refreshes': 0, 'sessions': 0}
+        self._handler_queue: 'queue.Queue[Tuple[str, Tuple[Any, ...]]]' = queue.Queue()
+        self._dispatcher: Optional[threading.Thread] = None
+        self._install()
         self.setup_handlers()
 
-    # ---- handlers --------------------------------------------------------------------------
+    # ---- handlers and event streams ---------------------------------------------------------
 
-    def on(self, event, handler):
-        """Adds a handler for an event (see the class doc); returns a function that removes it."""
-        with self._lock:
-            self._handlers.setdefault(event, []).append(handler)
-
-        def off():
-            with self._lock:
-                if handler in self._handlers.get(event, []):
-                    self._handlers[event].remove(handler)
-        return off
-
-    def _emit(self, event, *args):
-        with self._lock:
-            handlers = list(self._handlers.get(event, []))
-        for handler in handlers:
-            try:
-                handler(*args)
-            except Exception as exc:  # a handler's bug must not break the client
-                logger.exception('%s handler failed', event)
-                if event != 'error':
-                    self._emit('error', exc)
-
-    def setup_handlers(self):
+    def _install(self) -> None:
         sio = self.sio
         sio.on('connect', self._on_connect)
         sio.on('disconnect', self._on_disconnect)
@@ -117,32 +135,122 @@ class QuantEnergxWebSocket:
         sio.on('market-update', self._on_market_update)
         for event in ('trade-update', 'order-update', 'system-alert', 'compliance-alert'):
             sio.on(event, lambda envelope, event=event: self._on_private_event(event, envelope))
+        sio.on('book-snapshot', self._on_book_snapshot)
+        sio.on('book-update', self._on_book_delta)
+        sio.on('market-trade', self._on_market_trade)
+
+    def _queue_for_handlers(self, event: str, args: Tuple[Any, ...]) -> None:
+        self._handler_queue.put((event, args))
+
+    def _start_dispatcher(self) -> None:
+        if self._dispatcher is None or not self._dispatcher.is_alive():
+            self._dispatcher = threading.Thread(target=self._dispatch, name='quantenergx-handlers', daemon=True)
+            self._dispatcher.start()
+
+    def _stop_dispatcher(self) -> None:
+        dispatcher = self._dispatcher
+        if dispatcher is None or not dispatcher.is_alive():
+            return
+        self._handler_queue.put(_STOP)
+        if dispatcher is not threading.current_thread():  # called from a handler: it stops after it
+            dispatcher.join(5)
+        self._dispatcher = None
+
+    def _dispatch(self) -> None:
+        while True:
+            item = self._handler_queue.get()
+            if item is _STOP:
+                return
+            event, args = item
+            for handler in self._handlers_for(event):
+                try:
+                    handler(*args)
+                except Exception as exc:  # a handler's bug must not break the client
+                    logger.exception('%s handler failed', event)
+                    if event != 'error':
+                        self._emit('error', exc)
+
+    @contextmanager
+    def events(self, *events: str) -> Iterator[EventStream]:
+        """A stream of these events (all when none is named) from now on, read in your own thread:
+        ``with ws.events('order-update') as updates: updates.get(timeout=5)``. It sees each event
+        as it arrives, whatever the handlers are doing. Unknown names are refused."""
+        names = self._check_events(events)
+        stream = EventStream()
+        self._add_sink(names, stream._queue)
+        try:
+            yield stream
+        finally:
+            self._remove_sink(stream._queue)
+
+    def wait_for(self, event: str, predicate: Optional[Callable[..., bool]] = None, timeout: float = 10.0) -> Any:
+        """The next ``event`` (from now on) for which ``predicate`` holds: what a handler would get.
+        ``REQUEST_TIMEOUT`` after ``timeout`` seconds. Subscribe with :meth:`events` before
+        acting when the event may come at once."""
+        deadline = time.monotonic() + timeout
+        with self.events(event) as stream:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise QuantEnergxError('REQUEST_TIMEOUT', 'no {} within {} s'.format(event, timeout), event)
+                item = stream.get(remaining)
+                args = item.data if isinstance(item.data, tuple) else (item.data,)
+                if predicate is None or predicate(*args):
+                    return item.data
 
     # ---- connection ------------------------------------------------------------------------
 
-    def connect(self, wait=True, timeout=10.0):
-        """Connects (WebSocket first) and, with ``wait``, returns once authenticated."""
+    def connect(self, wait: bool = True, timeout: float = 10.0, retries: int = 0) -> 'QuantEnergxWebSocket':
+        """Connects (WebSocket first) and, with ``wait``, returns once authenticated. Raises at once
+        ``TOKEN_UNAVAILABLE`` (with the cause) when no token can be had, the refusal
+        (``INVALID_TOKEN``, ...) when the credentials are refused (after one fresh token from
+        ``get_token``), ``CONNECT_FAILED`` when the gateway cannot be reached after ``retries``
+        more attempts (exponential backoff from ``reconnection_delay``), ``REQUEST_TIMEOUT`` when
+        not authenticated within ``timeout`` seconds."""
+        if self.sio.connected:
+            return self
         self._closed = False
-        self._auth_failure = None
-        self.sio.connect(self.url, transports=['websocket', 'polling'], wait_timeout=timeout)
+        self._failure = None
+        self._settled.clear()
+        self._current_token()  # no token: raise now, in the caller's thread
+        self._start_dispatcher()
+        attempt = 0
+        while True:
+            try:
+                self.sio.connect(self.url, transports=['websocket', 'polling'], wait_timeout=timeout)
+                break
+            except socketio.exceptions.ConnectionError as exc:
+                attempt += 1
+                if attempt > retries:
+                    self._stop_dispatcher()
+                    raise connect_failed(self.url, attempt, exc) from exc
+                delay = min(self.reconnection_delay * 2 ** (attempt - 1), self.reconnection_delay_max)
+                logger.info('could not reach %s (%s); trying again in %.1f s (%d of %d)', self.url, exc, delay, attempt, retries)
+                time.sleep(delay)
         if wait:
-            if not self._authenticated.wait(timeout):
-                raise QuantEnergxError(self._auth_failure.code if self._auth_failure else 'REQUEST_TIMEOUT',
-                                       'not authenticated within {} s'.format(timeout))
+            if not self._settled.wait(timeout):
+                raise QuantEnergxError('REQUEST_TIMEOUT', 'not authenticated within {} s'.format(timeout), 'authenticate')
+            if self._failure is not None:
+                raise self._failure
         return self
 
-    def wait_authenticated(self, timeout=None):
+    def wait_authenticated(self, timeout: Optional[float] = None) -> bool:
+        """True once authenticated; False after ``timeout`` seconds."""
         return self._authenticated.wait(timeout)
 
     @property
-    def connected(self):
-        return self.sio.connected
+    def connected(self) -> bool:
+        """Whether the socket is connected."""
+        return bool(self.sio.connected)
 
     @property
-    def authenticated(self):
-        return self.sio.connected and self._authenticated.is_set()
+    def authenticated(self) -> bool:
+        """Connected and authenticated."""
+        return bool(self.sio.connected) and self._authenticated.is_set()
 
-    def disconnect(self):
+    def disconnect(self) -> None:
+        """Disconnects for good; the handlers have seen every event received before it returns
+        (unless it is called from a handler)."""
         self._closed = True
         with self._lock:
             for timer in self._gap_timers.values():
@@ -151,84 +259,107 @@ class QuantEnergxWebSocket:
             if self._refresh_timer:
                 self._refresh_timer.cancel()
         self.sio.disconnect()
+        self._authenticated.clear()
+        self._stop_dispatcher()
 
-    def _on_connect(self):
+    def __enter__(self) -> 'QuantEnergxWebSocket':
+        return self.connect()
+
+    def __exit__(self, *exc: object) -> None:
+        self.disconnect()
+
+    def _on_connect(self) -> None:
         with self._lock:
             self._session += 1
             session = self._session
             self.stats['sessions'] += 1
+        if session > 1:
+            logger.info('reconnected to %s (session %d): authenticating, subscribing again, resuming', self.url, session)
         self._authenticated.clear()
         self._emit('connect')
         # not on this thread: it must return for python-socketio to finish connecting
         self.sio.start_background_task(self._start_session, session)
 
-    def _on_disconnect(self):
+    def _on_disconnect(self) -> None:
         self._authenticated.clear()
-        notice, self._notice = self._notice, None
+        notice = self._take_notice()
+        if not self._closed:
+            logger.info('disconnected from %s%s; reconnecting', self.url, ' ({})'.format(notice.get('code')) if notice else '')
         self._emit('disconnect', notice)
 
-    def _on_disconnect_reason(self, notice):
-        self._notice = notice
-        self._emit('disconnect-reason', notice)
-
-    def _start_session(self, session):
+    def _start_session(self, session: int) -> None:
         """Every connection is a new session: authenticate, subscribe again, resume every stream."""
         try:
-            self.authenticate()
+            self._sign_in()
         except QuantEnergxError as err:
-            if err.code == 'TOKEN_EXPIRED' and self.get_token:
-                self.token = None
-                try:
-                    self.authenticate()
-                except QuantEnergxError as again:
-                    return self._auth_failed(again)
-            elif err.code in FATAL_AUTH_CODES or err.code == 'TOKEN_EXPIRED':
-                return self._auth_failed(err)
-            else:
-                return self._emit('error', err)
-        with self._lock:
-            wanted = {k: sorted(v) for k, v in self._wanted.items()}
+            return self._auth_failed(err) if err.code in FATAL_AUTH_CODES or err.code == 'TOKEN_EXPIRED' else self._emit('error', err)
+        plan = self._restore_plan()
+        for event, payload, refused in plan:
+            if session != self._session or not self.sio.connected:
+                return
+            try:
+                self._call(event, payload)
+            except QuantEnergxError as err:
+                refused(err)
+        self._restored(plan)
         try:
-            if wanted['market']:
-                self._call('subscribe-market', wanted['market'])
-            for user in wanted['trading']:
-                self._call('join-trading', user)
-            for user in wanted['orders']:
-                self._call('subscribe-orders', user)
-            for user in wanted['compliance']:
-                self._call('subscribe-compliance', user)
             self._resume()
         except QuantEnergxError as err:
             if session == self._session:
                 self._emit('error', err)
 
-    def _auth_failed(self, err):
-        self._auth_failure = err
+    def _sign_in(self) -> None:
+        """``authenticate``; a refused or expired token is replaced once through ``get_token``."""
+        try:
+            self.authenticate()
+        except QuantEnergxError as err:
+            if err.code not in ('TOKEN_EXPIRED', 'INVALID_TOKEN') or self.get_token is None:
+                raise
+            self.token = None
+            try:
+                self.authenticate()
+            except QuantEnergxError as again:
+                raise QuantEnergxError(again.code, '{} (refused again with a fresh token from get_token)'.format(again.message),
+                                       again.event, again.field) from again
+
+    def _auth_failed(self, err: QuantEnergxError) -> None:
+        self._failure = err
+        self._settled.set()
         self._emit('error', err)
         self._closed = True
         self.sio.disconnect()
 
-    def authenticate(self):
+    def authenticate(self) -> Dict[str, Any]:
         """The seed's ``authenticate`` event; returns the ``auth-success`` payload."""
         body = self._call('authenticate', {'userId': self.user_id, 'token': self._current_token()})
         self._authenticated.set()
+        self._settled.set()
         self._schedule_refresh(body.get('expiresAt'))
         return body
 
-    def _current_token(self):
-        if self.token and not (self.get_token and is_expiring(self.token, self.refresh_lead)):
-            return self.token
-        if self.get_token:
-            self.token = self.get_token()
-            return self.token
-        raise QuantEnergxError('TOKEN_UNAVAILABLE', 'no token')
+    def _current_token(self) -> str:
+        held = self._held_token()
+        return held if held is not None else self._fetch_token()
 
-    def refresh_token(self):
+    def _fetch_token(self) -> str:
+        if self.get_token is None:
+            raise QuantEnergxError('TOKEN_UNAVAILABLE', 'no get_token to ask for a token')
+        try:
+            token = self.get_token()
+        except Exception as exc:
+            raise token_unavailable(exc) from exc
+        if hasattr(token, '__await__'):
+            getattr(token, 'close', lambda: None)()
+            raise QuantEnergxError('TOKEN_UNAVAILABLE', 'get_token returned an awaitable: the threaded client needs a plain '
+                                                        'function (or use AsyncQuantEnergxWebSocket)')
+        return self._keep_token(token)
+
+    def refresh_token(self) -> None:
         """Fetches a fresh token with ``get_token`` and authenticates again on the same connection."""
-        if not self.get_token or not self._refreshing.acquire(blocking=False):
+        if self.get_token is None or not self._refreshing.acquire(blocking=False):
             return
         try:
-            self.token = self.get_token()
+            self._fetch_token()
             self.stats['token_refreshes'] += 1
             if self.sio.connected:
                 self.authenticate()
@@ -237,8 +368,8 @@ class QuantEnergxWebSocket:
         finally:
             self._refreshing.release()
 
-    def _schedule_refresh(self, expires_at):
-        if not self.get_token or not expires_at or not self.refresh_before_expiry:
+    def _schedule_refresh(self, expires_at: Any) -> None:
+        if self.get_token is None or not expires_at or not self.refresh_before_expiry:
             return
         delay = refresh_delay(expires_at, self.refresh_lead)
         if delay is None:
@@ -250,15 +381,15 @@ class QuantEnergxWebSocket:
             self._refresh_timer.daemon = True
             self._refresh_timer.start()
 
-    def _on_auth_error(self, data):
-        err = QuantEnergxError(data.get('code', 'INVALID_TOKEN'), data.get('message', ''), 'authenticate')
+    def _on_auth_error(self, data: Any) -> None:
+        err = QuantEnergxError.from_wire(data if isinstance(data, dict) else {'code': 'INVALID_TOKEN'}, 'authenticate')
         self._emit('auth-error', err)
         if err.code == 'TOKEN_EXPIRED' and self._authenticated.is_set():
             # the gateway suspended our private rooms; a fresh token restores them (and replays)
             self._authenticated.clear()
             self.sio.start_background_task(self._refresh_after_expiry)
 
-    def _refresh_after_expiry(self):
+    def _refresh_after_expiry(self) -> None:
         self.refresh_token()
         if self.authenticated:
             try:
@@ -268,20 +399,22 @@ class QuantEnergxWebSocket:
 
     # ---- requests --------------------------------------------------------------------------
 
-    def _call(self, event, data=None):
+    def _call(self, event: str, data: Any = None) -> Dict[str, Any]:
         """Emits with an acknowledgement; returns the confirmation or raises QuantEnergxError."""
         try:
             response = self.sio.call(event, data, timeout=self.request_timeout)
         except socketio.exceptions.TimeoutError:
-            raise QuantEnergxError('REQUEST_TIMEOUT', '{}: no answer'.format(event), event)
+            raise QuantEnergxError('REQUEST_TIMEOUT', '{}: no answer within {} s'.format(event, self.request_timeout), event) from None
         except socketio.exceptions.BadNamespaceError:
-            raise QuantEnergxError('NOT_CONNECTED', '{}: not connected'.format(event), event)
+            raise QuantEnergxError('NOT_CONNECTED', '{}: not connected'.format(event), event) from None
         return ack_body(response, event)
 
-    def _request(self, event, data=None):
+    def _request(self, event: str, data: Any = None) -> Dict[str, Any]:
         """A user request: waits for authentication, and is sent again after a reconnect."""
         deadline = time.monotonic() + self.request_timeout * 3
         while True:
+            if self._failure is not None:
+                raise QuantEnergxError(self._failure.code, self._failure.message, event)
             if self._closed:
                 raise QuantEnergxError('CLIENT_CLOSED', 'the client was disconnected', event)
             if not self._authenticated.wait(max(0.0, deadline - time.monotonic())):
@@ -289,8 +422,7 @@ class QuantEnergxWebSocket:
             try:
                 return self._call(event, data)
             except QuantEnergxError as err:
-                retry = err.code in RETRY_CODES or \
-                    (err.code == 'REQUEST_TIMEOUT' and not self.sio.connected)
+                retry = err.code in RETRY_CODES or (err.code == 'REQUEST_TIMEOUT' and not self.sio.connected)
                 if not retry or time.monotonic() > deadline:
                     raise
                 if err.code in ('TOKEN_EXPIRED', 'NOT_AUTHENTICATED'):
@@ -298,102 +430,110 @@ class QuantEnergxWebSocket:
                     self.sio.start_background_task(self._refresh_after_expiry)
                 time.sleep(0.05)
 
-    def subscribe_to_market_data(self, commodities):
-        """``subscribe-market``; the latest update of each commodity follows at once."""
-        body = self._request('subscribe-market', list(commodities))
-        with self._lock:
-            self._wanted['market'].update(body.get('commodities', []))
+    def subscribe_to_market_data(self, commodities: Union[str, Iterable[str]]) -> Dict[str, Any]:
+        """``subscribe-market`` (one symbol or a list); the latest update of each commodity follows at once."""
+        body = self._request('subscribe-market', commodity_list(commodities, 'subscribe-market'))
+        for c in body.get('commodities', []):
+            self._subscribed('market', c)
         return body
 
-    def unsubscribe_from_market_data(self, commodities):
-        with self._lock:
-            self._wanted['market'].difference_update(commodities)
-        body = self._request('unsubscribe-market', list(commodities))
-        with self._lock:
-            for c in commodities:
-                self._market.pop(c, None)
-                self._market_seqs.pop(c, None)
+    def unsubscribe_from_market_data(self, commodities: Union[str, Iterable[str]]) -> Dict[str, Any]:
+        """``unsubscribe-market`` (one symbol or a list); their state is forgotten."""
+        symbols = commodity_list(commodities, 'unsubscribe-market')
+        for c in symbols:
+            self._unsubscribed('market', c)
+        return self._request('unsubscribe-market', symbols)
+
+    def _subscribe_private(self, channel: str, user_id: Optional[str]) -> Dict[str, Any]:
+        user = self._private_payload(user_id)
+        body = self._request(PRIVATE_REQUESTS[channel][0], user)
+        self._subscribed(channel, user)
         return body
 
-    def _subscribe_private(self, channel, event, user_id):
-        body = self._request(event, user_id or self.user_id)
-        with self._lock:
-            self._wanted[channel].add(user_id or self.user_id)
-        return body
+    def subscribe_to_trading_updates(self, user_id: Optional[str] = None) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+        """``join-trading`` and ``subscribe-orders`` (default: this user); returns both confirmations."""
+        return self._subscribe_private('trading', user_id), self._subscribe_private('orders', user_id)
 
-    def subscribe_to_trading_updates(self, user_id=None):
-        """``join-trading`` and ``subscribe-orders``; returns both confirmations."""
-        return (self._subscribe_private('trading', 'join-trading', user_id),
-                self._subscribe_private('orders', 'subscribe-orders', user_id))
+    def subscribe_to_compliance_alerts(self, user_id: Optional[str] = None) -> Dict[str, Any]:
+        """``subscribe-compliance`` (default: this user)."""
+        return self._subscribe_private('compliance', user_id)
 
-    def subscribe_to_compliance_alerts(self, user_id=None):
-        return self._subscribe_private('compliance', 'subscribe-compliance', user_id)
+    def subscribe_book(self, commodity: str, depth: int = 10) -> Dict[str, Any]:
+        """``subscribe-book``: the commodity's top ``depth`` levels (1-20), kept from a snapshot and
+        checksummed deltas; a copy that fails its check is subscribed again for a fresh snapshot
+        (``book-resync``). Read it with :meth:`book` or the ``book`` event."""
+        payload = self._book_payload(commodity, depth)
+        self._subscribed('book', commodity, payload['depth'])  # wanted before the answer: the snapshot follows at once
+        try:
+            return self._request('subscribe-book', payload)
+        except QuantEnergxError:
+            self._unsubscribed('book', commodity)
+            raise
 
-    def ping(self):
+    def unsubscribe_book(self, commodity: str) -> Dict[str, Any]:
+        """``unsubscribe-book``."""
+        payload = self._book_payload(commodity)
+        self._unsubscribed('book', commodity)
+        return self._request('unsubscribe-book', payload)
+
+    def subscribe_trades(self, commodities: Union[str, Iterable[str]]) -> Dict[str, Any]:
+        """``subscribe-trades``: every trade of these commodities (the public tape) as ``market-trade``."""
+        symbols = commodity_list(commodities, 'subscribe-trades')
+        for c in symbols:
+            self._subscribed('trades', c)
+        try:
+            return self._request('subscribe-trades', symbols)
+        except QuantEnergxError:
+            for c in symbols:
+                self._unsubscribed('trades', c)
+            raise
+
+    def unsubscribe_trades(self, commodities: Union[str, Iterable[str]]) -> Dict[str, Any]:
+        """``unsubscribe-trades``."""
+        symbols = commodity_list(commodities, 'unsubscribe-trades')
+        for c in symbols:
+            self._unsubscribed('trades', c)
+        return self._request('unsubscribe-trades', symbols)
+
+    def ping(self) -> Dict[str, Any]:
+        """``ping``: ``{timestamp}``, the gateway's clock in ms."""
         return self._request('ping')
 
     # ---- data ------------------------------------------------------------------------------
 
-    @property
-    def market(self):
-        """The latest market data per commodity (a copy)."""
-        with self._lock:
-            return dict(self._market)
+    def _on_book_delta(self, update: Dict[str, Any]) -> None:
+        resync = self._on_book_update(update)
+        if resync is not None:
+            self.sio.start_background_task(self._resync_book, resync)
 
-    def last_seqs(self):
-        with self._lock:
-            out = self._streams.positions()
-            out.update({'market-' + c: s for c, s in self._market_seqs.items()})
-            return out
+    def _resync_book(self, payload: Dict[str, Any]) -> None:
+        try:
+            self._request('subscribe-book', payload)
+        except QuantEnergxError as err:
+            self._resync_failed(payload['commodity'], err)
 
-    def _on_market_update(self, envelope):
-        with self._lock:
-            payload = envelope.get('payload', {})
-            commodity, seq = payload.get('commodity'), envelope.get('seq')
-            if isinstance(seq, int):
-                last = self._market_seqs.get(commodity)
-                if last is not None and seq <= last:
-                    self.stats['duplicates_dropped'] += 1
-                    return
-                self._market_seqs[commodity] = seq
-            self._market[commodity] = payload
-            # delivered under the lock: handlers see updates in order
-            self._emit('market-update', envelope)
-
-    def _on_private_event(self, event, envelope):
-        with self._lock:
-            seq = envelope.get('seq')
-            if not isinstance(seq, int):
-                return self._emit(event, envelope)
-            stream = stream_of(event, envelope)
-            had_gap = self._streams.gap(stream) is not None
-            deliver, duplicate = self._streams.receive(stream, seq, (event, envelope))
-            if duplicate:
-                self.stats['duplicates_dropped'] += 1
-            for ev, env in deliver:
-                self._emit(ev, env)
-            if self._streams.gap(stream) is not None:
-                self._on_gap(stream)
-            elif had_gap:
-                self.stats['gaps_recovered'] += 1
-                timer = self._gap_timers.pop(stream, None)
-                if timer:
-                    timer.cancel()
-
-    def _on_gap(self, stream):
+    def _gap_opened(self, stream: str) -> None:
         # events are handled on one thread each, so a gap may only be a reordering: wait a moment
         if stream in self._gap_timers:
             return
-        timer = threading.Timer(self.gap_grace, self._fill_gap, (stream, time.monotonic()))
+        self._start_gap_timer(stream, self.gap_grace, time.monotonic())
+
+    def _gap_closed(self, stream: str) -> None:
+        timer = self._gap_timers.pop(stream, None)
+        if timer:
+            timer.cancel()
+
+    def _start_gap_timer(self, stream: str, delay: float, since: float) -> None:
+        timer = threading.Timer(delay, self._fill_gap, (stream, since))
         timer.daemon = True
         self._gap_timers[stream] = timer
         timer.start()
 
-    def _fill_gap(self, stream, since):
+    def _fill_gap(self, stream: str, since: float) -> None:
         with self._lock:
             self._gap_timers.pop(stream, None)
-            if self._streams.gap(stream) is None or self._closed:
-                return
+        if not self._gap_of(stream) or self._closed:
+            return
         try:
             if time.monotonic() - since < self.gap_timeout:
                 if self.authenticated:
@@ -403,67 +543,43 @@ class QuantEnergxWebSocket:
         except QuantEnergxError as err:
             self._emit('error', err)
         with self._lock:
-            if self._streams.gap(stream) is not None and stream not in self._gap_timers and not self._closed:
-                timer = threading.Timer(self.gap_timeout / 2, self._fill_gap, (stream, since))
-                timer.daemon = True
-                self._gap_timers[stream] = timer
-                timer.start()
+            if self._gap_of(stream) and stream not in self._gap_timers and not self._closed:
+                self._start_gap_timer(stream, self.gap_timeout / 2, since)
 
-    def _resume(self, only=None):
+    def _resume(self, only: Optional[Iterable[str]] = None) -> None:
         """``resume {stream: lastSeq}``: the gateway replays what followed; a full replay is continued from REST."""
-        with self._lock:
-            entries = [(s, q) for s, q in self._streams.positions().items() if only is None or s in only]
-        for i in range(0, len(entries), RESUME_CHUNK):
-            chunk = dict(entries[i:i + RESUME_CHUNK])
+        for chunk in self._resume_chunks(only):
             while chunk:
                 try:
                     self.stats['resumes'] += 1
                     result = self._call('resume', chunk)
                 except QuantEnergxError as err:
-                    if err.code in ('FORBIDDEN', 'INVALID_STREAM') and err.field in chunk:
-                        chunk.pop(err.field)
-                        with self._lock:
-                            self._streams.forget(err.field)
+                    if self._resume_refused(err, chunk):
                         continue
                     raise
-                for stream, r in result.get('streams', {}).items():
-                    if r.get('replayed', 0) >= SERVER_REPLAY_LIMIT:
-                        self.sio.start_background_task(self._read_log, stream, False, r.get('lastSeq'))
+                for stream, last in self._resumed(result):
+                    self.sio.start_background_task(self._read_log, stream, False, last)
                 break
 
-    def _read_log(self, stream, give_up, after=None):
+    def _read_log(self, stream: str, give_up: bool, after: Optional[int] = None) -> None:
         """Reads a stream from the REST event log, through the same in-order path."""
-        with self._lock:
-            gap = self._streams.gap(stream)
-            cursor = after if after is not None else (gap[0] if gap else self._streams.positions().get(stream))
-        if cursor is None:
-            return
+        cursor = self._log_cursor(stream, after)
         try:
             token = self._current_token()
-            while True:
-                self.stats['log_reads'] += 1
-                res = requests.get(self.rest_url + '/api/v1/events',
-                                   params={'stream': stream, 'after': cursor, 'limit': LOG_PAGE},
+            while cursor is not None:
+                res = requests.get(self.rest_url + '/api/v1/events', params=self._log_params(stream, cursor),
                                    headers={'Authorization': 'Bearer ' + token}, timeout=self.request_timeout)
                 body = res.json()
                 if res.status_code != 200:
-                    raise QuantEnergxError.from_wire(body.get('error'), 'events', res.status_code)
-                for e in body['events']:
-                    self._on_private_event(e['event'], e['envelope'])
-                if not body.get('hasMore') or not body['events']:
-                    break
-                cursor = body['events'][-1]['seq']
-        except (requests.RequestException, ValueError, QuantEnergxError) as exc:
-            self._emit('error', exc)
+                    raise QuantEnergxError.from_wire(body.get('error') if isinstance(body, dict) else None, 'events', res.status_code)
+                cursor = self._log_page(body)
+        except QuantEnergxError as refused:
+            self._emit('error', refused)
+            return
+        except (requests.RequestException, ValueError, KeyError) as exc:
+            err = QuantEnergxError('HTTP_ERROR', 'event log ({}): {}'.format(stream, exc), 'events')
+            err.__cause__ = exc
+            self._emit('error', err)
             return
         if give_up:
-            with self._lock:
-                while True:
-                    skipped = self._streams.skip_gap(stream)
-                    if skipped is None:
-                        break
-                    deliver, (first, last) = skipped
-                    self.stats['events_lost'] += last - first + 1
-                    self._emit('stream-gap', stream, first, last)
-                    for ev, env in deliver:
-                        self._emit(ev, env)
+            self._give_up(stream)

@@ -1,6 +1,6 @@
 /**
- * Connect with a token provider, follow market data and your own orders, place an order over REST
- * and watch its `order-update` arrive.
+ * Connect with a token provider, follow market data and your own orders, place an order and watch
+ * its `order-update` arrive.
  *
  *   QX_URL=http://localhost:3001 npx tsx examples/quickstart.ts
  *
@@ -32,12 +32,9 @@ console.log('authenticated as', auth.userId);
 await client.subscribeMarket(['crude_oil', 'natural_gas']);
 await client.subscribeTradingUpdates(); // join-trading + subscribe-orders
 
-const res = await fetch(`${url}/api/v1/trading/orders`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json', authorization: `Bearer ${await getToken()}` },
-  body: JSON.stringify({ commodity: 'crude_oil', side: 'buy', type: 'limit', quantity: 10, price: 70 }),
-});
-console.log('order placed: HTTP', res.status);
+// idempotent: a clientOrderId is generated, and a retry after a timeout answers the same order
+const order = await client.placeOrder({ commodity: 'crude_oil', side: 'buy', type: 'limit', quantity: 10, price: 70 });
+console.log('order placed:', order.id, order.status, order.clientOrderId);
 const update = await firstOrder;
 console.log('order-update', update.seq, update.payload.status, update.payload.remainingQuantity);
 // the order changed crude_oil's best bid, so its market data is published (if it was not yet)

@@ -1,30 +1,25 @@
 #!/usr/bin/env node
 /**
- * `npm pack` / `npm publish` of @qx/client, without workspace-only paths in what is published.
+ * `npm pack` / `npm publish` of @qx/client, from its own folder, without touching what git tracks:
+ * the workspace manifest is the published one (its `types` and `default` conditions name lib/,
+ * its `source` condition the TypeScript sources that only the workspace's builds ask for).
  *
- *   prepack:  builds (tsc -b), assembles lib/ (the SDK's JavaScript and declarations, with
- *             @qx/protocol compiled in under lib/protocol/ and its imports made relative), and
- *             writes the published package.json: `publishConfig`'s fields over the workspace
- *             manifest, no `source` conditions, no devDependencies or scripts, @qx/protocol
- *             replaced by its own dependencies. The workspace manifest is kept aside.
- *   postpack: puts the workspace manifest back and removes lib/.
+ *   prepack:  builds (tsc -b) and assembles lib/ (gitignored): the SDK's JavaScript and
+ *             declarations, with @qx/protocol compiled in under lib/protocol/ and its imports made
+ *             relative. Checks that the manifest names no workspace package among its dependencies.
+ *   postpack: removes lib/.
  *
  * Usage (npm runs it): node scripts/pack.mjs prepack|postpack
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 const protocolDir = join(pkgDir, '..', 'protocol');
-const manifestPath = join(pkgDir, 'package.json');
-const keptPath = join(pkgDir, 'package.workspace.json');
 const libDir = join(pkgDir, 'lib');
-const INLINED = '@qx/protocol';
-
-const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
 
 function files(dir) {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
@@ -42,47 +37,40 @@ function copyBuild(from, to) {
   }
 }
 
-/** Rewrites `'@qx/protocol'` in every lib/ file to the relative path of lib/protocol/index.js. */
+/** Rewrites `'@qx/protocol'` and `'@qx/protocol/<entry>'` in every lib/ file to a relative path into lib/protocol/. */
 function inlineProtocol() {
   for (const file of files(libDir)) {
-    let target = relative(dirname(file), join(libDir, 'protocol', 'index.js')).split(sep).join('/');
-    if (!target.startsWith('.')) target = `./${target}`;
     const text = readFileSync(file, 'utf8')
-      .replace(/(["'])@qx\/protocol\1/g, `$1${target}$1`)
+      .replace(/(["'])@qx\/protocol(?:\/(\w+))?\1/g, (_m, quote, entry) => {
+        let target = relative(dirname(file), join(libDir, 'protocol', `${entry ?? 'index'}.js`)).split(sep).join('/');
+        if (!target.startsWith('.')) target = `./${target}`;
+        return `${quote}${target}${quote}`;
+      })
       .replace(/\n\/\/# sourceMappingURL=.*$/, '\n');
     if (/(["'])@qx\//.test(text)) throw new Error(`${relative(pkgDir, file)} still imports a workspace package`);
     writeFileSync(file, text);
   }
 }
 
-function publishedManifest(workspace) {
-  const manifest = { ...workspace, ...workspace.publishConfig };
-  // publishConfig's fields replace the workspace's; what only the workspace needs goes
-  for (const key of ['publishConfig', 'devDependencies', 'scripts', 'private', 'access', 'registry', 'tag']) delete manifest[key];
-  const protocol = readJson(join(protocolDir, 'package.json'));
-  manifest.dependencies = { ...protocol.dependencies, ...workspace.dependencies };
-  delete manifest.dependencies[INLINED];
-  const leaks = JSON.stringify(manifest).match(/"source"|\.\/src\/|"file:|"workspace:|"link:|@qx\/protocol/g);
-  if (leaks) throw new Error(`published package.json would contain ${leaks.join(', ')}`);
-  return manifest;
+/** The manifest is published as it is: it must not depend on what only the workspace has. */
+function checkManifest() {
+  const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
+  const deps = JSON.stringify({ ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.optionalDependencies });
+  const leaks = deps.match(/@qx\/|"file:|"workspace:|"link:/g);
+  if (leaks) throw new Error(`package.json dependencies name ${leaks.join(', ')}: a consumer could not install them`);
 }
 
 function prepack() {
-  if (existsSync(keptPath)) postpack(); // a pack that failed half-way
+  checkManifest();
   const require = createRequire(import.meta.url);
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', pkgDir], { stdio: 'inherit' });
   rmSync(libDir, { recursive: true, force: true });
   copyBuild(join(pkgDir, 'dist'), libDir);
   copyBuild(join(protocolDir, 'dist'), join(libDir, 'protocol'));
   inlineProtocol();
-  const workspace = readJson(manifestPath);
-  const published = publishedManifest(workspace);
-  renameSync(manifestPath, keptPath);
-  writeFileSync(manifestPath, `${JSON.stringify(published, null, 2)}\n`);
 }
 
 function postpack() {
-  if (existsSync(keptPath)) renameSync(keptPath, manifestPath);
   rmSync(libDir, { recursive: true, force: true });
 }
 

@@ -2,8 +2,11 @@
  * The gateway's durable event log over REST (`GET /api/v1/events?stream=&after=&limit=`): where
  * the client reads what a `resume` could not replay, and where a stream stands when subscribed.
  */
-import { ErrorCode, type DataEventName, type Envelope, type ErrorCodeName } from '@qx/protocol';
+import { ErrorCode, type DataEventName, type Envelope, type ErrorCodeName } from '@qx/protocol/wire';
 import { QuantEnergxError } from './errors.js';
+import { fetchFailure, type FetchLike } from './http.js';
+
+export type { FetchLike } from './http.js';
 
 export interface LoggedEvent {
   event: DataEventName;
@@ -20,11 +23,6 @@ export interface EventPage {
   lastSeq: number;
 }
 
-export type FetchLike = (input: string, init?: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal }) => Promise<{
-  ok: boolean;
-  status: number;
-  json(): Promise<unknown>;
-}>;
 
 export class EventLogApi {
   constructor(
@@ -36,17 +34,18 @@ export class EventLogApi {
   async page(stream: string, after: number, limit: number, token: string): Promise<EventPage> {
     const url = `${this.baseUrl}/api/v1/events?stream=${encodeURIComponent(stream)}&after=${after}&limit=${limit}`;
     let res: Awaited<ReturnType<FetchLike>>;
+    const timeout = AbortSignal.timeout(this.timeoutMs);
     try {
-      res = await this.fetchFn(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await this.fetchFn(url, { headers: { authorization: `Bearer ${token}` }, signal: timeout });
     } catch (err) {
-      throw new QuantEnergxError('HTTP_ERROR', `Event log unreachable: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw fetchFailure(err, `Event log (${stream})`, this.timeoutMs, undefined, timeout);
     }
     const body = (await res.json().catch(() => null)) as (EventPage & { error?: { code?: string; message?: string } }) | null;
     if (!res.ok || !body || !Array.isArray(body.events)) {
       const wire = body?.error?.code;
       const code = wire !== undefined && wire in ErrorCode ? (wire as ErrorCodeName) : 'HTTP_ERROR';
       const message = body?.error?.message ?? `Event log answered HTTP ${res.status}`;
-      throw new QuantEnergxError(code, `${message} (${stream})`);
+      throw new QuantEnergxError(code, `${message} (${stream})`, { status: res.status });
     }
     return body;
   }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ComplianceAlertPayload, OrderUpdatePayload, SystemAlertPayload } from '@qx/protocol';
+import type { ComplianceAlertPayload, OrderUpdatePayload, SystemAlertPayload } from '@qx/protocol/wire';
+import type { QuantEnergxErrorCode } from './errors.js';
 import { initialLiveState, liveReducer, LIVE_LIMITS, type LiveAction, type LiveState } from './live-state.js';
 
 const run = (actions: LiveAction[], from: LiveState = initialLiveState) => actions.reduce(liveReducer, from);
@@ -63,6 +64,9 @@ test('connection flags, disconnect reason, errors, reset', () => {
   assert.deepEqual(s.disconnectReason, notice);
   s = liveReducer(s, { type: 'error', error: { code: 'UNKNOWN_COMMODITY', message: 'Unknown commodity: x' } });
   assert.equal(s.error?.code, 'UNKNOWN_COMMODITY');
+  // the code is the SDK's code union, so an app can switch on it exhaustively (type-checked: a plain string would not compile here)
+  const code: QuantEnergxErrorCode | undefined = s.error?.code;
+  assert.equal(code, 'UNKNOWN_COMMODITY');
   s = liveReducer(s, { type: 'authenticated' });
   assert.equal(s.error, null);
   assert.equal(liveReducer(s, { type: 'reset' }), initialLiveState);

@@ -12,7 +12,8 @@ import type {
   OrderUpdatePayload,
   SystemAlertPayload,
   TradeUpdatePayload,
-} from '@qx/protocol';
+} from '@qx/protocol/wire';
+import type { QuantEnergxErrorCode } from './errors.js';
 
 export type LiveAlert = SystemAlertPayload | ComplianceAlertPayload;
 
@@ -36,8 +37,8 @@ export interface LiveState {
   trades: TradeUpdatePayload[];
   /** system alerts and compliance alerts (`type: 'COMPLIANCE_ALERT'`), newest first */
   alerts: LiveAlert[];
-  /** the last error worth showing (refused credentials, a failed subscription) */
-  error: { code: string; message: string } | null;
+  /** the last error worth showing (refused credentials, a failed subscription), coded as the SDK's errors */
+  error: LiveError | null;
   /** why the gateway last closed the connection, if it said */
   disconnectReason: DisconnectNotice | null;
 }
@@ -55,7 +56,13 @@ export type LiveAction =
   /** several at once, e.g. a page from `GET /api/v1/trading/trades` */
   | { type: 'trades'; trades: readonly TradeUpdatePayload[] }
   | { type: 'alert'; payload: LiveAlert }
-  | { type: 'error'; error: { code: string; message: string }; fatal?: boolean };
+  | { type: 'error'; error: LiveError; fatal?: boolean };
+
+/** An error in the hook's state: the code of the `QuantEnergxError` it came from, and its message. */
+export interface LiveError {
+  code: QuantEnergxErrorCode;
+  message: string;
+}
 
 /** Caps, so a long session does not grow without bound. */
 export const LIVE_LIMITS = { orders: 1000, trades: 500, alerts: 200 } as const;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bookChecksum, type BookLevel, type BookSnapshot, type BookUpdate } from '@qx/protocol';
+import { bookChecksum, type BookLevel, type BookSnapshot, type BookUpdate } from '@qx/protocol/wire';
 import { LocalBook } from './order-book.js';
 
 const lv = (price: number, quantity: number, orders = 1): BookLevel => ({ price, quantity, orders });

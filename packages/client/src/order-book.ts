@@ -5,7 +5,7 @@
  * does not match — means the copy can no longer be trusted: the caller resubscribes for a fresh
  * snapshot. Pure: no socket, no timers.
  */
-import { bookChecksum, type BookLevel, type BookSnapshot, type BookUpdate } from '@qx/protocol';
+import { bookChecksum, type BookLevel, type BookSnapshot, type BookUpdate } from '@qx/protocol/wire';
 
 export type BookApplied = 'applied' | 'stale' | 'gap' | 'checksum-mismatch';
 

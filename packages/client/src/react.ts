@@ -1,14 +1,15 @@
 /**
  * React hooks built on the SDK. `useQuantEnergxWebSocket(url, userId, token)` is the seed's hook:
- * it connects once per url and user (a new token is used without reconnecting), subscribes to
+ * it connects once per url and user (a new token string is used without reconnecting; a token
+ * function is a provider, called when a token is needed, whatever its identity), subscribes to
  * market data, trades, orders and compliance alerts, keeps the state in a reducer (with a
  * `dispatch` to merge REST pages in), and closes the client on unmount. `useBook` and
  * `useMarketTrades` follow one commodity's streamed book and public tape on that client.
  */
 import { useEffect, useReducer, useRef, useState, type Dispatch } from 'react';
-import { DataEvent, type MarketTrade } from '@qx/protocol';
+import { DataEvent, type MarketTrade } from '@qx/protocol/wire';
 import { QuantEnergxClient, type QuantEnergxSocket } from './client.js';
-import { isFatalAuthError, type QuantEnergxErrorCode } from './errors.js';
+import { isFatalAuthError, toQuantEnergxError } from './errors.js';
 import { initialLiveState, liveReducer, type LiveAction, type LiveState } from './live-state.js';
 import type { BookView } from './order-book.js';
 import { addToTape } from './tape.js';
@@ -25,9 +26,11 @@ export {
   type LiveState,
   type LiveAction,
   type LiveAlert,
+  type LiveError,
   type LiveStatus,
 } from './live-state.js';
 
+/** A JWT, or a provider of one: a function called whenever the client needs a token (an inline arrow is fine). */
 export type TokenSource = string | (() => string | Promise<string>);
 
 export interface UseQuantEnergxOptions {
@@ -62,27 +65,34 @@ export function useQuantEnergxWebSocket(url: string, userId: string, token: Toke
   const privateStreams = options.privateStreams ?? true;
 
   useEffect(() => {
-    const qx = new QuantEnergxClient({
-      ...optionsRef.current.client,
-      url,
-      userId,
-      getToken: () => {
-        const t = tokenRef.current;
-        return typeof t === 'function' ? t() : t;
-      },
-    });
     dispatch({ type: 'reset' });
     const fail = (err: unknown) => {
-      const e = err as { code?: unknown; message?: unknown };
-      const code = typeof e.code === 'string' ? e.code : 'ERROR';
-      dispatch({ type: 'error', error: { code, message: String(e.message ?? err) }, fatal: isFatalAuthError(code as QuantEnergxErrorCode) });
+      const e = toQuantEnergxError(err);
+      dispatch({ type: 'error', error: { code: e.code, message: e.message }, fatal: isFatalAuthError(e.code) || e.code === 'CONNECT_FAILED' || e.code === 'INVALID_OPTIONS' });
     };
+    let qx: QuantEnergxClient;
+    try {
+      qx = new QuantEnergxClient({
+        ...optionsRef.current.client,
+        url,
+        userId,
+        getToken: () => {
+          const t = tokenRef.current;
+          return typeof t === 'function' ? t() : t;
+        },
+      });
+    } catch (err) {
+      fail(err); // a url the client cannot use: say so, do not throw from an effect
+      return;
+    }
     const offs = [
       qx.on('connect', ({ recovered }) => dispatch({ type: 'connected', recovered })),
       qx.on('authenticated', () => dispatch({ type: 'authenticated' })),
       qx.on('disconnect', ({ notice, willReconnect }) => dispatch({ type: 'disconnected', notice, willReconnect })),
+      // a refused token is retried with a fresh one and an expired one refreshed: only giving up is final
+      qx.on('failed', fail),
       qx.on('auth-error', (err) => {
-        if (err.code !== 'TOKEN_EXPIRED') fail(err);
+        if (!isFatalAuthError(err.code) && err.code !== 'TOKEN_EXPIRED') fail(err);
       }),
       qx.on(DataEvent.MarketUpdate, (e) => dispatch({ type: 'market', payload: e.payload })),
       qx.on(DataEvent.OrderUpdate, (e) => dispatch({ type: 'order', payload: e.payload })),
@@ -92,7 +102,8 @@ export function useQuantEnergxWebSocket(url: string, userId: string, token: Toke
     ];
     setClient(qx);
     const list = commodities ? commodities.split(',') : [];
-    qx.connect()
+    // a screen keeps trying while it is mounted: no time limit on connecting unless the app sets one
+    qx.connect({ timeoutMs: optionsRef.current.client?.connectTimeoutMs ?? Infinity })
       .then(() =>
         Promise.all([
           list.length ? qx.subscribeMarket(list) : null,
@@ -102,7 +113,7 @@ export function useQuantEnergxWebSocket(url: string, userId: string, token: Toke
         ]),
       )
       .catch((err: unknown) => {
-        if ((err as { code?: unknown }).code !== 'CLIENT_CLOSED') fail(err);
+        if (toQuantEnergxError(err).code !== 'CLIENT_CLOSED') fail(err);
       });
     return () => {
       for (const off of offs) off();
@@ -111,14 +122,29 @@ export function useQuantEnergxWebSocket(url: string, userId: string, token: Toke
     };
   }, [url, userId, commodities, privateStreams]);
 
-  // a new token (e.g. from the app's session) replaces the old one on the open connection
+  // a new token string (e.g. from the app's session) replaces the old one on the open connection;
+  // a function is a provider, read when a token is needed: a new one (an inline arrow each render) changes nothing
   useEffect(() => {
-    if (tokenRef.current === token) return;
+    const previous = tokenRef.current;
     tokenRef.current = token;
+    if (previous === token || typeof token === 'function') return;
     if (client?.authenticated) void client.refreshToken();
   }, [token, client]);
 
   return { ...state, socket: client?.socket ?? null, client, dispatch };
+}
+
+/**
+ * Runs `start` once the client is authenticated (at once when it is): a subscription made then is
+ * remembered by the client and made again on every new session, and does not run into the
+ * request time limit while the client is still connecting. Returns a function that cancels it.
+ */
+function whenAuthenticated(client: QuantEnergxClient, start: () => unknown): () => void {
+  if (client.authenticated) {
+    start();
+    return () => undefined;
+  }
+  return client.once('authenticated', () => void start());
 }
 
 /**
@@ -136,14 +162,16 @@ export function useBook(client: QuantEnergxClient | null, commodity: string | nu
     const off = client.on('book', (view) => {
       if (view.commodity === commodity) setBook(view);
     });
-    client.subscribeBook(commodity, { depth }).catch((err: unknown) => {
-      const e = err as { code?: unknown; message?: unknown };
-      const code = typeof e.code === 'string' ? e.code : 'ERROR';
-      if (live && code !== 'CLIENT_CLOSED') setError(`${code}: ${typeof e.message === 'string' ? e.message : String(err)}`);
-    });
+    const offAuth = whenAuthenticated(client, () =>
+      client.subscribeBook(commodity, { depth }).catch((err: unknown) => {
+        const e = toQuantEnergxError(err);
+        if (live && e.code !== 'CLIENT_CLOSED') setError(`${e.code}: ${e.message}`);
+      }),
+    );
     return () => {
       live = false;
       off();
+      offAuth();
       if (client.connected) client.unsubscribeBook(commodity).catch(() => undefined);
     };
   }, [client, commodity, depth]);
@@ -165,9 +193,10 @@ export function useMarketTrades(client: QuantEnergxClient | null, commodity: str
       setTape((t) => addToTape(t, trade, limit));
       onTradeRef.current?.(trade);
     });
-    client.subscribeTrades(commodity).catch(() => undefined);
+    const offAuth = whenAuthenticated(client, () => client.subscribeTrades(commodity).catch(() => undefined));
     return () => {
       off();
+      offAuth();
       if (client.connected) client.unsubscribeTrades(commodity).catch(() => undefined);
     };
   }, [client, commodity, limit]);

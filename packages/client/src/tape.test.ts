@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MarketTrade } from '@qx/protocol';
+import type { MarketTrade } from '@qx/protocol/wire';
 import { addToTape, applyTradeToCandles, bucketStart, type CandleBar } from './tape.js';
 
 const trade = (seq: number, price: number, quantity: number, time: string): MarketTrade => ({ commodity: 'crude_oil', tradeId: `t${seq}`, price, quantity, side: 'buy', time, seq });

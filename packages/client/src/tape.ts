@@ -3,7 +3,7 @@
  * OHLC candles kept current trade by trade (the candles endpoint gives the history; each live
  * trade moves the last candle or opens the next one).
  */
-import type { MarketTrade } from '@qx/protocol';
+import type { MarketTrade } from '@qx/protocol/wire';
 
 /** Adds a trade to a newest-first tape, once (by trade id), keeping at most `limit`. */
 export function addToTape(tape: readonly MarketTrade[], trade: MarketTrade, limit = 200): MarketTrade[] {

@@ -45,3 +45,38 @@ test('the gateway\'s coded errors become QuantEnergxErrors with that code; anyth
   const down: FetchLike = () => Promise.reject(new Error('ECONNREFUSED'));
   await assert.rejects(new TradingRest('http://gw', down, 1000).cancelAll(undefined, 'tok'), (e: unknown) => e instanceof QuantEnergxError && e.code === 'HTTP_ERROR' && /ECONNREFUSED/.test(e.message));
 });
+
+test('place and cancel go to their routes; flatten carries its clientOrderId; a refusal keeps its status, the order and the wait', async () => {
+  const placed = fake(201, { order });
+  const body = { commodity: 'crude_oil', side: 'buy' as const, type: 'limit' as const, price: 75.5, quantity: 5, clientOrderId: 'c-1' };
+  assert.deepEqual(await new TradingRest('http://gw', placed.fetch, 1000).placeOrder(body, 'tok'), order);
+  assert.deepEqual([placed.calls[0]?.url, placed.calls[0]?.method, placed.calls[0]?.body], ['http://gw/api/v1/trading/orders', 'POST', JSON.stringify(body)]);
+  const cancel = fake(200, { order });
+  await new TradingRest('http://gw', cancel.fetch, 1000).cancelOrder('ord 1', 'tok');
+  assert.deepEqual([cancel.calls[0]?.url, cancel.calls[0]?.method], ['http://gw/api/v1/trading/orders/ord%201', 'DELETE']);
+  const flat = fake(201, { order });
+  await new TradingRest('http://gw', flat.fetch, 1000).flatten('crude_oil', 'tok', { clientOrderId: 'flat-1' });
+  assert.deepEqual([flat.calls[0]?.body, flat.calls[0]?.type], ['{"clientOrderId":"flat-1"}', 'application/json']);
+
+  const refused = fake(409, { error: { code: 'ORDER_NOT_CANCELLABLE', message: 'Order ord-1 is cancelled' }, order: { ...order, status: 'cancelled' } });
+  await assert.rejects(new TradingRest('http://gw', refused.fetch, 1000).cancelOrder('ord-1', 'tok'), (e: unknown) => {
+    assert.ok(e instanceof QuantEnergxError);
+    assert.deepEqual([e.code, e.status, e.order?.status], ['ORDER_NOT_CANCELLABLE', 409, 'cancelled']);
+    return true;
+  });
+  const limited: FetchLike = () =>
+    Promise.resolve({ ok: false, status: 429, headers: new Headers({ 'retry-after': '7' }), json: () => Promise.resolve({ error: { code: 'RATE_LIMITED', message: 'slow down' } }) });
+  await assert.rejects(new TradingRest('http://gw', limited, 1000).cancelAll(undefined, 'tok'), (e: unknown) => e instanceof QuantEnergxError && e.code === 'RATE_LIMITED' && e.retryAfterMs === 7000);
+});
+
+test('no answer in time is REQUEST_TIMEOUT; the caller\'s signal is ABORTED', async () => {
+  // a fetch that answers only when aborted, as a real one does
+  const silent: FetchLike = (_url, init) => new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason as Error)));
+  const alive = setTimeout(() => undefined, 5000); // AbortSignal.timeout does not keep the process alive
+  await assert.rejects(new TradingRest('http://gw', silent, 50).flatten('crude_oil', 'tok'), (e: unknown) => e instanceof QuantEnergxError && e.code === 'REQUEST_TIMEOUT' && /no answer within 50 ms/.test(e.message));
+  const controller = new AbortController();
+  const pending = new TradingRest('http://gw', silent, 5000).cancelAll(undefined, 'tok', controller.signal);
+  controller.abort();
+  await assert.rejects(pending, (e: unknown) => e instanceof QuantEnergxError && e.code === 'ABORTED');
+  clearTimeout(alive);
+});

@@ -1,16 +1,33 @@
 /**
- * The gateway's order-management REST routes that the trading screen needs beyond the socket:
- * amend (cancel/replace), cancel all and flatten. Every failure is a QuantEnergxError with the
- * gateway's code (`ORDER_NOT_FOUND`, `INVALID_QUANTITY`, `NO_POSITION`, ...) or `HTTP_ERROR`.
+ * The gateway's order REST routes: place, cancel, amend (cancel/replace), cancel all and flatten.
+ * Every failure is a QuantEnergxError: the gateway's code (`ORDER_NOT_FOUND`, `INVALID_QUANTITY`,
+ * `NO_POSITION`, ...) with the HTTP status (and the order it answered with, when it refused one),
+ * `REQUEST_TIMEOUT` when no answer came in time, `ABORTED` when the caller's signal fired, and
+ * `HTTP_ERROR` when the gateway could not be reached or answered something else.
  */
-import { ErrorCode, type ErrorCodeName, type OrderUpdatePayload } from '@qx/protocol';
+import { ErrorCode, type ErrorCodeName, type OrderRequestBody, type OrderUpdatePayload } from '@qx/protocol/wire';
 import { QuantEnergxError } from './errors.js';
-import type { FetchLike } from './event-log-api.js';
+import { eitherSignal, fetchFailure, type FetchLike } from './http.js';
 
 /** A new limit price (number or decimal string), a new total quantity (above the filled), or both. */
 export interface OrderAmendment {
   price?: number | string;
   quantity?: number;
+}
+
+/** One order call, whatever carries it. */
+export type OrderCall =
+  | { kind: 'place'; body: OrderRequestBody }
+  | { kind: 'cancel'; orderId: string }
+  | { kind: 'amend'; orderId: string; change: OrderAmendment }
+  | { kind: 'cancel-all'; commodity: string | undefined }
+  | { kind: 'flatten'; commodity: string; clientOrderId: string | undefined };
+
+export type OrderCallResult<C extends OrderCall> = C extends { kind: 'cancel-all' } ? OrderUpdatePayload[] : OrderUpdatePayload;
+
+interface ErrorBody {
+  error?: { code?: string; message?: string; field?: string; retryAfterMs?: number };
+  order?: OrderUpdatePayload;
 }
 
 export class TradingRest {
@@ -20,44 +37,82 @@ export class TradingRest {
     private readonly timeoutMs: number,
   ) {}
 
+  /** One order call over REST; `signal` aborts it (`ABORTED`), the time limit ends it (`REQUEST_TIMEOUT`). */
+  async send<C extends OrderCall>(call: C, token: string, signal?: AbortSignal, timeoutMs = this.timeoutMs): Promise<OrderCallResult<C>> {
+    const orders = '/api/v1/trading/orders';
+    const limits = { signal, timeoutMs };
+    switch (call.kind) {
+      case 'place':
+        return (await this.call<{ order: OrderUpdatePayload }>('POST', orders, token, call.body, limits)).order as OrderCallResult<C>;
+      case 'cancel':
+        return (await this.call<{ order: OrderUpdatePayload }>('DELETE', `${orders}/${encodeURIComponent(call.orderId)}`, token, undefined, limits)).order as OrderCallResult<C>;
+      case 'amend':
+        return (await this.call<{ order: OrderUpdatePayload }>('PATCH', `${orders}/${encodeURIComponent(call.orderId)}`, token, call.change, limits)).order as OrderCallResult<C>;
+      case 'cancel-all': {
+        const query = call.commodity === undefined ? '' : `?commodity=${encodeURIComponent(call.commodity)}`;
+        return (await this.call<{ cancelled: OrderUpdatePayload[] }>('DELETE', orders + query, token, undefined, limits)).cancelled as OrderCallResult<C>;
+      }
+      case 'flatten': {
+        const path = `/api/v1/trading/positions/${encodeURIComponent(call.commodity)}/flatten`;
+        const body = call.clientOrderId === undefined ? undefined : { clientOrderId: call.clientOrderId };
+        return (await this.call<{ order: OrderUpdatePayload }>('POST', path, token, body, limits)).order as OrderCallResult<C>;
+      }
+    }
+  }
+
+  /** `POST /api/v1/trading/orders` → the order placed (`201`; a repeated `clientOrderId` answers the same order). */
+  placeOrder(body: OrderRequestBody, token: string, signal?: AbortSignal): Promise<OrderUpdatePayload> {
+    return this.send({ kind: 'place', body }, token, signal);
+  }
+
+  /** `DELETE /api/v1/trading/orders/:id` → the cancelled order. */
+  cancelOrder(orderId: string, token: string, signal?: AbortSignal): Promise<OrderUpdatePayload> {
+    return this.send({ kind: 'cancel', orderId }, token, signal);
+  }
+
   /** `PATCH /api/v1/trading/orders/:id` → the amended order. */
-  async amendOrder(orderId: string, change: OrderAmendment, token: string): Promise<OrderUpdatePayload> {
-    const body = await this.call('PATCH', `/api/v1/trading/orders/${encodeURIComponent(orderId)}`, token, change);
-    return (body as { order: OrderUpdatePayload }).order;
+  amendOrder(orderId: string, change: OrderAmendment, token: string, signal?: AbortSignal): Promise<OrderUpdatePayload> {
+    return this.send({ kind: 'amend', orderId, change }, token, signal);
   }
 
   /** `DELETE /api/v1/trading/orders[?commodity=]` → the orders cancelled. */
-  async cancelAll(commodity: string | undefined, token: string): Promise<OrderUpdatePayload[]> {
-    const query = commodity === undefined ? '' : `?commodity=${encodeURIComponent(commodity)}`;
-    const body = await this.call('DELETE', `/api/v1/trading/orders${query}`, token);
-    return (body as { cancelled: OrderUpdatePayload[] }).cancelled;
+  cancelAll(commodity: string | undefined, token: string, signal?: AbortSignal): Promise<OrderUpdatePayload[]> {
+    return this.send({ kind: 'cancel-all', commodity }, token, signal);
   }
 
   /** `POST /api/v1/trading/positions/:commodity/flatten` → the market order placed (with its fills). */
-  async flatten(commodity: string, token: string): Promise<OrderUpdatePayload> {
-    const body = await this.call('POST', `/api/v1/trading/positions/${encodeURIComponent(commodity)}/flatten`, token);
-    return (body as { order: OrderUpdatePayload }).order;
+  flatten(commodity: string, token: string, options: { clientOrderId?: string; signal?: AbortSignal } = {}): Promise<OrderUpdatePayload> {
+    return this.send({ kind: 'flatten', commodity, clientOrderId: options.clientOrderId }, token, options.signal);
   }
 
-  private async call(method: string, path: string, token: string, json?: unknown): Promise<unknown> {
+  private async call<T>(method: string, path: string, token: string, json: unknown, limits: { signal: AbortSignal | undefined; timeoutMs: number }): Promise<T> {
+    const what = `${method} ${path}`;
+    const { signal, timeoutMs } = limits;
     const headers: Record<string, string> = { authorization: `Bearer ${token}` };
     if (json !== undefined) headers['content-type'] = 'application/json';
+    const timeout = AbortSignal.timeout(timeoutMs);
     let res: Awaited<ReturnType<FetchLike>>;
     try {
       res = await this.fetchFn(this.baseUrl + path, {
         method,
         headers,
         ...(json === undefined ? {} : { body: JSON.stringify(json) }),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: signal ? eitherSignal(signal, timeout) : timeout,
       });
     } catch (err) {
-      throw new QuantEnergxError('HTTP_ERROR', `${method} ${path}: gateway unreachable: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw fetchFailure(err, what, timeoutMs, signal, timeout);
     }
-    const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string; field?: string } } | null;
+    const body = (await res.json().catch(() => null)) as (ErrorBody & T) | null;
     if (!res.ok || body === null) {
       const wire = body?.error?.code;
       const code = wire !== undefined && wire in ErrorCode ? (wire as ErrorCodeName) : 'HTTP_ERROR';
-      throw new QuantEnergxError(code, body?.error?.message ?? `${method} ${path} answered HTTP ${res.status}`, { field: body?.error?.field });
+      const retryAfter = Number(res.headers?.get('retry-after'));
+      throw new QuantEnergxError(code, body?.error?.message ?? `${what} answered HTTP ${res.status}`, {
+        field: body?.error?.field,
+        status: res.status,
+        retryAfterMs: body?.error?.retryAfterMs ?? (retryAfter > 0 ? retryAfter * 1000 : undefined),
+        order: body?.order,
+      });
     }
     return body;
   }

@@ -1,6 +1,6 @@
 /** The SDK's public options and the events a user can listen to. */
 import type { ManagerOptions, SocketOptions } from 'socket.io-client';
-import type { AuthSuccess, DataEventName, DisconnectNotice, Envelope, MarketTrade } from '@qx/protocol';
+import type { AuthSuccess, DataEventName, DisconnectNotice, Envelope, MarketTrade } from '@qx/protocol/wire';
 import type { BookApplied, BookView } from './order-book.js';
 import type { QuantEnergxError } from './errors.js';
 import type { FetchLike } from './event-log-api.js';
@@ -12,14 +12,20 @@ export interface QuantEnergxClientOptions {
   /** a JWT for `userId`; optional when `getToken` is given */
   token?: string;
   /**
-   * Returns a fresh JWT. Called before the current one expires, when the gateway says
-   * "Token expired", and before a reconnect when the token on hand is about to lapse.
+   * Returns a fresh JWT (a provider: called when a token is needed). Called for the first token,
+   * before the current one expires, when the gateway says "Token expired" or refuses the token
+   * held (a restart with a new key, a key rotation: one fresh token is tried), and before a
+   * reconnect when the token on hand is about to lapse.
    */
   getToken?: () => string | Promise<string>;
   /** `handshake` (default): the token rides in the Socket.IO handshake; `event`: the seed's `authenticate` event after connecting */
   authMode?: 'handshake' | 'event';
-  /** how long a request waits for its ack (default 10 000 ms) */
+  /** how long a request may take in all, waiting for authentication included (default 10 000 ms) */
   requestTimeoutMs?: number;
+  /** how long `connect()` waits for the first authentication before it gives up (default 30 000 ms) */
+  connectTimeoutMs?: number;
+  /** order calls answered by nothing (a timeout, an unreachable gateway, `ENGINE_UNAVAILABLE`) are sent again this many times, with the same `clientOrderId` (default 2) */
+  orderRetries?: number;
   /** fetch a fresh token before the current one expires (default true); when false, only after the gateway says "Token expired" */
   refreshBeforeExpiry?: boolean;
   /** refresh the token this long before it expires, at most a fifth of its remaining life (default 30 000 ms) */
@@ -70,8 +76,10 @@ export interface QuantEnergxClientEvents {
   disconnect: (info: DisconnectInfo) => void;
   /** every `auth-success`: the first sign-in, each token refresh, each new session */
   authenticated: (data: AuthSuccess) => void;
-  /** every authentication failure, including "Token expired" (which the client then refreshes) */
+  /** every authentication failure, including "Token expired" (which the client then refreshes) and a refused token it retries with a fresh one */
   'auth-error': (error: QuantEnergxError) => void;
+  /** the client gave up for good (credentials refused again with a fresh token, reconnection exhausted); requests reject with this error until `connect()` is called again */
+  failed: (error: QuantEnergxError) => void;
   /** every `request-error` the gateway sends (a request's promise rejects with the same error) */
   'request-error': (error: QuantEnergxError) => void;
   /** why the gateway is closing the connection (slow consumer, abuse, shutdown) */

@@ -207,6 +207,7 @@ test('prices off the tick grid, outside the band, and bad quantities are refused
 
   const band = exchange.submit('alice', limit('buy', 90.01, 10)); // reference 75, band ±20% = 60–90
   assert.equal(!band.ok && band.error.code, 'PRICE_OUT_OF_BAND');
+  assert.equal(!band.ok && band.error.field, 'price');
   assert.equal(band.order?.status, 'rejected');
   assert.deepEqual(payloadProblems(band.events), []);
   assert.equal(ok(exchange.submit('alice', limit('sell', 90, 10))).status, 'new');
@@ -358,6 +359,7 @@ test('positions: net quantity, average entry price and realized P&L, including a
     commodity: 'crude_oil',
     netQuantity: 200,
     averagePrice: 75.5,
+    openCost: 15_100,
     realizedPnl: 0,
     openBuyQuantity: 0,
     openSellQuantity: 0,
@@ -367,6 +369,7 @@ test('positions: net quantity, average entry price and realized P&L, including a
   const p = exchange.position('alice', 'crude_oil');
   assert.equal(p?.netQuantity, -100);
   assert.equal(p?.averagePrice, 77);
+  assert.equal(p?.openCost, 7_700); // the 100 opened short at 77
   assert.equal(p?.realizedPnl, 300); // 200 × (77 − 75.5)
   assert.equal(exchange.position('mm', 'crude_oil')?.netQuantity, 100);
   assert.equal(exchange.positions('alice').length, 1);
@@ -569,6 +572,24 @@ test('flatten: a market order for the net position on the other side; NO_POSITIO
   ok(exchange.submit('alice', { commodity: 'crude_oil', side: 'sell', type: 'market', quantity: 20 }));
   const short = ok(exchange.flatten('alice', 'crude_oil'));
   assert.deepEqual([short.side, short.quantity, short.filledQuantity, short.status], ['buy', 20, 20, 'filled']);
+});
+
+test('flatten with a clientOrderId: a retry answers the order it placed, even once flat; another order with that id is a conflict', () => {
+  const { exchange } = setup();
+  ok(exchange.submit('mm', limit('sell', 75.1, 100)));
+  ok(exchange.submit('alice', { commodity: 'crude_oil', side: 'buy', type: 'market', quantity: 30 }));
+  ok(exchange.submit('mm', limit('buy', 74.9, 100)));
+  const first = exchange.flatten('alice', 'crude_oil', {}, 'flat-1');
+  const order = ok(first);
+  assert.deepEqual([order.side, order.quantity, order.status, order.clientOrderId], ['sell', 30, 'filled', 'flat-1']);
+  assert.ok(first.events.length > 0);
+  // the answer was lost; the retry finds the position flat and still answers the same order, doing nothing
+  const retry = exchange.flatten('alice', 'crude_oil', {}, 'flat-1');
+  assert.deepEqual([ok(retry).id, retry.events.length, retry.journal.length], [order.id, 0, 0]);
+  assert.equal(exchange.position('alice', 'crude_oil')?.netQuantity, 0);
+  ok(exchange.submit('alice', limit('buy', 70, 5, { clientOrderId: 'limit-1' })));
+  assert.equal(code(exchange.flatten('alice', 'crude_oil', {}, 'limit-1')), 'CLIENT_ORDER_ID_CONFLICT');
+  assert.equal(code(exchange.flatten('alice', 'brent', {}, 'flat-1')), 'CLIENT_ORDER_ID_CONFLICT');
 });
 
 test('a clientOrderId retry of an amended order is the same order, compared with the terms it was placed with', () => {

@@ -13,6 +13,7 @@ import { MarketStatusBoard, type MarketStatusView } from './market-status.js';
 import { MatchingEngine } from './matching-engine.js';
 import {
   failure,
+  replayed,
   toResult,
   type AmendRequest,
   type AmendSpec,
@@ -205,12 +206,22 @@ export class Exchange {
   /**
    * Closes the user's net position in a commodity with a market order (ioc) for its size on the
    * other side; NO_POSITION when flat. The order is checked and matched as any market order.
+   * With a `clientOrderId` already used by this flatten, the order it placed is answered again,
+   * whatever the position is now (a retry after a lost answer never trades twice).
    */
-  flatten(userId: string, commodity: string, ctx: OperationContext = {}): OrderResult {
+  flatten(userId: string, commodity: string, ctx: OperationContext = {}, clientOrderId?: string): OrderResult {
     if (!this.markets.has(commodity)) return failure(wireError('UNKNOWN_COMMODITY', `Unknown commodity: ${commodity}`, 'commodity'));
+    const existing = clientOrderId === undefined ? undefined : this.orders.byClientId(userId, clientOrderId);
+    if (existing !== undefined) {
+      if (existing.commodity !== commodity || existing.type !== 'market') {
+        return failure(wireError('CLIENT_ORDER_ID_CONFLICT', `clientOrderId ${clientOrderId ?? ''} was used for a different order (${existing.id})`, 'clientOrderId'));
+      }
+      return this.toResult(replayed(existing));
+    }
     const net = this.positionBook.get(userId, commodity)?.netQuantity ?? 0;
     if (net === 0) return failure(wireError('NO_POSITION', `No position in ${commodity} to flatten`));
-    return this.submit(userId, { commodity, side: net > 0 ? 'sell' : 'buy', type: 'market', quantity: Math.abs(net), timeInForce: 'ioc' }, ctx);
+    const order: OrderRequest = { commodity, side: net > 0 ? 'sell' : 'buy', type: 'market', quantity: Math.abs(net), timeInForce: 'ioc' };
+    return this.submit(userId, clientOrderId === undefined ? order : { ...order, clientOrderId }, ctx);
   }
 
   // ---- sessions ---------------------------------------------------------------------------------

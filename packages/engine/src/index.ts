@@ -24,6 +24,7 @@ export type {
   JournalRecord,
   MarketStatusName,
   MarketStatusRecord,
+  ConnectionRecord,
   OrderRecord,
   PositionRecord,
   SessionRecord,

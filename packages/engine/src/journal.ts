@@ -125,6 +125,26 @@ export interface DeadManRecord {
   updatedAt: number;
 }
 
+/**
+ * A connection's cancel-on-disconnect, as the server's trading core keeps it (the exchange itself
+ * only carries it through its journal): journaled with the steps that change it, so that a new
+ * engine leader, or the single process after a restart, still cancels what it must.
+ */
+export interface ConnectionRecord {
+  /** the connection's id (its Socket.IO session id: the same across a recovery) */
+  id: string;
+  userId: string;
+  /** the node the connection is on */
+  node: string;
+  /** `off`: the connection no longer asks for it (a tombstone: dropped at restore) */
+  scope: 'connection' | 'account' | 'off';
+  /** the orders placed through this connection (scope `connection`) that may still be open */
+  orders: string[];
+  /** when the connection was lost (null: connected) */
+  lostAt: number | null;
+  updatedAt: number;
+}
+
 export type MarketStatusName = 'open' | 'halted' | 'closed';
 
 /** A commodity's market status: the status it shows, and what holds it (both may: the halt shows). */
@@ -138,6 +158,8 @@ export interface MarketStatusRecord {
   until: number | null;
   halt: { reason: string; since: number; until: number | null } | null;
   closed: { reason: string; since: number } | null;
+  /** +1 per change of what the commodity shows (the `market-status` seq; absent in records before it: 0) */
+  seq?: number;
   updatedAt: number;
 }
 
@@ -149,4 +171,5 @@ export type JournalRecord =
   | { kind: 'session'; session: SessionRecord }
   | { kind: 'user-control'; control: UserControlRecord }
   | { kind: 'dead-man'; deadMan: DeadManRecord }
-  | { kind: 'market-status'; status: MarketStatusRecord };
+  | { kind: 'market-status'; status: MarketStatusRecord }
+  | { kind: 'connection'; connection: ConnectionRecord };

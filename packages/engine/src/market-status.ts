@@ -11,10 +11,12 @@ export interface MarketStatusView {
   since: number;
   /** a halt's planned end; null when not halted or halted until reopened */
   until: number | null;
+  /** +1 per change of what the commodity shows (0: never changed since it was listed) */
+  seq: number;
 }
 
-/** A status change in the shape of the `market-status` event, before the server numbers it. */
-export type MarketStatusChange = Omit<MarketStatusPayload, 'seq'>;
+/** A status change, as the `market-status` event carries it (numbered by the exchange, per commodity). */
+export type MarketStatusChange = MarketStatusPayload;
 
 /** What one status operation did: the record to journal, and the change to publish (none when only the cause changed). */
 export interface StatusTransition {
@@ -144,21 +146,22 @@ export class MarketStatusBoard {
     if (s === undefined) return false;
     s.halt = record.halt === null ? null : { ...record.halt };
     s.closed = record.closed === null ? null : { ...record.closed };
-    s.view = { commodity: record.commodity, status: record.status, reason: record.reason, since: record.since, until: record.until };
+    s.view = { commodity: record.commodity, status: record.status, reason: record.reason, since: record.since, until: record.until, seq: record.seq ?? 0 };
     return true;
   }
 
   private shown(commodity: string, s: StatusState): MarketStatusView {
-    return s.view === null ? { commodity, status: 'open', reason: OPEN_REASON.session, since: this.sessionStart(commodity), until: null } : { ...s.view };
+    return s.view === null ? { commodity, status: 'open', reason: OPEN_REASON.session, since: this.sessionStart(commodity), until: null, seq: 0 } : { ...s.view };
   }
 
   /** Recomputes what the commodity shows after its causes changed. */
   private settle(commodity: string, s: StatusState, nowMs: number, openReason: string): StatusTransition {
     const before = this.shown(commodity, s);
     let next: MarketStatusView;
-    if (s.halt !== null) next = { commodity: before.commodity, status: 'halted', reason: s.halt.reason, since: nowMs, until: s.halt.until };
-    else if (s.closed !== null) next = { commodity: before.commodity, status: 'closed', reason: s.closed.reason, since: nowMs, until: null };
-    else next = { commodity: before.commodity, status: 'open', reason: openReason, since: nowMs, until: null };
+    const seq = before.seq + 1;
+    if (s.halt !== null) next = { commodity: before.commodity, status: 'halted', reason: s.halt.reason, since: nowMs, until: s.halt.until, seq };
+    else if (s.closed !== null) next = { commodity: before.commodity, status: 'closed', reason: s.closed.reason, since: nowMs, until: null, seq };
+    else next = { commodity: before.commodity, status: 'open', reason: openReason, since: nowMs, until: null, seq };
     const shows = next.status !== before.status || next.reason !== before.reason || next.until !== before.until;
     if (next.status === before.status) next.since = before.since;
     if (shows) s.view = next;
@@ -173,5 +176,5 @@ export class MarketStatusBoard {
 }
 
 export function toChange(v: MarketStatusView): MarketStatusChange {
-  return { commodity: v.commodity, status: v.status, reason: v.reason, since: isoTime(v.since), until: v.until === null ? null : isoTime(v.until) };
+  return { commodity: v.commodity, status: v.status, reason: v.reason, since: isoTime(v.since), until: v.until === null ? null : isoTime(v.until), seq: v.seq };
 }

@@ -3,7 +3,7 @@ import type { CommodityMarket } from './commodity-market.js';
 import type { EngineBatch } from './events.js';
 import type { TradeRecord } from './journal.js';
 import { OperationBatch } from './operation-batch.js';
-import { refusal, replay, statusOf, type AmendSpec, type PlaceOutcome } from './operations.js';
+import { refusal, rejectField, replay, statusOf, type AmendSpec, type PlaceOutcome } from './operations.js';
 import { Order } from './order.js';
 import type { MatchListener } from './order-book.js';
 import type { OrderRegistry } from './order-registry.js';
@@ -293,7 +293,7 @@ export class MatchingEngine implements MatchListener {
       if (alert !== undefined) b.events.push({ event: DataEvent.ComplianceAlert, userId: order.userId, payload: alert });
       b.orders.add(order);
     }
-    return this.finish(false, order, wireError(code, reason));
+    return this.finish(false, order, wireError(code, reason, rejectField(code)));
   }
 
   /** Takes an open order off its book as cancelled or expired. */

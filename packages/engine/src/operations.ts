@@ -1,5 +1,5 @@
 /** The shapes of the exchange's operations and their results, and the helpers that build them. */
-import { wireError, type OrderUpdatePayload, type WireError } from '@qx/protocol';
+import { wireError, type ErrorCodeName, type OrderUpdatePayload, type WireError } from '@qx/protocol';
 import type { EngineBatch, OrderResult } from './events.js';
 import type { OrderRecord } from './journal.js';
 import type { MarketStatusView } from './market-status.js';
@@ -99,8 +99,18 @@ export function replay(existing: Order, spec: OrderSpec): PlaceOutcome {
   if (!same) {
     return refusal(wireError('CLIENT_ORDER_ID_CONFLICT', `clientOrderId ${spec.clientOrderId ?? ''} was used for a different order (${existing.id})`, 'clientOrderId'));
   }
-  const error = existing.rejectCode === null ? null : wireError(existing.rejectCode, existing.reason ?? undefined);
+  return replayed(existing);
+}
+
+/** The order a repeated clientOrderId answers, as it stands (nothing happens again). */
+export function replayed(existing: Order): PlaceOutcome {
+  const error = existing.rejectCode === null ? null : wireError(existing.rejectCode, existing.reason ?? undefined, rejectField(existing.rejectCode));
   return { ok: error === null, order: existing, error, events: [], journal: [] };
+}
+
+/** The order field a refusal is about, when one is (a price outside the band). */
+export function rejectField(code: ErrorCodeName): string | undefined {
+  return code === 'PRICE_OUT_OF_BAND' ? 'price' : undefined;
 }
 
 /** An integer outcome in wire shape (`wire` converts the order with its commodity's grid). */

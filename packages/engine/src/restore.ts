@@ -77,6 +77,9 @@ export function restoreJournal(records: readonly JournalRecord[], target: Restor
       case 'market-status':
         if (!status.restore(r.status)) summary.skipped++;
         break;
+      case 'connection':
+        // the server's cancel-on-disconnect: its trading core restores it
+        break;
     }
   }
   for (const userId of users) {

@@ -334,9 +334,9 @@ test('halt: new orders and amends refused with MARKET_HALTED, cancels allowed, r
   const b = ok(exchange.submit('alice', limit('buy', 74.9, 10)));
   const halted = exchange.halt('crude_oil', { reason: 'Operator halt: exchange incident', untilMs: t0 + 60_000 });
   assert.equal(halted.ok, true);
-  assert.deepEqual(halted.ok && halted.statuses, [{ commodity: 'crude_oil', status: 'halted', reason: 'Operator halt: exchange incident', since: t0, until: t0 + 60_000 }]);
+  assert.deepEqual(halted.ok && halted.statuses, [{ commodity: 'crude_oil', status: 'halted', reason: 'Operator halt: exchange incident', since: t0, until: t0 + 60_000, seq: 1 }]);
   assert.deepEqual(halted.marketStatus, [
-    { commodity: 'crude_oil', status: 'halted', reason: 'Operator halt: exchange incident', since: new Date(t0).toISOString(), until: new Date(t0 + 60_000).toISOString() },
+    { commodity: 'crude_oil', status: 'halted', reason: 'Operator halt: exchange incident', since: new Date(t0).toISOString(), until: new Date(t0 + 60_000).toISOString(), seq: 1 },
   ]);
   assert.deepEqual(marketStatusProblems(halted.marketStatus ?? []), []);
   assert.deepEqual(halted.journal.map((j) => j.kind), ['market-status']);
@@ -362,7 +362,7 @@ test('halt: new orders and amends refused with MARKET_HALTED, cancels allowed, r
 
   assert.equal(nothing(exchange.tick(t0 + 59_999)), 0);
   const reopened = exchange.tick(t0 + 60_000);
-  assert.deepEqual(reopened.marketStatus, [{ commodity: 'crude_oil', status: 'open', reason: 'Halt ended', since: new Date(t0 + 60_000).toISOString(), until: null }]);
+  assert.deepEqual(reopened.marketStatus, [{ commodity: 'crude_oil', status: 'open', reason: 'Halt ended', since: new Date(t0 + 60_000).toISOString(), until: null, seq: 2 }]);
   assert.deepEqual(reopened.journal.map((j) => j.kind), ['market-status']);
   assert.equal(exchange.nextStatusChange(), null);
   clock.set(t0 + 60_000);
@@ -376,7 +376,7 @@ test('an operator halt without an end holds until reopened; halting again change
   exchange.halt('brent', { reason: 'first', untilMs: t0 + 1000 });
   clock.advance(500);
   const again = exchange.halt('brent', { reason: 'until further notice', untilMs: null });
-  assert.deepEqual(again.ok && again.statuses, [{ commodity: 'brent', status: 'halted', reason: 'until further notice', since: t0, until: null }]);
+  assert.deepEqual(again.ok && again.statuses, [{ commodity: 'brent', status: 'halted', reason: 'until further notice', since: t0, until: null, seq: 2 }]);
   assert.equal(again.marketStatus?.length, 1);
   assert.equal(exchange.nextStatusChange(), null);
   assert.equal(nothing(exchange.tick(t0 + 10_000_000)), 0);

@@ -60,6 +60,12 @@ export interface PositionView {
   netQuantity: number;
   /** average entry price of the open position; 0 when flat */
   averagePrice: number;
+  /**
+   * what the open position cost, Σ price × quantity of its fills (average-cost method), exact on
+   * the tick grid; 0 when flat. Unrealized P&L is sign(net) × (|net| × last − openCost): exact,
+   * where averagePrice is rounded (4 decimals beyond the tick)
+   */
+  openCost: number;
   /** realized profit and loss in the commodity's currency */
   realizedPnl: number;
   /** quantity resting in open orders, per side */
@@ -73,6 +79,7 @@ export function positionToWire(position: Position, grid: PriceGrid): PositionVie
     commodity: position.commodity,
     netQuantity: position.netQuantity,
     averagePrice: grid.fromFractionalTicks(position.averageEntryTicks()),
+    openCost: grid.fromTicks(position.openCost),
     realizedPnl: Math.round(grid.fromTicks(position.realizedPnl) * 100) / 100,
     openBuyQuantity: position.openBuyQuantity,
     openSellQuantity: position.openSellQuantity,

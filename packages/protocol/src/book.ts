@@ -58,16 +58,11 @@ export interface MarketTrade {
   seq: number;
 }
 
-export interface BookConfirmation {
-  commodity: string;
-  depth: number;
-  message: string;
-}
+/** `book-subscribed`: `{commodity, depth, message}` for one commodity; `{commodities, depth, message}` for a list. */
+export type BookConfirmation = { commodity: string; depth: number; message: string } | { commodities: string[]; depth: number; message: string };
 
-export interface BookUnsubscribed {
-  commodity: string;
-  message: string;
-}
+/** `book-unsubscribed`: `{commodity, message}` for one commodity; `{commodities, message}` for a list. */
+export type BookUnsubscribed = { commodity: string; message: string } | { commodities: string[]; message: string };
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);

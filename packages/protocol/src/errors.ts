@@ -62,6 +62,8 @@ export interface WireError {
   code: ErrorCodeName;
   message: string;
   field?: string;
+  /** `RATE_LIMITED`: how long until a request would be accepted, in ms */
+  retryAfterMs?: number;
 }
 
 export function wireError(code: ErrorCodeName, message?: string, field?: string): WireError {

@@ -39,6 +39,8 @@ export interface RequestError {
   code: ErrorCodeName;
   message: string;
   field?: string;
+  /** `RATE_LIMITED`: how long until a request would be accepted, in ms */
+  retryAfterMs?: number;
 }
 export interface Resumed {
   /** per stream: how many missed envelopes were replayed, and the last seq now held */
@@ -94,8 +96,8 @@ export interface ClientToServerEvents {
   'unsubscribe-compliance': (userId: string, ack?: Ack<UserRoomConfirmation>) => void;
   ping: (ack?: Ack<Pong>) => void;
   resume: (lastSeqs: Record<string, number>, ack?: Ack<Resumed>) => void;
-  'subscribe-book': (request: { commodity: string; depth?: number } | string, ack?: Ack<BookConfirmation>) => void;
-  'unsubscribe-book': (request: { commodity: string } | string, ack?: Ack<BookUnsubscribed>) => void;
+  'subscribe-book': (request: { commodity: string; depth?: number } | { commodities: string[]; depth?: number } | string[] | string, ack?: Ack<BookConfirmation>) => void;
+  'unsubscribe-book': (request: { commodity: string } | { commodities: string[] } | string[] | string, ack?: Ack<BookUnsubscribed>) => void;
   'subscribe-trades': (commodities: string[] | string, ack?: Ack<MarketConfirmation>) => void;
   'unsubscribe-trades': (commodities: string[] | string, ack?: Ack<MarketConfirmation>) => void;
   'place-order': (order: OrderRequestBody, ack?: Ack<OrderAck>) => void;

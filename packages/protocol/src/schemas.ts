@@ -47,6 +47,15 @@ export const subscribeBookPayloadSchema = z.union([
   z.strictObject({ commodity: commoditySchema, depth: z.number().int().min(1).max(MAX_BOOK_DEPTH).default(DEFAULT_BOOK_DEPTH) }),
 ]);
 
+/**
+ * `subscribe-book` as every other subscription takes it: an array of symbols (depth 10), or
+ * `{commodities, depth?}`; one book stream per commodity, all at that depth.
+ */
+export const subscribeBooksPayloadSchema = z.union([
+  z.array(z.unknown()).transform((commodities) => ({ commodities, depth: DEFAULT_BOOK_DEPTH })),
+  z.strictObject({ commodities: z.array(z.unknown()), depth: z.number().int().min(1).max(MAX_BOOK_DEPTH).default(DEFAULT_BOOK_DEPTH) }),
+]);
+
 /** `unsubscribe-book` (addition): `{commodity}` or a bare symbol: every depth of that commodity. */
 export const unsubscribeBookPayloadSchema = z.union([
   commoditySchema.transform((commodity) => ({ commodity })),
@@ -181,6 +190,9 @@ export function describeZodError(error: z.ZodError): { field: string; message: s
 
 // ---- REST: trading ---------------------------------------------------------------------------
 
+/** The client's own id of an order: a retry with the same id answers the same order. */
+export const clientOrderIdSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . : -');
+
 /** Body of `POST /api/v1/trading/orders`: wire decimals; the engine checks grid, band and limits. */
 export const orderRequestSchema = z
   .strictObject({
@@ -190,7 +202,7 @@ export const orderRequestSchema = z
     quantity: z.number().int('must be a whole number of units').positive().max(1e12),
     price: finite.positive().max(1e9).nullable().optional(),
     timeInForce: timeInForceSchema.optional(),
-    clientOrderId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . : -').optional(),
+    clientOrderId: clientOrderIdSchema.optional(),
   })
   .superRefine((o, ctx) => {
     if (o.type === 'limit' && (o.price === undefined || o.price === null)) {
@@ -218,6 +230,9 @@ export const orderAmendSchema = z
   .strictObject(amendFields)
   .refine((o) => o.price !== undefined || o.quantity !== undefined, AMEND_NEEDS_A_CHANGE);
 export type OrderAmendBody = z.output<typeof orderAmendSchema>;
+
+/** Body of `POST /api/v1/trading/positions/:commodity/flatten` (optional): the market order's `clientOrderId`, so a retry cannot trade twice. */
+export const flattenRequestSchema = z.strictObject({ clientOrderId: clientOrderIdSchema.optional() });
 
 /** `DELETE /api/v1/trading/orders` (cancel all): optionally only one commodity's orders. */
 export const cancelAllQuerySchema = z.strictObject({ commodity: commoditySchema.optional() });

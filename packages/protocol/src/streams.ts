@@ -10,20 +10,22 @@
  * | `market-<commodity>`       | market   | market-update     | the same name         |
  * | `trades-<commodity>`       | tape     | market-trade      | the same name         |
  * | `book-<commodity>`         | book     | book deltas (between nodes only) | `book-<commodity>-<depth>` rooms |
+ * | `status-<commodity>`       | status   | market-status     | the same name         |
  *
  * Private and system streams are durable (the event log); a missed event is read back. Market data
- * is state: the next update supersedes a missed one. The tape is durable too (candles are made
- * from it). Book deltas are state: a gap is repaired from a snapshot of the book.
+ * and market status are state: the next update supersedes a missed one. The tape is durable too
+ * (candles are made from it). Book deltas are state: a gap is repaired from a snapshot of the book.
  */
-import { DataEvent, FeedEvent, isDataEvent, type DataEventName } from './events.js';
+import { DataEvent, FeedEvent, ServerEvent, isDataEvent, type DataEventName } from './events.js';
 import { rooms, SYSTEM_STREAM, parsePrivateStream, type PrivateChannel } from './rooms.js';
 
-export type StreamKind = 'private' | 'system' | 'market' | 'tape' | 'book';
+export type StreamKind = 'private' | 'system' | 'market' | 'tape' | 'book' | 'status';
 
 export const streams = {
   market: (commodity: string): string => `market-${commodity}`,
   tape: (commodity: string): string => `trades-${commodity}`,
   book: (commodity: string): string => `book-${commodity}`,
+  status: (commodity: string): string => `status-${commodity}`,
   system: SYSTEM_STREAM,
   trading: rooms.trading,
   orders: rooms.orders,
@@ -33,10 +35,11 @@ export const streams = {
 export type StreamInfo =
   | { kind: 'private'; channel: PrivateChannel; userId: string }
   | { kind: 'system' }
-  | { kind: 'market' | 'tape' | 'book'; commodity: string };
+  | { kind: 'market' | 'tape' | 'book' | 'status'; commodity: string };
 
-const PUBLIC_STREAM = /^(market|trades|book)-([a-z][a-z0-9_]{0,31})$/;
-const PUBLIC_KIND: Record<string, 'market' | 'tape' | 'book'> = { market: 'market', trades: 'tape', book: 'book' };
+type PublicKind = 'market' | 'tape' | 'book' | 'status';
+const PUBLIC_STREAM = /^(market|trades|book|status)-([a-z][a-z0-9_]{0,31})$/;
+const PUBLIC_KIND: Record<string, PublicKind> = { market: 'market', trades: 'tape', book: 'book', status: 'status' };
 
 /** What a stream name says: its kind and its owner or commodity; null for a name that is no stream. */
 export function describeStream(stream: string): StreamInfo | null {
@@ -44,7 +47,7 @@ export function describeStream(stream: string): StreamInfo | null {
   const p = parsePrivateStream(stream);
   if (p) return { kind: 'private', channel: p.channel, userId: p.userId };
   const m = PUBLIC_STREAM.exec(stream);
-  if (m) return { kind: PUBLIC_KIND[m[1] as string] as 'market' | 'tape' | 'book', commodity: m[2] as string };
+  if (m) return { kind: PUBLIC_KIND[m[1] as string] as PublicKind, commodity: m[2] as string };
   return null;
 }
 
@@ -98,9 +101,15 @@ function requireField(value: string | undefined, name: string, event: string): s
  */
 export const BOOK_DELTA = 'book-delta' as const;
 
-/** The events that travel between nodes: data events, the tape's prints and book deltas. */
-export type BusEventName = DataEventName | typeof FeedEvent.MarketTrade | typeof BOOK_DELTA;
+/** The events that travel between nodes: data events, the tape's prints, market status and book deltas. */
+export type BusEventName = DataEventName | typeof FeedEvent.MarketTrade | typeof ServerEvent.MarketStatus | typeof BOOK_DELTA;
 
 export function isBusEventName(name: unknown): name is BusEventName {
-  return isDataEvent(name) || name === FeedEvent.MarketTrade || name === BOOK_DELTA;
+  return isDataEvent(name) || name === FeedEvent.MarketTrade || name === ServerEvent.MarketStatus || name === BOOK_DELTA;
+}
+
+/** Whether a stream is state (its latest event is what counts: market data, market status), kept as the latest per stream. */
+export function isStateStream(stream: string): boolean {
+  const kind = describeStream(stream)?.kind;
+  return kind === 'market' || kind === 'status';
 }

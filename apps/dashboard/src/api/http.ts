@@ -8,6 +8,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** the order the refusal concerns, when the server sent it (a rejected order, one no longer open) */
+    readonly order?: unknown,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -16,6 +18,7 @@ export class ApiError extends Error {
 
 interface ErrorBody {
   error?: { code?: unknown; message?: unknown; field?: unknown };
+  order?: unknown;
 }
 
 export async function request<T>(path: string, init: { method?: string; token?: string | null; body?: unknown } = {}): Promise<T> {
@@ -43,15 +46,7 @@ export async function request<T>(path: string, init: { method?: string; token?: 
     const error = (parsed as ErrorBody | null)?.error;
     const code = typeof error?.code === 'string' ? error.code : `HTTP_${response.status}`;
     const message = typeof error?.message === 'string' ? error.message : response.statusText || 'Request failed';
-    throw new ApiError(response.status, code, message, typeof error?.field === 'string' ? error.field : undefined);
+    throw new ApiError(response.status, code, message, typeof error?.field === 'string' ? error.field : undefined, (parsed as ErrorBody | null)?.order);
   }
   return parsed as T;
-}
-
-export function describeError(err: unknown): string {
-  if (err instanceof ApiError) return `${err.code}: ${err.message}`;
-  // the SDK's QuantEnergxError carries the gateway's code too
-  const code = (err as { code?: unknown } | null)?.code;
-  if (err instanceof Error && typeof code === 'string') return `${code}: ${err.message}`;
-  return err instanceof Error ? err.message : String(err);
 }

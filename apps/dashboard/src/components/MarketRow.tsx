@@ -1,5 +1,5 @@
 /** One commodity's quote; the price flashes green or red on each move. */
-import { formatCompact, formatPrice, formatSigned, signClass, decimalsOf } from '../model/format.js';
+import { formatCompact, formatPrice, formatQuantity, formatSigned, signClass, decimalsOf, toLots } from '../model/format.js';
 import type { Quote } from '../model/market.js';
 import type { Commodity } from '../model/types.js';
 
@@ -14,11 +14,8 @@ export function MarketRow(props: { commodity: Commodity; quote: Quote | undefine
       data-commodity={c.symbol}
       aria-selected={props.selected}
     >
-      <td className="sym">
-        <div className="sym-name">{c.name}</div>
-        <div className="sym-code">
-          {c.symbol} · {c.currency}/{c.unit}
-        </div>
+      <td className="sym" title={`${c.name} (${c.symbol}) · ${c.currency}/${c.unit} · 1 lot = ${formatQuantity(c.contractSize)} ${c.unit}`}>
+        <span className="sym-name">{c.name}</span> <span className="sym-code">{c.currency}/{c.unit}</span>
       </td>
       <td className="num last">
         {/* the key restarts the flash animation on every move */}
@@ -30,7 +27,10 @@ export function MarketRow(props: { commodity: Commodity; quote: Quote | undefine
       <td className={`num ${signClass(q?.changePercent)}`}>{formatSigned(q?.changePercent, 2, '%')}</td>
       <td className="num bid">{formatPrice(q?.bid, tick)}</td>
       <td className="num ask">{formatPrice(q?.ask, tick)}</td>
-      <td className="num muted col-opt">{formatCompact(q?.volume)}</td>
+      {/* in lots, as every size on the screen; the units on hover */}
+      <td className="num muted col-opt" data-testid="volume" title={q ? `${formatQuantity(q.volume)} ${c.unit}` : undefined}>
+        {formatCompact(q ? toLots(q.volume, c.contractSize) : undefined)}
+      </td>
     </tr>
   );
 }

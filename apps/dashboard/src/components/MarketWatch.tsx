@@ -16,7 +16,7 @@ export function MarketWatch(props: { commodities: readonly Commodity[]; market: 
             <th className="num">Chg %</th>
             <th className="num">Bid</th>
             <th className="num">Ask</th>
-            <th className="num col-opt">Volume</th>
+            <th className="num col-opt" title="Traded this session, in lots">Volume (lots)</th>
           </tr>
         </thead>
         <tbody>

@@ -3,17 +3,26 @@
  * asks above, bids below, sizes in lots, the running total, and the cumulative depth as a bar in
  * a column of its own, so it never covers a number.
  */
-import { depth, type DepthRow } from '../model/book.js';
+import { depth, levelKey, type DepthRow } from '../model/book.js';
 import { formatLots, formatPrice } from '../model/format.js';
 import type { Book, Commodity } from '../model/types.js';
 import { Panel } from './Panel.js';
 
-function Level(props: { row: DepthRow; side: 'bid' | 'ask'; tick: number; lot: number; onPick: (price: number) => void }) {
-  const { row, side, lot } = props;
+function Level(props: { row: DepthRow; side: 'bid' | 'ask'; tick: number; lot: number; mine: number | undefined; onPick: (price: number) => void }) {
+  const { row, side, lot, mine } = props;
   return (
-    <tr className={`level level-${side}`} onClick={() => props.onPick(row.price)} title="Use this price in the ticket" data-price={row.price}>
+    <tr
+      className={`level level-${side}${mine ? ' mine' : ''}`}
+      onClick={() => props.onPick(row.price)}
+      title={mine ? `Your working orders: ${formatLots(mine, lot)} of the ${formatLots(row.quantity, lot)} lots here. Click to use this price in the ticket` : 'Use this price in the ticket'}
+      data-price={row.price}
+      data-mine={mine ? formatLots(mine, lot) : undefined}
+    >
       <td className="num muted col-opt">{row.orders}</td>
-      <td className="num">{formatLots(row.quantity, lot)}</td>
+      {/* mine: a dot before the size (drawn by CSS, so the cell reads as a number) */}
+      <td className="num level-size" aria-label={mine ? `${formatLots(row.quantity, lot)}, ${formatLots(mine, lot)} yours` : undefined}>
+        {formatLots(row.quantity, lot)}
+      </td>
       <td className={`num price-${side}`}>
         <span className="level-price">{formatPrice(row.price, props.tick)}</span>
       </td>
@@ -25,17 +34,25 @@ function Level(props: { row: DepthRow; side: 'bid' | 'ask'; tick: number; lot: n
   );
 }
 
-export function OrderBook(props: { commodity: Commodity | null; book: Book | null; error: string | null; onPickPrice: (price: number) => void; live: boolean }) {
+export function OrderBook(props: {
+  commodity: Commodity | null;
+  book: Book | null;
+  error: string | null;
+  onPickPrice: (price: number) => void;
+  live: boolean;
+  /** my working orders' remaining units per level (book.ts `myLevels`) */
+  mine: ReadonlyMap<string, number>;
+}) {
   const tick = props.commodity?.tickSize ?? 0.01;
   const lot = props.commodity?.contractSize ?? 1;
   const d = depth(props.book?.commodity === props.commodity?.symbol ? props.book : null, tick);
   return (
     <Panel
-      title="Order book"
+      title={props.commodity ? `Order book · ${props.commodity.name}` : 'Order book'}
       area="book"
       extra={
         <span className="muted" data-testid="book-levels" data-bids={d.bids.length} data-asks={d.asks.length}>
-          {props.commodity ? `${props.commodity.name} · lots of ${lot.toLocaleString('en-US')} ${props.commodity.unit}` : '—'}
+          {props.commodity ? `lots of ${lot.toLocaleString('en-US')} ${props.commodity.unit} · ● yours` : '—'}
         </span>
       }
     >
@@ -55,7 +72,7 @@ export function OrderBook(props: { commodity: Commodity | null; book: Book | nul
         <tbody>
           {/* rows keyed by their place in the ladder: every update rewrites them in place */}
           {d.asks.map((r, i) => (
-            <Level key={`a${i}`} row={r} side="ask" tick={tick} lot={lot} onPick={props.onPickPrice} />
+            <Level key={`a${i}`} row={r} side="ask" tick={tick} lot={lot} mine={props.mine.get(levelKey('ask', r.price, tick))} onPick={props.onPickPrice} />
           ))}
           <tr className="spread-row">
             <td colSpan={5}>
@@ -69,7 +86,7 @@ export function OrderBook(props: { commodity: Commodity | null; book: Book | nul
             </td>
           </tr>
           {d.bids.map((r, i) => (
-            <Level key={`b${i}`} row={r} side="bid" tick={tick} lot={lot} onPick={props.onPickPrice} />
+            <Level key={`b${i}`} row={r} side="bid" tick={tick} lot={lot} mine={props.mine.get(levelKey('bid', r.price, tick))} onPick={props.onPickPrice} />
           ))}
         </tbody>
       </table>

@@ -1,22 +1,29 @@
 /**
- * Order entry. Sends `POST /api/v1/trading/orders` and shows the outcome: the accepted order's
- * status, or the server's coded error (PRICE_OFF_TICK, COMPLIANCE_REJECTED, ...) as it came.
+ * Order entry, in whole lots. Before sending, the ticket shows what the server will hold the order
+ * to — the maximum order size and the position limit in lots, the price band around the last
+ * price — and warns when the order would be refused (counting working orders, as the limit check
+ * does); a decimal comma or a fraction of a lot is refused with what to type instead. Orders above
+ * the confirmation size ask first (Confirm has the focus, Escape goes back). The answer is said in
+ * the trader's terms and follows the order afterwards: "working" becomes "filled" or "cancelled".
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { OrderRequestBody } from '@qx/protocol';
-import { placeOrder } from '../api/endpoints.js';
-import { ApiError, describeError } from '../api/http.js';
+import type { OrderActions } from '../api/order-actions.js';
+import { ApiError } from '../api/http.js';
+import { PREF, readPref, writePref } from '../hooks/prefs.js';
 import { formatLots, formatMoney, formatPrice, formatQuantity } from '../model/format.js';
+import { preTradeWarnings, priceBand } from '../model/limits.js';
 import type { Quote } from '../model/market.js';
-import { TIME_IN_FORCE, buildOrder, notionalOf, unitsOf, withType, type OrderForm, type OrderType, type Side, type TimeInForce } from '../model/order-form.js';
+import { explainError, problemOf } from '../model/messages.js';
+import { TIME_IN_FORCE, buildOrder, notionalOf, parseLots, parsePrice, ticketPrice, unitsOf, withType, type OrderForm, type OrderType, type Side, type TimeInForce } from '../model/order-form.js';
 import { describeOutcome } from '../model/order-outcome.js';
-import type { Connection } from '../model/connection.js';
-import type { Commodity, Order } from '../model/types.js';
-import type { Authed } from '../hooks/useSession.js';
+import { isLive, type Connection } from '../model/connection.js';
+import type { Commodity, Order, Position } from '../model/types.js';
 import { Panel } from './Panel.js';
 
 type Outcome =
-  | { kind: 'ok' | 'warn'; text: string; orderId: string; status: string }
+  /** an order the server answered: what is said follows the order's later updates */
+  | { kind: 'order'; order: Order }
   | { kind: 'error'; code: string; text: string }
   | { kind: 'info'; text: string }
   | null;
@@ -24,34 +31,26 @@ type Outcome =
 /** errors that say the server was out of reach: moot once the connection is back */
 const isConnectivityError = (code: string) => code === 'NETWORK' || code === 'SERVICE_UNAVAILABLE' || /^HTTP_5\d\d$/.test(code);
 
-/** Orders above this many lots ask for a confirmation first (kept per browser). */
-const CONFIRM_KEY = 'qx.confirmAboveLots';
+/** Orders above this many lots ask for a confirmation first (kept per browser; an empty box is the default, not 0). */
 export const DEFAULT_CONFIRM_ABOVE_LOTS = 100;
-function loadConfirmAbove(): number {
-  try {
-    const n = Number(localStorage.getItem(CONFIRM_KEY) ?? NaN);
-    return Number.isFinite(n) && n >= 0 ? n : DEFAULT_CONFIRM_ABOVE_LOTS;
-  } catch {
-    return DEFAULT_CONFIRM_ABOVE_LOTS;
-  }
-}
-function saveConfirmAbove(n: number): void {
-  try {
-    localStorage.setItem(CONFIRM_KEY, String(n));
-  } catch {
-    /* storage disabled: the setting lasts as long as the page */
-  }
+function confirmAboveOf(text: string): number {
+  const lots = parseLots(text);
+  return text.trim() === '' ? DEFAULT_CONFIRM_ABOVE_LOTS : lots.ok ? lots.value : text.trim() === '0' ? 0 : DEFAULT_CONFIRM_ABOVE_LOTS;
 }
 
 let nextId = 0;
 const clientOrderId = () => `web-${Date.now().toString(36)}-${(nextId++).toString(36)}`;
 
 export interface TicketProps {
-  authed: Authed;
+  actions: OrderActions;
   commodities: readonly Commodity[];
   commodity: string | null;
   quote: Quote | undefined;
   connection: Connection;
+  /** the trader's standing in the selected commodity (net, working buys and sells) */
+  position: Position | undefined;
+  /** the live orders, so the answer follows the order it is about */
+  orders: readonly Order[];
   /** a price picked from the book; the nonce makes picking the same price again count */
   picked: { price: number; nonce: number } | null;
   onCommodity: (symbol: string) => void;
@@ -62,16 +61,25 @@ export function OrderTicket(props: TicketProps) {
   const [form, setForm] = useState<Omit<OrderForm, 'commodity'>>({ side: 'buy', type: 'limit', quantity: '1', price: '', timeInForce: 'gtc' });
   /** an order above the confirmation size, waiting for the trader to confirm it */
   const [pending, setPending] = useState<OrderRequestBody | null>(null);
-  const [confirmAbove, setConfirmAbove] = useState(loadConfirmAbove);
+  const [confirmText, setConfirmText] = useState(() => readPref(PREF.confirmAbove) ?? '');
+  const confirmAbove = confirmAboveOf(confirmText);
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<Outcome>(null);
   /** answers received, so a test (or a screen reader) can tell a repeated answer from the last one */
   const [answers, setAnswers] = useState(0);
   const commodity = props.commodities.find((c) => c.symbol === props.commodity) ?? null;
+  const confirmButton = useRef<HTMLButtonElement>(null);
+  const quantityInput = useRef<HTMLInputElement>(null);
+  const live = isLive(props.connection);
 
   useEffect(() => {
     if (props.picked) setForm((f) => ({ ...f, type: 'limit', price: String(props.picked?.price) }));
   }, [props.picked]);
+
+  // the confirmation takes the focus: Enter confirms, Escape goes back
+  useEffect(() => {
+    if (pending) confirmButton.current?.focus();
+  }, [pending]);
 
   const set = <K extends keyof typeof form>(key: K, value: (typeof form)[K]) => setForm((f) => ({ ...f, [key]: value }));
   const setType = (type: OrderType) => setForm((f) => withType(f, type));
@@ -85,14 +93,15 @@ export function OrderTicket(props: TicketProps) {
   }, [props.connection.reconnects]);
 
   const contractSize = commodity?.contractSize ?? 1;
+  const answer = (o: Outcome) => {
+    setOutcome(o);
+    setAnswers((n) => n + 1);
+  };
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    if (pending) return;
     const built = buildOrder({ ...form, commodity: props.commodity ?? '' }, clientOrderId(), contractSize);
-    if (!built.ok) {
-      setOutcome({ kind: 'error', code: 'INVALID_ORDER', text: built.message });
-      setAnswers((n) => n + 1);
-      return;
-    }
+    if (!built.ok) return answer({ kind: 'error', code: 'INVALID_ORDER', text: built.message });
     // a large order is sent only once the trader confirms it
     if (built.body.quantity / contractSize > confirmAbove) {
       setPending(built.body);
@@ -101,58 +110,97 @@ export function OrderTicket(props: TicketProps) {
     send(built.body);
   };
 
+  const back = () => {
+    setPending(null);
+    quantityInput.current?.focus();
+  };
+
   const send = (body: OrderRequestBody) => {
     setPending(null);
     setBusy(true);
     setOutcome(null);
-    props
-      .authed((token) => placeOrder(token, body))
+    props.actions
+      .place(body)
       .then((order) => {
-        const said = describeOutcome(order, commodity ?? undefined);
-        setOutcome({ kind: said.tone, text: said.text, orderId: order.id, status: order.status });
+        answer({ kind: 'order', order });
         props.onPlaced(order);
       })
-      .catch((err: unknown) => setOutcome({ kind: 'error', code: err instanceof ApiError ? err.code : 'ERROR', text: err instanceof ApiError ? err.message : describeError(err) }))
-      .finally(() => {
-        setBusy(false);
-        setAnswers((n) => n + 1);
-      });
+      .catch((err: unknown) => {
+        // a refused order the server still recorded (rejected: an unfillable FOK, a compliance refusal)
+        const order = err instanceof ApiError ? (err.order as Order | undefined) : undefined;
+        if (order && problemOf(err).code === 'NO_LIQUIDITY') {
+          answer({ kind: 'order', order });
+          props.onPlaced(order);
+          return;
+        }
+        answer({ kind: 'error', code: problemOf(err).code, text: explainError(err, commodity ?? undefined) });
+      })
+      .finally(() => setBusy(false));
   };
 
   const tick = commodity?.tickSize ?? 0.01;
   const units = unitsOf(form.quantity, contractSize);
   const notional = notionalOf(form, contractSize, props.quote);
+  const mark = props.quote?.price ?? commodity?.referencePrice ?? null;
+  const band = mark !== null ? priceBand(mark, tick) : null;
+  const lots = (n: number) => `${formatLots(n, contractSize)} lots`;
+  // what is wrong with the fields as typed, said at once
+  const quantityProblem = form.quantity.trim() === '' ? null : (() => {
+    const r = parseLots(form.quantity);
+    return r.ok ? null : r.message;
+  })();
+  const priceProblem = form.type === 'market' || form.price.trim() === '' ? null : (() => {
+    const r = parsePrice(form.price);
+    return r.ok ? null : r.message;
+  })();
+  const warnings = commodity ? preTradeWarnings({ commodity, side: form.side, units, price: form.type === 'limit' && !priceProblem ? ticketPrice(form, props.quote) : null, position: props.position, mark }) : [];
+  const shownOrder = outcome?.kind === 'order' ? (props.orders.find((o) => o.id === outcome.order.id) ?? outcome.order) : null;
+  const said = shownOrder ? describeOutcome(shownOrder, commodity ?? undefined) : null;
   return (
-    <Panel title="Order ticket" area="ticket" testId="ticket-panel">
-      <form className="ticket" onSubmit={submit} data-testid="ticket">
-        <label>
-          Commodity
-          <select name="commodity" value={props.commodity ?? ''} onChange={(e) => props.onCommodity(e.target.value)}>
-            {props.commodities.map((c) => (
-              <option key={c.symbol} value={c.symbol}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <div className="seg" role="group" aria-label="Side">
-          {(['buy', 'sell'] as Side[]).map((s) => (
-            <button key={s} type="button" name={`side-${s}`} className={`seg-btn ${s} ${form.side === s ? 'on' : ''}`} onClick={() => set('side', s)}>
-              {s === 'buy' ? 'Buy' : 'Sell'}
-            </button>
-          ))}
+    <Panel title={commodity ? `Order ticket · ${commodity.name}` : 'Order ticket'} area="ticket" testId="ticket-panel">
+      <form className="ticket" onSubmit={submit} data-testid="ticket" noValidate>
+        <div className="row2">
+          <label>
+            Commodity
+            <select name="commodity" value={props.commodity ?? ''} onChange={(e) => props.onCommodity(e.target.value)}>
+              {props.commodities.map((c) => (
+                <option key={c.symbol} value={c.symbol}>
+                  {c.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Time in force
+            <select name="timeInForce" value={form.timeInForce} onChange={(e) => set('timeInForce', e.target.value as TimeInForce)}>
+              {TIME_IN_FORCE[form.type].map((t) => (
+                <option key={t} value={t}>
+                  {t.toUpperCase()}
+                </option>
+              ))}
+            </select>
+          </label>
         </div>
-        <div className="seg" role="group" aria-label="Type">
-          {(['limit', 'market'] as OrderType[]).map((t) => (
-            <button key={t} type="button" name={`type-${t}`} className={`seg-btn ${form.type === t ? 'on' : ''}`} onClick={() => setType(t)}>
-              {t === 'limit' ? 'Limit' : 'Market'}
-            </button>
-          ))}
+        <div className="row2">
+          <div className="seg" role="group" aria-label="Side">
+            {(['buy', 'sell'] as Side[]).map((s) => (
+              <button key={s} type="button" name={`side-${s}`} className={`seg-btn ${s} ${form.side === s ? 'on' : ''}`} aria-pressed={form.side === s} onClick={() => set('side', s)}>
+                {s === 'buy' ? 'Buy' : 'Sell'}
+              </button>
+            ))}
+          </div>
+          <div className="seg" role="group" aria-label="Type">
+            {(['limit', 'market'] as OrderType[]).map((t) => (
+              <button key={t} type="button" name={`type-${t}`} className={`seg-btn ${form.type === t ? 'on' : ''}`} aria-pressed={form.type === t} onClick={() => setType(t)}>
+                {t === 'limit' ? 'Limit' : 'Market'}
+              </button>
+            ))}
+          </div>
         </div>
         <div className="row2">
           <label>
-            Quantity (lots)
-            <input name="quantity" inputMode="decimal" value={form.quantity} onChange={(e) => set('quantity', e.target.value)} />
+            Quantity (whole lots)
+            <input ref={quantityInput} name="quantity" inputMode="numeric" value={form.quantity} aria-invalid={quantityProblem !== null} onChange={(e) => set('quantity', e.target.value)} />
           </label>
           <label>
             Price{commodity ? ` (${commodity.currency})` : ''}
@@ -162,91 +210,123 @@ export function OrderTicket(props: TicketProps) {
               value={form.type === 'market' ? '' : form.price}
               placeholder={form.type === 'market' ? 'at market' : formatPrice(props.quote?.price, tick)}
               disabled={form.type === 'market'}
+              aria-invalid={priceProblem !== null}
               onChange={(e) => set('price', e.target.value)}
             />
           </label>
         </div>
-        <label>
-          Time in force
-          <select name="timeInForce" value={form.timeInForce} onChange={(e) => set('timeInForce', e.target.value as TimeInForce)}>
-            {TIME_IN_FORCE[form.type].map((t) => (
-              <option key={t} value={t}>
-                {t.toUpperCase()}
-              </option>
-            ))}
-          </select>
-        </label>
-        <div className="ticket-size muted" data-testid="ticket-size">
+        {(quantityProblem || priceProblem) && (
+          <div className="field-error error" role="alert" data-testid="field-error" data-field={quantityProblem ? 'quantity' : 'price'}>
+            {quantityProblem ?? priceProblem}
+          </div>
+        )}
+        <div className="ticket-limits muted" data-testid="ticket-limits" data-max-lots={commodity ? commodity.maxOrderSize / contractSize : undefined} data-band-low={band?.low} data-band-high={band?.high}>
           {commodity && (
             <>
-              1 lot = {formatQuantity(commodity.contractSize)} {commodity.unit}
-              {units !== null && (
-                <>
-                  {' · '}
-                  <b>{formatQuantity(units)}</b> {commodity.unit}
-                </>
-              )}
+              <div>
+                Max order <b>{lots(commodity.maxOrderSize)}</b> · Position limit <b>{lots(commodity.positionLimit)}</b>
+              </div>
+              <div>
+                Band{' '}
+                <b>
+                  {band ? `${formatPrice(band.low, tick)}–${formatPrice(band.high, tick)}` : '—'}
+                </b>{' '}
+                · tick {tick}
+              </div>
             </>
           )}
         </div>
-        <div className="ticket-notional" data-testid="ticket-notional" data-notional={notional ?? undefined}>
-          Notional <b>{commodity ? formatMoney(notional, commodity.currency) : '—'}</b>
-          {form.type === 'market' && notional !== null && <span className="muted"> at the {form.side === 'buy' ? 'ask' : 'bid'}</span>}
+        <div className={`ticket-quote muted ${live ? '' : 'stale'}`} data-testid="ticket-quote">
+          Bid <span className="bid">{formatPrice(props.quote?.bid, tick)}</span> · Ask <span className="ask">{formatPrice(props.quote?.ask, tick)}</span> · Last <span>{formatPrice(props.quote?.price, tick)}</span>
         </div>
-        <div className={`ticket-quote muted ${props.connection.status === 'connected' ? '' : 'stale'}`}>
-          Bid <span className="bid">{formatPrice(props.quote?.bid, tick)}</span> · Ask <span className="ask">{formatPrice(props.quote?.ask, tick)}</span> · tick {tick}
+        <div className="ticket-line muted">
+          <span className="ticket-size" data-testid="ticket-size">
+            {commodity && (
+              <>
+                1 lot = {formatQuantity(commodity.contractSize)} {commodity.unit}
+                {units !== null && (
+                  <>
+                    {' · '}
+                    <b>{formatQuantity(units)}</b> {commodity.unit}
+                  </>
+                )}
+              </>
+            )}
+          </span>
+          {' · '}
+          <span className="ticket-notional" data-testid="ticket-notional" data-notional={notional ?? undefined}>
+            Notional <b>{commodity ? formatMoney(notional, commodity.currency) : '—'}</b>
+            {form.type === 'market' && notional !== null && <span className="muted"> at the {form.side === 'buy' ? 'ask' : 'bid'}</span>}
+          </span>
         </div>
+        {warnings.length > 0 && (
+          <ul className="ticket-warnings" data-testid="ticket-warnings" role="alert">
+            {warnings.map((w) => (
+              <li key={w.kind} data-kind={w.kind}>
+                {w.text}
+              </li>
+            ))}
+          </ul>
+        )}
         {pending ? (
-          <div className="ticket-confirm" role="alertdialog" aria-label="Confirm a large order" data-testid="ticket-confirm">
+          <div
+            className="ticket-confirm"
+            role="alertdialog"
+            aria-label="Confirm a large order"
+            data-testid="ticket-confirm"
+            onKeyDown={(e) => {
+              if (e.key === 'Escape') {
+                e.preventDefault();
+                back();
+              }
+            }}
+          >
             <div>
               Confirm {pending.side} <b>{formatLots(pending.quantity, contractSize)} lots</b> ({formatQuantity(pending.quantity)} {commodity?.unit}) {pending.type}
               {pending.price !== undefined ? ` @ ${formatPrice(pending.price, tick)}` : ''}: above your confirmation size of {formatQuantity(confirmAbove)} lots
             </div>
             <div className="row2">
-              <button type="button" name="confirm-place" className={`btn-primary ${pending.side}`} onClick={() => send(pending)}>
+              <button type="button" ref={confirmButton} name="confirm-place" className={`btn-primary ${pending.side}`} onClick={() => send(pending)}>
                 Confirm
               </button>
-              <button type="button" name="cancel-place" className="btn-secondary" onClick={() => setPending(null)}>
+              <button type="button" name="cancel-place" className="btn-secondary" onClick={back}>
                 Back
               </button>
             </div>
           </div>
         ) : (
-          <button type="submit" name="place" className={`btn-primary ${form.side}`} disabled={busy || !props.commodity}>
-            {busy ? 'Sending…' : `${form.side === 'buy' ? 'Buy' : 'Sell'} ${form.type}`}
+          <button type="submit" name="place" className={`btn-primary ${form.side}`} disabled={busy || !props.commodity || !live} title={live ? undefined : 'Not connected: orders cannot be sent until the connection is back'}>
+            {!live ? 'Not connected' : busy ? 'Sending…' : `${form.side === 'buy' ? 'Buy' : 'Sell'} ${form.type}`}
           </button>
         )}
-        <label className="ticket-setting">
-          Confirm orders above (lots)
-          <input
-            name="confirmAbove"
-            inputMode="numeric"
-            value={confirmAbove}
-            onChange={(e) => {
-              const n = Number(e.target.value.replace(/[,\s]/g, ''));
-              if (Number.isFinite(n) && n >= 0) {
-                setConfirmAbove(n);
-                saveConfirmAbove(n);
-              }
-            }}
-          />
-        </label>
         <div
           className="ticket-outcome"
           data-testid="ticket-outcome"
           data-answers={answers}
           aria-live="polite"
-          data-order-id={outcome && 'orderId' in outcome ? outcome.orderId : undefined}
-          data-status={outcome && 'status' in outcome ? outcome.status : undefined}
+          data-order-id={shownOrder?.id}
+          data-status={shownOrder?.status}
+          data-code={outcome?.kind === 'error' ? outcome.code : undefined}
         >
-          {(outcome?.kind === 'ok' || outcome?.kind === 'warn') && <span className={outcome.kind}>{outcome.text}</span>}
+          {said && <span className={said.tone}>{said.text}</span>}
           {outcome?.kind === 'info' && <span className="info">{outcome.text}</span>}
-          {outcome?.kind === 'error' && (
-            <span className="error">
-              <code>{outcome.code}</code> {outcome.text}
-            </span>
-          )}
+          {outcome?.kind === 'error' && <span className="error">{outcome.text}</span>}
         </div>
+        <label className="ticket-setting">
+          Confirm orders above (lots)
+          <input
+            name="confirmAbove"
+            inputMode="numeric"
+            value={confirmText}
+            placeholder={`${DEFAULT_CONFIRM_ABOVE_LOTS} (default)`}
+            onChange={(e) => {
+              const text = e.target.value;
+              setConfirmText(text);
+              // empty: back to the default (not 0, which would confirm every order)
+              writePref(PREF.confirmAbove, text.trim() === '' ? null : text.trim());
+            }}
+          />
+        </label>
       </form>
     </Panel>
   );

@@ -1,16 +1,21 @@
 /**
- * Candlestick chart with volume of the selected commodity (TradingView's lightweight-charts):
- * history from `GET /api/v1/market/candles`, then each public trade (`market-trade`, via the
- * SDK) moves the last candle or opens the next; the trader's own fills are marked B/S.
- * The container carries what it draws (candle count, last close, marks) for tests and screen readers.
+ * Candlestick chart with volume of the selected commodity (TradingView's lightweight-charts),
+ * named in its title: history from `GET /api/v1/market/candles`, then each public trade
+ * (`market-trade`, via the SDK) moves the last candle or opens the next; the trader's own fills
+ * are marked B/S, one mark per candle and side (the lots added up) so marks never stack off the
+ * chart. A few candles are drawn wide and kept off the price axis (a right margin of
+ * RIGHT_OFFSET bars, so the last time label is whole). While disconnected it says it is stale.
+ * Loaded on its own (React.lazy): the library is not in the first bundle.
+ * The container carries what it draws (candle count, last close, marks, geometry) for tests and
+ * screen readers.
  */
 import { useEffect, useRef, useState } from 'react';
 import { CandlestickSeries, ColorType, HistogramSeries, createChart, createSeriesMarkers, type IChartApi, type ISeriesApi, type ISeriesMarkersPluginApi, type SeriesMarker, type Time, type UTCTimestamp } from 'lightweight-charts';
 import type { CandleInterval, MarketTrade } from '@qx/protocol';
 import { applyTradeToCandles, bucketStart, type CandleBar, type QuantEnergxClient } from '@qx/client';
 import { fetchCandles } from '../api/endpoints.js';
-import { describeError } from '../api/http.js';
-import { decimalsOf, formatLots } from '../model/format.js';
+import { decimalsOf, formatLots, formatTime } from '../model/format.js';
+import { explainError } from '../model/messages.js';
 import type { Commodity, Trade } from '../model/types.js';
 import type { Authed } from '../hooks/useSession.js';
 import { Panel } from './Panel.js';
@@ -18,6 +23,10 @@ import { Panel } from './Panel.js';
 /** The candles endpoint's intervals (protocol's CANDLE_INTERVALS; not imported: that module brings the zod schemas into the bundle). */
 const CANDLE_INTERVALS: Readonly<Record<CandleInterval, number>> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '1d': 86_400_000 };
 const INTERVALS = Object.keys(CANDLE_INTERVALS) as CandleInterval[];
+/** bars of space between the last candle and the price axis */
+const RIGHT_OFFSET = 3;
+/** the widest a candle slot gets when there are few of them */
+const MAX_BAR_SPACING = 24;
 const UP = '#22c55e';
 const DOWN = '#ef4444';
 
@@ -35,11 +44,32 @@ interface Drawn {
   interval: CandleInterval;
 }
 
-export function PriceChart(props: { authed: Authed; client: QuantEnergxClient | null; commodity: Commodity | null; fills: readonly Trade[] }) {
+interface Geometry {
+  /** width of the plot (without the price axis), px */
+  width: number;
+  barSpacing: number;
+  /** x of the first and last candle, px from the plot's left */
+  firstX: number | null;
+  lastX: number | null;
+}
+
+export function PriceChart(props: {
+  authed: Authed;
+  client: QuantEnergxClient | null;
+  commodity: Commodity | null;
+  fills: readonly Trade[];
+  live: boolean;
+  staleSince: number | null;
+  /** times the connection came back: the history is read again (trades missed meanwhile) */
+  reconnects: number;
+}) {
   const [interval, setChartInterval] = useState<CandleInterval>('1m');
   const [error, setError] = useState<string | null>(null);
   const [drawn, setDrawn] = useState<Drawn>({ candles: 0, lastClose: null, lastTime: null, volume: 0, live: 0, interval: '1m' });
-  const [marks, setMarks] = useState(0);
+  const [marks, setMarks] = useState({ fills: 0, markers: 0 });
+  const [geometry, setGeometry] = useState<Geometry | null>(null);
+  /** the history page was answered (or refused) for the candles shown */
+  const [loaded, setLoaded] = useState(false);
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<{ api: IChartApi; candles: ISeriesApi<'Candlestick'>; volume: ISeriesApi<'Histogram'>; markers: ISeriesMarkersPluginApi<Time> } | null>(null);
   const bars = useRef<CandleBar[]>([]);
@@ -55,16 +85,38 @@ export function PriceChart(props: { authed: Authed; client: QuantEnergxClient | 
       layout: { background: { type: ColorType.Solid, color: '#11151c' }, textColor: '#7d8899', fontSize: 11, attributionLogo: false },
       grid: { vertLines: { color: '#1a212b' }, horzLines: { color: '#1a212b' } },
       rightPriceScale: { borderColor: '#222a36' },
-      timeScale: { borderColor: '#222a36', timeVisible: true, secondsVisible: false },
+      timeScale: { borderColor: '#222a36', timeVisible: true, secondsVisible: false, rightOffset: RIGHT_OFFSET, maxBarSpacing: MAX_BAR_SPACING },
       crosshair: { mode: 0 },
     });
     const candles = api.addSeries(CandlestickSeries, { upColor: UP, downColor: DOWN, borderVisible: false, wickUpColor: UP, wickDownColor: DOWN });
-    candles.priceScale().applyOptions({ scaleMargins: { top: 0.08, bottom: 0.28 } });
+    // room above and below the candles for the B/S marks
+    candles.priceScale().applyOptions({ scaleMargins: { top: 0.14, bottom: 0.3 } });
     const volume = api.addSeries(HistogramSeries, { priceFormat: { type: 'volume' }, priceScaleId: 'volume', lastValueVisible: false, priceLineVisible: false });
     volume.priceScale().applyOptions({ scaleMargins: { top: 0.78, bottom: 0 } });
-    const markers = createSeriesMarkers(candles, []);
+    const markers = createSeriesMarkers(candles, [], { autoScale: true });
     chart.current = { api, candles, volume, markers };
+    // where the candles are drawn, once the chart has laid them out (after each change of range or size)
+    let frame = 0;
+    const measure = () => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => {
+        const ts = api.timeScale();
+        const first = bars.current[0];
+        const last = bars.current.at(-1);
+        setGeometry({
+          width: Math.round(ts.width()),
+          barSpacing: Math.round(ts.options().barSpacing * 10) / 10,
+          firstX: first ? Math.round(ts.timeToCoordinate(toTime(first.time)) ?? NaN) : null,
+          lastX: last ? Math.round(ts.timeToCoordinate(toTime(last.time)) ?? NaN) : null,
+        });
+      });
+    };
+    api.timeScale().subscribeVisibleLogicalRangeChange(measure);
+    api.timeScale().subscribeSizeChange(measure);
     return () => {
+      cancelAnimationFrame(frame);
+      api.timeScale().unsubscribeVisibleLogicalRangeChange(measure);
+      api.timeScale().unsubscribeSizeChange(measure);
       chart.current = null;
       api.remove();
     };
@@ -82,6 +134,7 @@ export function PriceChart(props: { authed: Authed; client: QuantEnergxClient | 
     c?.volume.setData([]);
     setDrawn({ candles: 0, lastClose: null, lastTime: null, volume: 0, live: 0, interval });
     setError(null);
+    setLoaded(false);
     if (!symbol || !c) return;
     const ms = CANDLE_INTERVALS[interval];
     let loaded = false;
@@ -126,16 +179,21 @@ export function PriceChart(props: { authed: Authed; client: QuantEnergxClient | 
         const upTo = Date.parse(page.to);
         for (const trade of queued) if (Date.parse(trade.time) >= upTo) apply(trade);
         queued = [];
-        c.api.timeScale().scrollToRealTime();
+        fit(c.api, bars.current.length);
         show();
+        setLoaded(true);
       },
-      (err: unknown) => !stopped && setError(describeError(err)),
+      (err: unknown) => {
+        if (stopped) return;
+        setError(explainError(err));
+        setLoaded(true);
+      },
     );
     return () => {
       stopped = true;
       off?.();
     };
-  }, [symbol, interval, authed, client]);
+  }, [symbol, interval, authed, client, props.reconnects]);
 
   // my fills, marked on their candle
   const fills = props.fills;
@@ -145,23 +203,37 @@ export function PriceChart(props: { authed: Authed; client: QuantEnergxClient | 
     const ms = CANDLE_INTERVALS[interval];
     const first = bars.current[0]?.time ?? Infinity;
     const size = props.commodity?.contractSize ?? 1;
-    const mine: SeriesMarker<Time>[] = fills
-      .filter((f) => f.commodity === symbol && Date.parse(f.executionTime) >= first)
-      .map((f) => ({ time: toTime(bucketStart(Date.parse(f.executionTime), ms)), ms: Date.parse(f.executionTime), f }))
-      .sort((a, b) => a.ms - b.ms)
-      .map(({ time, f }) =>
-        f.side === 'buy'
-          ? { time, position: 'belowBar', color: '#60a5fa', shape: 'arrowUp', text: `B ${formatLots(f.quantity, size)}` }
-          : { time, position: 'aboveBar', color: '#f59e0b', shape: 'arrowDown', text: `S ${formatLots(f.quantity, size)}` },
+    // one mark per candle and side, the lots added up: several fills in a minute never stack off the chart
+    const byCandle = new Map<string, { time: number; side: 'buy' | 'sell'; units: number; fills: number }>();
+    let count = 0;
+    for (const f of fills) {
+      const at = Date.parse(f.executionTime);
+      if (f.commodity !== symbol || at < first) continue;
+      count++;
+      const time = bucketStart(at, ms);
+      const key = `${time}:${f.side}`;
+      const m = byCandle.get(key) ?? { time, side: f.side, units: 0, fills: 0 };
+      m.units += f.quantity;
+      m.fills += 1;
+      byCandle.set(key, m);
+    }
+    const mine: SeriesMarker<Time>[] = [...byCandle.values()]
+      .sort((a, b) => a.time - b.time || a.side.localeCompare(b.side))
+      .map((m) =>
+        m.side === 'buy'
+          ? { time: toTime(m.time), position: 'belowBar', color: '#60a5fa', shape: 'arrowUp', text: `B ${formatLots(m.units, size)}` }
+          : { time: toTime(m.time), position: 'aboveBar', color: '#f59e0b', shape: 'arrowDown', text: `S ${formatLots(m.units, size)}` },
       );
     c.markers.setMarkers(mine);
-    setMarks(mine.length);
+    setMarks({ fills: count, markers: mine.length });
   }, [fills, symbol, interval, drawn.candles, props.commodity?.contractSize]);
 
+  const stale = !props.live;
   return (
     <Panel
-      title="Chart"
+      title={props.commodity ? `Chart · ${props.commodity.name}` : 'Chart'}
       area="chart"
+      stale={stale}
       extra={
         <div className="seg seg-intervals" role="group" aria-label="Interval">
           {INTERVALS.map((i) => (
@@ -172,21 +244,45 @@ export function PriceChart(props: { authed: Authed; client: QuantEnergxClient | 
         </div>
       }
     >
-      {error && <div className="error-line">Candles: {error}</div>}
+      {error && <div className="error-line">Candles could not be loaded: {error}</div>}
+      {stale && (
+        <div className="chart-stale stale-tag" data-testid="chart-stale">
+          stale: not connected{props.staleSince ? ` since ${formatTime(new Date(props.staleSince).toISOString())} UTC` : ''}
+        </div>
+      )}
       <div
         className="chart-box"
         ref={box}
         data-testid="chart-canvas"
         data-commodity={symbol ?? undefined}
         data-interval={drawn.interval}
+        data-loaded={loaded}
         data-candles={drawn.candles}
         data-last-close={drawn.lastClose ?? undefined}
         data-last-time={drawn.lastTime ?? undefined}
         data-last-volume={drawn.volume}
         data-live-trades={drawn.live}
-        data-fills={marks}
+        data-fills={marks.fills}
+        data-markers={marks.markers}
+        data-plot-width={geometry?.width}
+        data-bar-spacing={geometry?.barSpacing}
+        data-first-x={geometry?.firstX ?? undefined}
+        data-last-x={geometry?.lastX ?? undefined}
+        data-stale={stale}
         aria-label={`${props.commodity?.name ?? ''} ${interval} candles`}
       />
     </Panel>
   );
+}
+
+/**
+ * Candle width for `count` candles: wide enough to fill the plot when there are few (at most
+ * MAX_BAR_SPACING), the library's 6 px when there are many; then the newest candle in view, with
+ * RIGHT_OFFSET bars before the price axis.
+ */
+function fit(api: IChartApi, count: number): void {
+  const ts = api.timeScale();
+  const width = ts.width();
+  if (width > 0 && count > 0) ts.applyOptions({ barSpacing: Math.max(6, Math.min(MAX_BAR_SPACING, width / (count + RIGHT_OFFSET))) });
+  ts.scrollToRealTime();
 }

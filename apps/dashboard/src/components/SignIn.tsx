@@ -3,10 +3,13 @@
  * provider, pasted.
  */
 import { useState, type FormEvent } from 'react';
-import { ApiError, describeError } from '../api/http.js';
+import { ApiError } from '../api/http.js';
+import { PREF, readPref } from '../hooks/prefs.js';
+import { explainError } from '../model/messages.js';
 
 export function SignIn(props: { onDemo: (userId: string) => Promise<void>; onToken: (token: string) => void; reason?: string | null }) {
-  const [userId, setUserId] = useState('trader-1');
+  // this browser's last user, or nothing: a prefilled stranger's id would sign into their book
+  const [userId, setUserId] = useState(() => readPref(PREF.lastUserId) ?? '');
   const [token, setToken] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -22,7 +25,7 @@ export function SignIn(props: { onDemo: (userId: string) => Promise<void>; onTok
         if (err instanceof ApiError && err.status === 404) {
           setDemoUnavailable(true);
           setError('This gateway is not in demo mode: sign in with a JWT from your identity provider.');
-        } else setError(describeError(err));
+        } else setError(explainError(err));
       })
       .finally(() => setBusy(false));
   };
@@ -33,7 +36,7 @@ export function SignIn(props: { onDemo: (userId: string) => Promise<void>; onTok
     try {
       props.onToken(token);
     } catch (err) {
-      setError(describeError(err));
+      setError(err instanceof Error ? err.message : String(err));
     }
   };
 
@@ -52,7 +55,7 @@ export function SignIn(props: { onDemo: (userId: string) => Promise<void>; onTok
         <form onSubmit={demo} className="signin-form" data-testid="demo-signin">
           <label>
             User id
-            <input name="userId" value={userId} onChange={(e) => setUserId(e.target.value)} autoComplete="username" required />
+            <input name="userId" value={userId} onChange={(e) => setUserId(e.target.value)} autoComplete="username" placeholder="your user id" required autoFocus={!userId} />
           </label>
           <button type="submit" className="btn-primary" disabled={busy || demoUnavailable || !userId.trim()}>
             {busy ? 'Signing in…' : 'Sign in (demo)'}

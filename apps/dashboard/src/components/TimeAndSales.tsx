@@ -8,13 +8,13 @@ export function TimeAndSales(props: { commodity: Commodity | null; tape: readonl
   const tick = props.commodity?.tickSize ?? 0.01;
   const lot = props.commodity?.contractSize ?? 1;
   return (
-    <Panel title="Time & sales" area="tape" extra={<span className="muted">{props.tape.length}</span>}>
+    <Panel title={props.commodity ? `Time & sales · ${props.commodity.name}` : 'Time & sales'} area="tape" extra={<span className="muted">{props.tape.length}</span>}>
       <table className={`grid tape-table ${props.live ? '' : 'stale'}`}>
         <thead>
           <tr>
-            <th>Time</th>
+            <th title="Times are UTC (date, milliseconds and your local time on hover)">Time (UTC)</th>
             <th className="num">Price</th>
-            <th className="num">Size</th>
+            <th className="num">Lots</th>
             <th>Aggr.</th>
           </tr>
         </thead>

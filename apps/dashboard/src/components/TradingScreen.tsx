@@ -1,14 +1,15 @@
 /** The signed-in screen: market watch, chart, streamed book and tape, ticket, orders, trades, positions, alerts. */
-
-/** levels per side of the streamed book */
-const BOOK_DEPTH = 12;
-import { useCallback, useMemo, useState } from 'react';
+import { Suspense, lazy, useCallback, useMemo, useState } from 'react';
 import { useBook, useMarketTrades } from '@qx/client/react';
+import { restOrderActions } from '../api/order-actions.js';
 import { useCommodities } from '../hooks/useCommodities.js';
 import { useTerminal } from '../hooks/useTerminal.js';
+import { myLevels } from '../model/book.js';
 import { isLive } from '../model/connection.js';
+import { formatLots, formatPrice } from '../model/format.js';
+import { explainError } from '../model/messages.js';
 import type { Session } from '../model/session.js';
-import type { Commodity } from '../model/types.js';
+import type { Commodity, Order, Position } from '../model/types.js';
 import type { Authed } from '../hooks/useSession.js';
 import { AlertsFeed } from './AlertsFeed.js';
 import { Header } from './Header.js';
@@ -16,11 +17,16 @@ import { MarketWatch } from './MarketWatch.js';
 import { OrderBook } from './OrderBook.js';
 import { OrdersTable } from './OrdersTable.js';
 import { OrderTicket } from './OrderTicket.js';
-import { FlattenButton } from './FlattenButton.js';
+import { Panel } from './Panel.js';
 import { PositionsTable } from './PositionsTable.js';
-import { PriceChart } from './PriceChart.js';
 import { TimeAndSales } from './TimeAndSales.js';
 import { TradesTable } from './TradesTable.js';
+
+/** levels per side of the streamed book */
+const BOOK_DEPTH = 12;
+
+// the chart library is the largest part of the screen: it loads after the first paint
+const PriceChart = lazy(() => import('./PriceChart.js').then((m) => ({ default: m.PriceChart })));
 
 type ScreenProps = { session: Session; renew: () => Promise<Session | null>; authed: Authed; onSignOut: (reason?: string) => void };
 
@@ -37,6 +43,15 @@ export function TradingScreen(props: ScreenProps) {
   return <Terminal {...props} commodities={commodities} />;
 }
 
+/** What a flatten did, in words: "Flattened WTI Crude Oil: sold 2 lots at avg 75.10". */
+function flattenSummary(orders: readonly Order[], c: Commodity): string {
+  const filled = orders.reduce((n, o) => n + o.filledQuantity, 0);
+  const notional = orders.reduce((n, o) => n + o.filledQuantity * (o.averagePrice ?? 0), 0);
+  const side = orders[0]?.side === 'buy' ? 'bought' : 'sold';
+  const avg = filled > 0 ? ` at avg ${formatPrice(notional / filled, c.tickSize)}` : '';
+  return `Flatten ${c.name}: ${side} ${formatLots(filled, c.contractSize)} lots${avg}${orders.length > 1 ? ` in ${orders.length} orders` : ''}`;
+}
+
 function Terminal(props: ScreenProps & { commodities: readonly Commodity[] }) {
   const { session, commodities } = props;
   const t = useTerminal(session, commodities, props.renew, props.authed, props.onSignOut);
@@ -45,67 +60,73 @@ function Terminal(props: ScreenProps & { commodities: readonly Commodity[] }) {
   const selected = chosen ?? commodities[0]?.symbol ?? null;
   const { book, error: bookError } = useBook(t.client, selected, BOOK_DEPTH);
   const tape = useMarketTrades(t.client, selected, 100);
+  const actions = useMemo(() => restOrderActions(props.authed), [props.authed]);
 
   const bySymbol = useMemo(() => new Map(commodities.map((c) => [c.symbol, c])), [commodities]);
   const tickOf = useCallback((symbol: string | undefined) => (symbol ? bySymbol.get(symbol) : undefined), [bySymbol]);
-  const { notify, dispatch, refreshPositions } = t;
+  const { notify, dispatch, refreshPositions, acknowledgeAction } = t;
   const notifyOrder = useCallback((message: string) => notify('order', message), [notify]);
   const select = useCallback((symbol: string) => setChosen(symbol), []);
+  const selectedCommodity = tickOf(selected ?? undefined) ?? null;
+  const mine = useMemo(() => (selectedCommodity ? myLevels(t.orders, selectedCommodity.symbol, selectedCommodity.tickSize) : new Map<string, number>()), [t.orders, selectedCommodity]);
+  const merged = useCallback(
+    (orders: readonly Order[]) => {
+      dispatch({ type: 'orders', orders });
+      refreshPositions();
+    },
+    [dispatch, refreshPositions],
+  );
+  const flatten = useCallback(
+    async (p: Position, c: Commodity) => {
+      try {
+        const orders = await actions.flatten(p.commodity, c.maxOrderSize, (o) => merged([o]));
+        acknowledgeAction(flattenSummary(orders, c), orders.every((o) => o.status === 'filled') ? 'ok' : 'warn');
+      } catch (err) {
+        const why = `Flatten ${c.name} refused: ${explainError(err, c)}`;
+        notifyOrder(why);
+        acknowledgeAction(why, 'warn');
+      } finally {
+        refreshPositions();
+      }
+    },
+    [actions, merged, acknowledgeAction, notifyOrder, refreshPositions],
+  );
 
   const live = isLive(t.connection);
   return (
     <div className={`app ${live ? '' : 'is-stale'}`} data-live={live}>
-      <Header session={session} connection={t.connection} onSignOut={props.onSignOut} />
+      <Header session={session} connection={t.connection} downSince={t.downSince} notifications={t.notifications} onDismiss={t.dismissNotification} onSignOut={props.onSignOut} />
       <main className="screen">
         <MarketWatch commodities={commodities} market={t.market} selected={selected} onSelect={select} live={live} />
-        <PriceChart authed={props.authed} client={t.client} commodity={tickOf(selected ?? undefined) ?? null} fills={t.trades} />
-        <OrderBook commodity={tickOf(selected ?? undefined) ?? null} book={book} error={bookError} live={live} onPickPrice={(price) => setPicked({ price, nonce: Date.now() })} />
-        <TimeAndSales commodity={tickOf(selected ?? undefined) ?? null} tape={tape} live={live} />
+        <Suspense
+          fallback={
+            <Panel title="Chart" area="chart">
+              <div className="muted chart-loading">Loading the chart…</div>
+            </Panel>
+          }
+        >
+          <PriceChart authed={props.authed} client={t.client} commodity={selectedCommodity} fills={t.trades} live={live} staleSince={t.downSince} reconnects={t.connection.reconnects} />
+        </Suspense>
+        <OrderBook commodity={selectedCommodity} book={book} error={bookError} live={live} mine={mine} onPickPrice={(price) => setPicked({ price, nonce: Date.now() })} />
+        <TimeAndSales commodity={selectedCommodity} tape={tape} live={live} />
         <OrderTicket
-          authed={props.authed}
+          actions={actions}
           commodities={commodities}
           commodity={selected}
           quote={selected ? t.market[selected] : undefined}
           connection={t.connection}
+          position={t.positions.find((p) => p.commodity === selected)}
+          orders={t.orders}
           picked={picked}
           onCommodity={select}
-          onPlaced={(order) => {
-            dispatch({ type: 'order', payload: order });
-            refreshPositions();
-          }}
+          onPlaced={(order) => merged([order])}
         />
-        <OrdersTable
-          authed={props.authed}
-          client={t.client}
-          orders={t.orders}
-          tickOf={tickOf}
-          commodity={tickOf(selected ?? undefined) ?? null}
-          onError={notifyOrder}
-          onChanged={(orders) => {
-            dispatch({ type: 'orders', orders });
-            refreshPositions();
-          }}
-        />
-        <TradesTable trades={t.trades} tickOf={tickOf} />
-        <PositionsTable
-          positions={t.positions}
-          market={t.market}
-          tickOf={tickOf}
-          action={(p) =>
-            p.netQuantity !== 0 ? (
-              <FlattenButton
-                client={t.client}
-                commodity={p.commodity}
-                onDone={(order) => {
-                  dispatch({ type: 'order', payload: order });
-                  refreshPositions();
-                }}
-                onError={notifyOrder}
-              />
-            ) : null
-          }
-        />
-        <AlertsFeed alerts={t.alerts} />
+        <div className="blotters">
+          <OrdersTable actions={actions} orders={t.orders} tickOf={tickOf} commodity={selectedCommodity} onError={notifyOrder} onDone={acknowledgeAction} onChanged={merged} />
+          <PositionsTable positions={t.positions} market={t.market} tickOf={tickOf} live={live} staleSince={t.downSince} onFlatten={flatten} />
+          <TradesTable trades={t.trades} tickOf={tickOf} />
+        </div>
+        <AlertsFeed alerts={t.alerts} acknowledged={t.acknowledged} onAcknowledge={t.acknowledge} commodityOf={tickOf} />
       </main>
     </div>
   );

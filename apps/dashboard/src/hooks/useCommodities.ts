@@ -1,7 +1,7 @@
 /** The commodity catalogue (loaded once per sign-in). */
 import { useEffect, useState } from 'react';
 import { fetchCommodities } from '../api/endpoints.js';
-import { describeError } from '../api/http.js';
+import { explainError } from '../model/messages.js';
 import type { Commodity } from '../model/types.js';
 import type { Authed } from './useSession.js';
 
@@ -12,7 +12,7 @@ export function useCommodities(authed: Authed): { commodities: Commodity[] | nul
     let live = true;
     authed(fetchCommodities).then(
       (c) => live && setCommodities(c),
-      (err: unknown) => live && setError(describeError(err)),
+      (err: unknown) => live && setError(explainError(err)),
     );
     return () => {
       live = false;

@@ -7,7 +7,9 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { fetchDevToken } from '../api/endpoints.js';
 import { ApiError } from '../api/http.js';
+import { explainError } from '../model/messages.js';
 import { refreshDelay, sessionFromPastedToken, type Session } from '../model/session.js';
+import { PREF, writePref } from './prefs.js';
 import { loadSession, saveSession } from './session-storage.js';
 
 export interface SessionApi {
@@ -39,7 +41,11 @@ export function useSession(): SessionApi {
     current.current = next;
     saveSession(next);
     setSession(next);
-    if (next) setSignedOutReason(null);
+    if (next) {
+      setSignedOutReason(null);
+      // the sign-in card offers this browser's last user, never someone else's
+      writePref(PREF.lastUserId, next.userId);
+    }
   }, []);
 
   const signInDemo = useCallback(async (userId: string) => update(await demoSession(userId)), [update]);
@@ -89,7 +95,7 @@ export function useSession(): SessionApi {
         const next = await renew();
         if (!next) {
           // refused credentials that cannot be renewed (a pasted JWT): back to sign-in, saying why
-          if (current.current) signOut(`${err.code}: ${err.message}`);
+          if (current.current) signOut(explainError(err));
           throw err;
         }
         return call(next.token);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EMPTY_ALERTS, MAX_ALERTS, addAlert, clearConnectionNotices, complianceAlert, screenNotice, systemAlert } from './alerts.js';
+import { EMPTY_ALERTS, MAX_ACKED, MAX_ALERTS, addAlert, addAlerts, clearConnectionNotices, complianceAlert, complianceAlertsFromLog, parseAcked, screenNotice, systemAlert, withAcked } from './alerts.js';
 
 const envelope = { timestamp: '2026-01-01T00:00:00.000Z', seq: 4 };
 
@@ -48,4 +48,29 @@ test('reconnecting clears the notices about the lost connection, and nothing els
   assert.deepEqual(clearConnectionNotices(s).map((a) => a.message), ['kept', 'Cancel ord-1: ORDER_NOT_FOUND']);
   const clean = clearConnectionNotices(s);
   assert.equal(clearConnectionNotices(clean), clean);
+});
+
+test('compliance alerts read back from the event log have the ids they had live, so none shows twice', () => {
+  const payload = { type: 'COMPLIANCE_ALERT' as const, checkType: 'position_limit', severity: 'critical' as const, message: 'Position limit reached for crude oil', userId: 'u1', details: { currentPosition: 1, limit: 1, utilization: 1, commodity: 'crude_oil' } };
+  const logged = complianceAlertsFromLog([
+    { event: 'compliance-alert', seq: 7, envelope: { type: 'SYSTEM_ALERT', payload, timestamp: '2026-01-01T00:00:07.000Z', seq: 7 } },
+    { event: 'other', seq: 8, envelope: { payload: {}, timestamp: '2026-01-01T00:00:08.000Z' } },
+  ]);
+  assert.deepEqual(logged.map((a) => a.id), ['compliance:7']);
+  const live = complianceAlert(payload, { timestamp: '2026-01-01T00:00:07.000Z', seq: 7 });
+  const s = addAlerts(addAlert(EMPTY_ALERTS, live), logged);
+  assert.equal(s.length, 1);
+  const newer = screenNotice('n', 'info', 'newer', new Date('2026-01-01T00:01:00Z'));
+  assert.deepEqual(addAlerts([newer], logged).map((a) => a.id), [newer.id, 'compliance:7']);
+});
+
+test('acknowledged ids are kept once each, bounded, and junk in storage is ignored', () => {
+  assert.deepEqual(withAcked(withAcked([], 'compliance:7'), 'compliance:7'), ['compliance:7']);
+  assert.deepEqual(parseAcked('["a", 3, "b"]'), ['a', 'b']);
+  assert.deepEqual(parseAcked('{'), []);
+  assert.deepEqual(parseAcked(null), []);
+  let many: string[] = [];
+  for (let i = 0; i < MAX_ACKED + 3; i++) many = withAcked(many, `a${i}`);
+  assert.equal(many.length, MAX_ACKED);
+  assert.equal(many[0], 'a3');
 });

@@ -68,3 +68,41 @@ export function addAlert(state: AlertsState, alert: Alert): AlertsState {
   if (state.some((a) => a.id === alert.id)) return state;
   return [alert, ...state].slice(0, MAX_ALERTS);
 }
+
+/** One entry of `GET /api/v1/events` (the durable event log). */
+export interface LoggedEvent {
+  event: string;
+  seq: number;
+  envelope: { type?: string; payload: unknown; timestamp: string; seq?: number };
+}
+
+/**
+ * The compliance alerts of an event-log page, as the feed holds them: the same ids as when they
+ * arrive live (by seq), so an alert read back after a reload is never shown twice.
+ */
+export function complianceAlertsFromLog(events: readonly LoggedEvent[]): Alert[] {
+  return events
+    .filter((e) => e.event === 'compliance-alert')
+    .map((e) => complianceAlert(e.envelope.payload as ComplianceAlertPayload, { timestamp: e.envelope.timestamp, seq: e.envelope.seq ?? e.seq }));
+}
+
+/** Adds several (in any order), keeping the feed newest first. */
+export function addAlerts(state: AlertsState, alerts: readonly Alert[]): AlertsState {
+  const fresh = alerts.filter((a) => !state.some((s) => s.id === a.id));
+  if (fresh.length === 0) return state;
+  return [...state, ...fresh].sort((a, b) => Date.parse(b.time) - Date.parse(a.time)).slice(0, MAX_ALERTS);
+}
+
+/** Acknowledged alert ids, as kept per user (newest last, bounded so storage does not grow without end). */
+export const MAX_ACKED = 500;
+export function parseAcked(raw: string | null): string[] {
+  try {
+    const v: unknown = JSON.parse(raw ?? '[]');
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(-MAX_ACKED) : [];
+  } catch {
+    return [];
+  }
+}
+export function withAcked(acked: readonly string[], id: string): string[] {
+  return acked.includes(id) ? [...acked] : [...acked, id].slice(-MAX_ACKED);
+}

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { depth } from './book.js';
+import { depth, levelKey, myLevels } from './book.js';
 
 const book = {
   commodity: 'crude_oil',
@@ -32,4 +32,22 @@ test('an empty or one-sided book has no spread', () => {
   const oneSided = depth({ ...book, asks: [] }, 0.01);
   assert.equal(oneSided.spread, null);
   assert.equal(oneSided.bids[1]?.share, 1);
+});
+
+test('my working limit orders are found at their level, by side and whole ticks', () => {
+  const mine = myLevels(
+    [
+      { commodity: 'crude_oil', status: 'new', type: 'limit', side: 'buy', price: 75.29, remainingQuantity: 2000 },
+      { commodity: 'crude_oil', status: 'partially_filled', type: 'limit', side: 'buy', price: 75.29000000001, remainingQuantity: 500 },
+      { commodity: 'crude_oil', status: 'filled', type: 'limit', side: 'buy', price: 75.3, remainingQuantity: 0 },
+      { commodity: 'brent', status: 'new', type: 'limit', side: 'buy', price: 75.3, remainingQuantity: 1000 },
+      { commodity: 'crude_oil', status: 'new', type: 'limit', side: 'sell', price: 75.31, remainingQuantity: 1000 },
+    ],
+    'crude_oil',
+    0.01,
+  );
+  assert.equal(mine.get(levelKey('bid', 75.29, 0.01)), 2500);
+  assert.equal(mine.get(levelKey('ask', 75.31, 0.01)), 1000);
+  assert.equal(mine.get(levelKey('bid', 75.3, 0.01)), undefined);
+  assert.equal(mine.size, 2);
 });

@@ -41,3 +41,20 @@ export function depth(book: Book | null, tickSize: number): Depth {
     mid: both ? Number(onGrid((bestAsk + bestBid) / 2).toFixed(10)) : null,
   };
 }
+
+/**
+ * My working orders' remaining size per price level of one commodity (keyed by whole ticks, so a
+ * level's price and an order's price meet exactly), for marking them in the book.
+ */
+export function myLevels(orders: readonly { commodity?: string; status: string; type?: string; price?: number | null; remainingQuantity: number; side?: string }[], commodity: string, tickSize: number): Map<string, number> {
+  const mine = new Map<string, number>();
+  for (const o of orders) {
+    if (o.commodity !== commodity || o.type !== 'limit' || o.price === null || o.price === undefined) continue;
+    if (o.status !== 'new' && o.status !== 'partially_filled') continue;
+    const key = levelKey(o.side === 'sell' ? 'ask' : 'bid', o.price, tickSize);
+    mine.set(key, (mine.get(key) ?? 0) + o.remainingQuantity);
+  }
+  return mine;
+}
+
+export const levelKey = (side: 'bid' | 'ask', price: number, tickSize: number): string => `${side}:${Math.round(price / tickSize)}`;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeOutcome } from './order-outcome.js';
+import { describeOutcome, displayStatus } from './order-outcome.js';
 import type { Order } from './types.js';
 
 const crude = { unit: 'bbl', tickSize: 0.01 };
@@ -46,4 +46,18 @@ test('in lots with the units, when the contract size is known', () => {
   const o = order({ type: 'market', price: null, timeInForce: 'ioc', quantity: 1_000_000, filledQuantity: 144_000, remainingQuantity: 0, averagePrice: 75.2345, status: 'cancelled' });
   assert.equal(describeOutcome(o, lots).text, 'ord-1 partially filled: bought 144 lots (144,000 bbl) of 1,000 lots (1,000,000 bbl) at avg 75.2345; 856 lots (856,000 bbl) cancelled');
   assert.equal(describeOutcome(order({ quantity: 1000, remainingQuantity: 1000 }), lots).text, 'ord-1 working: buy 1 lot (1,000 bbl) @ 70.00 GTC');
+});
+
+test('an unfilled FOK reads like an unfilled IOC: cancelled, nothing filled, and why', () => {
+  const fok = order({ timeInForce: 'fok', status: 'rejected', remainingQuantity: 0, reason: 'Fill-or-kill order cannot be filled in full' });
+  const ioc = order({ timeInForce: 'ioc', status: 'cancelled', remainingQuantity: 0, reason: 'No liquidity at an acceptable price: cancelled without execution' });
+  assert.equal(displayStatus(fok).label, 'cancelled');
+  assert.equal(displayStatus(ioc).label, 'cancelled');
+  assert.match(displayStatus(fok).note ?? '', /^Not enough on the book to fill the whole order/);
+  assert.match(displayStatus(ioc).note ?? '', /^nothing filled/);
+  assert.match(describeOutcome(fok, crude).text, /^ord-1 FOK filled nothing: cancelled \(Not enough on the book/);
+  // a compliance refusal stays a refusal, in lots
+  const refused = order({ status: 'rejected', remainingQuantity: 0, reason: 'Order size 5000000 exceeds the maximum order size 1000000 for WTI Crude Oil' });
+  assert.equal(displayStatus(refused, { contractSize: 1000 }).label, 'rejected');
+  assert.equal(describeOutcome(refused, { ...crude, contractSize: 1000 }).text, 'ord-1 rejected: 5,000 lots is above the maximum order size of 1,000 lots for WTI Crude Oil');
 });

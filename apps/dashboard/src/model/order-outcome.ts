@@ -4,7 +4,23 @@
  * buy of 1,000,000 bbl that filled 144,000 says so; an IOC that filled nothing says so.
  */
 import { formatLotsWithUnits, formatPrice, formatQuantity } from './format.js';
+import { explainReason } from './messages.js';
 import type { Commodity, Order } from './types.js';
+
+/** A market, IOC or FOK order refused because the book could not fill it (the engine rejects an unfillable FOK). */
+const unfillable = (order: Order) => order.status === 'rejected' && order.filledQuantity === 0 && /^(Fill-or-kill order cannot be filled|No liquidity for a market order)/.test(order.reason ?? '');
+
+/**
+ * The status as the blotter shows it. An unfilled FOK (rejected by the engine for want of
+ * liquidity) reads like an unfilled IOC — cancelled, nothing filled — and says why.
+ */
+export function displayStatus(order: Order, commodity?: Pick<Commodity, 'contractSize'> & Partial<Pick<Commodity, 'tickSize' | 'name'>>): { status: Order['status']; label: string; note: string | undefined } {
+  const reason = order.reason ? explainReason(order.reason, commodity) : undefined;
+  if (unfillable(order)) return { status: 'cancelled', label: 'cancelled', note: reason };
+  const immediate = order.type === 'market' || order.timeInForce === 'ioc' || order.timeInForce === 'fok';
+  if (order.status === 'cancelled' && immediate && order.filledQuantity === 0) return { status: 'cancelled', label: 'cancelled', note: `nothing filled${reason ? `: ${reason}` : ''}` };
+  return { status: order.status, label: order.status.replace('_', ' '), note: reason };
+}
 
 export interface OrderOutcome {
   /** `ok` for an order working or done as asked, `warn` when part or all of it did not trade */
@@ -33,14 +49,17 @@ export function describeOutcome(order: Order, commodity: Pick<Commodity, 'unit' 
       return { tone: 'ok', text: `${order.id} filled: ${verb} ${qty(filled)}${avg}` };
     case 'cancelled':
     case 'expired': {
-      const why = order.reason ? ` (${order.reason})` : '';
+      const why = order.reason ? ` (${explainReason(order.reason, size ? { contractSize: size, tickSize: tick } : undefined)})` : '';
       if (filled === 0) {
         const what = tif === 'IOC' || tif === 'FOK' || order.type === 'market' ? `${tif || 'order'} filled nothing` : 'nothing filled';
         return { tone: 'warn', text: `${order.id} ${what}: ${order.status}${why}` };
       }
       return { tone: 'warn', text: `${order.id} partially filled: ${verb} ${qty(filled)} of ${qty(total)}${avg}; ${qty(total - filled)} ${order.status}${why}` };
     }
-    case 'rejected':
-      return { tone: 'warn', text: `${order.id} rejected${order.reason ? `: ${order.reason}` : ''}` };
+    case 'rejected': {
+      const why = order.reason ? explainReason(order.reason, size ? { contractSize: size, tickSize: tick } : undefined) : '';
+      if (unfillable(order)) return { tone: 'warn', text: `${order.id} ${tif || 'order'} filled nothing: cancelled (${why})` };
+      return { tone: 'warn', text: `${order.id} rejected${why ? `: ${why}` : ''}` };
+    }
   }
 }

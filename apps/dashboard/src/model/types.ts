@@ -21,6 +21,8 @@ export interface Position {
   /** signed units: long > 0, short < 0 */
   netQuantity: number;
   averagePrice: number;
+  /** Σ price × quantity of the open position, exact (gateways before it was added leave it out) */
+  openCost?: number;
   realizedPnl: number;
   openBuyQuantity: number;
   openSellQuantity: number;

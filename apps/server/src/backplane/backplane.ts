@@ -13,14 +13,15 @@
  */
 import type { Adapter } from 'socket.io-adapter';
 import type { BookView, Exchange, PositionView } from '@qx/engine';
-import type { BusEventName, OrderAmendBody, OrderRequestBody } from '@qx/protocol';
+import type { BusEventName, CancelOnDisconnectScope, MarketStatusPayload, OrderAmendBody, OrderRequestBody, OrderUpdatePayload } from '@qx/protocol';
 import type { Sqlite } from '../store/sqlite/database.js';
 import type { LoggedEvent, Store } from '../store/store.js';
 import type { TapeStore } from '../store/tape.js';
 import type { QxSocket } from '../realtime/types.js';
-import type { CancelAllOutcome, SubmitOutcome, TradingService } from '../core/trading-service.js';
+import type { CancelAllOutcome, OrderOrigin, Outcome, SubmitOutcome, TradingService } from '../core/trading-service.js';
 import type { EventSink } from '../core/event-committer.js';
 import type { BookState } from '../core/book-ticker.js';
+import type { ControlMessage } from './control-message.js';
 
 /**
  * When an order's step passed each point of its way (epoch ms, sub-ms precision), carried with its
@@ -62,10 +63,8 @@ export interface EventBus {
   publish(events: readonly BusEvent[]): void;
 }
 
-/** What a node decided about a user, acted on by every node for its own sockets. */
-export type ControlMessage =
-  | { type: 'disconnect-user'; userId: string; code: string; message?: string | undefined }
-  | { type: 'roles-changed'; userId: string; roles: string[] };
+/** What a node decided about a user, acted on by every node for its own sockets (see control-message.ts). */
+export type { ControlMessage } from './control-message.js';
 
 /** What a backplane hands events and control messages to: this node's gateway. */
 export interface GatewayPort {
@@ -82,7 +81,9 @@ export interface StreamFeed {
   unlisten(room: string): void;
   /**
    * Resolves once this node receives every event of `stream` published from then on, with the
-   * last seq before them (what came up to it is the caller's to replay).
+   * last seq before them (what came up to it is the caller's to replay). The seq is a durable
+   * stream's (private, system, tape); market data and books are state, started from their latest
+   * (the gateway's latest market frame, `book()`), not from a seq.
    */
   follow(stream: string): Promise<number>;
   /** up to `limit` events of a durable stream after `afterSeq`, oldest first (a replay) */
@@ -95,7 +96,10 @@ export interface StreamFeed {
 
 /** Cross-node control: acts on this node at once and tells every other node. */
 export interface ControlBus {
-  /** false when the other nodes could not be told */
+  /**
+   * Acts on `message` here at once, then tells the other nodes; resolves false when they could not
+   * be told. Rejects, acting nowhere, on a message its schema refuses (controlMessageSchema).
+   */
   send(message: ControlMessage): Promise<boolean>;
 }
 
@@ -126,16 +130,41 @@ export function isUnavailable(v: unknown): v is Unavailable {
 
 /** What the gateway asks of the trading core, wherever it runs. */
 export interface TradingApi {
-  submit(userId: string, body: OrderRequestBody, times?: PathTimes): Promise<SubmitOutcome>;
+  /** `origin`: the connection the order came through (cancel-on-disconnect scope `connection`) */
+  submit(userId: string, body: OrderRequestBody, times?: PathTimes, origin?: OrderOrigin): Promise<SubmitOutcome>;
   cancel(userId: string, orderId: string, times?: PathTimes): Promise<SubmitOutcome>;
   /** cancel/replace of a resting order (a new price, a new total quantity, or both) */
   amend(userId: string, orderId: string, body: OrderAmendBody, times?: PathTimes): Promise<SubmitOutcome>;
   /** cancels the user's open orders (of one commodity, when given) */
   cancelAll(userId: string, commodity?: string): Promise<CancelAllOutcome>;
-  /** a market order closing the user's net position in the commodity */
-  flatten(userId: string, commodity: string): Promise<SubmitOutcome>;
+  /** a market order closing the user's net position in the commodity (idempotent by `clientOrderId`) */
+  flatten(userId: string, commodity: string, clientOrderId?: string): Promise<SubmitOutcome>;
   positions(userId: string): Promise<PositionView[] | Unavailable>;
   book(commodity: string, depth: number): Promise<BookView | null | Unavailable>;
+
+  // trading safety (issue 17): answered by the trading core, wherever it runs
+  /** a connection's cancel-on-disconnect scope (`off` forgets it); `node`: where the connection is */
+  setCancelOnDisconnect(userId: string, connection: string, node: string, scope: CancelOnDisconnectScope): Promise<Outcome<{ scope: CancelOnDisconnectScope }>>;
+  /** a connection with cancel-on-disconnect ended (its gateway tells the core; retried until it hears it) */
+  connectionLost(connection: string): Promise<void>;
+  /** a connection came back (connection state recovery), now on `node` */
+  connectionRestored(connection: string, node: string): Promise<void>;
+  /** the dead-man's switch: cancel all the user's open orders unless called again within `timeoutMs` (0 disarms) */
+  cancelAllAfter(userId: string, timeoutMs: number): Promise<Outcome<{ timeoutMs: number; firesAt: number | null }>>;
+  /** the kill switch */
+  setTradingEnabled(userId: string, enabled: boolean, reason: string, by: string): Promise<Outcome<KillSwitchOutcome>>;
+  /** an operator's halt of a commodity, for `durationMs` or until reopened (null) */
+  halt(commodity: string, reason: string, durationMs: number | null, by: string): Promise<Outcome<{ status: MarketStatusPayload }>>;
+  reopen(commodity: string, by: string): Promise<Outcome<{ status: MarketStatusPayload }>>;
+}
+
+/** What the kill switch did. */
+export interface KillSwitchOutcome {
+  userId: string;
+  enabled: boolean;
+  reason: string;
+  /** the user's open orders it cancelled */
+  cancelled: OrderUpdatePayload[];
 }
 
 /** The trading core of this process, where it runs here (one process): for the log's summary and tests. */

@@ -10,6 +10,8 @@ export interface Channel {
   readonly handlers: Partial<Record<ClientEventName, RequestHandler>>;
   /** re-sends what a recovered or resumed socket needs (snapshots, missed events) */
   onRecovered?(socket: QxSocket): void;
+  /** the socket's connection ended (it may still be recovered) */
+  onDisconnected?(socket: QxSocket): void;
 }
 
 /** Room memberships of a socket that count towards MAX_SUBSCRIPTIONS_PER_SOCKET. */

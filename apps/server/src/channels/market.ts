@@ -28,7 +28,8 @@ export function parseCommodities(
     return { ok: false, outcome: failure('INVALID_PAYLOAD', `Expected an array of commodity symbols (${message})`, field || undefined) };
   }
   const unknown = parsed.data.filter((c) => !deps.commodities.has(c));
-  if (unknown.length) return { ok: false, outcome: failure('UNKNOWN_COMMODITY', `Unknown commodity: ${unknown.join(', ')}`) };
+  // named as the confirmation names the list (a book names its `commodity`): every subscription says which field
+  if (unknown.length) return { ok: false, outcome: failure('UNKNOWN_COMMODITY', `Unknown commodity: ${unknown.join(', ')}`, 'commodities') };
   return { ok: true, list: parsed.data };
 }
 

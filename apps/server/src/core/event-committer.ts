@@ -21,6 +21,7 @@ import {
   streams,
   type DataEventName,
   type DataPayloads,
+  type MarketStatusPayload,
   type MarketUpdatePayload,
 } from '@qx/protocol';
 import type { BusEvent, EventBus, PathTimes } from '../backplane/backplane.js';
@@ -52,6 +53,8 @@ export interface CommitOptions {
   prints?: readonly MarketPrint[] | undefined;
   /** when the order behind the step passed each point so far (its events carry them on) */
   times?: PathTimes | undefined;
+  /** changes of market status the step made (numbered by the exchange; journaled with the step) */
+  statuses?: readonly MarketStatusPayload[] | undefined;
 }
 
 /** Where the publish API's events go: committed and published (in a cluster, by the node that sequences them). */
@@ -123,6 +126,15 @@ export class EventCommitter implements EventSink {
     return [...this.latestMarket].map(([commodity, m]) => marketEvent(commodity, m.seq, m.envelope));
   }
 
+  /**
+   * Publishes market statuses as they stand (state, nothing to commit): what a new leader or a
+   * restarted process says first. A status that never changed (seq 0: open since its session
+   * started) is what a gateway assumes without being told.
+   */
+  publishStatuses(statuses: readonly MarketStatusPayload[]): void {
+    this.handOver(statuses.filter((s) => s.seq > 0).map(statusEvent));
+  }
+
   /** The payload of a commodity's latest market-update (null before any). */
   latestMarketPayload(commodity: string): MarketUpdatePayload | null {
     return this.latestMarket.get(commodity)?.payload ?? null;
@@ -141,7 +153,7 @@ export class EventCommitter implements EventSink {
    * queued before it (a retried order is answered after its original).
    */
   commit(items: readonly PublishItem[], options: CommitOptions = {}): Promise<Published[]> {
-    const marketOnly = items.length > 0 && !options.journal?.length && !options.prints?.length && items.every((i) => i.event === 'market-update');
+    const marketOnly = items.length > 0 && !options.journal?.length && !options.prints?.length && !options.statuses?.length && items.every((i) => i.event === 'market-update');
     if (marketOnly) return Promise.resolve(this.publishMarket(items as PublishItem<'market-update'>[]));
     return new Promise<Published[]>((resolve, reject) => {
       this.queue.push({ items, options, resolve, reject });
@@ -220,6 +232,7 @@ export class EventCommitter implements EventSink {
         this.deps.metrics.eventsPublished.labels(e.event).inc();
       }
       for (let i = 0; i < (step.options.prints?.length ?? 0); i++) bus.push(tapeEvent(tape[nextPrint++]!, this.deps.priceOf));
+      for (const status of step.options.statuses ?? []) bus.push(statusEvent(status));
       results.push(published);
     }
     this.handOver(bus);
@@ -303,6 +316,11 @@ export class EventCommitter implements EventSink {
       render: (seq) => JSON.stringify(buildEnvelope(event, payload, { timestamp, seq, userId })),
     };
   }
+}
+
+function statusEvent(status: MarketStatusPayload): BusEvent {
+  const stream = streams.status(status.commodity);
+  return { room: roomOfStream(stream), stream, seq: status.seq, event: 'market-status', envelope: JSON.stringify(status) };
 }
 
 function marketEvent(commodity: string, seq: number, envelope: string): BusEvent {

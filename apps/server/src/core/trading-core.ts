@@ -31,6 +31,8 @@ export interface TradingCoreDeps {
   } | undefined;
   /** the last tape seq per commodity in the store */
   tapeSeqs: () => Promise<ReadonlyMap<string, number>>;
+  /** which of the nodes are alive (null: cannot tell now): cancel-on-disconnect fires for a dead node's connections */
+  liveNodes: (nodes: readonly string[]) => Promise<ReadonlySet<string> | null>;
   /** the store refused a write: the core has stopped and this process must not go on as if it had not */
   onFatal: (err: unknown) => void;
 }
@@ -48,8 +50,7 @@ export interface TradingCore {
 
 export function createTradingCore(deps: TradingCoreDeps): TradingCore {
   const { config, now } = deps;
-  // velocity halts are off until the server runs their timers and publishes market status (issue 17)
-  const exchange = new Exchange({ clock: now, commodities: config.commodities, compliance: config.trading.compliance, velocity: false });
+  const exchange = new Exchange({ clock: now, commodities: config.commodities, compliance: config.trading.compliance, velocity: config.trading.velocity ?? false });
   const committer = new EventCommitter({
     store: deps.store,
     bus: deps.bus,
@@ -75,6 +76,9 @@ export function createTradingCore(deps: TradingCoreDeps): TradingCore {
     now,
     marketUpdatesPerSecond: config.simulator.updatesPerSecond,
     sessionCloseMinuteUtc: config.trading.sessionCloseMinuteUtc,
+    sessionOpenMinuteUtc: config.trading.sessionOpenMinuteUtc,
+    cancelOnDisconnectGraceMs: config.trading.cancelOnDisconnectGraceMs,
+    liveNodes: deps.liveNodes,
     onFatal: deps.onFatal,
   });
   return {

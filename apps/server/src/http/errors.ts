@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode, wireError, type ErrorCodeName } from '@qx/protocol';
 import type { Metrics } from '../metrics.js';
+import { BodyError, installJsonParser } from './json-body.js';
 
 export function sendError(reply: FastifyReply, code: ErrorCodeName, message?: string, field?: string): FastifyReply {
   return reply.code(ErrorCode[code].status).send({ error: wireError(code, message, field) });
@@ -15,6 +16,7 @@ export function sendError(reply: FastifyReply, code: ErrorCodeName, message?: st
 
 /** Maps Fastify's own failures (bad JSON, body too large, unknown route) onto the catalogue. */
 export function installErrorHandlers(app: FastifyInstance, metrics: Metrics): void {
+  installJsonParser(app);
   app.addHook('onSend', async (_request, reply, payload) => {
     if (reply.statusCode >= 400 && typeof payload === 'string' && payload.startsWith('{"error":{"code":"')) {
       const code = payload.slice(18, payload.indexOf('"', 18));
@@ -25,6 +27,7 @@ export function installErrorHandlers(app: FastifyInstance, metrics: Metrics): vo
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, 'PAYLOAD_TOO_LARGE');
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendError(reply, 'UNSUPPORTED_MEDIA_TYPE');
+    if (err instanceof BodyError) return sendError(reply, 'INVALID_PAYLOAD', err.message, err.field);
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
       // malformed JSON, prototype poisoning, empty body with a JSON content type, ...
       return sendError(reply, 'INVALID_PAYLOAD', err.message);

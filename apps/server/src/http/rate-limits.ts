@@ -10,7 +10,7 @@
  */
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ErrorCodeName } from '@qx/protocol';
+import { wireError, type ErrorCodeName } from '@qx/protocol';
 import type { FailureLimiter } from '../auth/failure-limiter.js';
 import { sendError } from './errors.js';
 
@@ -43,8 +43,9 @@ export function installRestLimits(app: FastifyInstance, limits: RestLimits, fail
   const admit = async (reply: FastifyReply, check: Limiter, request: FastifyRequest, message: string): Promise<boolean> => {
     const result = await check(request);
     if (result.isAllowed || !result.isExceeded) return true;
-    void reply.header('retry-after', Math.max(1, result.ttlInSeconds));
-    await sendError(reply, 'RATE_LIMITED', message);
+    const retryAfter = Math.max(1, result.ttlInSeconds);
+    void reply.header('retry-after', retryAfter);
+    await reply.code(429).send({ error: { ...wireError('RATE_LIMITED', message), retryAfterMs: retryAfter * 1000 } });
     return false;
   };
   app.addHook('onRequest', async (request, reply) => {

@@ -10,7 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { BOOK_DELTA, describeStream, type MarketUpdatePayload } from '@qx/protocol';
+import { BOOK_DELTA, ServerEvent, describeStream, isStateStream, streams, type MarketStatusPayload, type MarketUpdatePayload } from '@qx/protocol';
 import { encodeFrame, type OutboundFrame } from './frame.js';
 import type { Hub } from './hub.js';
 import type { QxSocket } from './types.js';
@@ -34,7 +34,8 @@ export interface DeliveryDeps {
 }
 
 export class Delivery {
-  private readonly latestMarket = new Map<string, OutboundFrame>();
+  /** the latest event of each state stream (market data, market status) */
+  private readonly latest = new Map<string, OutboundFrame>();
 
   constructor(private readonly deps: DeliveryDeps) {}
 
@@ -47,13 +48,13 @@ export class Delivery {
         this.deps.onBookDelta(e);
         continue;
       }
-      const info = describeStream(e.stream);
-      const commodity = info?.kind === 'market' ? info.commodity : null;
-      const frame = encodeFrame(e.event, e.envelope, { stream: e.stream, seq: e.seq, conflateKey: commodity, publishedAt: receivedAt });
-      if (commodity !== null) {
-        const known = this.latestMarket.get(commodity);
+      // state (market data, market status): a slow socket may skip to the latest; the latest is each subscriber's snapshot
+      const state = isStateStream(e.stream);
+      const frame = encodeFrame(e.event, e.envelope, { stream: e.stream, seq: e.seq, conflateKey: state ? e.stream : null, publishedAt: receivedAt });
+      if (state) {
+        const known = this.latest.get(e.stream);
         if (known && known.seq >= e.seq) continue;
-        this.latestMarket.set(commodity, frame);
+        this.latest.set(e.stream, frame);
       }
       // an order's way so far: timed hop by hop once its update is written to the owner's socket
       if (e.meta) frame.path = { times: e.meta, deliveredAt: performance.timeOrigin + receivedAt };
@@ -65,20 +66,45 @@ export class Delivery {
   };
 
   latestMarketFrame(commodity: string): OutboundFrame | undefined {
-    return this.latestMarket.get(commodity);
+    return this.latest.get(streams.market(commodity));
   }
 
   /** The payload of a commodity's latest market-update (null before any). */
   latestMarketPayload(commodity: string): MarketUpdatePayload | null {
-    const frame = this.latestMarket.get(commodity);
+    const frame = this.latestMarketFrame(commodity);
     if (!frame) return null;
     return (JSON.parse(frameEnvelope(frame)) as { payload?: MarketUpdatePayload }).payload ?? null;
   }
 
   /** Latest market-update envelope per commodity (REST snapshot). */
   latestMarketEnvelopes(): unknown[] {
-    return [...this.latestMarket.values()].map((f) => JSON.parse(frameEnvelope(f)) as unknown);
+    return [...this.latest].filter(([stream]) => describeStream(stream)?.kind === 'market').map(([, f]) => JSON.parse(frameEnvelope(f)) as unknown);
   }
+
+  /** A commodity's latest market-status frame (undefined before any reached this node). */
+  latestStatusFrame(commodity: string): OutboundFrame | undefined {
+    return this.latest.get(streams.status(commodity));
+  }
+
+  /** A commodity's market status as this node last heard it; open (seq 0) until the trading core said otherwise. */
+  latestStatus(commodity: string): MarketStatusPayload {
+    const frame = this.latestStatusFrame(commodity);
+    return frame ? (JSON.parse(frameEnvelope(frame)) as MarketStatusPayload) : this.defaultStatus(commodity);
+  }
+
+  /** The status of a commodity whose status never changed: open, since this node started (seq 0). */
+  defaultStatusFrame(commodity: string): OutboundFrame {
+    const stream = streams.status(commodity);
+    const frame = encodeFrame(ServerEvent.MarketStatus, JSON.stringify(this.defaultStatus(commodity)), { stream, seq: 0, conflateKey: stream, publishedAt: 0 });
+    frame.timed = true;
+    return frame;
+  }
+
+  private defaultStatus(commodity: string): MarketStatusPayload {
+    return { commodity, status: 'open', reason: 'Trading session open', since: this.startedAt, until: null, seq: 0 };
+  }
+
+  private readonly startedAt = new Date().toISOString();
 
   /**
    * Sends a socket what it missed in a stream after `afterSeq`, in order, ahead of any newer event

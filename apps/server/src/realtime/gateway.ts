@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Channel, RequestHandler } from '../channels/channel.js';
 import type { Authenticator } from './authenticator.js';
 import type { Hub } from './hub.js';
-import { answer, failure, type AckFn, type Outcome } from './outcome.js';
+import { answer, failure, rateLimited, type AckFn, type Outcome } from './outcome.js';
 import type { QxServer, QxSocket } from './types.js';
 import type { VerifiedToken } from '../auth/token-verifier.js';
 import { clientAddress, type TrustFn } from '../http/client-address.js';
@@ -225,6 +225,7 @@ export class Gateway {
       this.dispatch(socket, state, packet as unknown[]);
     });
     socket.on('disconnect', (reason) => {
+      for (const channel of deps.channels) channel.onDisconnected?.(socket);
       this.uncount(socket);
       deps.hub.detach(socket.id);
       deps.authenticator.disconnected(socket);
@@ -307,7 +308,7 @@ export class Gateway {
 
   private admit(socket: QxSocket, state: SocketState): Outcome | null {
     const { deps } = this;
-    if (!this.takeToken(socket, state)) return failure('RATE_LIMITED', `At most ${deps.limits.maxEventsPerSecond} requests per second`);
+    if (!this.takeToken(socket, state)) return rateLimited(((1 - state.tokens) * 1000) / deps.limits.maxEventsPerSecond, `At most ${deps.limits.maxEventsPerSecond} requests per second`);
     if (state.lastPacketBytes > deps.limits.maxPayloadBytes) {
       return failure('PAYLOAD_TOO_LARGE', `Requests are limited to ${deps.limits.maxPayloadBytes} bytes`);
     }

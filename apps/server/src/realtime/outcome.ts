@@ -7,18 +7,29 @@ import { ClientEvent, ServerEvent, wireError, type ErrorCodeName, type ServerEve
 import type { QxSocket } from './types.js';
 import type { Metrics } from '../metrics.js';
 
-export type Outcome = { ok: true; event: ServerEventName; body: object } | { ok: false; error: WireError };
+/**
+ * A request's answer. `event` null: the ack carries it alone (socket order entry answers as REST
+ * does, through the ack; the owner's order-updates follow as always). `extra`: more of the body
+ * of a failure's ack (the order a refusal is about).
+ */
+export type Outcome = { ok: true; event: ServerEventName | null; body: object } | { ok: false; error: WireError; extra?: object | undefined };
 export type AckFn = (response: unknown) => void;
 
-export const success = (event: ServerEventName, body: object): Outcome => ({ ok: true, event, body });
+export const success = (event: ServerEventName | null, body: object): Outcome => ({ ok: true, event, body });
 export const failure = (code: ErrorCodeName, message?: string, field?: string): Outcome => ({
   ok: false,
   error: wireError(code, message, field),
 });
 
+/** `RATE_LIMITED`, saying when a request would be accepted again. */
+export const rateLimited = (retryAfterMs: number, message: string): Outcome => ({
+  ok: false,
+  error: { ...wireError('RATE_LIMITED', message), retryAfterMs: Math.max(1, Math.ceil(retryAfterMs)) },
+});
+
 export function answer(socket: QxSocket, requestEvent: string, outcome: Outcome, ack: AckFn | undefined, metrics: Metrics): void {
   if (outcome.ok) {
-    (socket.emit as (event: string, body: object) => void)(outcome.event, outcome.body);
+    if (outcome.event !== null) (socket.emit as (event: string, body: object) => void)(outcome.event, outcome.body);
     ack?.({ ok: true, ...outcome.body });
     return;
   }
@@ -28,5 +39,5 @@ export function answer(socket: QxSocket, requestEvent: string, outcome: Outcome,
   } else {
     socket.emit(ServerEvent.RequestError, { event: requestEvent, ...outcome.error });
   }
-  ack?.({ ok: false, error: outcome.error });
+  ack?.({ ok: false, error: outcome.error, ...outcome.extra });
 }

@@ -23,6 +23,8 @@ export interface SocketData {
    * crashed has neither)
    */
   cut?: boolean;
+  /** what this socket's connection cancels when it ends and is not recovered (`cancel-on-disconnect`) */
+  cancelOnDisconnect?: 'connection' | 'account' | undefined;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type

@@ -1,12 +1,13 @@
 /**
  * The engine's trading controls in the stores: kill switches (`user-control`), dead-man's switch
- * deadlines (`dead-man`) and market statuses (`market-status`). Each is the latest state per key,
+ * deadlines (`dead-man`), market statuses (`market-status`) and cancel-on-disconnect registrations
+ * (`connection`). Each is the latest state per key,
  * kept as one row of `trading_controls (kind, key, record)` in SQLite and PostgreSQL alike, and
  * handed back whole to `Exchange.restore`.
  */
 import type { JournalRecord } from '@qx/engine';
 
-export type ControlKind = 'user-control' | 'dead-man' | 'market-status';
+export type ControlKind = 'user-control' | 'dead-man' | 'market-status' | 'connection';
 
 export interface ControlRow {
   kind: ControlKind;
@@ -24,6 +25,8 @@ export function controlRow(r: JournalRecord): ControlRow | null {
       return { kind: r.kind, key: r.deadMan.userId, record: r.deadMan };
     case 'market-status':
       return { kind: r.kind, key: r.status.commodity, record: r.status };
+    case 'connection':
+      return { kind: r.kind, key: r.connection.id, record: r.connection };
     default:
       return null;
   }
@@ -38,6 +41,8 @@ export function controlRecord(kind: string, record: unknown): JournalRecord | nu
       return { kind, deadMan: record as Extract<JournalRecord, { kind: 'dead-man' }>['deadMan'] };
     case 'market-status':
       return { kind, status: record as Extract<JournalRecord, { kind: 'market-status' }>['status'] };
+    case 'connection':
+      return { kind, connection: record as Extract<JournalRecord, { kind: 'connection' }>['connection'] };
     default:
       return null;
   }

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { DataEvent } from '@qx/protocol';
+import { DataEvent, ServerEvent } from '@qx/protocol';
 import { RedisBus } from '../../src/backplane/redis/shared/redis-bus.js';
 import { busKeys, parseChannelMessage, type BusEvent, type BusMessage } from '../../src/backplane/redis/shared/bus-message.js';
 import { redisServerOrSkip, type RedisTestServer } from '../redis-test-server.js';
@@ -134,6 +134,28 @@ test('market updates: no history, the latest per stream in a hash, sent on the c
   const h = await bus.history('market-crude_oil', 0, 10);
   assert.deepEqual(h.events, []);
   assert.equal(h.complete, false);
+});
+
+test('market status is state like market data: the latest per stream kept, read back with the market streams a gateway asks for at start', { timeout: 60_000 }, async (t) => {
+  const redis = await redisServerOrSkip(t);
+  if (!redis) return;
+  const bus = await RedisBus.open({ redis: redis.url, logger, historyMaxLen: 100, historyTtlSeconds: 60 });
+  t.after(() => bus.close());
+  const status = (seq: number, state: string): BusEvent => ({
+    room: 'status-crude_oil',
+    stream: 'status-crude_oil',
+    seq,
+    event: ServerEvent.MarketStatus,
+    envelope: JSON.stringify({ type: 'MARKET_STATUS', payload: { commodity: 'crude_oil', status: state, seq }, seq }),
+  });
+  const r = await bus.publish([status(1, 'halted'), status(2, 'open'), status(3, 'halted')]);
+  assert.deepEqual(r.statuses, ['market', 'market', 'market'], 'kept as the latest, not in a history');
+  const latest = await bus.marketLatest(['market-crude_oil', 'status-crude_oil']);
+  assert.deepEqual([...latest.keys()], ['status-crude_oil']);
+  assert.equal(latest.get('status-crude_oil')!.seq, 3);
+  assert.match(latest.get('status-crude_oil')!.envelope, /"status":"halted"/);
+  assert.deepEqual([...(await bus.marketLatest()).keys()], ['status-crude_oil'], 'a scan finds status streams too');
+  assert.deepEqual((await bus.history('status-crude_oil', 0, 10)).events, []);
 });
 
 test('a Redis restart is detected: the epoch changes and the old history is no longer vouched for', { timeout: 60_000 }, async (t) => {

@@ -65,6 +65,9 @@ test('cluster: amend, cancel all and flatten through any gateway; the standby re
   const flatNow = await call(g1.url, 'dave', 'POST', '/api/v1/trading/positions/carbon/flatten');
   assert.deepEqual([flatNow.status, flatNow.body.error?.code], [422, 'NO_LIQUIDITY']);
   await place(g2.url, 'bob', { commodity: 'carbon', side: 'sell', type: 'limit', quantity: 30, price: 70.5 });
-  const closed = await call(g1.url, 'dave', 'POST', '/api/v1/trading/positions/carbon/flatten');
+  const closed = await call(g1.url, 'dave', 'POST', '/api/v1/trading/positions/carbon/flatten', { clientOrderId: 'dave-flat-1' });
   assert.deepEqual([closed.status, closed.body.order?.side, closed.body.order?.filledQuantity], [201, 'buy', 27]);
+  // its answer lost, the retry goes to the other gateway: the same order, nothing traded again (the engine leader keeps the id)
+  const retry = await call(g2.url, 'dave', 'POST', '/api/v1/trading/positions/carbon/flatten', { clientOrderId: 'dave-flat-1' });
+  assert.deepEqual([retry.status, retry.body.order?.id, retry.body.order?.clientOrderId], [201, closed.body.order?.id, 'dave-flat-1']);
 });

@@ -141,7 +141,7 @@ export async function startCluster(t: TestContext, opts: ClusterOptions = {}): P
       for (;;) {
         for (const e of cluster.engines) {
           if (e.child.exitCode !== null || e.child.signalCode !== null) continue;
-          const ready = await fetch(`${e.url}/ready`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
+          const ready = await fetch(`${e.adminUrl ?? e.url}/ready`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
           if (ready?.status === 200) return e;
         }
         if (Date.now() > deadline) throw new Error('no engine leads');

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'socket.io-client';
-import { collect, once, until } from '../helpers.js';
+import { collect, once, readMetric, until } from '../helpers.js';
 import { startCluster, type Cluster } from './cluster.js';
 
 async function authed(cluster: Cluster, url: string, userId: string): Promise<Socket> {
@@ -57,6 +57,11 @@ test('cluster: an order placed on gateway 1 reaches its owner on gateway 2; mark
   assert.equal(update.type, 'ORDER_UPDATE');
   assert.equal(update.userId, 'alice');
   assert.equal(update.payload.status, 'new');
+  // the owner's gateway timed the order's way hop by hop: gateway 1 → the engine → the bus → gateway 2
+  const metrics = await fetch(`${g2.url}/metrics`).then((r) => r.text());
+  for (const hop of ['queued', 'started', 'committed', 'published', 'delivered', 'written', 'total']) {
+    assert.ok(readMetric(metrics, 'qx_order_path_seconds_count', { hop }) >= 1, `hop ${hop} timed on the owner's gateway`);
+  }
 
   // the same order through gateway 2 by clientOrderId: the original, not a second one
   const retried = await cluster.http(g2.url, '/api/v1/trading/orders', {

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sleep } from '../helpers.js';
+import { readMetric, sleep } from '../helpers.js';
 import { startCluster } from './cluster.js';
 
 test('cluster: PostgreSQL unavailable for a few seconds: 503s in bounded time, nothing half-written, service comes back', { timeout: 240_000 }, async (t) => {
@@ -27,6 +27,12 @@ test('cluster: PostgreSQL unavailable for a few seconds: 503s in bounded time, n
     return res.status;
   };
   for (let i = 0; i < 5; i++) assert.equal(await place(), 201);
+  const pgErrors = async () => {
+    let n = 0;
+    for (const node of [...cluster.engines, ...cluster.gateways]) n += readMetric(await (await fetch(`${node.url}/metrics`)).text(), 'qx_postgres_errors_total');
+    return n;
+  };
+  const errorsBefore = await pgErrors();
 
   cluster.pgProxy!.down();
   const downAt = Date.now();
@@ -62,4 +68,7 @@ test('cluster: PostgreSQL unavailable for a few seconds: 503s in bounded time, n
   const seqs = (events.body.events as { seq: number }[]).map((e) => e.seq);
   assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1));
   assert.equal(seqs.length, byClientId.size, 'one order-update per order');
+  // what the operator's alert and dashboard see: the nodes counted the failed PostgreSQL connections and queries
+  const errorsAfter = await pgErrors();
+  assert.ok(errorsAfter > errorsBefore, `qx_postgres_errors_total over the nodes: ${errorsBefore} → ${errorsAfter}`);
 });

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'socket.io-client';
-import { collect, once, sleep, until } from '../helpers.js';
+import { collect, once, readMetric, sleep, until } from '../helpers.js';
 import { CLUSTER_PUBLISH_KEY, startCluster, type Cluster } from './cluster.js';
 
 async function follower(cluster: Cluster, url: string, userId: string): Promise<{ socket: Socket; orders: any[] }> {
@@ -54,6 +54,8 @@ test('cluster: a Redis restart mid-stream loses no private event', { timeout: 24
     }
   })();
   await until(() => published >= 30, 20_000, 'events before the restart');
+  const redisErrors = async () => Promise.all(cluster.gateways.map(async (g) => readMetric(await (await fetch(`${g.url}/metrics`)).text(), 'qx_redis_errors_total')));
+  const errorsBefore = await redisErrors();
   await cluster.redis.restart({ downMs: 1000 });
   const restartedAt = Date.now();
   await until(() => published >= 90, 30_000, 'events after the restart');
@@ -85,4 +87,7 @@ test('cluster: a Redis restart mid-stream loses no private event', { timeout: 24
   }
   assert.equal(placed.status, 201, JSON.stringify(placed.body));
   t.diagnostic(`orders accepted again ${Date.now() - restartedAt} ms after Redis came back`);
+  // what the operator's alert and dashboard see: each gateway counted its lost Redis connections
+  const errorsAfter = await redisErrors();
+  for (const [i, n] of errorsAfter.entries()) assert.ok(n > errorsBefore[i]!, `gateway ${i + 1}: qx_redis_errors_total ${errorsBefore[i]} → ${n}`);
 });

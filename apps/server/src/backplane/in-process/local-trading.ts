@@ -1,8 +1,8 @@
 /** The trading core in this process, as the gateway calls it: every answer is the engine's own. */
 import type { BookView, Exchange, PositionView } from '@qx/engine';
-import type { OrderAmendBody, OrderRequestBody } from '@qx/protocol';
-import type { PathTimes, TradingApi } from '../backplane.js';
-import type { CancelAllOutcome, SubmitOutcome, TradingService } from '../../core/trading-service.js';
+import type { CancelOnDisconnectScope, MarketStatusPayload, OrderAmendBody, OrderRequestBody } from '@qx/protocol';
+import type { KillSwitchOutcome, PathTimes, TradingApi } from '../backplane.js';
+import type { CancelAllOutcome, OrderOrigin, Outcome, SubmitOutcome, TradingService } from '../../core/trading-service.js';
 
 export class LocalTrading implements TradingApi {
   constructor(
@@ -10,8 +10,8 @@ export class LocalTrading implements TradingApi {
     private readonly exchange: Exchange,
   ) {}
 
-  submit(userId: string, body: OrderRequestBody, times?: PathTimes): Promise<SubmitOutcome> {
-    return this.trading.submit(userId, body, queued(times));
+  submit(userId: string, body: OrderRequestBody, times?: PathTimes, origin?: OrderOrigin): Promise<SubmitOutcome> {
+    return this.trading.submit(userId, body, queued(times), origin);
   }
 
   cancel(userId: string, orderId: string, times?: PathTimes): Promise<SubmitOutcome> {
@@ -26,8 +26,8 @@ export class LocalTrading implements TradingApi {
     return this.trading.cancelAll(userId, commodity);
   }
 
-  flatten(userId: string, commodity: string): Promise<SubmitOutcome> {
-    return this.trading.flatten(userId, commodity);
+  flatten(userId: string, commodity: string, clientOrderId?: string): Promise<SubmitOutcome> {
+    return this.trading.flatten(userId, commodity, clientOrderId);
   }
 
   positions(userId: string): Promise<PositionView[]> {
@@ -36,6 +36,34 @@ export class LocalTrading implements TradingApi {
 
   book(commodity: string, depth: number): Promise<BookView | null> {
     return Promise.resolve(this.exchange.book(commodity, depth));
+  }
+
+  setCancelOnDisconnect(userId: string, connection: string, node: string, scope: CancelOnDisconnectScope): Promise<Outcome<{ scope: CancelOnDisconnectScope }>> {
+    return this.trading.setCancelOnDisconnect(userId, connection, node, scope);
+  }
+
+  connectionLost(connection: string): Promise<void> {
+    return this.trading.connectionLost(connection);
+  }
+
+  connectionRestored(connection: string, node: string): Promise<void> {
+    return this.trading.connectionRestored(connection, node);
+  }
+
+  cancelAllAfter(userId: string, timeoutMs: number): Promise<Outcome<{ timeoutMs: number; firesAt: number | null }>> {
+    return this.trading.cancelAllAfter(userId, timeoutMs);
+  }
+
+  setTradingEnabled(userId: string, enabled: boolean, reason: string, by: string): Promise<Outcome<KillSwitchOutcome>> {
+    return this.trading.setTradingEnabled(userId, enabled, reason, by);
+  }
+
+  halt(commodity: string, reason: string, durationMs: number | null, by: string): Promise<Outcome<{ status: MarketStatusPayload }>> {
+    return this.trading.halt(commodity, reason, durationMs, by);
+  }
+
+  reopen(commodity: string, by: string): Promise<Outcome<{ status: MarketStatusPayload }>> {
+    return this.trading.reopen(commodity, by);
   }
 }
 

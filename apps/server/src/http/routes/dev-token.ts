@@ -7,7 +7,7 @@ import { sendError } from '../errors.js';
 
 const body = z.strictObject({
   userId: userIdSchema,
-  roles: z.array(z.enum(['trader', 'compliance', 'admin'])).max(3).optional(),
+  roles: z.array(z.enum(['trader', 'compliance', 'risk', 'admin'])).max(4).optional(),
 });
 
 export function devTokenRoutes(app: FastifyInstance, deps: { signer: SecretTokenVerifier; ttlSeconds: number }): void {

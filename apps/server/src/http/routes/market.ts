@@ -22,6 +22,8 @@ export function marketRoutes(app: FastifyInstance, deps: MarketRouteDeps): void 
   const known = new Set(deps.commodities.map((c) => c.symbol));
   app.get('/api/v1/market/commodities', auth, () => ({ commodities: deps.commodities }));
   app.get('/api/v1/market/snapshot', auth, () => ({ snapshot: deps.delivery.latestMarketEnvelopes() }));
+  // each commodity's market status as this node last heard it from the trading core (open until it says otherwise)
+  app.get('/api/v1/market/status', auth, () => ({ statuses: deps.commodities.map((c) => deps.delivery.latestStatus(c.symbol)) }));
 
   app.get('/api/v1/market/candles', auth, async (request, reply) => {
     const parsed = candlesQuerySchema.safeParse(request.query);

@@ -9,6 +9,10 @@ import {
   MAX_CANDLES,
   complianceAlertPayloadSchema,
   marketUpdatePayloadSchema,
+  cancelAllAfterPayloadSchema,
+  flattenRequestSchema,
+  marketHaltBodySchema,
+  tradingControlBodySchema,
   orderAmendSchema,
   orderRequestSchema,
   orderUpdatePayloadSchema,
@@ -42,10 +46,14 @@ export function buildOpenApi(): object {
       schemas: {
         Error: {
           type: 'object',
-          properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } }, required: ['code', 'message'] } },
+          properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' }, retryAfterMs: { type: 'integer' } }, required: ['code', 'message'] } },
         },
         OrderRequest: schema(orderRequestSchema),
         OrderAmend: schema(orderAmendSchema),
+        FlattenRequest: schema(flattenRequestSchema),
+        CancelAllAfter: schema(cancelAllAfterPayloadSchema),
+        TradingControl: schema(tradingControlBodySchema),
+        MarketHalt: schema(marketHaltBodySchema),
         Order: schema(orderUpdatePayloadSchema),
         PublishRequest: schema(publishRequestSchema),
         MarketUpdate: schema(marketUpdatePayloadSchema),
@@ -56,15 +64,16 @@ export function buildOpenApi(): object {
         PublishBatch: schema(publishBatchSchema),
         DevTokenRequest: {
           type: 'object',
-          properties: { userId: schema(userIdSchema), roles: { type: 'array', items: { enum: ['trader', 'compliance', 'admin'] } } },
+          properties: { userId: schema(userIdSchema), roles: { type: 'array', items: { enum: ['trader', 'compliance', 'risk', 'admin'] } } },
           required: ['userId'],
         },
       },
     },
     paths: {
-      '/health': { get: { summary: 'Liveness', responses: { 200: ok('alive') } } },
-      '/ready': { get: { summary: 'Readiness', responses: { 200: ok('ready'), 503: ok('not ready') } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format' } } } },
+      // with ADMIN_PORT set these three are served there instead (and answer 404 here)
+      '/health': { get: { summary: 'Liveness (on ADMIN_PORT instead when it is set)', responses: { 200: ok('alive') } } },
+      '/ready': { get: { summary: 'Readiness (on ADMIN_PORT instead when it is set)', responses: { 200: ok('ready'), 503: ok('not ready') } } },
+      '/metrics': { get: { summary: 'Prometheus metrics (on ADMIN_PORT instead when it is set)', responses: { 200: { description: 'text exposition format' } } } },
       '/api/v1/auth/dev-token': {
         post: { summary: 'Demo mode only: a token for any userId', requestBody: json('DevTokenRequest'), responses: { 200: ok('token'), 400: errorResponse, 404: errorResponse } },
       },
@@ -166,10 +175,48 @@ export function buildOpenApi(): object {
       '/api/v1/trading/positions': { get: { summary: "The caller's positions", security: bearer, responses: { 200: ok('{positions}') } } },
       '/api/v1/trading/positions/{commodity}/flatten': {
         post: {
-          summary: "Close the caller's net position with a market order on the other side (409 NO_POSITION when flat)",
+          summary: "Close the caller's net position with a market order on the other side (409 NO_POSITION when flat); an optional clientOrderId makes a retry answer the same order",
           security: bearer,
           parameters: [{ name: 'commodity', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: { required: false, content: { 'application/json': { schema: { $ref: '#/components/schemas/FlattenRequest' } } } },
           responses: { 201: ok('{order}'), 400: errorResponse, 409: errorResponse, 422: errorResponse },
+        },
+      },
+      '/api/v1/trading/cancel-all-after': {
+        post: {
+          summary: "The dead-man's switch: all the caller's open orders are cancelled unless this is called again within timeoutMs (0 disarms); the timer lives with the trading core",
+          security: bearer,
+          requestBody: json('CancelAllAfter'),
+          responses: { 200: ok('{timeoutMs, firesAt}'), 400: errorResponse, 401: errorResponse, 503: errorResponse },
+        },
+      },
+      '/api/v1/market/status': {
+        get: { summary: "Each commodity's market status: open, halted (until when) or closed, with its reason and seq", security: bearer, responses: { 200: ok('{statuses: [{commodity, status, reason, since, until, seq}]}') } },
+      },
+      '/api/v1/admin/users/{userId}/trading': {
+        post: {
+          summary: "The kill switch (role risk or admin): enabled false cancels the user's open orders and refuses new ones (403 TRADING_DISABLED) until enabled again",
+          security: bearer,
+          parameters: [{ name: 'userId', in: 'path', required: true, schema: schema(userIdSchema) }],
+          requestBody: json('TradingControl'),
+          responses: { 200: ok('{userId, enabled, reason, cancelled: [order, …]}'), 400: errorResponse, 401: errorResponse, 403: errorResponse, 503: errorResponse },
+        },
+      },
+      '/api/v1/admin/market/{commodity}/halt': {
+        post: {
+          summary: 'Halt a commodity (role risk or admin): new orders and amends refused with MARKET_HALTED, resting orders kept, for durationMs or until reopened',
+          security: bearer,
+          parameters: [{ name: 'commodity', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: json('MarketHalt'),
+          responses: { 200: ok('{status}'), 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 503: errorResponse },
+        },
+      },
+      '/api/v1/admin/market/{commodity}/reopen': {
+        post: {
+          summary: 'Reopen a halted commodity (role risk or admin)',
+          security: bearer,
+          parameters: [{ name: 'commodity', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: ok('{status}'), 401: errorResponse, 403: errorResponse, 404: errorResponse, 503: errorResponse },
         },
       },
     },

@@ -8,9 +8,11 @@ import type { Exchange, TradeRecord } from '@qx/engine';
 import { tradeToWire } from '@qx/engine';
 import {
   ErrorCode,
+  cancelAllAfterPayloadSchema,
   cancelAllQuerySchema,
   commoditySchema,
   describeZodError,
+  flattenRequestSchema,
   orderAmendSchema,
   orderListQuerySchema,
   orderRequestSchema,
@@ -122,9 +124,29 @@ export function tradingRoutes(app: FastifyInstance, deps: TradingRouteDeps): voi
     const params = z.strictObject({ commodity: commoditySchema }).safeParse(request.params);
     const commodity = params.success ? params.data.commodity : '';
     if (!deps.exchange.market(commodity)) return sendError(reply, 'UNKNOWN_COMMODITY', `Unknown commodity: ${commodity}`, 'commodity');
-    const outcome = await deps.trading.flatten(request.user!.userId, commodity);
-    if (outcome.ok) return reply.code(201).send({ order: outcome.order });
+    const body = flattenRequestSchema.safeParse(request.body ?? {});
+    if (!body.success) {
+      const { field, message } = describeZodError(body.error);
+      return sendError(reply, 'INVALID_ORDER', message, field || undefined);
+    }
+    const outcome = await deps.trading.flatten(request.user!.userId, commodity, body.data.clientOrderId);
+    if (outcome.ok) {
+      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(201).send({ order: outcome.order });
+    }
     return reply.code(statusOf(outcome.error.code)).send({ error: outcome.error, ...(outcome.order ? { order: outcome.order } : {}) });
+  });
+
+  // the dead-man's switch (Kraken's cancel_all_orders_after): re-armed by each call, 0 disarms
+  app.post('/api/v1/trading/cancel-all-after', auth, async (request, reply) => {
+    const body = cancelAllAfterPayloadSchema.safeParse(request.body);
+    if (!body.success) {
+      const { message } = describeZodError(body.error);
+      return sendError(reply, 'INVALID_PAYLOAD', `Expected {timeoutMs}: ${message}`, 'timeoutMs');
+    }
+    const outcome = await deps.trading.cancelAllAfter(request.user!.userId, body.data.timeoutMs);
+    if (!outcome.ok) return reply.code(statusOf(outcome.error.code)).send({ error: outcome.error });
+    return { timeoutMs: outcome.timeoutMs, firesAt: outcome.firesAt === null ? null : new Date(outcome.firesAt).toISOString() };
   });
 
   app.get('/api/v1/trading/trades', auth, async (request, reply) => {

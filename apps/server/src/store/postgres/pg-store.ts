@@ -13,6 +13,8 @@ import { pgTypes } from './pg-types.js';
 import { Mutex } from './mutex.js';
 import { commitOn } from './step-commit.js';
 import { readForRestore } from './restore.js';
+import { CountingClient } from './pg-counting-client.js';
+import { backendErrors } from '../../metrics.js';
 import {
   FencedError,
   type Fence,
@@ -58,9 +60,10 @@ export class PgStore implements Store {
       max: options.max ?? 10,
       application_name: options.applicationName ?? 'quantenergx-realtime',
       types: pgTypes,
+      Client: CountingClient,
     });
     // an idle client that errors (the server went away) must not crash the process: the next query fails instead
-    pool.on('error', () => undefined);
+    pool.on('error', () => backendErrors.postgres.inc());
     try {
       const client = await pool.connect();
       try {

@@ -21,6 +21,8 @@ import type { RedisBus } from '../shared/redis-bus.js';
 import { EngineCommandError, type CommandMeta, type CommandQueue, type EngineCommand } from '../shared/command-queue.js';
 import type { EngineLeadership } from './leadership.js';
 import type { PgStore } from '../../../store/postgres/pg-store.js';
+import type { RedisConnection } from '../shared/redis-connection.js';
+import { aliveNodes } from '../shared/node-liveness.js';
 
 /** Events committed this long before an election are published again by the new leader. */
 const REPUBLISH_WINDOW_MS = 30_000;
@@ -31,6 +33,7 @@ export interface EngineNodeDeps {
   store: PgStore;
   leadership: EngineLeadership;
   bus: RedisBus;
+  redis: RedisConnection;
   commands: CommandQueue;
   metrics: Metrics;
   logger: Logger;
@@ -121,6 +124,8 @@ export class EngineNode {
         books: async () => [...(await bus.bookLatest(config.commodities.map((c) => streams.book(c.symbol)))).values()].flatMap((text) => parseBook(text)),
       },
       tapeSeqs: () => store.tape.lastSeqs(),
+      // a gateway is alive while its presence heartbeat is: its connections' cancel-on-disconnect waits for it
+      liveNodes: (nodes) => aliveNodes(this.deps.redis, nodes),
       // a refused write (fenced: another node leads) or a lost connection: stop leading
       onFatal: (err) => {
         logger.error({ err }, 'engine write failed: stepping down');
@@ -186,7 +191,7 @@ export class EngineNode {
       case 'submit-order': {
         const body = orderRequestSchema.safeParse(command.body);
         if (!body.success) return invalidOrder(body.error);
-        return trading.submit(command.userId, body.data, command.times);
+        return trading.submit(command.userId, body.data, command.times, command.origin);
       }
       case 'cancel-order':
         return trading.cancel(command.userId, command.orderId, command.times);
@@ -198,11 +203,27 @@ export class EngineNode {
       case 'cancel-all':
         return trading.cancelAll(command.userId, command.commodity);
       case 'flatten':
-        return trading.flatten(command.userId, command.commodity);
+        return trading.flatten(command.userId, command.commodity, command.clientOrderId);
       case 'positions':
         return exchange.positions(command.userId);
       case 'book':
         return exchange.book(command.commodity, command.depth);
+      case 'cancel-on-disconnect':
+        return trading.setCancelOnDisconnect(command.userId, command.connection, command.node, command.scope);
+      case 'connection-lost':
+        await trading.connectionLost(command.connection);
+        return true;
+      case 'connection-restored':
+        await trading.connectionRestored(command.connection, command.node);
+        return true;
+      case 'cancel-all-after':
+        return trading.cancelAllAfter(command.userId, command.timeoutMs);
+      case 'trading-control':
+        return trading.setTradingEnabled(command.userId, command.enabled, command.reason, command.by);
+      case 'halt':
+        return trading.halt(command.commodity, command.reason, command.durationMs, command.by);
+      case 'reopen':
+        return trading.reopen(command.commodity, command.by);
       case 'publish': {
         const items = publishItems(command.items);
         if (!items) throw new EngineCommandError('malformed publish items', 'INVALID_PAYLOAD');

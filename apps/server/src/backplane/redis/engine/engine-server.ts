@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import type { Config } from '../../../config.js';
 import { Metrics } from '../../../metrics.js';
-import { healthRoutes } from '../../../http/routes/health.js';
+import { internalEndpoints, type InternalEndpoints } from '../../../http/internal-endpoints.js';
 import { installErrorHandlers } from '../../../http/errors.js';
 import { EngineNode } from './engine-node.js';
 import type { EngineParts } from './engine-parts.js';
@@ -18,23 +18,28 @@ export interface EngineApp {
   readonly http: FastifyInstance;
   readonly node: EngineNode;
   readonly logger: Logger;
+  /** /metrics, /health and /ready: on the public port, or on ADMIN_PORT when it is set */
+  readonly internal: InternalEndpoints;
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   close(): Promise<void>;
 }
 
 /** The engine node alone (also run inside a ROLE=all cluster node, beside the gateway). */
 export function buildEngineNode(config: Config, parts: EngineParts, deps: { logger: Logger; metrics: Metrics; now?: () => number }): EngineNode {
-  return new EngineNode({
+  const node = new EngineNode({
     config,
     cluster: parts.cluster,
     store: parts.store,
     leadership: parts.leadership,
     bus: parts.bus,
+    redis: parts.redis,
     commands: parts.commands,
     metrics: deps.metrics,
     logger: deps.logger.child({ part: 'engine' }),
     now: deps.now ?? Date.now,
   });
+  deps.metrics.trackEngine(() => node.leader);
+  return node;
 }
 
 export function buildEngineServer(config: Config, parts: EngineParts, deps: { logger?: Logger; now?: () => number } = {}): EngineApp {
@@ -45,8 +50,9 @@ export function buildEngineServer(config: Config, parts: EngineParts, deps: { lo
     loggerInstance: logger.child({ part: 'http' }, { level: logger.levelVal > 40 ? logger.level : 'warn' }),
   }) as unknown as FastifyInstance;
   installErrorHandlers(http, metrics);
-  healthRoutes(http, {
+  const internal = internalEndpoints(http, config, {
     metrics,
+    logger,
     ready: () => node.ready,
     info: () => ({ role: 'engine', nodeId: parts.cluster.nodeId, leader: node.leader, term: node.term }),
   });
@@ -56,7 +62,9 @@ export function buildEngineServer(config: Config, parts: EngineParts, deps: { lo
     http,
     node,
     logger,
+    internal,
     async listen(port = config.port, host = config.host) {
+      await internal.listen();
       node.start();
       await http.listen({ port, host });
       const address = http.server.address() as AddressInfo;
@@ -68,6 +76,7 @@ export function buildEngineServer(config: Config, parts: EngineParts, deps: { lo
       closed = true;
       await node.close();
       await http.close();
+      await internal.close();
       await parts.close();
     },
   };

@@ -10,11 +10,12 @@
  * lock (`writer`), so a leader whose connection is gone cannot write at all.
  */
 import { EventEmitter } from 'node:events';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { PgStore } from '../../../store/postgres/pg-store.js';
 import { ADVISORY_LOCK } from '../../../store/postgres/migrations.js';
 import { Mutex } from '../../../store/postgres/mutex.js';
+import { CountingClient } from '../../../store/postgres/pg-counting-client.js';
 import type { Fence, Store } from '../../../store/store.js';
 
 export interface LeadershipOptions {
@@ -163,7 +164,7 @@ export class EngineLeadership extends EventEmitter<LeadershipEvents> {
 
   private async connect(): Promise<pg.Client> {
     if (this.client) return this.client;
-    const client = new pg.Client({ ...PgStore.clientConfig(this.options.connectionString, `qx-engine-${this.options.nodeId}`), connectionTimeoutMillis: this.leaseMs });
+    const client = new CountingClient({ ...PgStore.clientConfig(this.options.connectionString, `qx-engine-${this.options.nodeId}`), connectionTimeoutMillis: this.leaseMs });
     client.on('error', (err) => this.connectionLost(client, err));
     client.on('end', () => this.connectionLost(client, new Error('connection closed')));
     await client.connect();

@@ -17,16 +17,17 @@
  */
 import type { Logger } from 'pino';
 import { LuaScript, openRedis, withTimeout, type RedisConnection, type RedisSource } from '../shared/redis-connection.js';
+import { PRESENCE_LEASE_MS, aliveKey, presenceNodes } from '../shared/node-liveness.js';
 
 export const presenceKeys = {
   /** the user's sockets: socket id → node id */
   user: (userId: string): string => `qx:presence:{${userId}}`,
   /** a node's heartbeat (expires after the lease) */
-  alive: (node: string): string => `qx:presence:alive:${node}`,
+  alive: aliveKey,
   /** the users a node has sockets of (where its entries are) */
   users: (node: string): string => `qx:presence:users:${node}`,
   /** every node that heartbeats, or did and has not been cleared yet */
-  nodes: 'qx:presence:nodes',
+  nodes: presenceNodes,
 } as const;
 
 /** dead nodes' users cleared per heartbeat */
@@ -118,7 +119,7 @@ export class ClusterPresence {
     private readonly opts: ClusterPresenceOptions,
   ) {
     this.heartbeatMs = opts.heartbeatMs ?? 1000;
-    this.leaseMs = opts.leaseMs ?? 5000;
+    this.leaseMs = opts.leaseMs ?? PRESENCE_LEASE_MS;
     this.timeoutMs = opts.timeoutMs ?? 1000;
     if (!(this.leaseMs > this.heartbeatMs)) throw new RangeError('leaseMs must exceed heartbeatMs');
   }

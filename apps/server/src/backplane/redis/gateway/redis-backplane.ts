@@ -119,14 +119,15 @@ export async function openRedisBackplane(opts: RedisBackplaneOptions): Promise<B
       ready: () => true,
       async start(gateway) {
         port = gateway;
-        // the latest price of each commodity: what the bus holds, else what the store kept
+        // the latest price of each commodity: what the bus holds, else what the store kept —
         const latest = new Map<string, BusEvent>();
         for (const snap of await store.loadMarketSnapshots()) {
           const stream = streams.market(snap.commodity);
           latest.set(stream, { room: roomOfStream(stream), stream, seq: snap.seq, event: 'market-update', envelope: snap.envelope });
         }
-        const marketStreams = config.commodities.map((c) => streams.market(c.symbol));
-        const onBus = await bus.marketLatest(marketStreams).catch(() => new Map<string, BusMessage>());
+        // and its market status, as the engine last published them
+        const stateStreams = config.commodities.flatMap((c) => [streams.market(c.symbol), streams.status(c.symbol)]);
+        const onBus = await bus.marketLatest(stateStreams).catch(() => new Map<string, BusMessage>());
         for (const [stream, m] of onBus) {
           if ((latest.get(stream)?.seq ?? 0) < m.seq) latest.set(stream, { room: m.room, stream, seq: m.seq, event: m.event, envelope: m.envelope });
         }

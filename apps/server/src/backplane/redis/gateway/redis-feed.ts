@@ -7,7 +7,7 @@
  * so a new subscriber on any gateway gets the latest price at once.
  */
 import type { Logger } from 'pino';
-import { describeStream, isDurableStream, roomOfStream, streamOfRoom, streams } from '@qx/protocol';
+import { describeStream, isDataEvent, isDurableStream, roomOfStream, streamOfRoom, streams } from '@qx/protocol';
 import type { BusEvent, GatewayPort, StreamFeed } from '../../backplane.js';
 import type { LoggedEvent, Store } from '../../../store/store.js';
 import type { TapeStore } from '../../../store/tape.js';
@@ -157,7 +157,8 @@ export async function readHistoryFirst(deps: { bus: RedisBus; store: Store; logg
   let fromHistory: LoggedEvent[] = [];
   try {
     const h = await deps.bus.history(stream, afterSeq, limit);
-    fromHistory = h.events.flatMap((m) => (m.event !== 'market-trade' && m.event !== 'book-delta' ? [{ stream, seq: m.seq, event: m.event, envelope: m.envelope, createdAt: 0 }] : []));
+    // the event log's streams only (a tape's market-trade never is one of them)
+    fromHistory = h.events.flatMap((m) => (isDataEvent(m.event) ? [{ stream, seq: m.seq, event: m.event, envelope: m.envelope, createdAt: 0 }] : []));
     if (h.complete) return fromHistory;
   } catch (err) {
     deps.logger.debug({ err, stream }, 'history unavailable: reading the store');

@@ -5,10 +5,10 @@
  */
 import type { Logger } from 'pino';
 import type { BookView, PositionView } from '@qx/engine';
-import { ErrorCode, type OrderAmendBody, type OrderRequestBody, type WireError } from '@qx/protocol';
-import type { CancelAllOutcome, SubmitOutcome } from '../../../core/trading-service.js';
+import { ErrorCode, type CancelOnDisconnectScope, type MarketStatusPayload, type OrderAmendBody, type OrderRequestBody, type WireError } from '@qx/protocol';
+import type { CancelAllOutcome, OrderOrigin, Outcome, SubmitOutcome } from '../../../core/trading-service.js';
 import type { Published, PublishItem } from '../../../core/event-committer.js';
-import type { PathTimes, TradingApi, Unavailable } from '../../backplane.js';
+import type { KillSwitchOutcome, PathTimes, TradingApi, Unavailable } from '../../backplane.js';
 import { wallClock } from '../../../core/wall-clock.js';
 import { EngineCommandError, type CommandQueue, type EngineCommand } from '../shared/command-queue.js';
 
@@ -25,8 +25,8 @@ export class RemoteTrading implements TradingApi {
     private readonly logger: Logger,
   ) {}
 
-  async submit(userId: string, body: OrderRequestBody, times?: PathTimes): Promise<SubmitOutcome> {
-    return this.order({ type: 'submit-order', userId, body, times: queued(times) });
+  async submit(userId: string, body: OrderRequestBody, times?: PathTimes, origin?: OrderOrigin): Promise<SubmitOutcome> {
+    return this.order({ type: 'submit-order', userId, body, times: queued(times), ...(origin ? { origin } : {}) });
   }
 
   async cancel(userId: string, orderId: string, times?: PathTimes): Promise<SubmitOutcome> {
@@ -47,8 +47,8 @@ export class RemoteTrading implements TradingApi {
     return reply as Published[];
   }
 
-  async flatten(userId: string, commodity: string): Promise<SubmitOutcome> {
-    return this.order({ type: 'flatten', userId, commodity });
+  async flatten(userId: string, commodity: string, clientOrderId?: string): Promise<SubmitOutcome> {
+    return this.order({ type: 'flatten', userId, commodity, ...(clientOrderId === undefined ? {} : { clientOrderId }) });
   }
 
   async cancelAll(userId: string, commodity?: string): Promise<CancelAllOutcome> {
@@ -64,6 +64,48 @@ export class RemoteTrading implements TradingApi {
     const reply = await this.ask({ type: 'book', commodity, depth });
     if (reply === null) return null;
     return typeof reply === 'object' && reply !== UNAVAILABLE ? (reply as BookView) : UNAVAILABLE;
+  }
+
+  setCancelOnDisconnect(userId: string, connection: string, node: string, scope: CancelOnDisconnectScope): Promise<Outcome<{ scope: CancelOnDisconnectScope }>> {
+    return this.outcome({ type: 'cancel-on-disconnect', userId, connection, node, scope });
+  }
+
+  /** Told until the engine has heard it (or a minute has passed): a loss it never hears would never cancel anything. */
+  async connectionLost(connection: string): Promise<void> {
+    await this.untilHeard({ type: 'connection-lost', connection });
+  }
+
+  async connectionRestored(connection: string, node: string): Promise<void> {
+    await this.untilHeard({ type: 'connection-restored', connection, node });
+  }
+
+  cancelAllAfter(userId: string, timeoutMs: number): Promise<Outcome<{ timeoutMs: number; firesAt: number | null }>> {
+    return this.outcome({ type: 'cancel-all-after', userId, timeoutMs });
+  }
+
+  setTradingEnabled(userId: string, enabled: boolean, reason: string, by: string): Promise<Outcome<KillSwitchOutcome>> {
+    return this.outcome({ type: 'trading-control', userId, enabled, reason, by });
+  }
+
+  halt(commodity: string, reason: string, durationMs: number | null, by: string): Promise<Outcome<{ status: MarketStatusPayload }>> {
+    return this.outcome({ type: 'halt', commodity, reason, durationMs, by });
+  }
+
+  reopen(commodity: string, by: string): Promise<Outcome<{ status: MarketStatusPayload }>> {
+    return this.outcome({ type: 'reopen', commodity, by });
+  }
+
+  private async untilHeard(command: EngineCommand): Promise<void> {
+    for (let attempt = 0, deadline = Date.now() + 60_000; Date.now() < deadline; attempt++) {
+      if ((await this.ask(command)) !== UNAVAILABLE) return;
+      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+    }
+    this.logger.error({ command: command.type }, 'the engine could not be told: cancel-on-disconnect may not follow this connection');
+  }
+
+  /** The engine's coded answer, or ENGINE_UNAVAILABLE. */
+  private async outcome<T>(command: EngineCommand): Promise<Outcome<T>> {
+    return await this.order(command);
   }
 
   private async order(command: EngineCommand): Promise<SubmitOutcome> {

@@ -43,7 +43,14 @@ export class BusOutbox implements EventBus {
 
   publish(events: readonly BusEvent[]): void {
     if (events.length === 0) return;
-    for (const e of events) this.queue.push(e);
+    for (const e of events) {
+      // one that Redis would refuse for ever must not hold back every event behind it
+      if (!Number.isSafeInteger(e.seq) || e.seq < 1) {
+        this.opts.logger.error({ stream: e.stream, seq: e.seq, event: e.event }, 'an event without a valid seq was not published');
+        continue;
+      }
+      this.queue.push(e);
+    }
     const max = this.opts.maxQueued ?? 100_000;
     if (this.queue.length > max) {
       const excess = this.queue.length - max;

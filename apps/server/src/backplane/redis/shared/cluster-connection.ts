@@ -10,6 +10,7 @@
  */
 import calculateSlot from 'cluster-key-slot';
 import type { Logger } from 'pino';
+import { backendErrors } from '../../../metrics.js';
 import { RedisConnection, SCAN_COUNT, sleep, withTimeout, type PubSubListener, type RedisClient, type RedisCluster, type RedisCommands } from './connection.js';
 
 /** while a cluster node is away, its slots are asked for again this often (a replica's promotion is seen within it) */
@@ -105,6 +106,7 @@ export class ClusterConnection extends RedisConnection {
 
   /** A node failed (or a subscription could not be made): heal, in the background. */
   private trouble(err?: Error): void {
+    if (err) backendErrors.redis.inc();
     if (this.closed || !this.cluster.isOpen) return;
     if (!this.down) {
       this.down = true;

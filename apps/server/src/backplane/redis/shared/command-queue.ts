@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ClientClosedError, ClientOfflineError, ErrorReply } from 'redis';
 import { z } from 'zod';
-import { userIdSchema } from '@qx/protocol';
+import { CANCEL_ALL_AFTER_MAX_MS, CANCEL_ON_DISCONNECT_SCOPES, clientOrderIdSchema, userIdSchema } from '@qx/protocol';
 import { LuaScript, openRedis, reconnectDelay, systemClock, type Clock, type RedisClient, type RedisConnection, type RedisSource } from './redis-connection.js';
 
 export const COMMAND_LIST = 'qx:engine:commands';
@@ -31,6 +31,10 @@ redis.call('RPUSH', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 `);
 
+/** A Socket.IO session id (a connection), and a node's id. */
+const connectionId = z.string().min(1).max(128);
+const nodeId = z.string().min(1).max(128);
+
 /** When an order passed each point of its way so far (PathTimes), carried to the engine. */
 const timesSchema = z
   .strictObject({ receivedAt: z.number().optional(), queuedAt: z.number().optional(), startedAt: z.number().optional(), committedAt: z.number().optional(), publishedAt: z.number().optional() })
@@ -41,12 +45,19 @@ const timesSchema = z
  * each checked by the gateway that took them and once more by the engine's handler.
  */
 export const engineCommandSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('submit-order'), userId: userIdSchema, body: z.unknown(), times: timesSchema }),
+  z.strictObject({ type: z.literal('submit-order'), userId: userIdSchema, body: z.unknown(), times: timesSchema, origin: z.strictObject({ connection: connectionId }).optional() }),
   z.strictObject({ type: z.literal('cancel-order'), userId: userIdSchema, orderId: z.string().min(1).max(128), times: timesSchema }),
   z.strictObject({ type: z.literal('amend-order'), userId: userIdSchema, orderId: z.string().min(1).max(128), body: z.unknown(), times: timesSchema }),
   z.strictObject({ type: z.literal('publish'), items: z.array(z.unknown()).min(1).max(1000) }),
+  z.strictObject({ type: z.literal('cancel-on-disconnect'), userId: userIdSchema, connection: connectionId, node: nodeId, scope: z.enum(CANCEL_ON_DISCONNECT_SCOPES) }),
+  z.strictObject({ type: z.literal('connection-lost'), connection: connectionId }),
+  z.strictObject({ type: z.literal('connection-restored'), connection: connectionId, node: nodeId }),
+  z.strictObject({ type: z.literal('cancel-all-after'), userId: userIdSchema, timeoutMs: z.number().int().min(0).max(CANCEL_ALL_AFTER_MAX_MS) }),
+  z.strictObject({ type: z.literal('trading-control'), userId: userIdSchema, enabled: z.boolean(), reason: z.string().min(1).max(256), by: z.string().min(1).max(256) }),
+  z.strictObject({ type: z.literal('halt'), commodity: z.string().min(1).max(64), reason: z.string().min(1).max(256), durationMs: z.number().int().positive().nullable(), by: z.string().min(1).max(256) }),
+  z.strictObject({ type: z.literal('reopen'), commodity: z.string().min(1).max(64), by: z.string().min(1).max(256) }),
   z.strictObject({ type: z.literal('cancel-all'), userId: userIdSchema, commodity: z.string().min(1).max(64).optional() }),
-  z.strictObject({ type: z.literal('flatten'), userId: userIdSchema, commodity: z.string().min(1).max(64) }),
+  z.strictObject({ type: z.literal('flatten'), userId: userIdSchema, commodity: z.string().min(1).max(64), clientOrderId: clientOrderIdSchema.optional() }),
   z.strictObject({ type: z.literal('positions'), userId: userIdSchema }),
   z.strictObject({ type: z.literal('book'), commodity: z.string().min(1).max(64), depth: z.number().int().min(1).max(100) }),
 ]);

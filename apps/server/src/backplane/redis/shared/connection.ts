@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { RedisClientType, RedisClusterType } from 'redis';
 import type { Logger } from 'pino';
+import { backendErrors } from '../../../metrics.js';
 
 export type RedisClient = RedisClientType;
 export type RedisCluster = RedisClusterType;
@@ -155,6 +156,7 @@ export abstract class RedisConnection extends EventEmitter<RedisConnectionEvents
 export function watchErrors(client: RedisClient, logger: Logger): void {
   let down = false;
   client.on('error', (err: Error) => {
+    backendErrors.redis.inc();
     if (down) return;
     down = true;
     logger.warn({ err: err.message }, 'redis connection lost; reconnecting');

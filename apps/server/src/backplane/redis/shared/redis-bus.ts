@@ -21,7 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { BOOK_DELTA, DataEvent } from '@qx/protocol';
+import { BOOK_DELTA, isStateStream } from '@qx/protocol';
 import { busKeys, encodeHeader, parseEntry, type BusEvent, type BusMessage } from './bus-message.js';
 import { LuaScript, openRedis, type RedisConnection, type RedisSource } from './redis-connection.js';
 
@@ -181,7 +181,8 @@ export class RedisBus extends EventEmitter<RedisBusEvents> {
     const groups = new Map<string, { kind: Kind; indexes: number[] }>();
     events.forEach((e, i) => {
       if (!Number.isSafeInteger(e.seq) || e.seq < 1) throw new RangeError(`bad seq ${e.seq} for stream ${e.stream}`);
-      const kind: Kind = e.event === DataEvent.MarketUpdate ? 'm' : e.event === BOOK_DELTA ? 'b' : 'h';
+      // state streams (market data, market status) keep their latest; book deltas their book; the rest a history
+      const kind: Kind = isStateStream(e.stream) ? 'm' : e.event === BOOK_DELTA ? 'b' : 'h';
       const group = groups.get(e.stream);
       if (!group) groups.set(e.stream, { kind, indexes: [i] });
       else if (group.kind !== kind) throw new RangeError(`stream ${e.stream} mixes ${e.event} with other events`);
@@ -234,10 +235,14 @@ export class RedisBus extends EventEmitter<RedisBusEvents> {
     return { epoch, events, complete };
   }
 
-  /** The latest market-update of each market stream asked for (all of them: a scan, for tools and tests). */
+  /**
+   * The latest event of each state stream asked for — market data and market status (all of them:
+   * a scan, for tools and tests).
+   */
   async marketLatest(streams?: readonly string[]): Promise<Map<string, BusMessage>> {
     const out = new Map<string, BusMessage>();
-    for (const [stream, text] of await this.latest(streams, 'market-')) {
+    const all = streams ?? [...(await this.scanLatest('market-')), ...(await this.scanLatest('status-'))];
+    for (const [stream, text] of await this.latest(all, 'market-')) {
       const msg = parseEntry('', text);
       if (msg && msg.stream === stream) out.set(stream, msg);
     }
@@ -266,7 +271,7 @@ export class RedisBus extends EventEmitter<RedisBusEvents> {
 
   /** Each stream's latest value (one GET per stream: on a cluster each on its own shard). */
   private async latest(streams: readonly string[] | undefined, prefix: string): Promise<Map<string, string>> {
-    const wanted = streams ?? (await this.conn.scan(busKeys.latest(`${prefix}*`))).flatMap((key) => streamOfLatestKey(key) ?? []);
+    const wanted = streams ?? (await this.scanLatest(prefix));
     const values = await Promise.all(wanted.map((stream) => this.conn.commands.get(busKeys.latest(stream))));
     const out = new Map<string, string>();
     wanted.forEach((stream, i) => {
@@ -274,6 +279,11 @@ export class RedisBus extends EventEmitter<RedisBusEvents> {
       if (text) out.set(stream, text);
     });
     return out;
+  }
+
+  /** The streams named `<prefix>…` that have a latest value in Redis. */
+  private async scanLatest(prefix: string): Promise<string[]> {
+    return (await this.conn.scan(busKeys.latest(`${prefix}*`))).flatMap((key) => streamOfLatestKey(key) ?? []);
   }
 
   private noteEpoch(stream: string, epoch: string): void {

@@ -162,6 +162,11 @@ export class ClusterSession implements MarketSession {
     return this.plan.serverPids();
   }
 
+  /** where the order path's hops are timed (each gateway times the orders it writes) */
+  get gatewayUrls(): string[] {
+    return this.plan.targets.map((t) => t.baseUrl);
+  }
+
   get orderBaseUrl(): string | undefined {
     return this.plan.orderVia === null ? undefined : this.plan.targets[this.plan.orderVia]?.baseUrl;
   }

@@ -8,6 +8,7 @@ import type { RunningTarget } from '../targets/target.js';
 import type { PublisherHandle } from './publisher-handle.js';
 import { probeHistogram, probeLatencyByProcess, takeSnapshot, windowBetween, type StatsSource, type WindowMetrics } from './snapshot.js';
 import type { Histogram, LatencySummary } from '../lib/histogram.js';
+import { hopsBetween, scrapeHops, type HopStats } from './order-path.js';
 
 /** What a measurement needs of a session: one server (Session) or a cluster (ClusterSession). */
 export interface MarketSession {
@@ -20,6 +21,8 @@ export interface MarketSession {
   readonly subscribers: number;
   /** where the order probe places its orders (default: the probes' own server) */
   readonly orderBaseUrl?: string | undefined;
+  /** the gateways whose `/metrics` time the order path hop by hop */
+  readonly gatewayUrls: readonly string[];
 }
 
 export interface MarketLoad {
@@ -44,6 +47,8 @@ export interface MarketMeasurement {
   publisherLate: number;
   publisherErrors: Record<string, number>;
   orders: OrderProbeStats | null;
+  /** the order path hop by hop over the window, as the gateways timed it (empty without orders or the histogram) */
+  hops: HopStats[];
   /** whole run, after a short drain: every accepted update × subscribers vs what arrived */
   totals: { accepted: number; delivered: number };
 }
@@ -66,6 +71,7 @@ export async function measureMarket(session: MarketSession, load: MarketLoad): P
   });
   await sleep(load.warmupMs);
   const a = await takeSnapshot(session.serverPids, session.load, session.probes, session.publisher, true);
+  const hopsBefore = load.orderRate > 0 ? await scrapeHops(session.gatewayUrls) : null;
   const orders =
     load.orderRate > 0
       ? session.probes.orders({ rate: load.orderRate, durationMs: load.measureMs - 600, body: ORDER_BODY, restBaseUrl: session.orderBaseUrl, via: load.orderVia })
@@ -73,6 +79,7 @@ export async function measureMarket(session: MarketSession, load: MarketLoad): P
   await sleep(load.measureMs);
   const b = await takeSnapshot(session.serverPids, session.load, session.probes, session.publisher, true);
   const [final, orderStats] = await Promise.all([run, orders]);
+  const hops = hopsBefore ? hopsBetween(hopsBefore, await scrapeHops(session.gatewayUrls)) : [];
   await sleep(300);
   const end = await takeSnapshot(session.serverPids, session.load, session.probes, session.publisher, false);
   const delivered = [...end.load, ...end.probes].reduce((s, w) => s + w.normal.marketUpdates + w.slow.marketUpdates, 0);
@@ -86,6 +93,7 @@ export async function measureMarket(session: MarketSession, load: MarketLoad): P
     publisherLate: final.late,
     publisherErrors: errors,
     orders: orderStats,
+    hops,
     totals: { accepted: final.accepted, delivered },
   };
 }

@@ -86,6 +86,11 @@ export class Session {
     return [this.target.pid];
   }
 
+  /** where the order path's hops are timed */
+  get gatewayUrls(): string[] {
+    return [this.target.baseUrl];
+  }
+
   get subscribers(): number {
     return this.connected.load.ready + this.connected.probes.ready;
   }

@@ -19,6 +19,7 @@ import { startCluster, type ClusterKind } from '../cluster/start-cluster.js';
 import { gatewayBuilt, startTarget } from '../targets/start-target.js';
 import { COMMODITY } from './cells.js';
 import { socketColumns } from './latency.js';
+import { hopTable, medianHops, type HopStats } from '../harness/order-path.js';
 import { PER_PROCESS, type Scenario, type ScenarioContext, type ScenarioReport } from './scenario.js';
 
 export const GATEWAYS = 4;
@@ -71,6 +72,8 @@ export interface ClusterRow {
   socketUpdateP50Ms: number;
   socketUpdateP99Ms: number;
   foreignCpuPct: number;
+  /** the order path hop by hop (median over runs), as the gateways timed it */
+  hops: HopStats[];
   totalsOk: boolean;
   connectWallMs: number;
 }
@@ -174,6 +177,7 @@ function toRow(cell: Cell1, runs: RunResult[]): ClusterRow {
     orders: m((x) => x.m.orders?.answered ?? Number.NaN),
     ...pick(socketColumns(runs.flatMap((x) => (x.m.orders ? [x.m.orders] : [])))),
     foreignCpuPct: round(m((x) => x.m.window.foreignCpuPct), 0),
+    hops: medianHops(runs.map((x) => x.m.hops)),
     totalsOk: runs.every((x) => x.m.totals.delivered === x.m.totals.accepted * x.subscribers),
     connectWallMs: round(m((x) => x.connectWallMs), 0),
   };
@@ -294,6 +298,10 @@ export const cluster: Scenario = {
           ],
           rows: table,
         },
+        hopTable(
+          `Order path hop by hop (median of ${context.runs} run(s); qx_order_path_seconds from every gateway over the window, REST and socket orders together; mean / p99 ms, p99 interpolated within the histogram's buckets)`,
+          rows.filter((r) => r.hops.length > 0).map((r) => ({ label: `${r.target} ${r.clients}c`, hops: r.hops })),
+        ),
       ],
       data: { rows, runs: raw },
     };

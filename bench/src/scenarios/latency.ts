@@ -5,6 +5,7 @@
  */
 import { Histogram, type LatencySummary, type SparseCounts } from '../lib/histogram.js';
 import type { OrderProbeStats } from '../loadgen/worker-protocol.js';
+import { hopTable, medianHops, type HopStats } from '../harness/order-path.js';
 import { median, round } from '../lib/stats.js';
 import type { Cell } from '../lib/table.js';
 import type { MarketMeasurement } from '../harness/measure-market.js';
@@ -71,6 +72,8 @@ export interface LatencyRow {
   socketAckP99Ms: number;
   socketUpdateP50Ms: number;
   socketUpdateP99Ms: number;
+  /** the order path hop by hop (median over runs), as the gateway timed it */
+  hops: HopStats[];
 }
 
 function toRow(target: TargetName, spec: Cellspec, runs: MarketMeasurement[]): LatencyRow {
@@ -103,6 +106,7 @@ function toRow(target: TargetName, spec: Cellspec, runs: MarketMeasurement[]): L
     orderP99Ms: round(om((s) => s.p99Ms), 2),
     orderP999Ms: round(om((s) => s.p999Ms), 2),
     ...socketColumns(orderRuns),
+    hops: medianHops(runs.map((r) => r.hops)),
   };
 }
 
@@ -199,6 +203,10 @@ export const latency: Scenario = {
           columns: ['target', 'clients', 'upd/s', 'delivered/s', 'deliv %', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'p99 ÷ raw ws', 'p99 ÷ plain sio', 'srv cpu %', 'load cpu %', 'other cpu %', 'REST order→update p50 ms', 'p99 ms', 'socket ack p50 / p99 ms', 'socket order→update p50 / p99 ms'],
           rows: table,
         },
+        hopTable(
+          `Order path hop by hop (median of ${context.runs} run(s); qx_order_path_seconds over the window, REST and socket orders together; mean / p99 ms)`,
+          rows.filter((r) => r.hops.length > 0).map((r) => ({ label: `${r.target} ${r.clients}c × ${r.rate}/s`, hops: r.hops })),
+        ),
       ],
       data: { rows, runs: raw },
     };

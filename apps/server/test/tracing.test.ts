@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { io as connect, type Socket } from 'socket.io-client';
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -19,7 +20,9 @@ import { OtelOrderTracer } from '../src/tracing/otel.js';
 import { SECRET, collect, once, request, startServer, until } from './helpers.js';
 import { orderTrace, span, SpanKinds, startOtlpReceiver } from './otlp-receiver.js';
 import { spawnServer, type SpawnedServer } from './spawn.js';
+import { describeRun, runProcess } from './run-process.js';
 
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const signer = new SecretTokenVerifier(SECRET);
 const limit = (price: number) => ({ commodity: 'brent', side: 'buy', type: 'limit', quantity: 1000, price, timeInForce: 'gtc' });
 const ENGINE_STEP = ['match', 'commit', 'publish order-update', 'deliver order-update'];
@@ -195,4 +198,14 @@ test('traces off costs nothing: no span is made on the order path (a tracer prov
   assert.equal((await request(carol, 'place-order', limit(75))).ok, true);
   await until(() => orders.length === 5, 3000, 'the fifth order-update');
   await until(() => started >= 5, 3000, 'spans of the traced order');
+});
+
+test('a malformed OTLP endpoint stops the start (and --check-config) with exit 2, naming the variable', async () => {
+  const run = await runProcess(process.execPath, ['--conditions=source', '--import', 'tsx', 'apps/server/src/main.ts', '--check-config'], {
+    cwd: ROOT,
+    env: { JWT_SECRET: 'x'.repeat(32), PUBLISH_API_KEY: 'k'.repeat(16), OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' },
+    timeoutMs: 30_000,
+  });
+  assert.equal(run.code, 2, describeRun('--check-config', run));
+  assert.match(run.output, /OTEL_EXPORTER_OTLP_ENDPOINT must be an http:\/\/ or https:\/\/ URL \(got collector:4318\)/);
 });

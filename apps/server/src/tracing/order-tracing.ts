@@ -71,6 +71,8 @@ export interface OrderTracer {
   committed(parent: string, queuedAt: number, endedAt: number, batch: CommitBatch, error?: string): void;
   /** the order's update is handed to the bus */
   publishing(parent: string, event: string): TraceSpan;
+  /** a cluster's bus wrote the update to Redis (history and channel), in a batch of `events` */
+  busWritten(parent: string, startedAt: number, endedAt: number, events: number): void;
   /** the owner's gateway received the update (`deliveredAt`) and wrote it to a socket (`writtenAt`) */
   delivered(parent: string, event: string, deliveredAt: number, writtenAt: number): void;
 }
@@ -137,6 +139,13 @@ export function tracePublish(events: readonly { event: string; meta?: PathTimes 
     (spans ??= []).push(span);
   }
   return spans;
+}
+
+/** The Redis write of the traced events of a batch the bus published (from `startedAt` to now). */
+export function traceBusWrite(batch: readonly { meta?: PathTimes | undefined }[], startedAt: number): void {
+  if (!tracer) return;
+  const endedAt = wallClock();
+  for (const e of batch) if (e.meta?.trace) tracer.busWritten(e.meta.trace, startedAt, endedAt, batch.length);
 }
 
 /** The delivery of a traced update to its owner's socket (`path`: the frame's, see realtime/frame.ts). */

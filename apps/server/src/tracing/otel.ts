@@ -18,6 +18,8 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
+  ATTR_DB_OPERATION_NAME,
+  ATTR_DB_SYSTEM_NAME,
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
@@ -132,6 +134,11 @@ export class OtelOrderTracer implements OrderTracer {
   publishing(parent: string, event: string): TraceSpan {
     const attributes: Attributes = { 'qx.event': event, [ATTR_MESSAGING_OPERATION_TYPE]: 'send' };
     return new OtelSpan(this.tracer.startSpan(`publish ${event}`, { kind: SpanKind.PRODUCER, startTime: wallClock(), attributes }, parentContext(parent)));
+  }
+
+  busWritten(parent: string, startedAt: number, endedAt: number, events: number): void {
+    const attributes: Attributes = { [ATTR_DB_SYSTEM_NAME]: 'redis', [ATTR_DB_OPERATION_NAME]: 'EVALSHA', 'qx.bus.events': events };
+    this.tracer.startSpan('redis publish', { kind: SpanKind.CLIENT, startTime: startedAt, attributes }, parentContext(parent)).end(endedAt);
   }
 
   delivered(parent: string, event: string, deliveredAt: number, writtenAt: number): void {

@@ -1,9 +1,10 @@
 /**
  * OpenTelemetry traces across the cluster (issue 16): an order placed on gateway 1 whose owner's
  * socket is on gateway 2 is one trace, exported by three processes to a real OTLP/HTTP receiver
- * started here: gateway 1's request and its command on the queue, the engine's side of the command
- * with its match, commit and publish, and gateway 2's write of the order-update to the owner's
- * socket — the W3C trace context carried across Redis in the command and in the bus message.
+ * started here: gateway 1's request and its command on the queue, the engine's side of the
+ * command with its match, commit and publish (and the bus's write to Redis), and gateway 2's write
+ * of the order-update to the owner's socket — the W3C trace context carried across Redis in the
+ * command and in the bus message.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +22,7 @@ async function authed(cluster: Cluster, url: string, userId: string): Promise<So
 }
 
 const limit = (price: number) => ({ commodity: 'brent', side: 'buy', type: 'limit', quantity: 5, price, timeInForce: 'gtc' });
-const PATH = ['engine-command submit-order', 'match', 'commit', 'publish order-update', 'deliver order-update'];
+const PATH = ['engine-command submit-order', 'match', 'commit', 'publish order-update', 'redis publish', 'deliver order-update'];
 
 /** The spans of one traced order across the three processes, parent and child, each on its node. */
 function assertAcrossNodes(spans: Parameters<typeof span>[0], rootName: string, nodes: { entry: string; engine: string; owner: string }): void {
@@ -41,9 +42,11 @@ function assertAcrossNodes(spans: Parameters<typeof span>[0], rootName: string, 
     assert.deepEqual([s.parentSpanId, s.resource['qx.node.id']], [received.spanId, nodes.engine], `${name} is the engine's, under its side of the command`);
   }
   assert.equal(typeof span(spans, 'commit').attributes['qx.engine.term'], 'number', 'the commit names the leader\'s term');
+  const written = span(spans, 'redis publish');
+  assert.deepEqual([written.parent, written.kind, written.resource['qx.node.id'], written.attributes['db.system.name']], ['publish order-update', SpanKinds.client, nodes.engine, 'redis']);
   const deliver = span(spans, 'deliver order-update');
   assert.deepEqual([deliver.parent, deliver.kind, deliver.resource['qx.node.id']], ['publish order-update', SpanKinds.consumer, nodes.owner]);
-  assert.equal(spans.length, 7, `one span per hop: ${spans.map((s) => `${s.name}@${String(s.resource['qx.node.id'])}`).join(', ')}`);
+  assert.equal(spans.length, 8, `one span per hop: ${spans.map((s) => `${s.name}@${String(s.resource['qx.node.id'])}`).join(', ')}`);
 }
 
 test('cluster: an order placed on gateway 1 with its owner on gateway 2 is one trace across the three processes', { timeout: 210_000 }, async (t) => {

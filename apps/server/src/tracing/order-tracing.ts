@@ -67,7 +67,10 @@ export interface OrderTracer {
   commandReceived(command: TracedCommand, messageId: string, parent: string): TraceSpan;
   /** the engine matched (or refused) the order: from `startedAt` to `endedAt` */
   matched(parent: string, startedAt: number, endedAt: number, outcome: TraceOutcome): void;
-  /** the step waited for and was written in one transaction of the group commit (`error`: the code its order was answered with when the store refused it) */
+  /**
+   * the step waited for and was written in one transaction of the group commit (`error`: the code
+   * its order was answered with when the store refused it)
+   */
   committed(parent: string, queuedAt: number, endedAt: number, batch: CommitBatch, error?: string): void;
   /** the order's update is handed to the bus */
   publishing(parent: string, event: string): TraceSpan;

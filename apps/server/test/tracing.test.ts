@@ -3,7 +3,8 @@
  * (main.ts, as `npm start` runs it) sends each order request's trace to a real OTLP/HTTP receiver
  * started here — the request, the engine's match, the commit, the bus publish and the write of
  * the order-update to the owner's socket, parent and child — for REST and socket orders, cancels
- * and amends. With the endpoint unset nothing is exported, and no span is even made.
+ * and amends; a stop sends what is still buffered. With the endpoint unset nothing is exported,
+ * and no span is even made.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -139,9 +140,11 @@ test('traces on: each order request is one trace from the request to the write o
   assert.equal(await stop(server), 0);
 });
 
-test('traces off: with no OTLP endpoint (or OTEL_SDK_DISABLED=true) nothing is exported', { timeout: 120_000 }, async (t) => {
+test('traces off: with no OTLP endpoint (or OTEL_SDK_DISABLED=true) nothing is exported; traces on: a stop sends what is still buffered', { timeout: 120_000 }, async (t) => {
   const receiver = await startOtlpReceiver();
   t.after(() => receiver.close());
+  const late = await startOtlpReceiver();
+  t.after(() => late.close());
   // the SDK's default endpoint is localhost:4318: listen there too, so a tracer started by mistake would be heard
   const fallback = await startOtlpReceiver(4318).catch(() => null);
   if (fallback) t.after(() => fallback.close());
@@ -149,22 +152,34 @@ test('traces off: with no OTLP endpoint (or OTEL_SDK_DISABLED=true) nothing is e
   const servers = await Promise.all([
     spawnTraced('', { NODE_ID: 'unset' }),
     spawnTraced(receiver.url, { NODE_ID: 'disabled', OTEL_SDK_DISABLED: 'true' }),
+    // on, but batches would leave only after 10 minutes: what arrives is what the stop flushed
+    spawnTraced(late.url, { NODE_ID: 'flushed', OTEL_BSP_SCHEDULE_DELAY: '600000' }),
   ]);
   t.after(() => {
     for (const s of servers) if (s.child.exitCode === null) s.child.kill('SIGKILL');
   });
+  const ids: string[] = [];
   for (const server of servers) {
     const bob = await owner(server.url, 'bob');
     const placed = await rest(server.url, '/api/v1/trading/orders', 'POST', 'bob', limit(70));
     assert.equal(placed.status, 201);
+    ids.push(placed.body.order.id);
     await until(() => bob.orders.some((o) => o.payload.id === placed.body.order.id), 5000, 'the order-update');
     bob.socket.disconnect();
+  }
+  const [unset, disabled, flushed] = servers;
+  for (const server of [unset, disabled]) {
     assert.ok(!server.logs.some((l) => l.includes('OpenTelemetry traces exported')), 'tracing was not started');
     // a stop would flush any buffered span: once the process is gone, nothing can still come
     assert.equal(await stop(server), 0);
   }
   assert.equal(receiver.requests, 0);
   if (fallback) assert.equal(fallback.requests, 0);
+
+  assert.equal(late.requests, 0, 'nothing exported before the stop');
+  assert.equal(await stop(flushed), 0);
+  const spans = await orderTrace(late, 'POST /api/v1/trading/orders', ids[2]!, ENGINE_STEP, 1000);
+  assert.equal(spans.length, 5);
 });
 
 test('traces off costs nothing: no span is made on the order path (a tracer provider registered in the process sees none until ours is installed)', async (t) => {

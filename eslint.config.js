@@ -21,6 +21,18 @@ export default tseslint.config(
     },
   },
   {
+    // traces cost nothing while off: OpenTelemetry is loaded by tracing/otel.ts alone, which main.ts
+    // imports only when an OTLP endpoint is set (the code on an order's path sees tracing/order-tracing.ts)
+    files: ['apps/server/src/**/*.ts'],
+    ignores: ['apps/server/src/tracing/otel.ts', '**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@opentelemetry/*'], allowTypeImports: true, message: 'OpenTelemetry is loaded only by tracing/otel.ts (when traces are on); use tracing/order-tracing.ts' }] },
+      ],
+    },
+  },
+  {
     files: ['**/*.test.ts', '**/test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

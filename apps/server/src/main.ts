@@ -14,6 +14,8 @@ import { openRedisBackplane } from './backplane/redis/gateway/redis-backplane.js
 import { buildEngineNode, buildEngineServer } from './backplane/redis/engine/engine-server.js';
 import { Metrics } from './metrics.js';
 import { maskRedisUrl } from './backplane/redis/shared/redis-url.js';
+import { tracingSettings } from './tracing/settings.js';
+import { setUpTracing } from './tracing/setup.js';
 
 const USAGE = `Usage: node apps/server/dist/main.js [--check-config] [--help]
 
@@ -39,8 +41,10 @@ if (args.help) {
 }
 
 const parsed = parseConfig(process.env, (path) => readFileSync(path, 'utf8'), () => `${hostname()}-${process.pid}`);
-if (!parsed.ok) {
-  process.stderr.write(`Invalid configuration:\n${parsed.errors.map((e) => `  - ${e}`).join('\n')}\n`);
+const traces = tracingSettings(process.env);
+if (!parsed.ok || 'errors' in traces) {
+  const errors = [...(parsed.ok ? [] : parsed.errors), ...('errors' in traces ? traces.errors : [])];
+  process.stderr.write(`Invalid configuration:\n${errors.map((e) => `  - ${e}`).join('\n')}\n`);
   process.exit(2);
 }
 const config = parsed.config;
@@ -124,6 +128,8 @@ try {
 }
 
 for (const warning of parsed.warnings) app.logger.warn(warning);
+// OpenTelemetry traces, when an OTLP endpoint is set (nothing of it is loaded otherwise)
+const stopTracing = await setUpTracing(traces, { nodeId: config.nodeId, role: config.role, logger: app.logger });
 if (!config.publishApiKey && app.publishApiKey) app.logger.warn({ publishApiKey: app.publishApiKey }, 'the random PUBLISH_API_KEY of this run');
 
 let stopping = false;
@@ -138,6 +144,7 @@ async function stop(signal: string, exitCode = 0): Promise<void> {
   force.unref();
   try {
     await app.close();
+    await stopTracing?.();
     process.exit(exitCode);
   } catch (err) {
     app.logger.error({ err }, 'shutdown failed');

@@ -38,6 +38,11 @@ export interface PathTimes {
   committedAt?: number | undefined;
   /** its events were handed to the bus */
   publishedAt?: number | undefined;
+  /**
+   * W3C traceparent of the span the next hop belongs under, while traces are exported (see
+   * tracing/order-tracing.ts); absent otherwise
+   */
+  trace?: string | undefined;
 }
 
 /** One event on its way from the writer to the gateways: numbered in its stream and rendered once. */

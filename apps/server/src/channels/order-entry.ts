@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import type { PathTimes, TradingApi } from '../backplane/backplane.js';
 import type { SubmitOutcome } from '../core/trading-service.js';
 import { wallClock } from '../core/wall-clock.js';
+import { outcomeOf, traceRequest, type TraceSpan } from '../tracing/order-tracing.js';
 import { failure, success, type Outcome } from '../realtime/outcome.js';
 import type { QxSocket } from '../realtime/types.js';
 import type { Channel } from './channel.js';
@@ -44,7 +45,9 @@ export function orderEntryChannel(deps: OrderEntryDeps): Channel {
     return failure('INVALID_ORDER', message, field || undefined);
   }
 
-  function answered(outcome: SubmitOutcome): Outcome {
+  /** The outcome as the ack answers it (`span`: the request's, ended with it when traced). */
+  function answered(outcome: SubmitOutcome, span: TraceSpan | null): Outcome {
+    span?.end(outcomeOf(outcome));
     if (outcome.ok) return success(null, { order: outcome.order });
     return refused(outcome.error, outcome.order ? { order: outcome.order } : undefined);
   }
@@ -62,7 +65,8 @@ export function orderEntryChannel(deps: OrderEntryDeps): Channel {
     if (!body.success) return invalid(body.error);
     // the orders this connection cancels on disconnect are the ones placed through it
     const origin = socket.data.cancelOnDisconnect === 'connection' ? { connection: socket.id } : undefined;
-    return answered(await trading.submit(userOf(socket), body.data, times, origin));
+    const span = traceRequest({ transport: 'socket.io', event: ClientEvent.PlaceOrder, userId: userOf(socket), commodity: body.data.commodity }, times);
+    return answered(await trading.submit(userOf(socket), body.data, times, origin), span);
   }
 
   async function cancel(socket: QxSocket, payload: unknown): Promise<Outcome> {
@@ -72,7 +76,8 @@ export function orderEntryChannel(deps: OrderEntryDeps): Channel {
       const { field, message } = describeZodError(body.error);
       return failure('INVALID_PAYLOAD', `Expected {orderId} or an order id (${message})`, field || 'orderId');
     }
-    return answered(await trading.cancel(userOf(socket), body.data.orderId, times));
+    const span = traceRequest({ transport: 'socket.io', event: ClientEvent.CancelOrder, userId: userOf(socket), orderId: body.data.orderId }, times);
+    return answered(await trading.cancel(userOf(socket), body.data.orderId, times), span);
   }
 
   async function amend(socket: QxSocket, payload: unknown): Promise<Outcome> {
@@ -80,7 +85,8 @@ export function orderEntryChannel(deps: OrderEntryDeps): Channel {
     const body = amendOrderPayloadSchema.safeParse(payload);
     if (!body.success) return invalid(body.error);
     const { orderId, ...change } = body.data;
-    return answered(await trading.amend(userOf(socket), orderId, change, times));
+    const span = traceRequest({ transport: 'socket.io', event: ClientEvent.AmendOrder, userId: userOf(socket), orderId }, times);
+    return answered(await trading.amend(userOf(socket), orderId, change, times), span);
   }
 
   async function cancelAll(socket: QxSocket, payload: unknown): Promise<Outcome> {

@@ -30,6 +30,7 @@ import type { TapeEntry } from '../store/tape.js';
 import type { Metrics } from '../metrics.js';
 import { wallClock } from './wall-clock.js';
 import { tapeEvent } from './tape.js';
+import { tracePublish, tracer } from '../tracing/order-tracing.js';
 
 export interface PublishItem<E extends DataEventName = DataEventName> {
   event: E;
@@ -92,6 +93,8 @@ interface Step {
   options: CommitOptions;
   resolve: (published: Published[]) => void;
   reject: (err: unknown) => void;
+  /** when a traced order's step was queued (its commit span starts there) */
+  tracedAt?: number | undefined;
 }
 
 /** Steps committed together at most (one transaction). */
@@ -106,6 +109,8 @@ export class EventCommitter implements EventSink {
   /** an engine step failed to commit: no later engine step may be stored (the store would diverge) */
   private journalFailed = false;
   private savingSnapshots = false;
+  /** transactions committed (or refused) so far: the id of a traced step's commit */
+  private transactions = 0;
 
   constructor(private readonly deps: EventCommitterDeps) {}
 
@@ -156,7 +161,7 @@ export class EventCommitter implements EventSink {
     const marketOnly = items.length > 0 && !options.journal?.length && !options.prints?.length && !options.statuses?.length && items.every((i) => i.event === 'market-update');
     if (marketOnly) return Promise.resolve(this.publishMarket(items as PublishItem<'market-update'>[]));
     return new Promise<Published[]>((resolve, reject) => {
-      this.queue.push({ items, options, resolve, reject });
+      this.queue.push({ items, options, resolve, reject, tracedAt: tracer && options.times?.trace ? wallClock() : undefined });
       this.pump();
     });
   }
@@ -204,10 +209,12 @@ export class EventCommitter implements EventSink {
       this.tapeSeqs.clear();
       for (const [c, s] of tapeBefore) this.tapeSeqs.set(c, s);
       if (journal.length) this.journalFailed = true;
+      this.traceCommit(group, fence, wallClock(), 'SERVICE_UNAVAILABLE');
       for (const step of group) step.reject(err);
       return;
     }
     const committedAt = wallClock();
+    this.traceCommit(group, fence, committedAt);
     const bus: BusEvent[] = [];
     const results: Published[][] = [];
     let next = 0;
@@ -250,8 +257,24 @@ export class EventCommitter implements EventSink {
     if (events.length === 0) return;
     const publishedAt = wallClock();
     for (const e of events) if (e.meta) e.meta.publishedAt = publishedAt;
+    const spans = tracePublish(events);
     this.deps.bus.publish(events);
+    if (spans) for (const span of spans) span.end();
     this.saveSnapshots();
+  }
+
+  /**
+   * The commit span of each traced step of a group: one transaction serves every step of the
+   * group, so each traced order gets a span of its own (from its step's queueing to the commit)
+   * carrying the transaction's id and how many steps shared it.
+   */
+  private traceCommit(group: readonly Step[], fence: Fence | undefined, endedAt: number, error?: string): void {
+    const id = ++this.transactions;
+    if (!tracer) return;
+    for (const step of group) {
+      const trace = step.options.times?.trace;
+      if (trace && step.tracedAt !== undefined) tracer.committed(trace, step.tracedAt, endedAt, { id, steps: group.length, term: fence?.term }, error);
+    }
   }
 
   /** Numbers market-updates in their commodity's stream and renders them; the latest per commodity is kept. */

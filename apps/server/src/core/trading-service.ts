@@ -16,6 +16,7 @@ import type { BookTicker } from './book-ticker.js';
 import { CANCEL_ON_DISCONNECT_REASON, ConnectionGuard } from './connection-guard.js';
 import { SessionCalendar } from './session-calendar.js';
 import { wallClock } from './wall-clock.js';
+import { traceMatch } from '../tracing/order-tracing.js';
 
 export interface TradingServiceDeps {
   exchange: Exchange;
@@ -198,6 +199,7 @@ export class TradingService {
   }
 
   private async settle(result: OrderResult, commodity: string | undefined, times?: PathTimes, replayedAlready?: boolean): Promise<SubmitOutcome> {
+    traceMatch(times, wallClock(), result);
     const replayed = replayedAlready ?? (result.ok && result.journal.length === 0 && result.events.length === 0);
     if (!(await this.commit(result, times))) {
       return { ok: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'The order could not be stored' } };

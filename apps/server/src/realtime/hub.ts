@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { OutboundFrame } from './frame.js';
 import type { QxServer, QxSocket } from './types.js';
 import type { Metrics } from '../metrics.js';
+import { traceDelivery } from '../tracing/order-tracing.js';
 
 /** Longest stretch, in ms, that one flush pass keeps the event loop before yielding. */
 const SLICE_MS = 1;
@@ -327,7 +328,10 @@ export class Hub {
   /** The frame's fan-out has been written (`now`: performance.now()): publish to emit, and an order's path. */
   private timed(frame: OutboundFrame, now: number): void {
     this.metrics.publishToEmit.observe((now - frame.publishedAt) / 1000);
-    if (frame.path) this.metrics.observeOrderPath(frame.path.times, frame.path.deliveredAt, performance.timeOrigin + now);
+    if (frame.path) {
+      this.metrics.observeOrderPath(frame.path.times, frame.path.deliveredAt, performance.timeOrigin + now);
+      traceDelivery(frame.event, frame.path, performance.timeOrigin + now);
+    }
   }
 
   private scheduleFlush(): void {

@@ -25,6 +25,7 @@ import type { Store } from '../../store/store.js';
 import { bearerAuth } from '../bearer.js';
 import { wallClock } from '../../core/wall-clock.js';
 import { sendError } from '../errors.js';
+import { outcomeOf, traceRequest } from '../../tracing/order-tracing.js';
 import { z } from 'zod';
 
 export interface TradingRouteDeps {
@@ -47,7 +48,9 @@ export function tradingRoutes(app: FastifyInstance, deps: TradingRouteDeps): voi
       const { field, message } = describeZodError(body.error);
       return sendError(reply, 'INVALID_ORDER', message, field || undefined);
     }
+    const span = traceRequest({ transport: 'http', method: 'POST', route: '/api/v1/trading/orders', userId: request.user!.userId, commodity: body.data.commodity }, times);
     const outcome = await deps.trading.submit(request.user!.userId, body.data, times);
+    span?.end(outcomeOf(outcome, outcome.ok ? 201 : statusOf(outcome.error.code)));
     if (outcome.ok) {
       if (outcome.replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send({ order: outcome.order });
@@ -83,7 +86,9 @@ export function tradingRoutes(app: FastifyInstance, deps: TradingRouteDeps): voi
     const params = orderIdParam.safeParse(request.params);
     const record = params.success ? await deps.store.order(params.data.id) : null;
     if (!record || record.userId !== request.user!.userId) return sendError(reply, 'ORDER_NOT_FOUND');
+    const span = traceRequest({ transport: 'http', method: 'DELETE', route: '/api/v1/trading/orders/:id', userId: record.userId, commodity: record.commodity, orderId: record.id }, times);
     const outcome = await deps.trading.cancel(request.user!.userId, record.id, times);
+    span?.end(outcomeOf(outcome, outcome.ok ? 200 : statusOf(outcome.error.code)));
     if (outcome.ok) return { order: outcome.order };
     return reply.code(statusOf(outcome.error.code)).send({ error: outcome.error, ...(outcome.order ? { order: outcome.order } : {}) });
   });
@@ -104,7 +109,9 @@ export function tradingRoutes(app: FastifyInstance, deps: TradingRouteDeps): voi
         order: deps.exchange.wire(record),
       });
     }
+    const span = traceRequest({ transport: 'http', method: 'PATCH', route: '/api/v1/trading/orders/:id', userId: record.userId, commodity: record.commodity, orderId: record.id }, times);
     const outcome = await deps.trading.amend(request.user!.userId, record.id, body.data, times);
+    span?.end(outcomeOf(outcome, outcome.ok ? 200 : statusOf(outcome.error.code)));
     if (outcome.ok) return { order: outcome.order };
     return reply.code(statusOf(outcome.error.code)).send({ error: outcome.error, ...(outcome.order ? { order: outcome.order } : {}) });
   });

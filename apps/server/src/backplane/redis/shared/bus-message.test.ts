@@ -16,3 +16,14 @@ test('malformed messages parse to null, never throw', () => {
   }
   assert.equal(parseEntry('', 'no newline'), null);
 });
+
+test("an order's times and its trace ride in the header; a malformed trace makes the message malformed", () => {
+  const trace = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+  const event = { room: 'orders-alice', stream: 'orders-alice', seq: 7, event: DataEvent.OrderUpdate, meta: { receivedAt: 1.5, committedAt: 2.25, trace } };
+  const msg = parseChannelMessage(`e1\n${encodeHeader(event)}\n{}`);
+  assert.deepEqual(msg?.meta, { receivedAt: 1.5, committedAt: 2.25, trace });
+  for (const bad of ['', 'nope', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331', 42]) {
+    const header = JSON.stringify(['orders-alice', 'orders-alice', 7, 'order-update', { receivedAt: 1, trace: bad }]);
+    assert.equal(parseChannelMessage(`e1\n${header}\n{}`), null, JSON.stringify(bad));
+  }
+});

@@ -2,11 +2,12 @@
  * What travels on the bus: an event already numbered in its stream and rendered as the JSON
  * clients receive, so each gateway forwards it without re-encoding the payload. On a stream's
  * channel a message is `<epoch>\n<header>\n<envelope>`, the header being `[room, stream, seq,
- * event]` (plus the order path's times when it carries them) as JSON; history entries keep
- * `<header>\n<envelope>` (the epoch is the history's, not the entry's).
+ * event]` (plus the order path's times, and its trace, when it carries them) as JSON; history
+ * entries keep `<header>\n<envelope>` (the epoch is the history's, not the entry's).
  */
 import { isBusEventName, rooms, streams } from '@qx/protocol';
 import type { BusEvent, PathTimes } from '../../backplane.js';
+import { TRACEPARENT } from '../../../tracing/order-tracing.js';
 
 export type { BusEvent };
 
@@ -31,6 +32,12 @@ function parseTimes(value: unknown): PathTimes | null {
     if (t === undefined) continue;
     if (typeof t !== 'number' || !Number.isFinite(t)) return null;
     times[key] = t;
+  }
+  // the order's trace, while traces are exported (a W3C traceparent)
+  const trace = (value as Record<string, unknown>)['trace'];
+  if (trace !== undefined) {
+    if (typeof trace !== 'string' || !TRACEPARENT.test(trace)) return null;
+    times.trace = trace;
   }
   return times;
 }

@@ -13,6 +13,8 @@ import type { Logger } from 'pino';
 import type { BusEvent, EventBus } from '../../backplane.js';
 import { reconnectDelay } from './redis-connection.js';
 import { PartialPublishError } from './redis-bus.js';
+import { traceBusWrite, tracer } from '../../../tracing/order-tracing.js';
+import { wallClock } from '../../../core/wall-clock.js';
 
 export interface BusOutboxOptions {
   publish: (events: readonly BusEvent[]) => Promise<unknown>;
@@ -102,8 +104,10 @@ export class BusOutbox implements EventBus {
     const batchSize = this.opts.batchSize ?? 500;
     while (this.queue.length && !this.closed) {
       const batch = this.queue.slice(0, batchSize);
+      const startedAt = tracer ? wallClock() : 0;
       try {
         await this.opts.publish(batch);
+        if (tracer) traceBusWrite(batch, startedAt);
         this.queue.splice(0, batch.length);
         this.failures = 0;
         this.failed = 0;

@@ -18,6 +18,7 @@ import { ClientClosedError, ClientOfflineError, ErrorReply } from 'redis';
 import { z } from 'zod';
 import { CANCEL_ALL_AFTER_MAX_MS, CANCEL_ON_DISCONNECT_SCOPES, clientOrderIdSchema, userIdSchema } from '@qx/protocol';
 import { LuaScript, openRedis, reconnectDelay, systemClock, type Clock, type RedisClient, type RedisConnection, type RedisSource } from './redis-connection.js';
+import { TRACEPARENT, replyOutcome, tracer, type TraceSpan } from '../../../tracing/order-tracing.js';
 
 export const COMMAND_LIST = 'qx:engine:commands';
 const LIST_TTL_MS = 60_000;
@@ -37,7 +38,15 @@ const nodeId = z.string().min(1).max(128);
 
 /** When an order passed each point of its way so far (PathTimes), carried to the engine. */
 const timesSchema = z
-  .strictObject({ receivedAt: z.number().optional(), queuedAt: z.number().optional(), startedAt: z.number().optional(), committedAt: z.number().optional(), publishedAt: z.number().optional() })
+  .strictObject({
+    receivedAt: z.number().optional(),
+    queuedAt: z.number().optional(),
+    startedAt: z.number().optional(),
+    committedAt: z.number().optional(),
+    publishedAt: z.number().optional(),
+    // the order's trace (W3C traceparent), while traces are exported
+    trace: z.string().regex(TRACEPARENT).optional(),
+  })
   .optional();
 
 /**
@@ -165,7 +174,9 @@ export class CommandQueue {
     const guard = this.opts.guardMs ?? Math.min(500, Math.floor(timeoutMs / 4));
     const envelope: CommandEnvelope = { id: randomUUID(), deadline: this.clock.now() + timeoutMs - guard, replyTo: replyChannel(this.opts.nodeId), command: parsed };
     this.stats.sent++;
-    return new Promise((resolve, reject) => {
+    // a traced order: the engine's side of the hop is the child of this one
+    const span = commandSpan(parsed, envelope.id, 'sent');
+    const reply = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(envelope.id);
         this.stats.timeouts++;
@@ -180,6 +191,7 @@ export class CommandQueue {
         // otherwise it may or may not be queued: wait the timeout out (a late run is refused by its deadline)
       });
     });
+    return span ? ended(reply, span) : reply;
   }
 
   /** Answers 'timeout' to the command now. */
@@ -322,12 +334,14 @@ export class CommandQueue {
       return;
     }
     let reply: z.infer<typeof replySchema>;
+    const span = commandSpan(command, id, 'received');
     try {
       reply = { id, ok: true, reply: (await handler(command, { id, deadline })) ?? null };
     } catch (err) {
       const e = err as { message?: unknown; code?: unknown };
       reply = { id, ok: false, error: { message: typeof e.message === 'string' ? e.message : 'engine command failed', ...(typeof e.code === 'string' ? { code: e.code } : {}) } };
     }
+    span?.end(reply.ok ? replyOutcome(reply.reply) : { error: reply.error.code ?? 'INTERNAL' });
     this.stats.served++;
     try {
       await this.conn.commands.sPublish(replyTo, JSON.stringify(reply));
@@ -359,4 +373,30 @@ export class CommandQueue {
 function notRun(err: unknown): boolean {
   if (err instanceof ClientOfflineError || err instanceof ClientClosedError) return true;
   return err instanceof ErrorReply && /^(CLUSTERDOWN|TRYAGAIN) /.test(err.message);
+}
+
+/**
+ * The span of a traced order's command on this side of the queue (null when traces are off or the
+ * command carries no trace); the command's trace becomes this span, the parent of the next hop.
+ */
+function commandSpan(command: EngineCommand, messageId: string, side: 'sent' | 'received'): TraceSpan | null {
+  if (!tracer || !('times' in command) || !command.times?.trace) return null;
+  const traced = { type: command.type, userId: command.userId, orderId: 'orderId' in command ? command.orderId : undefined };
+  const span = side === 'sent' ? tracer.commandSent(traced, messageId, command.times.trace) : tracer.commandReceived(traced, messageId, command.times.trace);
+  command.times.trace = span.traceparent;
+  return span;
+}
+
+/** `reply`, ending `span` when it settles: a timeout is the engine being unavailable. */
+function ended(reply: Promise<unknown>, span: TraceSpan): Promise<unknown> {
+  return reply.then(
+    (value) => {
+      span.end(value === 'timeout' ? { error: 'ENGINE_UNAVAILABLE' } : replyOutcome(value));
+      return value;
+    },
+    (err: unknown) => {
+      span.end({ error: err instanceof EngineCommandError && err.code ? err.code : 'INTERNAL' });
+      throw err;
+    },
+  );
 }

@@ -1,7 +1,8 @@
 /** The signed-in screen: market watch, chart, streamed book and tape, ticket, orders, trades, positions, alerts. */
 import { Suspense, lazy, useCallback, useMemo, useState } from 'react';
 import { useBook, useMarketTrades } from '@qx/client/react';
-import { restOrderActions } from '../api/order-actions.js';
+import { clientOrderActions } from '../api/order-actions.js';
+import { useCancelOnDisconnect } from '../hooks/useCancelOnDisconnect.js';
 import { useCommodities } from '../hooks/useCommodities.js';
 import { useTerminal } from '../hooks/useTerminal.js';
 import { myLevels } from '../model/book.js';
@@ -60,7 +61,7 @@ function Terminal(props: ScreenProps & { commodities: readonly Commodity[] }) {
   const selected = chosen ?? commodities[0]?.symbol ?? null;
   const { book, error: bookError } = useBook(t.client, selected, BOOK_DEPTH);
   const tape = useMarketTrades(t.client, selected, 100);
-  const actions = useMemo(() => restOrderActions(props.authed), [props.authed]);
+  const actions = useMemo(() => clientOrderActions(t.client, props.authed), [t.client, props.authed]);
 
   const bySymbol = useMemo(() => new Map(commodities.map((c) => [c.symbol, c])), [commodities]);
   const tickOf = useCallback((symbol: string | undefined) => (symbol ? bySymbol.get(symbol) : undefined), [bySymbol]);
@@ -93,11 +94,12 @@ function Terminal(props: ScreenProps & { commodities: readonly Commodity[] }) {
   );
 
   const live = isLive(t.connection);
+  const cod = useCancelOnDisconnect(t.client, session.userId, live, (message) => notify('cancel-on-disconnect', message));
   return (
     <div className={`app ${live ? '' : 'is-stale'}`} data-live={live}>
-      <Header session={session} connection={t.connection} downSince={t.downSince} notifications={t.notifications} onDismiss={t.dismissNotification} onSignOut={props.onSignOut} />
+      <Header session={session} connection={t.connection} downSince={t.downSince} cod={cod} notifications={t.notifications} onDismiss={t.dismissNotification} onSignOut={props.onSignOut} />
       <main className="screen">
-        <MarketWatch commodities={commodities} market={t.market} selected={selected} onSelect={select} live={live} />
+        <MarketWatch commodities={commodities} market={t.market} statuses={t.marketStatus} selected={selected} onSelect={select} live={live} />
         <Suspense
           fallback={
             <Panel title="Chart" area="chart">
@@ -114,6 +116,8 @@ function Terminal(props: ScreenProps & { commodities: readonly Commodity[] }) {
           commodities={commodities}
           commodity={selected}
           quote={selected ? t.market[selected] : undefined}
+          status={selected ? t.marketStatus[selected] : undefined}
+          cancelOnDisconnect={cod.state === 'on'}
           connection={t.connection}
           position={t.positions.find((p) => p.commodity === selected)}
           orders={t.orders}

@@ -1,8 +1,8 @@
 /**
  * The TypeScript SDK trading over the socket (issue 17) against real gateways: order calls go over
  * the socket while it is connected and authenticated, over REST otherwise, with the same answers
- * and codes; a retry after a lost socket answer goes over REST with the same clientOrderId and
- * trades once; a halted market (MARKET_HALTED) and a disabled user (TRADING_DISABLED) are refused
+ * and codes; a retry after a lost socket answer goes over REST (the connection gone) or the socket
+ * (a late answer) with the same clientOrderId and trades once; close() ends a call in flight; a halted market (MARKET_HALTED) and a disabled user (TRADING_DISABLED) are refused
  * on both transports; market status in the client; cancel-on-disconnect asked again after a fresh
  * session and kept by a recovered one; the dead-man's switch re-armed on its interval and after a
  * reconnect, stopped (disarmed) by its handle and left standing by close().
@@ -61,6 +61,31 @@ async function cancelledOrder(server: TestServer, userId: string, id: string, ms
   }
 }
 
+/**
+ * The gateway places `userId`'s orders and answers them, and the answers are lost on the wire: on
+ * connections made from now on, the acks of the next `count` place-order requests are not written
+ * (and with `close-transport` the transport is closed instead). Returns the answers held back.
+ */
+function loseOrderAnswers(server: TestServer, userId: string, how: 'close-transport' | 'drop', count = 1): { ok: boolean; order?: OrderUpdatePayload }[] {
+  const answers: { ok: boolean; order?: OrderUpdatePayload }[] = [];
+  server.app.io.on('connection', (socket) => {
+    const placeIds = new Set<string>();
+    socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
+      const m = typeof packet.data === 'string' && socket.data.auth?.userId === userId ? /^2(\d+)\["place-order"/.exec(packet.data) : null;
+      if (m) placeIds.add(m[1]!);
+    });
+    const write = socket.conn.write.bind(socket.conn);
+    socket.conn.write = (data: Parameters<typeof write>[0], ...rest: unknown[]) => {
+      const m = typeof data === 'string' ? /^3(\d+)\[/.exec(data) : null;
+      if (typeof data !== 'string' || !m || !placeIds.has(m[1]!) || answers.length >= count) return write(data, ...(rest as []));
+      answers.push((JSON.parse(data.slice(m[0].length - 1)) as [{ ok: boolean; order?: OrderUpdatePayload }])[0]);
+      if (how === 'close-transport') socket.conn.close();
+      return socket.conn;
+    };
+  });
+  return answers;
+}
+
 let server: TestServer;
 before(async () => {
   server = await startServer();
@@ -115,24 +140,7 @@ test('order calls go over the socket while connected (no REST call), over REST w
 });
 
 test('a retry after the socket answer is lost goes over REST with the same clientOrderId and gets the same order: one order, not two', async (t) => {
-  // the gateway places the order and answers; the answer is lost on the wire with the connection
-  // (this user's place-order acks are not written: the transport is closed instead)
-  const answers: { ok: boolean; order?: OrderUpdatePayload }[] = [];
-  server.app.io.on('connection', (socket) => {
-    const placeIds = new Set<string>();
-    socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
-      const m = typeof packet.data === 'string' && socket.data.auth?.userId === 'lost-answer' ? /^2(\d+)\["place-order"/.exec(packet.data) : null;
-      if (m) placeIds.add(m[1]!);
-    });
-    const write = socket.conn.write.bind(socket.conn);
-    socket.conn.write = (data: Parameters<typeof write>[0], ...rest: unknown[]) => {
-      const m = typeof data === 'string' ? /^3(\d+)\[/.exec(data) : null;
-      if (typeof data !== 'string' || !m || !placeIds.has(m[1]!)) return write(data, ...(rest as []));
-      answers.push((JSON.parse(data.slice(m[0].length - 1)) as [{ ok: boolean; order?: OrderUpdatePayload }])[0]);
-      socket.conn.close();
-      return socket.conn;
-    };
-  });
+  const answers = loseOrderAnswers(server, 'lost-answer', 'close-transport');
   const net = countingFetch();
   // slow to come back: the retry finds the socket down and goes over REST
   const client = sdk(server, 'lost-answer', { fetch: net.fetchFn, reconnection: { delayMs: 3000, delayMaxMs: 3000, jitter: 0 } });
@@ -145,6 +153,41 @@ test('a retry after the socket answer is lost goes over REST with the same clien
   assert.deepEqual(net.trading().map((c) => [c.method, c.path, c.status, c.replayed]), [['POST', '/api/v1/trading/orders', 201, true]], 'retried once over REST, answered as a replay');
   const mine = (await server.http('/api/v1/trading/orders?commodity=brent', { token: await server.sign('lost-answer') })).body.orders as OrderUpdatePayload[];
   assert.deepEqual(mine.filter((o) => o.clientOrderId === 'lost-1').map((o) => o.id), [placed.id], 'one order for one clientOrderId');
+});
+
+test('a socket answer that does not come: REQUEST_TIMEOUT, sent again over the socket with the same clientOrderId (one order); close() ends a call in flight at once', async (t) => {
+  const answers = loseOrderAnswers(server, 'late-answer', 'drop', 1);
+  const net = countingFetch();
+  const client = sdk(server, 'late-answer', { fetch: net.fetchFn, requestTimeoutMs: 400 });
+  t.after(() => client.close());
+  await client.connect();
+  const placed = await client.placeOrder(limit(72, { clientOrderId: 'late-1' }));
+  assert.equal(answers.length, 1, 'the first answer was lost');
+  assert.equal(placed.id, answers[0]?.order?.id, 'the retry answered the same order');
+  assert.deepEqual(net.trading(), [], 'both attempts went over the socket');
+  const mine = (await server.http('/api/v1/trading/orders?commodity=brent', { token: await server.sign('late-answer') })).body.orders as OrderUpdatePayload[];
+  assert.deepEqual(mine.filter((o) => o.clientOrderId === 'late-1').map((o) => o.id), [placed.id]);
+  // no retries: the time limit is the answer (each interception watches the connections made after it)
+  loseOrderAnswers(server, 'late-answer', 'drop', 1);
+  const strict = sdk(server, 'late-answer', { requestTimeoutMs: 400, orderRetries: 0 });
+  t.after(() => strict.close());
+  await strict.connect();
+  const timedOut = await rejection(strict.placeOrder(limit(72)));
+  assert.deepEqual([timedOut.code, timedOut.event], ['REQUEST_TIMEOUT', 'place-order']);
+  // close() while an order call waits for its answer: CLIENT_CLOSED at once
+  const lost = loseOrderAnswers(server, 'late-answer', 'drop', 1);
+  const closer = sdk(server, 'late-answer', { requestTimeoutMs: 5000 });
+  await closer.connect();
+  const placing = closer.placeOrder(limit(72)).then(
+    () => null,
+    (err: unknown) => err,
+  );
+  await until(() => lost.length === 1, 3000, 'the order placed, its answer held');
+  const closedAt = Date.now();
+  closer.close();
+  const error = await placing;
+  assert.ok(error instanceof QuantEnergxError && error.code === 'CLIENT_CLOSED', String(error));
+  assert.ok(Date.now() - closedAt < 500, 'at once');
 });
 
 test('market status in the client; MARKET_HALTED and TRADING_DISABLED over the socket and over REST; cancels still work', async (t) => {

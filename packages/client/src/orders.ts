@@ -12,7 +12,7 @@ import { ClientEvent, type CancelAllAfterAck, type OrderRequestBody, type OrderU
 import type { ClientContext } from './context.js';
 import { QuantEnergxError } from './errors.js';
 import { eitherSignal } from './http.js';
-import type { RequestOptions, Requests } from './requests.js';
+import { bounded, type RequestOptions, type Requests } from './requests.js';
 import type { Session } from './session.js';
 import { backoffDelay } from './token.js';
 import type { OrderAmendment, OrderCall, OrderCallResult, TradingRest } from './trading-rest.js';
@@ -102,7 +102,7 @@ export class OrderEntry {
    */
   private async transport<C extends OrderCall>(call: C, signal: AbortSignal, timeoutMs: number | undefined): Promise<OrderCallResult<C>> {
     if (call.kind !== 'flatten' && this.session.authenticated) {
-      await this.safetyReady();
+      await bounded(this.safetyReady(), { event: 'order', timeoutMs: null, signal });
       if (this.session.authenticated) {
         try {
           return await this.overSocket(call, signal, timeoutMs ?? this.ctx.requestTimeoutMs);

@@ -55,6 +55,25 @@ export function watchErrors(page: Page, opts: { allow5xx?: boolean } = {}): stri
   return errors;
 }
 
+/**
+ * Every order the page sends, whichever way: `place-order` frames on its Socket.IO connection and
+ * `POST /api/v1/trading/orders` requests (the body of each).
+ */
+export function watchOrdersSent(page: Page): string[] {
+  const sent: string[] = [];
+  page.on('websocket', (ws) => {
+    ws.on('framesent', (frame) => {
+      // an engine.io message (4) holding a Socket.IO event (2) with an ack id
+      const m = typeof frame.payload === 'string' ? /^42\d*\["place-order",(.*)\]$/s.exec(frame.payload) : null;
+      if (m) sent.push(m[1]!);
+    });
+  });
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/v1/trading/orders') sent.push(r.postData() ?? '');
+  });
+  return sent;
+}
+
 /** Polls `check` until it holds; fails after `ms` naming `what`. */
 export async function poll(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + ms;

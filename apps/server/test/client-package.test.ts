@@ -177,6 +177,9 @@ test('npm pack: a fresh project installs the tarball, imports it (ESM + types, r
   assert.match(outputs[0]!, /following \{[^}]*market: \[ 'crude_oil', 'natural_gas' \]/);
   assert.match(outputs[1]!, /refused: INVALID_TOKEN/);
   assert.match(outputs[2]!, /amended ord-\d+ 600 true\nrefused: PRICE_OFF_TICK\ncancelled \[ 'ord-\d+' \]\nflatten: NO_POSITION/);
+  // the safety nets: status, cancel-on-disconnect, the dead-man's switch armed and stopped, an order over the socket
+  assert.match(outputs[3]!, /^brent is open: /m);
+  assert.match(outputs[3]!, /cancel on disconnect: connection\ndead-man armed: 1 true\nplaced: new\ndead-man stopped: false null/);
 
   // 6. the README's React block, bundled from the installed package, live in Chromium
   await t.test('the README React block renders live data in Chromium', { skip: skipWithoutChromium }, async (st) => {

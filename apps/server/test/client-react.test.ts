@@ -3,7 +3,8 @@
  * workspace sources: a token function passed inline (a new function on every render) is a
  * provider, called when a token is needed, not on every render; credentials refused for good end
  * in the hook's `auth-error` state with the SDK's code; a url the client cannot use is an error in
- * the state, not an exception from an effect.
+ * the state, not an exception from an effect; the market status of the followed commodities is in
+ * the state (a halt shows at once, and that the market does not accept orders).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,7 +41,11 @@ function Live() {
   const [tick, setTick] = useState(0);
   useEffect(() => { const t = setInterval(() => setTick((n) => n + 1), 5); return () => clearInterval(t); }, []);
   const state = useQuantEnergxWebSocket(url, 'react-inline', () => { calls.live++; return devToken('react-inline'); }, { commodities: ['crude_oil'] });
-  return <p id="live">{state.status}:{state.authenticated ? 'yes' : 'no'}:{tick > 0 ? 'ticking' : ''}</p>;
+  const crude = state.marketStatus.crude_oil;
+  return <>
+    <p id="live">{state.status}:{state.authenticated ? 'yes' : 'no'}:{tick > 0 ? 'ticking' : ''}</p>
+    <p id="status">{crude ? crude.status + ':' + crude.reason : 'none'}:{state.acceptsOrders('crude_oil') ? 'accepts' : 'refuses'}</p>
+  </>;
 }
 
 function Refused() {
@@ -101,6 +106,16 @@ test('the React hook: an inline token function is called when a token is needed,
   assert.ok(renders.live - rendersBefore >= 50, `re-rendered ${renders.live - rendersBefore} times`);
   assert.equal(calls.live, 1, `getToken called ${calls.live} times`);
   assert.match(await text('live'), /^connected:yes/);
+
+  // market status: open, then an operator's halt shows at once (and that orders would be refused), then open again
+  await poll('the status snapshot', 10_000, async () => (await text('status')).startsWith('open:'));
+  assert.match(await text('status'), /:accepts$/);
+  const risk = await server.http('/api/v1/auth/dev-token', { method: 'POST', json: { userId: 'react-risk', roles: ['risk'] } });
+  const halt = await server.http('/api/v1/admin/market/crude_oil/halt', { method: 'POST', token: risk.body.token, json: { reason: 'Exchange incident' } });
+  assert.equal(halt.status, 200, JSON.stringify(halt.body));
+  await poll('the halt in the hook', 10_000, async () => (await text('status')) === 'halted:Exchange incident:refuses');
+  assert.equal((await server.http('/api/v1/admin/market/crude_oil/reopen', { method: 'POST', token: risk.body.token })).status, 200);
+  await poll('reopened in the hook', 10_000, async () => /^open:.*:accepts$/.test(await text('status')));
 
   // refused for good after one fresh token: a fatal state with the SDK's code
   await poll('the refused hook to say why', 10_000, async () => (await text('refused')) === 'auth-error:INVALID_TOKEN');

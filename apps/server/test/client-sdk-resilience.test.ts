@@ -5,7 +5,9 @@
  * at once; order calls are idempotent by clientOrderId across a timeout and a retry (flatten too);
  * errors have one shape (codes, fields, retry-after) whatever the input. Real gateways on port 0;
  * a "slow network" is the real fetch with its answers held back, so the gateway does the work and
- * the client does not hear of it in time.
+ * the client does not hear of it in time. Order calls travel over REST while the client is not
+ * connected (a connected one sends them over the socket: client-sdk-trading.test.ts), so the
+ * clients here that are about slow REST answers do not connect.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -178,9 +180,10 @@ test('close() ends what is in flight at once: socket requests and order calls', 
   t.after(() => server.close());
   const net = slowNetwork((url) => url.includes('/trading/orders'), 10, 4000);
   const client = sdk(server, 'closer', { fetch: net.fetchFn, requestTimeoutMs: 5000 });
-  await client.connect();
+  // placed before connecting: over REST, whose answer is held back
   const placing = rejection(client.placeOrder({ commodity: 'crude_oil', side: 'buy', type: 'limit', price: 70, quantity: 1 }));
   await until(() => net.calls.some((c) => c.method === 'POST'), 3000, 'the order sent');
+  await client.connect();
   // close() right after the ping is written to the socket, before its answer can come back
   client.socket.onAnyOutgoing((event) => {
     if (event === 'ping') queueMicrotask(() => client.close());
@@ -204,7 +207,6 @@ test('order calls over a slow network: REQUEST_TIMEOUT, and a retry with the sam
   const once = slowNetwork((url, method) => method === 'PATCH' && url.includes('/trading/orders/'), 1, 2000);
   const strict = sdk(server, 'slow', { fetch: once.fetchFn, requestTimeoutMs: 500, orderRetries: 0 });
   t.after(() => strict.close());
-  await strict.connect();
   const resting = await strict.placeOrder({ commodity: 'brent', side: 'buy', type: 'limit', price: 78, quantity: 10 });
   assert.match(resting.clientOrderId ?? '', /^qx-[0-9a-f]{24}$/, 'a clientOrderId was generated');
   const timedOut = await rejection(strict.amendOrder(resting.id, { quantity: 5 }));
@@ -215,7 +217,6 @@ test('order calls over a slow network: REQUEST_TIMEOUT, and a retry with the sam
   const net = slowNetwork((url, method) => method === 'POST', 1, 2000);
   const client = sdk(server, 'slow', { fetch: net.fetchFn, requestTimeoutMs: 500 });
   t.after(() => client.close());
-  await client.connect();
   const body: OrderRequestBody = { commodity: 'crude_oil', side: 'buy', type: 'limit', price: 70, quantity: 3 };
   const placed = await client.placeOrder(body);
   const posts = net.calls.filter((c) => c.method === 'POST');
@@ -231,7 +232,6 @@ test('order calls over a slow network: REQUEST_TIMEOUT, and a retry with the sam
   const flatNet = slowNetwork((url) => url.endsWith('/flatten'), 1, 2000);
   const flattener = sdk(server, 'slow', { fetch: flatNet.fetchFn, requestTimeoutMs: 500 });
   t.after(() => flattener.close());
-  await flattener.connect();
   const flat = await flattener.flatten('gasoline');
   assert.deepEqual([flat.side, flat.quantity, flat.status], ['sell', 20, 'filled']);
   assert.equal(flatNet.calls.filter((c) => c.url.endsWith('/flatten')).length, 2);
@@ -244,7 +244,6 @@ test('order calls over a slow network: REQUEST_TIMEOUT, and a retry with the sam
   const cancelNet = slowNetwork((url, method) => method === 'DELETE', 1, 2000);
   const canceller = sdk(server, 'slow', { fetch: cancelNet.fetchFn, requestTimeoutMs: 500 });
   t.after(() => canceller.close());
-  await canceller.connect();
   const cancelled = await canceller.cancelOrder(placed.id);
   assert.deepEqual([cancelled.id, cancelled.status, cancelNet.calls.filter((c) => c.method === 'DELETE').length], [placed.id, 'cancelled', 2]);
   // a cancel refused on its first attempt is still refused

@@ -15,7 +15,7 @@ import { startServer, type TestServer } from './helpers.js';
 import { VIEWPORTS, launch, layoutProblems, place, poll, screenshot, showAllOrders, signInDemo, signInWithToken, skipWithoutChromium, watchErrors } from './browser.js';
 
 /** data-testids that name one row's cell and so repeat once per row */
-const PER_ROW_TEST_IDS = new Set(['last-price', 'volume', 'net-quantity', 'open-quantity', 'exposure', 'unrealized-pnl', 'realized-pnl', 'order-status']);
+const PER_ROW_TEST_IDS = new Set(['last-price', 'market-status', 'volume', 'net-quantity', 'open-quantity', 'exposure', 'unrealized-pnl', 'realized-pnl', 'order-status']);
 
 
 test('dashboard defects: time in force, layout at five widths, positions after cancel, fill messages, unique test ids', { skip: skipWithoutChromium }, async () => {

@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { startServer, type TestServer } from './helpers.js';
-import { launch, place, poll, screenshot, showAllOrders, signInWithToken, skipWithoutChromium, watchErrors } from './browser.js';
+import { launch, place, poll, screenshot, showAllOrders, signInWithToken, skipWithoutChromium, watchErrors, watchOrdersSent } from './browser.js';
 
 interface Rest {
   status: number;
@@ -36,10 +36,8 @@ test('issue 18 trading: lots, words, keyboard, exposure, sorting, cancel all, fi
     browser = await launch();
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     const errors = watchErrors(page);
-    const sent: string[] = [];
-    page.on('request', (r) => {
-      if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/v1/trading/orders') sent.push(r.postData() ?? '');
-    });
+    // orders go over the socket (REST while it is down): both are watched
+    const sent = watchOrdersSent(page);
     await signInWithToken(page, server.url, tokenA);
     await page.locator('[data-testid="connection"][data-status="connected"]').waitFor({ timeout: 15_000 });
     const ticket = page.locator('[data-testid="ticket"]');
@@ -117,6 +115,7 @@ test('issue 18 trading: lots, words, keyboard, exposure, sorting, cancel all, fi
       await page.keyboard.press('Enter');
       await poll('the confirmed order to be answered', 5000, async () => (await outcome.getAttribute('data-answers')) !== answers);
       assert.equal(await outcome.getAttribute('data-status'), 'new', (await outcome.textContent()) ?? '');
+      assert.equal(sent.length, before + 1, 'the confirmed order was sent, once');
       // an empty confirmation-size box is the default (100 lots), not 0: 5 lots go without asking
       await ticket.locator('input[name="confirmAbove"]').fill('');
       const five = await place(page, { side: 'buy', type: 'limit', quantity: '5', price: '70.00', confirm: false });

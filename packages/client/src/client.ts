@@ -8,7 +8,8 @@
  * The class is the public face; the work is done by its parts: `Session` (connection and
  * authentication), `Requests` (acks), `Subscriptions` (what is followed, restored on a new
  * session), `PrivateStreams` (in-order delivery, resume, event log), `MarketData` (prices, books,
- * tape) and `OrderEntry` (order calls).
+ * tape, market status), `OrderEntry` (order calls, over the socket or REST) and `SafetyNets`
+ * (cancel-on-disconnect, the dead-man's switch).
  */
 import { io } from 'socket.io-client';
 import {
@@ -17,7 +18,11 @@ import {
   type AuthSuccess,
   type BookConfirmation,
   type BookUnsubscribed,
+  type CancelAllAfterAck,
+  type CancelOnDisconnectAck,
+  type CancelOnDisconnectScope,
   type MarketConfirmation,
+  type MarketStatusPayload,
   type MarketUpdatePayload,
   type OrderRequestBody,
   type OrderUpdatePayload,
@@ -32,10 +37,12 @@ import { TypedEmitter } from './emitter.js';
 import { QuantEnergxError, toQuantEnergxError } from './errors.js';
 import { EventLogApi, originOf, type FetchLike } from './event-log-api.js';
 import { MarketData } from './market-data.js';
+import { acceptsOrders } from './market-status.js';
 import type { BookView } from './order-book.js';
 import { OrderEntry } from './orders.js';
 import { PrivateStreams } from './private-streams.js';
 import { Requests, type RequestOptions } from './requests.js';
+import { SafetyNets, type DeadManSwitch, type DeadManSwitchOptions } from './safety.js';
 import { Session } from './session.js';
 import { Subscriptions, type SubscriptionList } from './subscriptions.js';
 import { TradingRest, type OrderAmendment } from './trading-rest.js';
@@ -111,6 +118,7 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
   private readonly streams: PrivateStreams;
   private readonly marketData: MarketData;
   private readonly orders: OrderEntry;
+  private readonly safety: SafetyNets;
 
   /**
    * Throws a `QuantEnergxError`: `TOKEN_UNAVAILABLE` without a `token` or a `getToken`,
@@ -158,14 +166,18 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
     this.session = new Session(ctx, () => this.requests, {
       restore: (session) => void this.restore(session),
       resume: (session) => void this.streams.resumeAll(session),
-      recovered: (session) => void this.streams.resumeAll(session),
+      recovered: (session) => {
+        this.safety.recovered();
+        void this.streams.resumeAll(session);
+      },
       authenticated: () => this.streams.authenticated(),
     });
     this.requests = new Requests(ctx, this.session);
     this.marketData = new MarketData(ctx, this.requests, () => this.follows);
     this.streams = new PrivateStreams(ctx, this.requests, this.session, new EventLogApi(restUrl, fetchFn, requestTimeoutMs), () => this.follows);
     this.follows = new Subscriptions(ctx, this.requests, this.marketData, this.streams);
-    this.orders = new OrderEntry(ctx, this.session, new TradingRest(restUrl, fetchFn, requestTimeoutMs));
+    this.safety = new SafetyNets(ctx, this.requests, () => this.orders);
+    this.orders = new OrderEntry(ctx, this.session, this.requests, new TradingRest(restUrl, fetchFn, requestTimeoutMs), () => this.safety.ready());
 
     this.session.install();
     this.socket.on(ServerEvent.RequestError, (data: RequestError) =>
@@ -192,6 +204,7 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
     if (this.session.closed) return;
     this.session.close();
     this.requests.cancelAll(new QuantEnergxError('CLIENT_CLOSED', 'The client was closed'));
+    this.safety.close();
     this.orders.close();
     this.streams.close();
   }
@@ -213,6 +226,25 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
   /** The latest market data per commodity (latest wins; gaps in market data do not matter). */
   get market(): ReadonlyMap<string, MarketUpdatePayload> {
     return this.marketData.latest;
+  }
+
+  /** The latest market status (open, halted, closed) of each commodity followed with `subscribeStatus`. */
+  get marketStatus(): ReadonlyMap<string, MarketStatusPayload> {
+    return this.marketData.statuses;
+  }
+
+  /**
+   * Whether `commodity` accepts new orders as far as its status says: open, or not followed (the
+   * gateway refuses an order in a halted or closed market anyway, with `MARKET_HALTED` or
+   * `MARKET_CLOSED`).
+   */
+  acceptsOrders(commodity: string): boolean {
+    return acceptsOrders(this.marketData.statuses.get(commodity));
+  }
+
+  /** The cancel-on-disconnect scope asked for on this client (`off` until `cancelOnDisconnect`). */
+  get cancelOnDisconnectScope(): CancelOnDisconnectScope {
+    return this.safety.cancelOnDisconnectScope;
   }
 
   /** The last seq received per stream (market streams by `market-<commodity>`). */
@@ -304,6 +336,18 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
     return attempt(() => this.follows.unsubscribeTrades(commodityList(commodities, ClientEvent.UnsubscribeTrades), options));
   }
 
+  /**
+   * `subscribe-status` (addition): the market status (open, halted, closed) of these commodities:
+   * the current one at once, then every change, as `market-status` events and in `marketStatus`.
+   */
+  subscribeStatus(commodities: string | readonly string[], options?: RequestOptions): Promise<MarketConfirmation> {
+    return attempt(() => this.follows.subscribeStatus(commodityList(commodities, ClientEvent.SubscribeStatus), options));
+  }
+
+  unsubscribeStatus(commodities: string | readonly string[], options?: RequestOptions): Promise<MarketConfirmation> {
+    return attempt(() => this.follows.unsubscribeStatus(commodityList(commodities, ClientEvent.UnsubscribeStatus), options));
+  }
+
   /** The seed's `subscribeToTradingUpdates`: trades and orders of this user. */
   async subscribeTradingUpdates(options?: RequestOptions): Promise<void> {
     await Promise.all([this.joinTrading(this.userId, options), this.subscribeOrders(this.userId, options)]);
@@ -321,15 +365,17 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
     });
   }
 
-  // ---- orders (REST today, with this client's token) -----------------------------------------
+  // ---- orders: over the socket while connected and authenticated, REST otherwise -------------
 
   /**
-   * Places an order (`POST /api/v1/trading/orders`); resolves with it as the gateway answered
-   * (`new`, `filled`, ...). Idempotent by `clientOrderId`: one is generated when `body` has none,
-   * and a call answered by nothing (a timeout, an unreachable gateway, `ENGINE_UNAVAILABLE`) is
-   * sent again with the same id (`orderRetries`), so a retry never trades twice. A refused order
-   * rejects with the gateway's code (`PRICE_OFF_TICK`, `COMPLIANCE_REJECTED`, ...) and
-   * `error.order` when the gateway recorded it as rejected.
+   * Places an order (`place-order`, or `POST /api/v1/trading/orders` while the socket is down);
+   * resolves with it as the gateway answered (`new`, `filled`, ...). Idempotent by
+   * `clientOrderId`: one is generated when `body` has none, and a call answered by nothing (a
+   * timeout, a connection lost before the answer, an unreachable gateway, `ENGINE_UNAVAILABLE`)
+   * is sent again with the same id (`orderRetries`), over whichever transport is up then, so a
+   * retry never trades twice. A refused order rejects with the gateway's code (`PRICE_OFF_TICK`,
+   * `COMPLIANCE_REJECTED`, `MARKET_HALTED`, `TRADING_DISABLED`, ...) and `error.order` when the
+   * gateway recorded it as rejected.
    */
   placeOrder(body: OrderRequestBody, options?: RequestOptions): Promise<OrderUpdatePayload> {
     return attempt(() => {
@@ -338,7 +384,7 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
     });
   }
 
-  /** Cancels an open order of this user (`DELETE /api/v1/trading/orders/:id`); resolves with the cancelled order. */
+  /** Cancels an open order of this user (`cancel-order` / `DELETE /api/v1/trading/orders/:id`); resolves with the cancelled order. */
   cancelOrder(orderId: string, options?: RequestOptions): Promise<OrderUpdatePayload> {
     return attempt(() => this.orders.cancelOrder(checkString(orderId, 'orderId', 'cancelOrder'), options));
   }
@@ -358,11 +404,46 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
   }
 
   /**
-   * Closes this user's net position in `commodity` with a market order; resolves with that order.
-   * Idempotent like `placeOrder` (by `clientOrderId`, generated when not given).
+   * Closes this user's net position in `commodity` with a market order (over REST: the socket has
+   * no flatten event); resolves with that order. Idempotent like `placeOrder` (by
+   * `clientOrderId`, generated when not given).
    */
   flatten(commodity: string, options: FlattenOptions = {}): Promise<OrderUpdatePayload> {
     return attempt(() => this.orders.flatten(checkString(commodity, 'commodity', 'flatten'), options));
+  }
+
+  // ---- trading safety nets -------------------------------------------------------------------
+
+  /**
+   * `cancel-on-disconnect`: `connection` cancels the open orders placed through this client's
+   * socket when its connection ends and is not recovered; `account` cancels all the user's open
+   * orders when the user's last account-scoped connection is gone; `off` stops it. The client asks
+   * again on every new session (a recovered one keeps it), before any order of that session goes
+   * out. Orders the client sends over REST while the socket is down are not placed through the
+   * connection: `connection` does not cover them (`account` does).
+   */
+  cancelOnDisconnect(scope: CancelOnDisconnectScope, options?: RequestOptions): Promise<CancelOnDisconnectAck> {
+    return attempt(() => this.safety.cancelOnDisconnect(scope, options));
+  }
+
+  /**
+   * The dead-man's switch, once (`cancel-all-after`, or its REST twin while the socket is down):
+   * unless called again within `timeoutMs` (1 000–86 400 000), all the user's open orders are
+   * cancelled; `0` disarms. Resolves with `{timeoutMs, firesAt}`. `deadManSwitch` keeps it armed.
+   */
+  cancelAllAfter(timeoutMs: number, options?: RequestOptions): Promise<CancelAllAfterAck> {
+    return attempt(() => this.orders.cancelAllAfter(timeoutMs, options));
+  }
+
+  /**
+   * Arms the dead-man's switch and re-arms it every `every` ms (default a third of `timeoutMs`)
+   * and at once after each reconnect; resolves once the gateway accepted the first arm (a refusal
+   * rejects). `stop()` on the handle stops it and disarms; `close()` stops re-arming and leaves
+   * the last deadline standing, so a program that ends without `stop()` has its orders cancelled.
+   * One per client: a new one replaces the last.
+   */
+  deadManSwitch(options: DeadManSwitchOptions): Promise<DeadManSwitch> {
+    return attempt(() => this.safety.deadManSwitch(options));
   }
 
   // ---- internals -----------------------------------------------------------------------------
@@ -370,6 +451,8 @@ export class QuantEnergxClient extends TypedEmitter<QuantEnergxClientEvents> {
   /** A new session: subscribe to everything again, then resume every stream from what we hold. */
   private async restore(session: number): Promise<void> {
     const current = () => session === this.session.session && this.socket.connected && !this.session.closed;
+    // first: orders of this session wait for cancel-on-disconnect to be in force again
+    this.safety.restore(current);
     await this.follows.restore(current);
     if (current()) await this.streams.resumeAll(session);
   }

@@ -59,8 +59,8 @@ export class QuantEnergxError extends Error {
     this.order = details.order;
   }
 
-  static fromWire(error: WireError, event?: string): QuantEnergxError {
-    return new QuantEnergxError(error.code, error.message, { event, field: error.field, retryAfterMs: error.retryAfterMs });
+  static fromWire(error: WireError, event?: string, order?: OrderUpdatePayload): QuantEnergxError {
+    return new QuantEnergxError(error.code, error.message, { event, field: error.field, retryAfterMs: error.retryAfterMs, order });
   }
 }
 

@@ -2,6 +2,8 @@ export { QuantEnergxClient, streamOf, type QuantEnergxSocket, type BookOptions, 
 export type { RequestOptions } from './requests.js';
 export type { ClientStats } from './context.js';
 export { newClientOrderId } from './orders.js';
+export type { DeadManSwitch, DeadManSwitchOptions } from './safety.js';
+export { acceptsOrders, isNewerStatus } from './market-status.js';
 export { QuantEnergxError, ClientErrorCode, isFatalAuthError, type ClientErrorCodeName, type QuantEnergxErrorCode, type QuantEnergxErrorDetails } from './errors.js';
 export { OrderedStreams, type Received } from './ordered-streams.js';
 export { LocalBook, type BookApplied, type BookView } from './order-book.js';
@@ -35,6 +37,11 @@ export type {
   ErrorCodeName,
   OrderRequestBody,
   OrderAmendBody,
+  MarketStatusPayload,
+  MarketStatusName,
+  CancelOnDisconnectScope,
+  CancelOnDisconnectAck,
+  CancelAllAfterAck,
   CandleInterval,
   Candle,
   Commodity,

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { ComplianceAlertPayload, OrderUpdatePayload, SystemAlertPayload } from '@qx/protocol/wire';
 import type { QuantEnergxErrorCode } from './errors.js';
 import { initialLiveState, liveReducer, LIVE_LIMITS, type LiveAction, type LiveState } from './live-state.js';
+import { acceptsOrders, isNewerStatus } from './market-status.js';
 
 const run = (actions: LiveAction[], from: LiveState = initialLiveState) => actions.reduce(liveReducer, from);
 const order = (id: string, over: Partial<OrderUpdatePayload> = {}): OrderUpdatePayload => ({
@@ -133,4 +134,27 @@ test('trades are kept once by id, newest first', () => {
   s = liveReducer(s, { type: 'trades', trades: [trade('t2', 2), trade('t1', 1), trade('t0', 0)] });
   assert.deepEqual(s.trades.map((x) => x.id), ['t2', 't1', 't0']);
   assert.equal(liveReducer(s, { type: 'trade', payload: trade('t1', 1) }), s, 'a replayed fill changes nothing');
+});
+
+test('market status: the newer status of each commodity wins; a halted or closed market does not accept orders', () => {
+  const status = (commodity: string, s: 'open' | 'halted' | 'closed', seq: number, since = '2026-01-01T10:00:00.000Z') => ({ commodity, status: s, reason: s === 'open' ? 'Open' : 'Exchange incident', since, until: null, seq });
+  const s = run([
+    { type: 'status', payload: status('brent', 'open', 0) },
+    { type: 'status', payload: status('brent', 'halted', 1, '2026-01-01T10:05:00.000Z') },
+    // the snapshot of a new session, older than what is held: ignored
+    { type: 'status', payload: status('brent', 'open', 0) },
+    { type: 'status', payload: status('carbon', 'closed', 3) },
+  ]);
+  assert.deepEqual([s.marketStatus['brent']?.status, s.marketStatus['brent']?.seq, s.marketStatus['carbon']?.status], ['halted', 1, 'closed']);
+  assert.equal(acceptsOrders(s.marketStatus['brent']), false);
+  assert.equal(acceptsOrders(s.marketStatus['carbon']), false);
+  assert.equal(acceptsOrders(s.marketStatus['crude_oil']), true, 'not followed: the gateway decides');
+  // reopened
+  const reopened = liveReducer(s, { type: 'status', payload: status('brent', 'open', 2, '2026-01-01T10:07:00.000Z') });
+  assert.equal(acceptsOrders(reopened.marketStatus['brent']), true);
+  // the same status again changes nothing (the state object is kept)
+  assert.equal(liveReducer(reopened, { type: 'status', payload: status('brent', 'open', 2, '2026-01-01T10:07:00.000Z') }), reopened);
+  // a gateway whose count started again: a later `since` wins over a higher seq
+  assert.equal(isNewerStatus(status('brent', 'halted', 5), status('brent', 'open', 1, '2026-01-02T00:00:00.000Z')), true);
+  assert.equal(liveReducer(s, { type: 'reset' }).marketStatus['brent'], undefined);
 });

@@ -3,17 +3,20 @@
  * (with how often the connection came back), the latest market data per commodity, orders
  * upserted by id (an order first seen in an update is added, not dropped; an older state never
  * replaces a newer one, so a REST page and the live stream can cross), trades by id (a fill
- * replayed after a reconnect is kept once), and system and compliance alerts, newest first.
+ * replayed after a reconnect is kept once), system and compliance alerts, newest first, and the
+ * latest market status (open, halted, closed) per commodity.
  */
 import type {
   ComplianceAlertPayload,
   DisconnectNotice,
+  MarketStatusPayload,
   MarketUpdatePayload,
   OrderUpdatePayload,
   SystemAlertPayload,
   TradeUpdatePayload,
 } from '@qx/protocol/wire';
 import type { QuantEnergxErrorCode } from './errors.js';
+import { isNewerStatus } from './market-status.js';
 
 export type LiveAlert = SystemAlertPayload | ComplianceAlertPayload;
 
@@ -31,6 +34,8 @@ export interface LiveState {
   /** times the connection came back (authenticated again) after being lost */
   reconnects: number;
   marketData: Record<string, MarketUpdatePayload>;
+  /** the latest market status per commodity (open, halted, closed; with the reason, since and until when) */
+  marketStatus: Record<string, MarketStatusPayload>;
   /** newest first; each order once, with the fields of every update merged in */
   orders: OrderUpdatePayload[];
   /** newest first, each trade once */
@@ -49,6 +54,8 @@ export type LiveAction =
   | { type: 'authenticated' }
   | { type: 'disconnected'; notice: DisconnectNotice | null; willReconnect?: boolean }
   | { type: 'market'; payload: MarketUpdatePayload }
+  /** a `market-status` (or a row of `GET /api/v1/market/status`); an older one than held is ignored */
+  | { type: 'status'; payload: MarketStatusPayload }
   | { type: 'order'; payload: OrderUpdatePayload }
   /** several at once, e.g. a page from `GET /api/v1/trading/orders` */
   | { type: 'orders'; orders: readonly OrderUpdatePayload[] }
@@ -73,6 +80,7 @@ export const initialLiveState: LiveState = {
   status: 'connecting',
   reconnects: 0,
   marketData: {},
+  marketStatus: {},
   orders: [],
   trades: [],
   alerts: [],
@@ -101,6 +109,9 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
     }
     case 'market':
       return { ...state, marketData: { ...state.marketData, [action.payload.commodity]: action.payload } };
+    case 'status':
+      if (!isNewerStatus(state.marketStatus[action.payload.commodity], action.payload)) return state;
+      return { ...state, marketStatus: { ...state.marketStatus, [action.payload.commodity]: action.payload } };
     case 'order':
       return { ...state, orders: upsertOrders(state.orders, [action.payload]) };
     case 'orders': {

@@ -1,17 +1,31 @@
 /**
  * Public market data as the client holds it: the latest `market-update` per commodity (duplicates
  * dropped by seq; gaps do not matter, the latest price wins), each streamed book kept from its
- * snapshot and checked deltas (a gap or a checksum mismatch asks for a fresh snapshot), and the
- * public tape once per trade.
+ * snapshot and checked deltas (a gap or a checksum mismatch asks for a fresh snapshot), the
+ * public tape once per trade, and the latest market status (open, halted, closed) per commodity.
  */
-import { ClientEvent, DataEvent, ServerEvent, rooms, type BookSnapshot, type BookUpdate, type Envelope, type MarketTrade, type MarketUpdatePayload } from '@qx/protocol/wire';
+import {
+  ClientEvent,
+  DataEvent,
+  ServerEvent,
+  rooms,
+  type BookSnapshot,
+  type BookUpdate,
+  type Envelope,
+  type MarketStatusPayload,
+  type MarketTrade,
+  type MarketUpdatePayload,
+} from '@qx/protocol/wire';
 import type { ClientContext } from './context.js';
+import { isNewerStatus } from './market-status.js';
 import { LocalBook, type BookView } from './order-book.js';
 import type { Requests } from './requests.js';
 import type { Subscriptions } from './subscriptions.js';
 
 export class MarketData {
   readonly latest = new Map<string, MarketUpdatePayload>();
+  /** the latest `market-status` per commodity followed with `subscribe-status` */
+  readonly statuses = new Map<string, MarketStatusPayload>();
   private readonly seqs = new Map<string, number>();
   private readonly books = new Map<string, LocalBook>();
   /** commodities awaiting a fresh snapshot */
@@ -30,6 +44,7 @@ export class MarketData {
     s.on(ServerEvent.BookSnapshot, (snapshot) => this.onBookSnapshot(snapshot));
     s.on(ServerEvent.BookUpdate, (update) => this.onBookUpdate(update));
     s.on(ServerEvent.MarketTrade, (trade) => this.onMarketTrade(trade));
+    s.on(ServerEvent.MarketStatus, (status) => this.onMarketStatus(status));
   }
 
   /** The last seq per market stream (`market-<commodity>`). */
@@ -55,6 +70,10 @@ export class MarketData {
 
   forgetTape(commodity: string): void {
     this.tradeSeqs.delete(commodity);
+  }
+
+  forgetStatus(commodity: string): void {
+    this.statuses.delete(commodity);
   }
 
   private onMarketUpdate(envelope: Envelope<'market-update'>): void {
@@ -109,5 +128,15 @@ export class MarketData {
     }
     this.tradeSeqs.set(trade.commodity, trade.seq);
     this.ctx.emit('market-trade', trade);
+  }
+
+  private onMarketStatus(status: MarketStatusPayload): void {
+    if (!this.follows().statuses.has(status.commodity)) return;
+    if (!isNewerStatus(this.statuses.get(status.commodity), status)) {
+      this.ctx.stats.duplicatesDropped++;
+      return;
+    }
+    this.statuses.set(status.commodity, status);
+    this.ctx.emit('market-status', status);
   }
 }

@@ -1,15 +1,18 @@
 /**
- * Order calls with this client's token: place, cancel, amend, cancel all, flatten. Placing is
+ * Order calls: place, cancel, amend, cancel all, flatten, and the dead-man's switch. Placing is
  * idempotent by `clientOrderId` (one is generated when the caller gives none, flatten included):
- * a call answered by nothing — a timeout, an unreachable gateway, `ENGINE_UNAVAILABLE` — is sent
- * again with the same id (`orderRetries` times), so it can never trade twice. `transport()` is
- * the one place that decides how an order call travels.
+ * a call answered by nothing — a timeout, a connection lost before the answer, an unreachable
+ * gateway, `ENGINE_UNAVAILABLE` — is sent again with the same id (`orderRetries` times), so it can
+ * never trade twice, whichever way each attempt travels. `transport()` is the one place that
+ * decides how an order call travels: over the socket (the gateway's trading events, answered
+ * through the ack) while it is connected and authenticated, over REST with this client's token
+ * otherwise.
  */
-import type { OrderRequestBody, OrderUpdatePayload } from '@qx/protocol/wire';
+import { ClientEvent, type CancelAllAfterAck, type OrderRequestBody, type OrderUpdatePayload } from '@qx/protocol/wire';
 import type { ClientContext } from './context.js';
 import { QuantEnergxError } from './errors.js';
 import { eitherSignal } from './http.js';
-import type { RequestOptions } from './requests.js';
+import { bounded, type RequestOptions, type Requests } from './requests.js';
 import type { Session } from './session.js';
 import { backoffDelay } from './token.js';
 import type { OrderAmendment, OrderCall, OrderCallResult, TradingRest } from './trading-rest.js';
@@ -32,7 +35,10 @@ export class OrderEntry {
   constructor(
     private readonly ctx: ClientContext,
     private readonly session: Session,
+    private readonly requests: Requests,
     private readonly rest: TradingRest,
+    /** settles once no change of cancel-on-disconnect is in flight: an order sent before it would not be covered */
+    private readonly safetyReady: () => Promise<void>,
   ) {}
 
   close(): void {
@@ -66,6 +72,11 @@ export class OrderEntry {
     return this.send({ kind: 'flatten', commodity, clientOrderId: options.clientOrderId ?? newClientOrderId('flat') }, options);
   }
 
+  /** The dead-man's switch: each call moves the deadline (sending it again is harmless). */
+  cancelAllAfter(timeoutMs: number, options: RequestOptions = {}): Promise<CancelAllAfterAck> {
+    return this.send({ kind: 'cancel-all-after', timeoutMs }, options);
+  }
+
   /** Sends a call, again (unchanged) while nothing answered it, up to `retries` times. */
   private async send<C extends OrderCall>(call: C, options: RequestOptions, retries = this.ctx.options.orderRetries ?? 2): Promise<OrderCallResult<C>> {
     const signal = options.signal ? eitherSignal(options.signal, this.closing.signal) : this.closing.signal;
@@ -83,9 +94,52 @@ export class OrderEntry {
     }
   }
 
-  /** How an order call travels: over REST (socket order entry will be chosen here when connected). */
+  /**
+   * How an order call travels: over the socket while it is connected and authenticated (flatten,
+   * which has no socket event, excepted), over REST otherwise. A socket that turns out not to be
+   * authenticated any more (the gateway answers `NOT_AUTHENTICATED` or `TOKEN_EXPIRED` before
+   * doing anything) hands the call to REST at once.
+   */
   private async transport<C extends OrderCall>(call: C, signal: AbortSignal, timeoutMs: number | undefined): Promise<OrderCallResult<C>> {
+    if (call.kind !== 'flatten' && this.session.authenticated) {
+      await bounded(this.safetyReady(), { event: 'order', timeoutMs: null, signal });
+      if (this.session.authenticated) {
+        try {
+          return await this.overSocket(call, signal, timeoutMs ?? this.ctx.requestTimeoutMs);
+        } catch (err) {
+          if (!(err instanceof QuantEnergxError) || (err.code !== 'NOT_AUTHENTICATED' && err.code !== 'TOKEN_EXPIRED')) throw err;
+          this.session.authLost();
+        }
+      }
+    }
     return this.rest.send(call, await this.session.currentToken(), signal, timeoutMs);
+  }
+
+  /** One attempt over the socket; no answer (a timeout, the connection lost first) is `REQUEST_TIMEOUT`. */
+  private async overSocket<C extends OrderCall>(call: C, signal: AbortSignal, timeoutMs: number): Promise<OrderCallResult<C>> {
+    const limits = { signal, timeoutMs };
+    const r = this.requests;
+    let result: unknown;
+    switch (call.kind) {
+      case 'place':
+        result = (await r.call(ClientEvent.PlaceOrder, call.body, limits)).order;
+        break;
+      case 'cancel':
+        result = (await r.call(ClientEvent.CancelOrder, { orderId: call.orderId }, limits)).order;
+        break;
+      case 'amend':
+        result = (await r.call(ClientEvent.AmendOrder, { ...call.change, orderId: call.orderId }, limits)).order;
+        break;
+      case 'cancel-all':
+        result = (await r.call(ClientEvent.CancelAllOrders, call.commodity === undefined ? {} : { commodity: call.commodity }, limits)).cancelled;
+        break;
+      case 'cancel-all-after':
+        result = await r.call(ClientEvent.CancelAllAfter, { timeoutMs: call.timeoutMs }, limits);
+        break;
+      case 'flatten':
+        throw new QuantEnergxError('INTERNAL', 'flatten has no socket event');
+    }
+    return result as OrderCallResult<C>;
   }
 
   private pause(attempt: number, signal: AbortSignal): Promise<void> {

@@ -2,19 +2,21 @@
  * React hooks built on the SDK. `useQuantEnergxWebSocket(url, userId, token)` is the seed's hook:
  * it connects once per url and user (a new token string is used without reconnecting; a token
  * function is a provider, called when a token is needed, whatever its identity), subscribes to
- * market data, trades, orders and compliance alerts, keeps the state in a reducer (with a
- * `dispatch` to merge REST pages in), and closes the client on unmount. `useBook` and
+ * market data and its market status, trades, orders and compliance alerts, keeps the state in a
+ * reducer (with a `dispatch` to merge REST pages in), and closes the client on unmount. `useBook` and
  * `useMarketTrades` follow one commodity's streamed book and public tape on that client.
  */
-import { useEffect, useReducer, useRef, useState, type Dispatch } from 'react';
+import { useCallback, useEffect, useReducer, useRef, useState, type Dispatch } from 'react';
 import { DataEvent, type MarketTrade } from '@qx/protocol/wire';
 import { QuantEnergxClient, type QuantEnergxSocket } from './client.js';
 import { isFatalAuthError, toQuantEnergxError } from './errors.js';
 import { initialLiveState, liveReducer, type LiveAction, type LiveState } from './live-state.js';
+import { acceptsOrders } from './market-status.js';
 import type { BookView } from './order-book.js';
 import { addToTape } from './tape.js';
 import type { QuantEnergxClientOptions } from './types.js';
 
+export { acceptsOrders, isNewerStatus } from './market-status.js';
 export {
   liveReducer,
   initialLiveState,
@@ -38,6 +40,8 @@ export interface UseQuantEnergxOptions {
   commodities?: readonly string[];
   /** follow this user's trades, orders and compliance alerts (default true) */
   privateStreams?: boolean;
+  /** follow the market status (open, halted, closed) of the `commodities` (default true) */
+  marketStatus?: boolean;
   /** anything else for the client (timeouts, reconnection, authMode) */
   client?: Omit<QuantEnergxClientOptions, 'url' | 'userId' | 'token' | 'getToken'>;
 }
@@ -48,6 +52,8 @@ export interface UseQuantEnergxWebSocketReturn extends LiveState {
   client: QuantEnergxClient | null;
   /** merges what the app read elsewhere (a REST page of orders or trades) into the state */
   dispatch: Dispatch<LiveAction>;
+  /** whether `commodity` accepts new orders as far as its market status says (open, or not known) */
+  acceptsOrders: (commodity: string) => boolean;
 }
 
 const DEFAULT_COMMODITIES = ['crude_oil', 'natural_gas'] as const;
@@ -63,6 +69,7 @@ export function useQuantEnergxWebSocket(url: string, userId: string, token: Toke
   });
   const commodities = (options.commodities ?? DEFAULT_COMMODITIES).join(',');
   const privateStreams = options.privateStreams ?? true;
+  const marketStatus = options.marketStatus ?? true;
 
   useEffect(() => {
     dispatch({ type: 'reset' });
@@ -95,6 +102,7 @@ export function useQuantEnergxWebSocket(url: string, userId: string, token: Toke
         if (!isFatalAuthError(err.code) && err.code !== 'TOKEN_EXPIRED') fail(err);
       }),
       qx.on(DataEvent.MarketUpdate, (e) => dispatch({ type: 'market', payload: e.payload })),
+      qx.on('market-status', (payload) => dispatch({ type: 'status', payload })),
       qx.on(DataEvent.OrderUpdate, (e) => dispatch({ type: 'order', payload: e.payload })),
       qx.on(DataEvent.TradeUpdate, (e) => dispatch({ type: 'trade', payload: e.payload })),
       qx.on(DataEvent.SystemAlert, (e) => dispatch({ type: 'alert', payload: e.payload })),
@@ -107,6 +115,7 @@ export function useQuantEnergxWebSocket(url: string, userId: string, token: Toke
       .then(() =>
         Promise.all([
           list.length ? qx.subscribeMarket(list) : null,
+          list.length && marketStatus ? qx.subscribeStatus(list) : null,
           privateStreams ? qx.joinTrading() : null,
           privateStreams ? qx.subscribeOrders() : null,
           privateStreams ? qx.subscribeCompliance() : null,
@@ -120,7 +129,7 @@ export function useQuantEnergxWebSocket(url: string, userId: string, token: Toke
       qx.close();
       setClient(null);
     };
-  }, [url, userId, commodities, privateStreams]);
+  }, [url, userId, commodities, privateStreams, marketStatus]);
 
   // a new token string (e.g. from the app's session) replaces the old one on the open connection;
   // a function is a provider, read when a token is needed: a new one (an inline arrow each render) changes nothing
@@ -131,7 +140,9 @@ export function useQuantEnergxWebSocket(url: string, userId: string, token: Toke
     if (client?.authenticated) void client.refreshToken();
   }, [token, client]);
 
-  return { ...state, socket: client?.socket ?? null, client, dispatch };
+  const statuses = state.marketStatus;
+  const accepts = useCallback((commodity: string) => acceptsOrders(statuses[commodity]), [statuses]);
+  return { ...state, socket: client?.socket ?? null, client, dispatch, acceptsOrders: accepts };
 }
 
 /**

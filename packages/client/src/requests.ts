@@ -9,8 +9,13 @@ import type {
   AuthSuccess,
   BookConfirmation,
   BookUnsubscribed,
+  CancelAllAck,
+  CancelAllAfterAck,
+  CancelOnDisconnectAck,
   ClientEvent,
   MarketConfirmation,
+  OrderAck,
+  OrderUpdatePayload,
   Pong,
   Resumed,
   RoomConfirmation,
@@ -36,6 +41,14 @@ export interface AckBodies {
   [ClientEvent.UnsubscribeBook]: BookUnsubscribed;
   [ClientEvent.SubscribeTrades]: MarketConfirmation;
   [ClientEvent.UnsubscribeTrades]: MarketConfirmation;
+  [ClientEvent.SubscribeStatus]: MarketConfirmation;
+  [ClientEvent.UnsubscribeStatus]: MarketConfirmation;
+  [ClientEvent.PlaceOrder]: OrderAck;
+  [ClientEvent.CancelOrder]: OrderAck;
+  [ClientEvent.AmendOrder]: OrderAck;
+  [ClientEvent.CancelAllOrders]: CancelAllAck;
+  [ClientEvent.CancelOnDisconnect]: CancelOnDisconnectAck;
+  [ClientEvent.CancelAllAfter]: CancelAllAfterAck;
 }
 export type RequestEvent = keyof AckBodies;
 
@@ -161,7 +174,8 @@ export class Requests {
     };
     const attempt = (payload === undefined ? emitter.emitWithAck(event) : emitter.emitWithAck(event, payload)).then(
       (response) => {
-        if (!response.ok) throw QuantEnergxError.fromWire(response.error, event);
+        // an order call's refusal carries the order when the gateway recorded one (`{ok: false, error, order}`)
+        if (!response.ok) throw QuantEnergxError.fromWire(response.error, event, (response as { order?: OrderUpdatePayload }).order);
         const { ok: _ok, ...body } = response;
         return body as unknown as AckBodies[E];
       },

@@ -1,6 +1,6 @@
 /**
  * What the client follows — market data, private streams (trades, orders, compliance), streamed
- * books and tapes — remembered so that a new session subscribes to all of it again. Streams and
+ * books, tapes and market status — remembered so that a new session subscribes to all of it again. Streams and
  * commodities given up by the user are marked dropped: late events for them are ignored.
  */
 import { ClientEvent, rooms, type BookConfirmation, type BookUnsubscribed, type MarketConfirmation, type PrivateChannel, type RoomConfirmation, type UserRoomConfirmation } from '@qx/protocol/wire';
@@ -32,6 +32,8 @@ export class Subscriptions {
   /** streamed books wanted: commodity → depth */
   readonly books = new Map<string, number>();
   readonly tapes = new Set<string>();
+  /** commodities whose market status is followed */
+  readonly statuses = new Set<string>();
   /** streams and commodities given up by the user */
   private readonly dropped = new Set<string>();
 
@@ -128,6 +130,25 @@ export class Subscriptions {
     return body;
   }
 
+  async subscribeStatus(list: string[], options?: RequestOptions): Promise<MarketConfirmation> {
+    // wanted before the answer: the snapshot follows the confirmation at once
+    const fresh = list.filter((c) => !this.statuses.has(c));
+    for (const c of list) this.statuses.add(c);
+    try {
+      return await this.requests.request(ClientEvent.SubscribeStatus, list, options);
+    } catch (err) {
+      for (const c of fresh) this.statuses.delete(c);
+      throw err;
+    }
+  }
+
+  async unsubscribeStatus(list: string[], options?: RequestOptions): Promise<MarketConfirmation> {
+    for (const c of list) this.statuses.delete(c);
+    const body = await this.requests.request(ClientEvent.UnsubscribeStatus, list, options);
+    for (const c of body.commodities) this.market.forgetStatus(c);
+    return body;
+  }
+
   /** A new session: subscribe to everything again (what the gateway now refuses is dropped). */
   async restore(current: () => boolean): Promise<void> {
     const markets = [...this.wanted.market];
@@ -164,6 +185,11 @@ export class Subscriptions {
     if (tapes.length && current()) {
       for (const c of tapes) this.market.forgetTape(c);
       await this.requests.call(ClientEvent.SubscribeTrades, tapes).catch((e: unknown) => this.ctx.report(e));
+    }
+    const statuses = [...this.statuses];
+    for (let i = 0; i < statuses.length && current(); i += MARKET_CHUNK) {
+      // the snapshot that follows is kept only when it is newer than the status held
+      await this.requests.call(ClientEvent.SubscribeStatus, statuses.slice(i, i + MARKET_CHUNK)).catch((e: unknown) => this.ctx.report(e));
     }
   }
 

@@ -1,11 +1,12 @@
 /**
- * The gateway's order REST routes: place, cancel, amend (cancel/replace), cancel all and flatten.
+ * The gateway's order REST routes: place, cancel, amend (cancel/replace), cancel all, flatten and
+ * the dead-man's switch (cancel all after).
  * Every failure is a QuantEnergxError: the gateway's code (`ORDER_NOT_FOUND`, `INVALID_QUANTITY`,
  * `NO_POSITION`, ...) with the HTTP status (and the order it answered with, when it refused one),
  * `REQUEST_TIMEOUT` when no answer came in time, `ABORTED` when the caller's signal fired, and
  * `HTTP_ERROR` when the gateway could not be reached or answered something else.
  */
-import { ErrorCode, type ErrorCodeName, type OrderRequestBody, type OrderUpdatePayload } from '@qx/protocol/wire';
+import { ErrorCode, type CancelAllAfterAck, type ErrorCodeName, type OrderRequestBody, type OrderUpdatePayload } from '@qx/protocol/wire';
 import { QuantEnergxError } from './errors.js';
 import { eitherSignal, fetchFailure, type FetchLike } from './http.js';
 
@@ -21,9 +22,14 @@ export type OrderCall =
   | { kind: 'cancel'; orderId: string }
   | { kind: 'amend'; orderId: string; change: OrderAmendment }
   | { kind: 'cancel-all'; commodity: string | undefined }
-  | { kind: 'flatten'; commodity: string; clientOrderId: string | undefined };
+  | { kind: 'flatten'; commodity: string; clientOrderId: string | undefined }
+  | { kind: 'cancel-all-after'; timeoutMs: number };
 
-export type OrderCallResult<C extends OrderCall> = C extends { kind: 'cancel-all' } ? OrderUpdatePayload[] : OrderUpdatePayload;
+export type OrderCallResult<C extends OrderCall> = C extends { kind: 'cancel-all' }
+  ? OrderUpdatePayload[]
+  : C extends { kind: 'cancel-all-after' }
+    ? CancelAllAfterAck
+    : OrderUpdatePayload;
 
 interface ErrorBody {
   error?: { code?: string; message?: string; field?: string; retryAfterMs?: number };
@@ -56,6 +62,10 @@ export class TradingRest {
         const path = `/api/v1/trading/positions/${encodeURIComponent(call.commodity)}/flatten`;
         const body = call.clientOrderId === undefined ? undefined : { clientOrderId: call.clientOrderId };
         return (await this.call<{ order: OrderUpdatePayload }>('POST', path, token, body, limits)).order as OrderCallResult<C>;
+      }
+      case 'cancel-all-after': {
+        const { timeoutMs: ms, firesAt } = await this.call<CancelAllAfterAck>('POST', '/api/v1/trading/cancel-all-after', token, { timeoutMs: call.timeoutMs }, limits);
+        return { timeoutMs: ms, firesAt } as OrderCallResult<C>;
       }
     }
   }

@@ -1,6 +1,6 @@
 /** The SDK's public options and the events a user can listen to. */
 import type { ManagerOptions, SocketOptions } from 'socket.io-client';
-import type { AuthSuccess, DataEventName, DisconnectNotice, Envelope, MarketTrade } from '@qx/protocol/wire';
+import type { AuthSuccess, DataEventName, DisconnectNotice, Envelope, MarketStatusPayload, MarketTrade } from '@qx/protocol/wire';
 import type { BookApplied, BookView } from './order-book.js';
 import type { QuantEnergxError } from './errors.js';
 import type { FetchLike } from './event-log-api.js';
@@ -24,7 +24,7 @@ export interface QuantEnergxClientOptions {
   requestTimeoutMs?: number;
   /** how long `connect()` waits for the first authentication before it gives up (default 30 000 ms) */
   connectTimeoutMs?: number;
-  /** order calls answered by nothing (a timeout, an unreachable gateway, `ENGINE_UNAVAILABLE`) are sent again this many times, with the same `clientOrderId` (default 2) */
+  /** order calls answered by nothing (a timeout, a connection lost before the answer, an unreachable gateway, `ENGINE_UNAVAILABLE`) are sent again this many times, with the same `clientOrderId` (default 2) */
   orderRetries?: number;
   /** fetch a fresh token before the current one expires (default true); when false, only after the gateway says "Token expired" */
   refreshBeforeExpiry?: boolean;
@@ -92,6 +92,8 @@ export interface QuantEnergxClientEvents {
   'book-resync': (info: { commodity: string; reason: Exclude<BookApplied, 'applied' | 'stale'> }) => void;
   /** one trade of the public tape (`subscribe-trades`) */
   'market-trade': (trade: MarketTrade) => void;
+  /** a commodity's market status (`subscribe-status`): the current one on subscribing, then each change */
+  'market-status': (status: MarketStatusPayload) => void;
   /** anything else that went wrong in the background (event log unreachable, a listener threw) */
   error: (error: Error) => void;
 }

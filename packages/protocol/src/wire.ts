@@ -24,4 +24,7 @@ export type {
   OrderAmendBody,
   CandleInterval,
   Candle,
+  CancelOnDisconnectScope,
+  MarketStatusName,
+  MarketStatusPayload,
 } from './schemas.js';

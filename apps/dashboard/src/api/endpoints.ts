@@ -1,5 +1,5 @@
-/** The REST endpoints the screen uses (see docs/protocol.md §3). */
-import type { Candle, CandleInterval, OrderRequestBody } from '@qx/protocol';
+/** The REST endpoints the screen reads (see docs/protocol.md §3); orders go through api/order-actions.ts. */
+import type { Candle, CandleInterval } from '@qx/protocol';
 import type { LoggedEvent } from '../model/alerts.js';
 import type { Commodity, Order, Position, Trade } from '../model/types.js';
 import { request } from './http.js';
@@ -25,24 +25,6 @@ export const fetchTrades = (token: string) =>
 
 export const fetchPositions = (token: string) =>
   request<{ positions: Position[] }>('/api/v1/trading/positions', { token }).then((r) => r.positions);
-
-export const placeOrder = (token: string, body: OrderRequestBody) =>
-  request<{ order: Order }>('/api/v1/trading/orders', { method: 'POST', token, body }).then((r) => r.order);
-
-export const cancelOrder = (token: string, id: string) =>
-  request<{ order: Order }>(`/api/v1/trading/orders/${encodeURIComponent(id)}`, { method: 'DELETE', token }).then((r) => r.order);
-
-/** Cancel/replace a resting limit order: a new price, a new total quantity (above the filled), or both. */
-export const amendOrder = (token: string, id: string, change: { price?: number; quantity?: number }) =>
-  request<{ order: Order }>(`/api/v1/trading/orders/${encodeURIComponent(id)}`, { method: 'PATCH', token, body: change }).then((r) => r.order);
-
-/** Every open order of the user, or of one commodity. */
-export const cancelAllOrders = (token: string, commodity?: string) =>
-  request<{ cancelled: Order[] }>(`/api/v1/trading/orders${commodity === undefined ? '' : `?commodity=${encodeURIComponent(commodity)}`}`, { method: 'DELETE', token }).then((r) => r.cancelled);
-
-/** One market order closing the whole net position (refused above the maximum order size). */
-export const flattenPosition = (token: string, commodity: string) =>
-  request<{ order: Order }>(`/api/v1/trading/positions/${encodeURIComponent(commodity)}/flatten`, { method: 'POST', token }).then((r) => r.order);
 
 export interface EventPage {
   stream: string;

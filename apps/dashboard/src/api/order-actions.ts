@@ -1,14 +1,18 @@
 /**
  * Every order action of the screen — place, amend, cancel, cancel all, flatten — and nothing else
- * sends one. Today they go over REST with the session's token (renewed on a 401 by `authed`);
- * sending them over the socket instead (the SDK's trading events, with cancel-on-disconnect) is
- * a change to this file only. Failures reject with the server's coded error (ApiError: code,
- * message, field, and the order when the server sent it), which model/messages.ts puts in words.
+ * sends one. They go through the SDK's client (`@qx/client`): over the socket while it is
+ * connected and authenticated (the gateway's trading events, answered through the ack; orders
+ * placed so are the ones cancel-on-disconnect covers), over REST otherwise, idempotent by
+ * `clientOrderId` across the two. Flatten has no socket event: the SDK sends it over REST, and the
+ * position it reads first comes from REST too. Failures reject with the SDK's coded error
+ * (QuantEnergxError: code, message, field, and the order when the server sent it), which
+ * model/messages.ts puts in words.
  */
+import { QuantEnergxError, newClientOrderId, type QuantEnergxClient } from '@qx/client';
 import type { OrderRequestBody } from '@qx/protocol';
 import type { Authed } from '../hooks/useSession.js';
 import type { Order } from '../model/types.js';
-import { amendOrder, cancelAllOrders, cancelOrder, fetchPositions, flattenPosition, placeOrder } from './endpoints.js';
+import { fetchPositions } from './endpoints.js';
 
 export interface OrderActions {
   place(body: OrderRequestBody): Promise<Order>;
@@ -25,16 +29,19 @@ export interface OrderActions {
   flatten(commodity: string, maxOrderSize: number, onOrder?: (order: Order) => void): Promise<Order[]>;
 }
 
-let sent = 0;
-const clientOrderId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(sent++).toString(36)}`;
-
-export function restOrderActions(authed: Authed): OrderActions {
+/** The order actions on the screen's client (null while it is being created: every action is refused, saying so). */
+export function clientOrderActions(client: QuantEnergxClient | null, authed: Authed): OrderActions {
+  const qx = (): QuantEnergxClient => {
+    if (!client) throw new QuantEnergxError('NOT_CONNECTED', 'Not connected yet');
+    return client;
+  };
   return {
-    place: (body) => authed((token) => placeOrder(token, body)),
-    amend: (orderId, change) => authed((token) => amendOrder(token, orderId, change)),
-    cancel: (orderId) => authed((token) => cancelOrder(token, orderId)),
-    cancelAll: (commodity) => authed((token) => cancelAllOrders(token, commodity)),
+    place: async (body) => qx().placeOrder(body),
+    amend: async (orderId, change) => qx().amendOrder(orderId, change),
+    cancel: async (orderId) => qx().cancelOrder(orderId),
+    cancelAll: async (commodity) => qx().cancelAll(commodity === undefined ? {} : { commodity }),
     async flatten(commodity, maxOrderSize, onOrder) {
+      const sdk = qx();
       const orders: Order[] = [];
       const netNow = async () => (await authed(fetchPositions)).find((p) => p.commodity === commodity)?.netQuantity ?? 0;
       let net = await netNow();
@@ -43,8 +50,8 @@ export function restOrderActions(authed: Authed): OrderActions {
       for (let i = 0; i < most && net !== 0; i++) {
         const order =
           Math.abs(net) <= maxOrderSize || maxOrderSize <= 0
-            ? await authed((token) => flattenPosition(token, commodity))
-            : await authed((token) => placeOrder(token, { commodity, side: net > 0 ? 'sell' : 'buy', type: 'market', quantity: maxOrderSize, timeInForce: 'ioc', clientOrderId: clientOrderId('flatten') }));
+            ? await sdk.flatten(commodity)
+            : await sdk.placeOrder({ commodity, side: net > 0 ? 'sell' : 'buy', type: 'market', quantity: maxOrderSize, timeInForce: 'ioc', clientOrderId: newClientOrderId('flatten') });
         orders.push(order);
         onOrder?.(order);
         if (order.filledQuantity === 0) break;

@@ -1,10 +1,18 @@
-/** Every commodity's live quote; clicking a row selects it for the book and the ticket. */
+/** Every commodity's live quote and market status; clicking a row selects it for the book and the ticket. */
+import type { MarketStatusPayload } from '@qx/protocol';
 import type { MarketState } from '../model/market.js';
 import type { Commodity } from '../model/types.js';
 import { MarketRow } from './MarketRow.js';
 import { Panel } from './Panel.js';
 
-export function MarketWatch(props: { commodities: readonly Commodity[]; market: MarketState; selected: string | null; onSelect: (symbol: string) => void; live: boolean }) {
+export function MarketWatch(props: {
+  commodities: readonly Commodity[];
+  market: MarketState;
+  statuses: Readonly<Record<string, MarketStatusPayload>>;
+  selected: string | null;
+  onSelect: (symbol: string) => void;
+  live: boolean;
+}) {
   return (
     <Panel title="Market watch" area="market" extra={props.live ? <span className="muted">{props.commodities.length} markets</span> : <span className="stale-tag">stale: not connected</span>}>
       <table className={`grid market-table ${props.live ? '' : 'stale'}`} data-stale={!props.live}>
@@ -21,7 +29,7 @@ export function MarketWatch(props: { commodities: readonly Commodity[]; market: 
         </thead>
         <tbody>
           {props.commodities.map((c) => (
-            <MarketRow key={c.symbol} commodity={c} quote={props.market[c.symbol]} selected={props.selected === c.symbol} onSelect={props.onSelect} />
+            <MarketRow key={c.symbol} commodity={c} quote={props.market[c.symbol]} status={props.statuses[c.symbol]} selected={props.selected === c.symbol} onSelect={props.onSelect} />
           ))}
         </tbody>
       </table>

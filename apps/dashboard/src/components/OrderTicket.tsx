@@ -5,11 +5,12 @@
  * does); a decimal comma or a fraction of a lot is refused with what to type instead. Orders above
  * the confirmation size ask first (Confirm has the focus, Escape goes back). The answer is said in
  * the trader's terms and follows the order afterwards: "working" becomes "filled" or "cancelled".
+ * A halted or closed market is said as such (why, and for a halt until when) and the ticket refuses
+ * before sending; with cancel-on-disconnect on, the ticket says so.
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import type { OrderRequestBody } from '@qx/protocol';
+import type { MarketStatusPayload, OrderRequestBody } from '@qx/protocol';
 import type { OrderActions } from '../api/order-actions.js';
-import { ApiError } from '../api/http.js';
 import { PREF, readPref, writePref } from '../hooks/prefs.js';
 import { formatLots, formatMoney, formatPrice, formatQuantity } from '../model/format.js';
 import { preTradeWarnings, priceBand } from '../model/limits.js';
@@ -18,6 +19,7 @@ import { explainError, problemOf } from '../model/messages.js';
 import { TIME_IN_FORCE, buildOrder, notionalOf, parseLots, parsePrice, ticketPrice, unitsOf, withType, type OrderForm, type OrderType, type Side, type TimeInForce } from '../model/order-form.js';
 import { describeOutcome } from '../model/order-outcome.js';
 import { isLive, type Connection } from '../model/connection.js';
+import { statusNotice, statusTag } from '../model/market-status.js';
 import type { Commodity, Order, Position } from '../model/types.js';
 import { Panel } from './Panel.js';
 
@@ -29,7 +31,14 @@ type Outcome =
   | null;
 
 /** errors that say the server was out of reach: moot once the connection is back */
-const isConnectivityError = (code: string) => code === 'NETWORK' || code === 'SERVICE_UNAVAILABLE' || /^HTTP_5\d\d$/.test(code);
+const isConnectivityError = (code: string) =>
+  ['NETWORK', 'SERVICE_UNAVAILABLE', 'HTTP_ERROR', 'REQUEST_TIMEOUT', 'NOT_CONNECTED', 'CONNECT_FAILED'].includes(code) || /^HTTP_5\d\d$/.test(code);
+
+/** The order a refusal carries, when the server recorded one (a rejected order). */
+const orderOfError = (err: unknown): Order | undefined => {
+  const order = (err as { order?: unknown } | null)?.order;
+  return typeof order === 'object' && order !== null ? (order as Order) : undefined;
+};
 
 /** Orders above this many lots ask for a confirmation first (kept per browser; an empty box is the default, not 0). */
 export const DEFAULT_CONFIRM_ABOVE_LOTS = 100;
@@ -46,6 +55,10 @@ export interface TicketProps {
   commodities: readonly Commodity[];
   commodity: string | null;
   quote: Quote | undefined;
+  /** the selected market's status: a halted or closed market refuses orders here, before sending */
+  status: MarketStatusPayload | undefined;
+  /** cancel-on-disconnect is on for this screen (said under the button) */
+  cancelOnDisconnect: boolean;
   connection: Connection;
   /** the trader's standing in the selected commodity (net, working buys and sells) */
   position: Position | undefined;
@@ -71,6 +84,7 @@ export function OrderTicket(props: TicketProps) {
   const confirmButton = useRef<HTMLButtonElement>(null);
   const quantityInput = useRef<HTMLInputElement>(null);
   const live = isLive(props.connection);
+  const notice = commodity ? statusNotice(props.status, commodity.name) : null;
 
   useEffect(() => {
     if (props.picked) setForm((f) => ({ ...f, type: 'limit', price: String(props.picked?.price) }));
@@ -100,6 +114,7 @@ export function OrderTicket(props: TicketProps) {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (pending) return;
+    if (notice && props.status) return answer({ kind: 'error', code: props.status.status === 'closed' ? 'MARKET_CLOSED' : 'MARKET_HALTED', text: notice });
     const built = buildOrder({ ...form, commodity: props.commodity ?? '' }, clientOrderId(), contractSize);
     if (!built.ok) return answer({ kind: 'error', code: 'INVALID_ORDER', text: built.message });
     // a large order is sent only once the trader confirms it
@@ -127,7 +142,7 @@ export function OrderTicket(props: TicketProps) {
       })
       .catch((err: unknown) => {
         // a refused order the server still recorded (rejected: an unfillable FOK, a compliance refusal)
-        const order = err instanceof ApiError ? (err.order as Order | undefined) : undefined;
+        const order = orderOfError(err);
         if (order && problemOf(err).code === 'NO_LIQUIDITY') {
           answer({ kind: 'order', order });
           props.onPlaced(order);
@@ -236,6 +251,11 @@ export function OrderTicket(props: TicketProps) {
             </>
           )}
         </div>
+        {notice && props.status && (
+          <div className={`ticket-market-status mkt-${props.status.status}`} role="alert" data-testid="ticket-market-status" data-status={props.status.status}>
+            {notice}
+          </div>
+        )}
         <div className={`ticket-quote muted ${live ? '' : 'stale'}`} data-testid="ticket-quote">
           Bid <span className="bid">{formatPrice(props.quote?.bid, tick)}</span> · Ask <span className="ask">{formatPrice(props.quote?.ask, tick)}</span> · Last <span>{formatPrice(props.quote?.price, tick)}</span>
         </div>
@@ -295,8 +315,14 @@ export function OrderTicket(props: TicketProps) {
             </div>
           </div>
         ) : (
-          <button type="submit" name="place" className={`btn-primary ${form.side}`} disabled={busy || !props.commodity || !live} title={live ? undefined : 'Not connected: orders cannot be sent until the connection is back'}>
-            {!live ? 'Not connected' : busy ? 'Sending…' : `${form.side === 'buy' ? 'Buy' : 'Sell'} ${form.type}`}
+          <button
+            type="submit"
+            name="place"
+            className={`btn-primary ${form.side}`}
+            disabled={busy || !props.commodity || !live || notice !== null}
+            title={!live ? 'Not connected: orders cannot be sent until the connection is back' : (notice ?? undefined)}
+          >
+            {!live ? 'Not connected' : notice && props.status ? `Market ${statusTag(props.status.status).toLowerCase()}` : busy ? 'Sending…' : `${form.side === 'buy' ? 'Buy' : 'Sell'} ${form.type}`}
           </button>
         )}
         <div
@@ -312,6 +338,11 @@ export function OrderTicket(props: TicketProps) {
           {outcome?.kind === 'info' && <span className="info">{outcome.text}</span>}
           {outcome?.kind === 'error' && <span className="error">{outcome.text}</span>}
         </div>
+        {props.cancelOnDisconnect && (
+          <div className="ticket-cod" data-testid="ticket-cod">
+            Cancel-on-disconnect is on: orders from this screen are cancelled if it disconnects
+          </div>
+        )}
         <label className="ticket-setting">
           Confirm orders above (lots)
           <input

@@ -1,7 +1,8 @@
 /** The signed-in screen: market watch, chart, streamed book and tape, ticket, orders, trades, positions, alerts. */
-import { Suspense, lazy, useCallback, useMemo, useState } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useMemo, useState } from 'react';
 import { useBook, useMarketTrades } from '@qx/client/react';
-import { restOrderActions } from '../api/order-actions.js';
+import { clientOrderActions } from '../api/order-actions.js';
+import { useCancelOnDisconnect } from '../hooks/useCancelOnDisconnect.js';
 import { useCommodities } from '../hooks/useCommodities.js';
 import { useTerminal } from '../hooks/useTerminal.js';
 import { myLevels } from '../model/book.js';
@@ -27,6 +28,25 @@ const BOOK_DEPTH = 12;
 
 // the chart library is the largest part of the screen: it loads after the first paint
 const PriceChart = lazy(() => import('./PriceChart.js').then((m) => ({ default: m.PriceChart })));
+
+/**
+ * True once the screen has been painted (the task after the next animation frame): the chart's
+ * chunk is asked for then, never ahead of the first paint, however fast the catalogue came.
+ */
+function usePainted(): boolean {
+  const [painted, setPainted] = useState(false);
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const frame = requestAnimationFrame(() => {
+      timer = setTimeout(() => setPainted(true), 0);
+    });
+    return () => {
+      cancelAnimationFrame(frame);
+      if (timer !== undefined) clearTimeout(timer);
+    };
+  }, []);
+  return painted;
+}
 
 type ScreenProps = { session: Session; renew: () => Promise<Session | null>; authed: Authed; onSignOut: (reason?: string) => void };
 
@@ -60,7 +80,7 @@ function Terminal(props: ScreenProps & { commodities: readonly Commodity[] }) {
   const selected = chosen ?? commodities[0]?.symbol ?? null;
   const { book, error: bookError } = useBook(t.client, selected, BOOK_DEPTH);
   const tape = useMarketTrades(t.client, selected, 100);
-  const actions = useMemo(() => restOrderActions(props.authed), [props.authed]);
+  const actions = useMemo(() => clientOrderActions(t.client, props.authed), [t.client, props.authed]);
 
   const bySymbol = useMemo(() => new Map(commodities.map((c) => [c.symbol, c])), [commodities]);
   const tickOf = useCallback((symbol: string | undefined) => (symbol ? bySymbol.get(symbol) : undefined), [bySymbol]);
@@ -93,20 +113,25 @@ function Terminal(props: ScreenProps & { commodities: readonly Commodity[] }) {
   );
 
   const live = isLive(t.connection);
+  const painted = usePainted();
+  const chartLoading = (
+    <Panel title="Chart" area="chart">
+      <div className="muted chart-loading">Loading the chart…</div>
+    </Panel>
+  );
+  const cod = useCancelOnDisconnect(t.client, session.userId, live, (message) => notify('cancel-on-disconnect', message));
   return (
     <div className={`app ${live ? '' : 'is-stale'}`} data-live={live}>
-      <Header session={session} connection={t.connection} downSince={t.downSince} notifications={t.notifications} onDismiss={t.dismissNotification} onSignOut={props.onSignOut} />
+      <Header session={session} connection={t.connection} downSince={t.downSince} cod={cod} notifications={t.notifications} onDismiss={t.dismissNotification} onSignOut={props.onSignOut} />
       <main className="screen">
-        <MarketWatch commodities={commodities} market={t.market} selected={selected} onSelect={select} live={live} />
-        <Suspense
-          fallback={
-            <Panel title="Chart" area="chart">
-              <div className="muted chart-loading">Loading the chart…</div>
-            </Panel>
-          }
-        >
-          <PriceChart authed={props.authed} client={t.client} commodity={selectedCommodity} fills={t.trades} live={live} staleSince={t.downSince} reconnects={t.connection.reconnects} />
-        </Suspense>
+        <MarketWatch commodities={commodities} market={t.market} statuses={t.marketStatus} selected={selected} onSelect={select} live={live} />
+        {painted ? (
+          <Suspense fallback={chartLoading}>
+            <PriceChart authed={props.authed} client={t.client} commodity={selectedCommodity} fills={t.trades} live={live} staleSince={t.downSince} reconnects={t.connection.reconnects} />
+          </Suspense>
+        ) : (
+          chartLoading
+        )}
         <OrderBook commodity={selectedCommodity} book={book} error={bookError} live={live} mine={mine} onPickPrice={(price) => setPicked({ price, nonce: Date.now() })} />
         <TimeAndSales commodity={selectedCommodity} tape={tape} live={live} />
         <OrderTicket
@@ -114,6 +139,8 @@ function Terminal(props: ScreenProps & { commodities: readonly Commodity[] }) {
           commodities={commodities}
           commodity={selected}
           quote={selected ? t.market[selected] : undefined}
+          status={selected ? t.marketStatus[selected] : undefined}
+          cancelOnDisconnect={cod.state === 'on'}
           connection={t.connection}
           position={t.positions.find((p) => p.commodity === selected)}
           orders={t.orders}

@@ -1,6 +1,7 @@
 /**
  * What this browser remembers between sessions (localStorage): the last user id signed in, the
- * orders blotter's "open only", the confirmation size, and each user's acknowledged alerts.
+ * orders blotter's "open only", the confirmation size, each user's acknowledged alerts, and each
+ * user's cancel-on-disconnect switch.
  * Storage may be disabled: then every setting lasts as long as the page.
  */
 import { useCallback, useState } from 'react';
@@ -10,6 +11,7 @@ export const PREF = {
   openOnly: 'qx.ordersOpenOnly',
   confirmAbove: 'qx.confirmAboveLots',
   acked: (userId: string) => `qx.ackedAlerts.${userId}`,
+  cancelOnDisconnect: (userId: string) => `qx.cancelOnDisconnect.${userId}`,
 } as const;
 
 export function readPref(key: string): string | null {

@@ -2,7 +2,8 @@
  * The signed-in screen's live state, on the SDK: `useQuantEnergxWebSocket` from `@qx/client/react`
  * holds the connection (handshake authentication, token refresh, resume and gap-fill across
  * reconnects) and the live orders, trades and quotes. This hook adds what only the screen needs:
- * the REST state it is reconciled with (orders, trades, positions), the alerts feed (the recent
+ * the REST state it is reconciled with (orders, trades, positions), each market's status (open,
+ * halted, closed: from the SDK, kept current by `subscribe-status`), the alerts feed (the recent
  * compliance alerts read back from the durable event log at each sign-in, the trader's
  * acknowledgements kept per user), notifications (fills, what an action did), when the
  * connection was lost, price-move directions, and signing out when the server refuses the
@@ -10,7 +11,7 @@
  */
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { useQuantEnergxWebSocket, type LiveAction } from '@qx/client/react';
-import type { QuantEnergxClient } from '@qx/client';
+import type { MarketStatusPayload, QuantEnergxClient } from '@qx/client';
 import { rooms } from '@qx/protocol';
 import { fetchEvents, fetchOrders, fetchPositions, fetchTrades } from '../api/endpoints.js';
 import { EMPTY_ALERTS, addAlert, addAlerts, clearConnectionNotices, complianceAlert, complianceAlertsFromLog, parseAcked, screenNotice, systemAlert, withAcked, type Alert, type AlertsState } from '../model/alerts.js';
@@ -30,6 +31,8 @@ export interface Terminal {
   /** when the connection was lost (epoch ms), while it is down */
   downSince: number | null;
   market: MarketState;
+  /** each market's status (open, halted, closed), by symbol; a market without one is open */
+  marketStatus: Readonly<Record<string, MarketStatusPayload>>;
   orders: readonly Order[];
   trades: readonly Trade[];
   positions: readonly Position[];
@@ -185,6 +188,7 @@ export function useTerminal(
     connection,
     downSince,
     market,
+    marketStatus: live.marketStatus,
     orders: live.orders,
     trades: live.trades,
     positions,

@@ -34,6 +34,17 @@ test('no raw codes: prices to the tick, the grid named, the neighbours offered',
   assert.equal(explainReason('Day order expired at the end of the session'), 'Day order expired at the end of the session');
 });
 
+test('a halted or closed market and a disabled account: the name, the reason and until when, no code', () => {
+  assert.equal(
+    explain({ code: 'MARKET_HALTED', message: 'Trading in crude_oil is halted until 2026-03-02T14:05:03.120Z: Exchange incident', field: 'commodity' }, crude),
+    'WTI Crude Oil is halted until 14:05:03 UTC: Exchange incident. Orders and amends are refused; cancels work',
+  );
+  assert.equal(explain({ code: 'MARKET_HALTED', message: 'Trading in crude_oil is halted until it is reopened: Velocity halt' }, crude), 'WTI Crude Oil is halted until it is reopened: Velocity halt. Orders and amends are refused; cancels work');
+  assert.equal(explain({ code: 'MARKET_CLOSED', message: 'The crude_oil market is closed: Session closed' }, crude), 'WTI Crude Oil is closed: Session closed. Orders are refused until the next session opens');
+  assert.equal(explain({ code: 'TRADING_DISABLED', message: 'Trading is disabled for this account: daily loss limit' }), 'Trading is turned off for your account by risk management: daily loss limit. Cancels still work');
+  for (const code of ['REQUEST_TIMEOUT', 'NOT_CONNECTED', 'CLIENT_CLOSED', 'CONNECT_FAILED']) assert.doesNotMatch(explain({ code, message: `${code} raw` }), /[A-Z]{3,}_[A-Z]+/);
+});
+
 test('the code and message of whatever was thrown', () => {
   assert.deepEqual(problemOf(Object.assign(new Error('Order not found'), { code: 'ORDER_NOT_FOUND' })), { code: 'ORDER_NOT_FOUND', message: 'Order not found' });
   assert.deepEqual(problemOf(new Error('boom')), { code: 'ERROR', message: 'boom' });

@@ -5,7 +5,7 @@
  * in lots ("5,000 lots is above the maximum order size of 1,000 lots for WTI Crude Oil"). The
  * code stays available to the screen (data-code) for tests and support, never in the text.
  */
-import { formatLots, formatPrice } from './format.js';
+import { formatLots, formatPrice, formatTime } from './format.js';
 import type { Commodity } from './types.js';
 
 export interface Problem {
@@ -60,6 +60,7 @@ export function explain(problem: Problem, commodity?: Lots): string {
   switch (problem.code) {
     case 'NETWORK':
     case 'HTTP_ERROR':
+    case 'CONNECT_FAILED':
       return 'The server could not be reached: check the connection and try again';
     case 'SERVICE_UNAVAILABLE':
     case 'HTTP_502':
@@ -119,6 +120,26 @@ export function explain(problem: Problem, commodity?: Lots): string {
       return 'This order was already sent with other details: nothing was changed';
     case 'PAYLOAD_TOO_LARGE':
       return 'The request is too large';
+    case 'MARKET_HALTED': {
+      // "Trading in brent is halted until 2026-03-02T14:05:03.120Z: Exchange incident"
+      const m = /^Trading in \S+ is halted (?:until it is reopened|until (\S+)): (.*)$/.exec(problem.message);
+      if (!m) return `${c?.name ?? 'This market'} is halted: orders and amends are refused; cancels work`;
+      const until = m[1] ? `until ${formatTime(m[1])} UTC` : 'until it is reopened';
+      return `${c?.name ?? 'This market'} is halted ${until}: ${m[2]}. Orders and amends are refused; cancels work`;
+    }
+    case 'MARKET_CLOSED': {
+      const m = /: (.*)$/.exec(problem.message);
+      return `${c?.name ?? 'This market'} is closed${m ? `: ${m[1]}` : ''}. Orders are refused until the next session opens`;
+    }
+    case 'TRADING_DISABLED': {
+      const m = /^Trading is disabled for this account: (.*)$/.exec(problem.message);
+      return `Trading is turned off for your account by risk management${m ? `: ${m[1]}` : ''}. Cancels still work`;
+    }
+    case 'REQUEST_TIMEOUT':
+      return 'The server did not answer in time: check your orders before trying again';
+    case 'NOT_CONNECTED':
+    case 'CLIENT_CLOSED':
+      return 'Not connected: orders cannot be sent until the connection is back';
     default:
       return problem.message;
   }

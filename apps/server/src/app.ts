@@ -3,6 +3,7 @@
  * something to `listen` and `close`. Parts are started in order and stopped in reverse.
  */
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Server } from 'socket.io';
@@ -27,6 +28,7 @@ import { Delivery } from './realtime/delivery.js';
 import type { OutboundFrame } from './realtime/frame.js';
 import { Authenticator } from './realtime/authenticator.js';
 import { Gateway } from './realtime/gateway.js';
+import { HandshakeGate } from './realtime/handshake-gate.js';
 import type { QxServer } from './realtime/types.js';
 import { marketChannel } from './channels/market.js';
 import { tradingChannel } from './channels/trading.js';
@@ -156,6 +158,24 @@ async function noticeDelivered(io: QxServer, ms: number): Promise<void> {
 /** How many missed events one replay sends at most; beyond that the client pages through REST. */
 const REPLAY_LIMIT = 1000;
 
+/**
+ * New sessions between admission and connection at most (see HandshakeGate): enough to keep both
+ * cores busy with handshakes, few enough that each finishes in tens of milliseconds during a storm.
+ */
+const HANDSHAKES_AT_ONCE = 64;
+/**
+ * How long an admitted session that has not connected holds its slot: long enough for a handshake
+ * during a storm, short enough that clients opening transports and never connecting cannot keep
+ * others waiting for long.
+ */
+const HANDSHAKE_HOLD_MS = 500;
+/**
+ * Connections the kernel queues before they are accepted (capped by net.core.somaxconn). Node's
+ * default of 511 overflows when a dead gateway's clients all come back at once: the dropped SYNs
+ * are retried only after a second, then three.
+ */
+const LISTEN_BACKLOG = 4096;
+
 export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   const logger = deps.logger ?? pino({ level: config.logLevel, base: { service: 'quantenergx-realtime' } });
   const now = deps.now ?? Date.now;
@@ -192,14 +212,19 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
   }) as unknown as FastifyInstance;
   const routes = trackRoutes(http);
   let stopping = false;
+  const gate = new HandshakeGate({ limit: HANDSHAKES_AT_ONCE, holdMs: HANDSHAKE_HOLD_MS });
   const canRecover = metrics.countingRecoveries((data: unknown) => withinReplayBound(data));
   const io: QxServer = new Server(http.server, {
     adapter: backplane.sessions.adapter(canRecover) as never,
     serveClient: false,
     pingInterval: config.ping.intervalMs,
     pingTimeout: config.ping.timeoutMs,
-    // a stopping server takes no new sessions (the ones it has still poll for the notice)
-    allowRequest: (_req, callback) => callback(stopping ? 'The server is shutting down' : null, !stopping),
+    // a stopping server takes no new sessions (the ones it has still poll for the notice); the
+    // others are admitted a few at a time (a resume storm after a gateway died: see HandshakeGate)
+    allowRequest: (req, callback) => {
+      if (stopping) return callback('The server is shutting down', false);
+      gate.enter(req, () => callback(stopping ? 'The server is shutting down' : null, !stopping));
+    },
     cors: { origin: config.corsOrigin === '*' ? true : config.corsOrigin.split(',').map((o) => o.trim()) },
     // a hard cap well above MAX_PAYLOAD_BYTES: between the two, requests get a coded error
     maxHttpBufferSize: Math.max(1024 * 1024, config.limits.maxPayloadBytes * 4),
@@ -207,6 +232,9 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
       ? { connectionStateRecovery: { maxDisconnectionDuration: config.recoveryWindowMs, skipMiddlewares: true } }
       : {}),
   });
+  // a session's slot is free once it has connected (or closed without connecting)
+  io.engine.on('connection', (conn: { request: IncomingMessage; once(event: 'close', fn: () => void): void }) => conn.once('close', () => gate.done(conn.request)));
+  io.on('connection', (socket) => gate.done(socket.conn.request));
   // while stopping every answer, Socket.IO's too, closes its connection: none is left open for a
   // client to send on after the server stopped listening
   http.server.prependListener('request', (_request, response) => {
@@ -445,7 +473,7 @@ export function buildServer(config: Config, deps: ServerDeps = {}): QxApp {
     async listen(port = config.port, host = config.host) {
       await internal.listen();
       await started;
-      await http.listen({ port, host });
+      await http.listen({ port, host, backlog: LISTEN_BACKLOG });
       ready = true;
       const address = http.server.address() as AddressInfo;
       const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;

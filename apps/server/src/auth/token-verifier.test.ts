@@ -16,6 +16,22 @@ test('HS256, HS384 and HS512 tokens verify with the shared secret', async () => 
   }
 });
 
+test('a token signed with another secret, or tampered with, is refused for each HMAC algorithm (the imported keys are the secret)', async () => {
+  const other = new TextEncoder().encode('another-secret-another-secret-0123456');
+  for (const alg of ['HS256', 'HS384', 'HS512']) {
+    // verified once first: the key for this algorithm is imported and kept
+    assert.equal((await verifier.verify(await new SignJWT({}).setProtectedHeader({ alg }).setSubject('u1').setExpirationTime('1h').sign(key))).ok, true);
+    const forged = await new SignJWT({}).setProtectedHeader({ alg }).setSubject('u1').setExpirationTime('1h').sign(other);
+    assert.deepEqual(await verifier.verify(forged), { ok: false, code: 'INVALID_TOKEN', detail: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' }, alg);
+    const good = await new SignJWT({}).setProtectedHeader({ alg }).setSubject('u1').setExpirationTime('1h').sign(key);
+    const [h, , sig] = good.split('.');
+    const tampered = `${h}.${Buffer.from(JSON.stringify({ sub: 'admin', exp: 9_999_999_999 })).toString('base64url')}.${sig}`;
+    assert.equal((await verifier.verify(tampered)).ok, false, `${alg}: another payload under the same signature`);
+  }
+  const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"u1","exp":9999999999}').toString('base64url')}.`;
+  assert.equal((await verifier.verify(none)).ok, false, 'alg none');
+});
+
 test('a token without sub may name its user in a userId claim; with neither it is invalid', async () => {
   const withClaim = await new SignJWT({ userId: 'u2' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(key);
   const r = await verifier.verify(withClaim);

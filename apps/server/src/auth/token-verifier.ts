@@ -2,6 +2,7 @@
  * Verifies JWTs with jose: HS256 with a shared secret, or asymmetric keys from a JWKS URL. The
  * algorithm list is fixed per mode, so `alg: none` and HS/RS confusion are refused by jose itself.
  */
+import { webcrypto } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 
 export interface VerifiedToken {
@@ -25,8 +26,26 @@ interface ClaimOptions {
   allowNoExp?: boolean | undefined;
 }
 
+const HMAC_ALGORITHMS = { HS256: 'SHA-256', HS384: 'SHA-384', HS512: 'SHA-512' } as const;
+type HmacAlgorithm = keyof typeof HMAC_ALGORITHMS;
+
 export class SecretTokenVerifier implements TokenVerifier {
   private readonly key: Uint8Array;
+  /**
+   * The secret imported once per HMAC algorithm: handed the raw bytes, jose imports a key on every
+   * verification, which costs more than the signature check (a resume storm verifies thousands).
+   */
+  private readonly imported = new Map<HmacAlgorithm, Promise<webcrypto.CryptoKey>>();
+  private readonly keyFor: JWTVerifyGetKey = (header) => {
+    const alg = header.alg as HmacAlgorithm;
+    let key = this.imported.get(alg);
+    if (!key) {
+      key = webcrypto.subtle.importKey('raw', this.key, { name: 'HMAC', hash: HMAC_ALGORITHMS[alg] }, false, ['verify']);
+      this.imported.set(alg, key);
+    }
+    return key;
+  };
+
   constructor(
     secret: string,
     private readonly claims: ClaimOptions = {},
@@ -35,8 +54,9 @@ export class SecretTokenVerifier implements TokenVerifier {
   }
 
   verify(token: string): Promise<VerifyResult> {
-    // HMAC only: an asymmetric algorithm here would be the classic confusion attack
-    return verifyWith(token, this.key, ['HS256', 'HS384', 'HS512'], this.claims);
+    // HMAC only (jose checks the header's alg against this list before asking for the key): an
+    // asymmetric algorithm here would be the classic confusion attack
+    return verifyWith(token, this.keyFor, Object.keys(HMAC_ALGORITHMS), this.claims);
   }
 
   /** Issues a token (demo mode's dev sign-in and tests). */

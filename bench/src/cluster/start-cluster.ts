@@ -16,8 +16,7 @@ import { join } from 'node:path';
 import { forkEntry, spawnTracked, stopChild } from '../lib/children.js';
 import { freePort } from '../lib/free-port.js';
 import { getStatus } from '../lib/http.js';
-import { repoRoot } from '../lib/paths.js';
-import { gatewayBuilt, gatewayEnv, gatewayMain } from '../targets/start-target.js';
+import { gatewayBuilt, gatewayEnv, gatewayMain, serverRoot as defaultRoot } from '../targets/start-target.js';
 import type { RunningTarget } from '../targets/target.js';
 import { waitListening } from '../targets/wait-listening.js';
 import { BenchRedis, createDatabase, type BenchDatabase } from './infra.js';
@@ -84,8 +83,8 @@ async function waitFor(child: ChildProcess, baseUrl: string, path: string, label
 }
 
 export async function startCluster(kind: ClusterKind, plan: ClusterPlan): Promise<RunningCluster> {
-  const serverRoot = plan.serverRoot ?? repoRoot;
-  if (kind === 'cluster' && !gatewayBuilt(serverRoot)) throw new Error(`gateway not built: ${gatewayMain(serverRoot)} is missing (npm run build)`);
+  const root = plan.serverRoot ?? defaultRoot;
+  if (kind === 'cluster' && !gatewayBuilt(root)) throw new Error(`gateway not built: ${gatewayMain(root)} is missing (npm run build)`);
   const jwtSecret = randomBytes(32).toString('hex');
   const publishApiKey = randomBytes(16).toString('hex');
   const redis = await BenchRedis.start();
@@ -116,8 +115,8 @@ export async function startCluster(kind: ClusterKind, plan: ClusterPlan): Promis
     const port = await freePort(HOST);
     const baseUrl = `http://${HOST}:${port}`;
     const nodeArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-    const child = spawnTracked(process.execPath, [...nodeArgs, gatewayMain(serverRoot)], {
-      cwd: serverRoot,
+    const child = spawnTracked(process.execPath, [...nodeArgs, gatewayMain(root)], {
+      cwd: root,
       env: { ...process.env, ...nodeEnv(port, role, name) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

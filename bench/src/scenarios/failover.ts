@@ -116,7 +116,15 @@ export interface GatewayKill {
   publishErrors: Record<string, number>;
 }
 
-async function gatewayKill(cluster: RunningCluster, plan: Plan, context: ScenarioContext): Promise<GatewayKill> {
+/**
+ * kill -9 of gateway 1 holding `gatewaySockets` sockets that follow their orders, while private
+ * events stream to them through gateway 2: every socket reconnects to a survivor and resumes by seq.
+ */
+export async function gatewayKill(
+  cluster: RunningCluster,
+  plan: Pick<Plan, 'gatewaySockets' | 'privateRate'> & { perProcess?: number },
+  context: ScenarioContext,
+): Promise<GatewayKill> {
   {
     const [victim, ...survivors] = cluster.gateways;
     const session = await ClusterSession.open({
@@ -125,7 +133,7 @@ async function gatewayKill(cluster: RunningCluster, plan: Plan, context: Scenari
       publishTo: 0,
       loadClients: plan.gatewaySockets,
       probesPerTarget: 0,
-      perProcess: PER_PROCESS,
+      perProcess: plan.perProcess ?? PER_PROCESS,
       markets: [],
       ordersOn: null,
       orderVia: null,

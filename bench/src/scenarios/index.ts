@@ -5,8 +5,9 @@ import { fanout } from './fanout.js';
 import { latency } from './latency.js';
 import { matching } from './matching.js';
 import { orders } from './orders.js';
+import { resumeStorm } from './resume-storm.js';
 import type { Scenario } from './scenario.js';
 import { slowConsumer } from './slow-consumer.js';
 
 /** Every scenario, in the order `npm run bench` runs them. */
-export const SCENARIOS: readonly Scenario[] = [fanout, latency, connections, slowConsumer, matching, orders, cluster, failover];
+export const SCENARIOS: readonly Scenario[] = [fanout, latency, connections, slowConsumer, matching, orders, cluster, failover, resumeStorm];

@@ -15,8 +15,7 @@ import { clusterInfraMissing } from '../cluster/infra.js';
 import { startCluster } from '../cluster/start-cluster.js';
 import { OrderLoadHandle } from '../harness/order-load-handle.js';
 import type { OrderLoadConfig, OrderLoadStats } from '../loadgen/order-load-protocol.js';
-import { gatewayBuilt, startTarget } from '../targets/start-target.js';
-import { repoRoot } from '../lib/paths.js';
+import { gatewayBuilt, serverRoot, startTarget } from '../targets/start-target.js';
 import type { Scenario, ScenarioContext, ScenarioReport } from './scenario.js';
 
 interface Plan {
@@ -146,7 +145,7 @@ function targetsOf(clusterOk: boolean): Target[] {
     if (!gatewayBuilt(before)) throw new Error(`BENCH_BEFORE_ROOT=${before} is not a built checkout (apps/server/dist/main.js missing)`);
     roots.push({ version: 'before', root: before });
   }
-  roots.push({ version: before ? 'now' : 'this', root: repoRoot });
+  roots.push({ version: before ? 'now' : 'this', root: serverRoot });
   const deployments: Deployment[] = clusterOk ? ['one process', 'cluster'] : ['one process'];
   return deployments.flatMap((deployment) => roots.map((r) => ({ ...r, deployment })));
 }

@@ -12,18 +12,23 @@ import { repoRoot } from '../lib/paths.js';
 import type { RunningTarget, TargetName } from './target.js';
 import { waitListening } from './wait-listening.js';
 
-export const GATEWAY_MAIN = join(repoRoot, 'apps/server/dist/main.js');
 
 /**
- * The gateway's entry point in a checkout: this one, or another built checkout (`BENCH_BEFORE_ROOT`:
- * an earlier version, measured in the same run as this one).
+ * The checkout whose build the bench runs by default: this one, or another built checkout named
+ * by `BENCH_SERVER_ROOT` (every scenario then measures that version).
  */
-export function gatewayMain(root: string = repoRoot): string {
+export const serverRoot: string = process.env['BENCH_SERVER_ROOT'] || repoRoot;
+
+/**
+ * The gateway's entry point in a checkout: the default one, or another built checkout
+ * (`BENCH_BEFORE_ROOT`: an earlier version, measured in the same run as this one).
+ */
+export function gatewayMain(root: string = serverRoot): string {
   return join(root, 'apps/server/dist/main.js');
 }
 const HOST = '127.0.0.1';
 
-export function gatewayBuilt(root: string = repoRoot): boolean {
+export function gatewayBuilt(root: string = serverRoot): boolean {
   return existsSync(gatewayMain(root));
 }
 
@@ -47,7 +52,7 @@ export function gatewayEnv(port: number, jwtSecret: string, publishApiKey: strin
   };
 }
 
-export async function startTarget(name: TargetName, extraEnv: Record<string, string> = {}, serverRoot: string = repoRoot): Promise<RunningTarget> {
+export async function startTarget(name: TargetName, extraEnv: Record<string, string> = {}, root: string = serverRoot): Promise<RunningTarget> {
   const port = await freePort(HOST);
   const baseUrl = `http://${HOST}:${port}`;
   const jwtSecret = randomBytes(32).toString('hex');
@@ -56,12 +61,12 @@ export async function startTarget(name: TargetName, extraEnv: Record<string, str
 
   const child = (() => {
     if (name === 'gateway') {
-      if (!gatewayBuilt(serverRoot)) throw new Error(`gateway not built: ${gatewayMain(serverRoot)} is missing (npm run build)`);
+      if (!gatewayBuilt(root)) throw new Error(`gateway not built: ${gatewayMain(root)} is missing (npm run build)`);
       dataDir = mkdtempSync(join(tmpdir(), 'qx-bench-'));
       // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway
       const nodeArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-      return spawnTracked(process.execPath, [...nodeArgs, gatewayMain(serverRoot)], {
-        cwd: serverRoot,
+      return spawnTracked(process.execPath, [...nodeArgs, gatewayMain(root)], {
+        cwd: root,
         env: { ...process.env, ...gatewayEnv(port, jwtSecret, publishApiKey, dataDir), ...extraEnv },
         stdio: ['ignore', 'pipe', 'inherit'],
       });

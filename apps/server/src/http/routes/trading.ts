@@ -84,10 +84,12 @@ export function tradingRoutes(app: FastifyInstance, deps: TradingRouteDeps): voi
   app.delete('/api/v1/trading/orders/:id', auth, async (request, reply) => {
     const times = { receivedAt: wallClock() };
     const params = orderIdParam.safeParse(request.params);
-    const record = params.success ? await deps.store.order(params.data.id) : null;
-    if (!record || record.userId !== request.user!.userId) return sendError(reply, 'ORDER_NOT_FOUND');
-    const span = traceRequest({ transport: 'http', method: 'DELETE', route: '/api/v1/trading/orders/:id', userId: record.userId, commodity: record.commodity, orderId: record.id }, times);
-    const outcome = await deps.trading.cancel(request.user!.userId, record.id, times);
+    if (!params.success) return sendError(reply, 'ORDER_NOT_FOUND');
+    // straight to the engine, which knows whose each order is (another user's is not found there
+    // either) and answers a closed one ORDER_NOT_CANCELLABLE with the order: no read of the store first
+    const userId = request.user!.userId;
+    const span = traceRequest({ transport: 'http', method: 'DELETE', route: '/api/v1/trading/orders/:id', userId, orderId: params.data.id }, times);
+    const outcome = await deps.trading.cancel(userId, params.data.id, times);
     span?.end(outcomeOf(outcome, outcome.ok ? 200 : statusOf(outcome.error.code)));
     if (outcome.ok) return { order: outcome.order };
     return reply.code(statusOf(outcome.error.code)).send({ error: outcome.error, ...(outcome.order ? { order: outcome.order } : {}) });

@@ -52,7 +52,7 @@ function observeMajorGc(): void {
   if (heapAfterGc.observer) return;
   heapAfterGc.observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
-      const kind = (entry.detail as { kind?: number } | undefined)?.kind;
+      const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
       if (kind !== perfConstants.NODE_PERFORMANCE_GC_MAJOR) continue;
       heapAfterGc.majorGcs++;
       heapAfterGc.bytes = getHeapStatistics().used_heap_size;

@@ -356,8 +356,9 @@ async function stopOrders(): Promise<void> {
   await loop;
   const deadline = performance.now() + 15_000;
   while (users.some((u) => u.inFlight) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  // the last updates, and any socket still resuming
-  const settle = performance.now() + 10_000;
+  // the last updates, and any socket still resuming: on a saturated machine delivery can lag by
+  // tens of seconds, and an event still on its way is late, not lost
+  const settle = performance.now() + 60_000;
   const unsettled = (u: User): boolean => !u.ready || u.orders.missing() > 0 || u.trading.missing() > 0 || [...u.accepted].some((id) => !u.updated.has(id));
   while (performance.now() < settle && users.some(unsettled)) await new Promise((r) => setTimeout(r, 100));
 }

@@ -188,7 +188,7 @@ class TradersHandle {
     return this.ipc.request({ type: 'refresh' });
   }
   stopOrders(): Promise<void> {
-    return this.ipc.request({ type: 'stop-orders' }, 60_000);
+    return this.ipc.request({ type: 'stop-orders' }, 120_000);
   }
   verify(): Promise<TradersVerdict> {
     return this.ipc.request({ type: 'verify' }, 600_000);
@@ -212,7 +212,7 @@ function addCycle(a: CycleResult, b: CycleResult): CycleResult {
 const MiB = 1048576;
 
 function processReport(name: string, samples: readonly Sample[], warmupS: number, afterClose: ProcessSample | null): ProcessReport {
-  const of = (k: GaugeName): Point[] => samples.flatMap((s) => (s.processes[name] ? [[s.t, s.processes[name]![k]] as Point] : []));
+  const of = (k: GaugeName): Point[] => samples.flatMap((s) => (s.processes[name] ? [[s.t, s.processes[name][k]] as Point] : []));
   const valid = (k: GaugeName): Point[] => of(k).filter(([, v]) => Number.isFinite(v) && v > 0);
   const first = (k: GaugeName): number => valid(k)[0]?.[1] ?? Number.NaN;
   const last = (k: GaugeName): number => valid(k).at(-1)?.[1] ?? Number.NaN;
@@ -424,7 +424,7 @@ async function runDeployment(context: ScenarioContext, deployment: SoakRun['depl
 export function plot(run: SoakRun): string {
   const names = run.processes.map((p) => p.name);
   const series = (k: GaugeName, scale: number): PlotPanel['series'] =>
-    names.map((n) => ({ label: n, points: run.samples.map((s): Point => [s.t, s.processes[n] && s.processes[n]![k] > 0 ? s.processes[n]![k] / scale : Number.NaN]) }));
+    names.map((n) => ({ label: n, points: run.samples.map((s): Point => [s.t, s.processes[n] && s.processes[n][k] > 0 ? s.processes[n][k] / scale : Number.NaN]) }));
   return renderSvg(`Soak, ${run.deployment}: ${run.plan.minutes} min, ${run.plan.sockets} sockets at ${run.plan.rate} upd/s, ${run.plan.orderRate} orders/s`, [
     { title: 'RSS', unit: 'MiB', series: series('rss', MiB) },
     { title: 'V8 heap after the last major GC', unit: 'MiB', series: series('heapAfterGc', MiB) },

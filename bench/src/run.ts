@@ -5,6 +5,7 @@
  *   node bench/dist/run.js                      quick run of every scenario (< 3 minutes)
  *   node bench/dist/run.js --full               full run: bigger sizes, longer windows, 3 runs
  *   node bench/dist/run.js --scenario fanout    one scenario (comma-separated list allowed)
+ *   node bench/dist/run.js --scenario soak --minutes 30   the soak (only when named; --tiny: a short one)
  *   options: --runs N, --targets gateway,raw-ws,plain-socketio, --clients 1000,5000,
  *            --rate 100 (updates/s), --no-write, --list
  */
@@ -12,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { machineInfo, writeResult } from './lib/results.js';
 import { resultsDir } from './lib/paths.js';
 import { renderTable } from './lib/table.js';
-import { SCENARIOS } from './scenarios/index.js';
+import { ON_REQUEST, SCENARIOS } from './scenarios/index.js';
 import type { Mode, ScenarioContext } from './scenarios/scenario.js';
 import { gatewayBuilt } from './targets/start-target.js';
 import { TARGET_NAMES, isTargetName, type TargetName } from './targets/target.js';
@@ -48,19 +49,20 @@ async function main(): Promise<void> {
       targets: { type: 'string' },
       clients: { type: 'string' },
       rate: { type: 'string' },
+      minutes: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
     },
   });
   if (values.list) {
-    for (const s of SCENARIOS) console.log(`${s.name.padEnd(14)} ${s.description}`);
+    for (const s of [...SCENARIOS, ...ON_REQUEST]) console.log(`${s.name.padEnd(14)} ${s.description}`);
     return;
   }
   const mode: Mode = values.full ? 'full' : values.tiny ? 'tiny' : 'quick';
   const names = values.scenario?.split(',') ?? SCENARIOS.map((s) => s.name);
   const selected = names.map((n) => {
-    const s = SCENARIOS.find((x) => x.name === n);
-    if (!s) throw new Error(`unknown scenario ${n} (known: ${SCENARIOS.map((x) => x.name).join(', ')})`);
+    const s = [...SCENARIOS, ...ON_REQUEST].find((x) => x.name === n);
+    if (!s) throw new Error(`unknown scenario ${n} (known: ${[...SCENARIOS, ...ON_REQUEST].map((x) => x.name).join(', ')})`);
     return s;
   });
   const context: ScenarioContext = {
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
     targets: targetsFrom(values.targets),
     clients: numberList(values.clients),
     rate: values.rate ? Number(values.rate) : null,
+    minutes: values.minutes ? Number(values.minutes) : null,
     resultsDir: values['no-write'] ? null : resultsDir,
     log: (line) => console.log(line),
   };
@@ -76,7 +79,9 @@ async function main(): Promise<void> {
   // and with each cluster scenario asked for (they start a cluster per cell)
   const clusterScenarios = selected.filter((s) => s.name === 'cluster' || s.name === 'failover').length;
   const base = mode === 'quick' ? HARD_LIMIT_MS.quick * context.runs : HARD_LIMIT_MS[mode];
-  const hardLimitMs = base + (mode === 'full' ? 0 : clusterScenarios * context.runs * CLUSTER_EXTRA_MS[mode]);
+  // the soak runs its minutes twice (one process, then the cluster), plus set-up and the checks
+  const soakMs = selected.some((s) => s.name === 'soak') ? 2 * ((context.minutes ?? (mode === 'tiny' ? 0.5 : 30)) * 60_000 + 5 * 60_000) : 0;
+  const hardLimitMs = base + soakMs + (mode === 'full' ? 0 : clusterScenarios * context.runs * CLUSTER_EXTRA_MS[mode]);
   setTimeout(() => {
     console.error(`bench: hard time limit of ${hardLimitMs / 1000} s reached; stopping`);
     process.exit(2);

@@ -5,6 +5,8 @@
  * scrape shows it before its first event (test/operations-metrics.test.ts checks that).
  */
 import { statfs } from 'node:fs/promises';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DATA_EVENTS } from '@qx/protocol';
 import type { PathTimes } from './backplane/backplane.js';
@@ -37,6 +39,27 @@ export const backendErrors = {
   redis: new Counter({ name: 'qx_redis_errors_total', help: 'Errors on Redis connections (a connection lost, each failed attempt to reconnect)', registers: [] }),
   postgres: new Counter({ name: 'qx_postgres_errors_total', help: 'Errors on PostgreSQL connections (connection lost or refused, failed queries)', registers: [] }),
 };
+
+/**
+ * V8's used heap measured right after each major (mark-sweep-compact) GC: what the heap really
+ * holds, without the garbage a plain heapUsed sample includes at random. Its slope over hours is
+ * the leak signal (RSS also moves with malloc arenas and memory V8 keeps for reuse). One observer
+ * per process, started by the first Metrics; null until the first major GC.
+ */
+const heapAfterGc = { bytes: null as number | null, majorGcs: 0, observer: null as PerformanceObserver | null };
+
+function observeMajorGc(): void {
+  if (heapAfterGc.observer) return;
+  heapAfterGc.observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind !== perfConstants.NODE_PERFORMANCE_GC_MAJOR) continue;
+      heapAfterGc.majorGcs++;
+      heapAfterGc.bytes = getHeapStatistics().used_heap_size;
+    }
+  });
+  heapAfterGc.observer.observe({ entryTypes: ['gc'] });
+}
 
 export class Metrics {
   readonly registry = new Registry();
@@ -108,6 +131,23 @@ export class Metrics {
       labelNames: ['hop'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
+    });
+    observeMajorGc();
+    new Gauge({
+      name: 'qx_heap_after_gc_bytes',
+      help: 'V8 used heap right after the last major GC (0 until the first one): its slope over hours shows a leak',
+      registers,
+      collect() {
+        if (heapAfterGc.bytes !== null) this.set(heapAfterGc.bytes);
+      },
+    });
+    new Gauge({
+      name: 'qx_gc_major_total',
+      help: 'Major (mark-sweep-compact) GCs seen since the process started',
+      registers,
+      collect() {
+        this.set(heapAfterGc.majorGcs);
+      },
     });
     for (const registered of Object.values(backendErrors)) this.registry.registerMetric(registered);
     // labelled series appear at their first event: start them at zero so rules and dashboards see them

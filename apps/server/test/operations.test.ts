@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { io as connect } from 'socket.io-client';
 import { SecretTokenVerifier } from '../src/auth/token-verifier.js';
-import { PUBLISH_KEY, SECRET, connected, once, orderUpdate, request, startServer, until } from './helpers.js';
+import { PUBLISH_KEY, SECRET, connected, once, orderUpdate, readMetric, request, startServer, until } from './helpers.js';
 import { spawnServer } from './spawn.js';
 
 test('/health and /ready', async () => {
@@ -129,5 +129,30 @@ test('SIGTERM: clients are told SHUTDOWN and the process exits 0', async () => {
   } finally {
     socket.disconnect();
     server.child.kill('SIGKILL');
+  }
+});
+
+test('/metrics: qx_heap_after_gc_bytes is V8\'s used heap measured right after a major GC', async () => {
+  const server = await startServer();
+  try {
+    // a major GC on demand, in this process (the server's): --expose-gc turned on late, gc() from a fresh context
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const read = async (name: string): Promise<number> => readMetric(await (await fetch(`${server.url}/metrics`)).text(), name);
+    const before = await read('qx_gc_major_total');
+    gc();
+    // the observer hears of the GC asynchronously
+    let heap = 0;
+    for (let i = 0; i < 50 && (heap === 0 || (await read('qx_gc_major_total')) <= before); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      heap = await read('qx_heap_after_gc_bytes');
+    }
+    assert.ok((await read('qx_gc_major_total')) > before, 'the major GC was seen');
+    assert.ok(heap > 1024 * 1024, `heap after GC ${heap} bytes`);
+    assert.ok(heap <= (await read('qx_nodejs_heap_size_total_bytes')), 'within the heap V8 holds');
+  } finally {
+    await server.close();
   }
 });

@@ -7,7 +7,7 @@ import { forkEntry, stopChild } from '../lib/children.js';
 import { IpcClient } from '../lib/ipc.js';
 import { LIFETIME_ENV } from '../lib/lifetime.js';
 import type { RunningTarget } from '../targets/target.js';
-import type { ConnectResult, FleetConfig, OrderProbeConfig, OrderProbeStats, WorkerStats } from '../loadgen/worker-protocol.js';
+import type { ConnectResult, CycleResult, FleetConfig, OrderProbeConfig, OrderProbeStats, WorkerStats } from '../loadgen/worker-protocol.js';
 import type { ChildProcess } from 'node:child_process';
 
 export interface GroupOptions {
@@ -105,6 +105,20 @@ export class ClientGroup {
         return n > 0 ? w.ipc.request({ type: 'pause', count: n }) : Promise.resolve();
       }),
     );
+  }
+
+  /** Drops and reconnects `count` sockets, spread over the processes (see Fleet.cycle). */
+  async cycle(count: number): Promise<CycleResult> {
+    const total = this.workers.reduce((s, w) => s + w.count, 0);
+    let left = count;
+    const results = await Promise.all(
+      this.workers.map((w, i) => {
+        const n = i === this.workers.length - 1 ? left : Math.min(left, Math.round((count * w.count) / Math.max(1, total)));
+        left -= n;
+        return n > 0 ? w.ipc.request<CycleResult>({ type: 'cycle', count: n }, 120_000) : Promise.resolve({ dropped: 0, reconnected: 0, failed: 0 });
+      }),
+    );
+    return { dropped: results.reduce((s, r) => s + r.dropped, 0), reconnected: results.reduce((s, r) => s + r.reconnected, 0), failed: results.reduce((s, r) => s + r.failed, 0) };
   }
 
   async resume(): Promise<void> {

@@ -49,6 +49,8 @@ serveIpc(async (raw) => {
     case 'resume':
       requireFleet().resume();
       return null;
+    case 'cycle':
+      return requireFleet().cycle(request.count);
     case 'orders':
       probe = new OrderProbe(requireFleet());
       await probe.run(request.config);

@@ -10,7 +10,7 @@ import { GroupCounters, bump } from './group-counters.js';
 import { LeanSocket, type Sink, type Subscription } from './lean-socket.js';
 import { rooms } from '@qx/protocol';
 import { ClientEvent, ServerEvent, readCommodity, readSentAt, readSeq, socketUrl } from './wire.js';
-import type { ConnectResult, FailoverStats, FleetConfig, GroupStats } from './worker-protocol.js';
+import type { ConnectResult, CycleResult, FailoverStats, FleetConfig, GroupStats } from './worker-protocol.js';
 
 /** how long a cut-off fail-over socket keeps trying to reconnect */
 const RECONNECT_DEADLINE_MS = 60_000;
@@ -80,6 +80,30 @@ export class Fleet implements Sink {
 
   resume(): void {
     for (const index of this.slowSet) this.sockets[index]?.resume();
+  }
+
+  /**
+   * Drops `count` random ready sockets (never a paused one) and connects each again, as a client
+   * whose network blipped: a new connection that subscribes again (market data needs no resume).
+   */
+  async cycle(count: number): Promise<CycleResult> {
+    const ready = this.sockets.filter((s) => s.isOpen && s.wasReady && !this.slowSet.has(s.index));
+    const chosen: LeanSocket[] = [];
+    while (chosen.length < count && ready.length > 0) chosen.push(ready.splice(Math.floor(Math.random() * ready.length), 1)[0]!);
+    const results = await Promise.all(
+      chosen.map(async (old) => {
+        old.terminate();
+        const socket = this.createSocket(old.index);
+        try {
+          await socket.connect();
+          return true;
+        } catch {
+          return false;
+        }
+      }),
+    );
+    const reconnected = results.filter(Boolean).length;
+    return { dropped: chosen.length, reconnected, failed: chosen.length - reconnected };
   }
 
   closeAll(): void {

@@ -86,10 +86,19 @@ export type WorkerRequest =
   | { type: 'stats'; resetLatency: boolean }
   | { type: 'pause'; count: number }
   | { type: 'resume' }
+  /** soak: drop `count` random ready sockets and connect them again (a client reconnecting) */
+  | { type: 'cycle'; count: number }
   | { type: 'orders'; config: OrderProbeConfig }
   /** note when the first market update stamped at or after `sentAt` arrives */
   | { type: 'mark'; sentAt: number }
   | { type: 'close' };
+
+/** What `cycle` did: sockets dropped, and of those connected (and subscribed) again or not. */
+export interface CycleResult {
+  dropped: number;
+  reconnected: number;
+  failed: number;
+}
 
 export interface ConnectResult {
   ready: number;

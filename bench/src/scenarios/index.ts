@@ -8,6 +8,9 @@ import { orders } from './orders.js';
 import { resumeStorm } from './resume-storm.js';
 import type { Scenario } from './scenario.js';
 import { slowConsumer } from './slow-consumer.js';
+import { soak } from './soak.js';
 
 /** Every scenario, in the order `npm run bench` runs them. */
 export const SCENARIOS: readonly Scenario[] = [fanout, latency, connections, slowConsumer, matching, orders, cluster, failover, resumeStorm];
+/** Long runs, only when asked for by name (`--scenario soak`). */
+export const ON_REQUEST: readonly Scenario[] = [soak];

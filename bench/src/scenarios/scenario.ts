@@ -12,6 +12,8 @@ export interface ScenarioContext {
   /** overrides from the command line (`--clients 1000,5000`, `--rate 100`, …) */
   clients: number[] | null;
   rate: number | null;
+  /** `--minutes` (the soak's length) */
+  minutes?: number | null;
   /** where JSON and .hgrm files go (null: do not write) */
   resultsDir: string | null;
   log: (line: string) => void;

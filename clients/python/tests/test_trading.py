@@ -80,7 +80,7 @@ def update_for(order_id, status):
 
 
 def next_update(updates, predicate, timeout=5.0):
-    """The next order-update of an open events() stream for which ``predicate`` holds."""
+    """The next event of an open events() stream (opened before acting) for which ``predicate`` holds."""
     deadline = time.monotonic() + timeout
     while True:
         envelope = updates.get(timeout=max(0.01, deadline - time.monotonic())).data
@@ -246,7 +246,7 @@ def test_market_status_snapshot_changes_and_rest(client):
         assert ws.subscriptions()['status'] == ['brent', 'power']
         halted('power', 'py status test')
         try:
-            change = ws.wait_for('market-status', lambda s: s['commodity'] == 'power' and s['status'] == 'halted')
+            change = next_update(statuses, lambda s: s['commodity'] == 'power' and s['status'] == 'halted')
             assert change['reason'] == 'py status test' and change['seq'] >= 1
             assert ws.market_status('power')['status'] == 'halted' and not ws.accepts_orders('power')
             rows = {row['commodity']: row for row in ws.get_market_status()}
@@ -325,7 +325,7 @@ def test_async_halt_kill_switch_and_market_status(url, user):
                 assert (snapshot['commodity'], snapshot['status']) == ('gasoline', 'open')
                 halted('gasoline', 'py async halt')
                 try:
-                    change = await ws.wait_for('market-status', lambda s: s['status'] == 'halted')
+                    change = await next_async_update(statuses, lambda s: s['status'] == 'halted')
                     assert change['reason'] == 'py async halt'
                     assert ws.market_status('gasoline')['status'] == 'halted'
                     assert {r['commodity']: r['status'] for r in await ws.get_market_status()}['gasoline'] == 'halted'

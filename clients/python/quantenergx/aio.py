@@ -269,6 +269,10 @@ class AsyncQuantEnergxWebSocket(ClientCore):
         for task in tasks:
             task.cancel()
         self._gap_tasks.clear()
+        # python-socketio 5.7's disconnect() leaves a reconnection that is waiting to run: stop it
+        abort = getattr(self.sio, '_reconnect_abort', None)
+        if abort is not None:
+            abort.set()
         await self.sio.disconnect()
         # a connect that failed leaves python-engineio's aiohttp session open
         eio_http = getattr(self.sio.eio, 'http', None)

@@ -277,6 +277,10 @@ class QuantEnergxWebSocket(ClientCore):
             dead_man, self._dead_man = self._dead_man, None
         if dead_man is not None:
             dead_man._halt()  # nothing can be sent any more: the last deadline stands
+        # python-socketio 5.7's disconnect() leaves a reconnection that is waiting to run: stop it
+        abort = getattr(self.sio, '_reconnect_abort', None)
+        if abort is not None:
+            abort.set()
         self.sio.disconnect()
         self._authenticated.clear()
         self._stop_dispatcher()

@@ -144,6 +144,9 @@ def test_rest_when_the_socket_is_down_and_one_order_per_client_order_id(client, 
     assert ws.amend_order(first.id, quantity=2).quantity == 2
     assert ws.cancel_order(first.id).status == 'cancelled'
     assert ws.stats['orders_over_rest'] == 3
+    ws.disconnect()  # also ends the reconnection waiting to run (python-socketio 5.7's disconnect() leaves it)
+    pending = ws.sio._reconnect_task
+    until(lambda: pending is None or not pending.is_alive(), what='the pending reconnection ends')
 
     # a client that never connected trades over REST
     lazy = client()
@@ -239,28 +242,28 @@ def test_market_status_snapshot_changes_and_rest(client):
     ws = client()
     ws.connect()
     with ws.events('market-status') as statuses:
-        ws.subscribe_status(['power', 'brent'])
-        until(lambda: ws.market_status('power') is not None and ws.market_status('brent') is not None, what='snapshots')
-        assert ws.market_status('power')['status'] == 'open' and ws.accepts_orders('power')
-        assert sorted(statuses.get(timeout=5).data['commodity'] for _ in range(2)) == ['brent', 'power']
-        assert ws.subscriptions()['status'] == ['brent', 'power']
-        halted('power', 'py status test')
+        ws.subscribe_status(['heating_oil', 'brent'])
+        until(lambda: ws.market_status('heating_oil') is not None and ws.market_status('brent') is not None, what='snapshots')
+        assert ws.market_status('heating_oil')['status'] == 'open' and ws.accepts_orders('heating_oil')
+        assert sorted(statuses.get(timeout=5).data['commodity'] for _ in range(2)) == ['brent', 'heating_oil']
+        assert ws.subscriptions()['status'] == ['brent', 'heating_oil']
+        halted('heating_oil', 'py status test')
         try:
-            change = next_update(statuses, lambda s: s['commodity'] == 'power' and s['status'] == 'halted')
+            change = next_update(statuses, lambda s: s['commodity'] == 'heating_oil' and s['status'] == 'halted')
             assert change['reason'] == 'py status test' and change['seq'] >= 1
-            assert ws.market_status('power')['status'] == 'halted' and not ws.accepts_orders('power')
+            assert ws.market_status('heating_oil')['status'] == 'halted' and not ws.accepts_orders('heating_oil')
             rows = {row['commodity']: row for row in ws.get_market_status()}
-            assert rows['power']['status'] == 'halted' and rows['brent']['status'] == 'open'
+            assert rows['heating_oil']['status'] == 'halted' and rows['brent']['status'] == 'open'
         finally:
-            reopen('power')
-        until(lambda: ws.market_status('power')['status'] == 'open', what='reopened')
+            reopen('heating_oil')
+        until(lambda: ws.market_status('heating_oil')['status'] == 'open', what='reopened')
         drop_transport(ws)  # followed again on the new session
         until(lambda: ws.authenticated and ws.stats['restores'] == 2, what='restored')
-        halted('power', 'after the reconnect')
+        halted('heating_oil', 'after the reconnect')
         try:
-            until(lambda: ws.market_status('power')['reason'] == 'after the reconnect', what='the change after a reconnect')
+            until(lambda: ws.market_status('heating_oil')['reason'] == 'after the reconnect', what='the change after a reconnect')
         finally:
-            reopen('power')
+            reopen('heating_oil')
         ws.unsubscribe_status('brent')
         assert ws.market_status('brent') is None and 'brent' not in ws.market_statuses
 

@@ -13,14 +13,14 @@
 __version__ = '0.1.0'
 
 from ._core import QuantEnergxError  # noqa: E402
-from .aio import AsyncEventStream, AsyncQuantEnergxWebSocket  # noqa: E402
+from .aio import AsyncDeadManSwitch, AsyncEventStream, AsyncQuantEnergxWebSocket  # noqa: E402
 from .book import BookView, LocalBook, book_checksum  # noqa: E402
 from .catalogue import Commodity  # noqa: E402
-from .client import Event, EventStream, QuantEnergxWebSocket  # noqa: E402
+from .client import DeadManSwitch, Event, EventStream, QuantEnergxWebSocket  # noqa: E402
 from .rest import (AsyncQuantEnergxRest, Book, BookLevel, Candle, EventPage, LoggedEvent, Order, OrderPage,  # noqa: E402
                    Position, QuantEnergxRest, Trade, TradePage, new_client_order_id)
 
 __all__ = ['__version__', 'QuantEnergxError', 'QuantEnergxWebSocket', 'AsyncQuantEnergxWebSocket', 'QuantEnergxRest',
            'AsyncQuantEnergxRest', 'Commodity', 'Order', 'Trade', 'Position', 'Candle', 'Book', 'BookLevel', 'BookView',
            'LocalBook', 'book_checksum', 'OrderPage', 'TradePage', 'LoggedEvent', 'EventPage', 'Event', 'EventStream',
-           'AsyncEventStream', 'new_client_order_id']
+           'AsyncEventStream', 'DeadManSwitch', 'AsyncDeadManSwitch', 'new_client_order_id']

@@ -7,18 +7,24 @@ each client does its own (threads or asyncio) around these, and the threaded cli
 
 import logging
 import threading
-from typing import Any, Callable, ContextManager, Dict, Iterable, List, Mapping, Optional, Protocol, Set, Tuple, Union
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import (Any, Callable, ContextManager, Dict, Generic, Iterable, List, Mapping, Optional, Protocol, Set, Tuple,
+                    TypeVar, Union, cast)
 
 from ._core import (DATA_EVENTS, LOG_PAGE, MARKET_CHUNK, RESUME_CHUNK, SERVER_REPLAY_LIMIT, OrderedStreams, QuantEnergxError,
                     check_token, is_expiring, rest_origin, stream_of)
 from ._numbers import as_int
 from .book import BookView, LocalBook
+from .rest import Order, _build, _Endpoints, _outcome, _Spec
 
 logger = logging.getLogger('quantenergx')
 
 #: every event a handler can be added for
 EVENTS = frozenset(DATA_EVENTS + ('connect', 'disconnect', 'auth-success', 'auth-error', 'request-error', 'disconnect-reason',
-                                  'stream-gap', 'error', 'book', 'book-resync', 'market-trade'))
+                                  'stream-gap', 'error', 'book', 'book-resync', 'market-trade',
+                                  'market-status'))
 #: the seed's methods, called with each envelope of their event (override them in a subclass)
 SEED_HANDLERS = {'market-update': 'handle_market_update', 'trade-update': 'handle_trade_update',
                  'order-update': 'handle_order_update', 'system-alert': 'handle_system_alert',
@@ -26,6 +32,12 @@ SEED_HANDLERS = {'market-update': 'handle_market_update', 'trade-update': 'handl
 PRIVATE_REQUESTS = {'trading': ('join-trading', 'leave-trading'), 'orders': ('subscribe-orders', 'unsubscribe-orders'),
                     'compliance': ('subscribe-compliance', 'unsubscribe-compliance')}
 
+#: the scopes of ``cancel-on-disconnect``
+CANCEL_ON_DISCONNECT_SCOPES = ('connection', 'account', 'off')
+#: answers of the socket that mean "this socket cannot take it now": the call goes over REST at once
+SOCKET_UNUSABLE = frozenset({'NOT_CONNECTED', 'NOT_AUTHENTICATED', 'TOKEN_EXPIRED'})
+
+R = TypeVar('R')
 Handler = Callable[..., Any]
 #: a call to make again on a new session: (event, payload, what to do when the gateway refuses it)
 Resubscription = Tuple[str, Any, Callable[[QuantEnergxError], None]]
@@ -74,7 +86,7 @@ class ClientCore:
                  get_token: Optional[Callable[[], Any]] = None, request_timeout: float = 10.0,
                  reconnection_delay: float = 0.5, reconnection_delay_max: float = 10.0, gap_grace: float = 0.3,
                  gap_timeout: float = 3.0, refresh_lead: float = 30.0, refresh_before_expiry: bool = True,
-                 rest_url: Optional[str] = None) -> None:
+                 rest_url: Optional[str] = None, order_retries: int = 2) -> None:
         if not token and get_token is None:
             raise QuantEnergxError('TOKEN_UNAVAILABLE', '{} needs a token or get_token'.format(type(self).__name__))
         self.url = url
@@ -89,13 +101,19 @@ class ClientCore:
         self.refresh_lead = refresh_lead
         self.refresh_before_expiry = refresh_before_expiry
         self.rest_url = rest_url or rest_origin(url)
+        self.order_retries = order_retries
         self._lock: ContextManager[Any] = _NoLock()
         self._handlers: Dict[str, List[Handler]] = {}
         self._sinks: Dict[str, List[Sink]] = {}
         self._streams: OrderedStreams[Tuple[str, Dict[str, Any]]] = OrderedStreams()
         self._market_seqs: Dict[str, int] = {}
         self._market: Dict[str, Dict[str, Any]] = {}
-        self._wanted: Dict[str, Set[str]] = {'market': set(), 'trading': set(), 'orders': set(), 'compliance': set()}
+        self._wanted: Dict[str, Set[str]] = {'market': set(), 'trading': set(), 'orders': set(), 'compliance': set(),
+                                             'status': set()}
+        #: the latest market status per followed commodity (``subscribe_status``)
+        self._statuses: Dict[str, Dict[str, Any]] = {}
+        #: the cancel-on-disconnect scope asked for (asked again on every new session)
+        self._cod_scope = 'off'
         self._wanted_books: Dict[str, int] = {}
         self._books: Dict[str, LocalBook] = {}
         self._resyncing: Set[str] = set()
@@ -109,7 +127,8 @@ class ClientCore:
         self._failure: Optional[QuantEnergxError] = None
         self._notice: Optional[Dict[str, Any]] = None
         self.stats: Dict[str, int] = {'duplicates_dropped': 0, 'gaps_recovered': 0, 'events_lost': 0, 'resumes': 0,
-                                      'log_reads': 0, 'token_refreshes': 0, 'sessions': 0, 'book_resyncs': 0, 'restores': 0}
+                                      'log_reads': 0, 'token_refreshes': 0, 'sessions': 0, 'book_resyncs': 0, 'restores': 0,
+                                      'orders_over_socket': 0, 'orders_over_rest': 0}
 
     # ---- handlers and event streams ---------------------------------------------------------
 
@@ -250,6 +269,8 @@ class ClientCore:
             if kind == 'market':
                 self._wanted['market'].add(key)
                 self._dropped.discard('market-' + key)
+            elif kind == 'status':
+                self._wanted['status'].add(key)
             elif kind == 'book':
                 self._wanted_books[key] = int(extra)
             elif kind == 'trades':
@@ -265,6 +286,9 @@ class ClientCore:
                 self._dropped.add('market-' + key)
                 self._market.pop(key, None)
                 self._market_seqs.pop(key, None)
+            elif kind == 'status':
+                self._wanted['status'].discard(key)
+                self._statuses.pop(key, None)
             elif kind == 'book':
                 self._wanted_books.pop(key, None)
                 self._books.pop(key, None)
@@ -295,6 +319,11 @@ class ClientCore:
                 tapes = sorted(self._tapes)
                 self._tape_seqs.clear()
                 plan.append(('subscribe-trades', tapes, self._refused_trades(tapes)))
+            statuses = sorted(self._wanted['status'])
+            for i in range(0, len(statuses), MARKET_CHUNK):
+                # the snapshot that follows is kept only when newer than the status held
+                chunk = statuses[i:i + MARKET_CHUNK]
+                plan.append(('subscribe-status', chunk, self._refused_status(chunk)))
         return plan
 
     def _restored(self, plan: List[Resubscription]) -> None:
@@ -317,6 +346,14 @@ class ClientCore:
                 named = [c for c in chunk if c in err.message] or (chunk if err.code != 'UNKNOWN_COMMODITY' else [])
                 for c in named:
                     self._unsubscribed('market', c)
+            self._emit('error', err)
+        return drop
+
+    def _refused_status(self, chunk: List[str]) -> Callable[[QuantEnergxError], None]:
+        def drop(err: QuantEnergxError) -> None:
+            if _final(err):
+                for c in [c for c in chunk if c in err.message] or chunk:
+                    self._unsubscribed('status', c)
             self._emit('error', err)
         return drop
 
@@ -420,6 +457,46 @@ class ClientCore:
                 self._tape_seqs[commodity] = seq
             self._emit('market-trade', trade)
 
+    def _on_market_status(self, status: Dict[str, Any]) -> None:
+        """A ``market-status`` (snapshot or change): kept and handed out when newer than the one held."""
+        with self._lock:
+            commodity = status.get('commodity') if isinstance(status, dict) else None
+            if not isinstance(commodity, str) or commodity not in self._wanted['status']:
+                return  # not followed (any more)
+            if not is_newer_status(self._statuses.get(commodity), status):
+                return
+            self._statuses[commodity] = status
+            self._emit('market-status', status)
+
+    def _statuses_fetched(self, rows: List[Dict[str, Any]]) -> None:
+        """Rows of ``GET /api/v1/market/status``: those of followed commodities update the state."""
+        for row in rows:
+            self._on_market_status(row)
+
+    def market_status(self, commodity: str) -> Optional[Dict[str, Any]]:
+        """The latest ``market-status`` of a commodity followed with ``subscribe_status`` —
+        ``{commodity, status ('open', 'halted', 'closed'), reason, since, until?, seq}`` — or None."""
+        with self._lock:
+            status = self._statuses.get(commodity)
+            return dict(status) if status is not None else None
+
+    @property
+    def market_statuses(self) -> Dict[str, Dict[str, Any]]:
+        """The latest market status of each followed commodity (a copy)."""
+        with self._lock:
+            return {c: dict(s) for c, s in self._statuses.items()}
+
+    def accepts_orders(self, commodity: str) -> bool:
+        """Whether new orders of ``commodity`` would be accepted as far as its status says: ``open``,
+        or no status known (not followed: the gateway still answers ``MARKET_HALTED``)."""
+        status = self.market_status(commodity)
+        return status is None or status.get('status') == 'open'
+
+    @property
+    def cancel_on_disconnect_scope(self) -> str:
+        """The cancel-on-disconnect scope asked for (``'off'`` until :meth:`cancel_on_disconnect`)."""
+        return self._cod_scope
+
     def _on_disconnect_reason(self, notice: Dict[str, Any]) -> None:
         self._notice = notice
         self._emit('disconnect-reason', notice)
@@ -502,3 +579,148 @@ def _final(err: QuantEnergxError) -> bool:
 def new_lock() -> ContextManager[Any]:
     """The threaded client's lock (re-entrant: handlers of the core call back into it)."""
     return threading.RLock()
+
+
+def is_newer_status(held: Optional[Mapping[str, Any]], incoming: Mapping[str, Any]) -> bool:
+    """Whether ``incoming`` replaces ``held``: a higher ``seq`` (+1 per change of the commodity), or a
+    later ``since`` (a gateway whose count started again); the same status again does not."""
+    if held is None:
+        return True
+    since_in, since_held = _epoch(incoming.get('since')), _epoch(held.get('since'))
+    seq_in, seq_held = incoming.get('seq'), held.get('seq')
+    if seq_in != seq_held and isinstance(seq_in, int) and isinstance(seq_held, int):
+        return seq_in > seq_held or since_in > since_held
+    return since_in > since_held
+
+
+def _epoch(value: Any) -> float:
+    try:
+        return datetime.fromisoformat(str(value).replace('Z', '+00:00')).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def cancel_on_disconnect_payload(scope: Any) -> Dict[str, str]:
+    """``{scope}`` of ``cancel-on-disconnect``; a scope the gateway does not take is refused here."""
+    if not isinstance(scope, str) or scope not in CANCEL_ON_DISCONNECT_SCOPES:
+        raise QuantEnergxError('INVALID_PAYLOAD', 'cancel_on_disconnect: scope must be "connection", "account" or "off", '
+                                                  'got {!r}'.format(scope), 'cancel-on-disconnect', 'scope')
+    return {'scope': scope}
+
+
+# ---- order entry: one call, over the socket or REST ------------------------------------------------
+
+
+def _socket_json(value: Any) -> Any:
+    """A payload python-socketio's ``json`` can write: a ``Decimal`` price as the float JSON would
+    read from its digits (the gateway parses either to the same double)."""
+    if isinstance(value, dict):
+        return {k: _socket_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_socket_json(v) for v in value]
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+@dataclass(frozen=True)
+class OrderCall(Generic[R]):
+    """One order call, whichever way it travels: the socket event and payload, and the REST call
+    (``spec``: how its answer — the same body as the ack's — is read, whether it may be sent again)."""
+
+    what: str
+    event: str
+    payload: Any
+    spec: '_Spec[R]'
+
+    @staticmethod
+    def place(commodity: str, side: str, quantity: Any, price: Any, order_type: Optional[str], time_in_force: Optional[str],
+              client_order_id: Optional[str]) -> 'OrderCall[Order]':
+        """``place-order``; the ``clientOrderId`` (generated when not given) is fixed here, for every attempt."""
+        spec = _Endpoints.place_order(commodity, side, quantity, price, order_type, time_in_force, client_order_id)
+        return OrderCall('place_order', 'place-order', _socket_json(spec.body), spec)
+
+    @staticmethod
+    def cancel(order_id: str) -> 'OrderCall[Order]':
+        """``cancel-order``."""
+        return OrderCall('cancel_order', 'cancel-order', {'orderId': str(order_id)}, _Endpoints.cancel_order(order_id))
+
+    @staticmethod
+    def amend(order_id: str, price: Any, quantity: Any) -> 'OrderCall[Order]':
+        """``amend-order``: a new price and/or a new total quantity."""
+        spec = _Endpoints.amend_order(order_id, price, quantity)
+        return OrderCall('amend_order', 'amend-order', _socket_json(dict(spec.body, orderId=str(order_id))), spec)
+
+    @staticmethod
+    def cancel_all(commodity: Optional[str]) -> 'OrderCall[List[Order]]':
+        """``cancel-all-orders`` (of one commodity)."""
+        return OrderCall('cancel_all', 'cancel-all-orders', {} if commodity is None else {'commodity': commodity},
+                         _Endpoints.cancel_all(commodity))
+
+    @staticmethod
+    def cancel_all_after(timeout_ms: Any) -> 'OrderCall[Dict[str, Any]]':
+        """``cancel-all-after``: the dead-man's switch (``0`` disarms)."""
+        spec = _Endpoints.cancel_all_after(timeout_ms)
+        return OrderCall('cancel_all_after', 'cancel-all-after', spec.body, spec)
+
+    def answered(self, response: Any) -> R:
+        """The result of an ack (the same body as REST's), or the coded error it stands for (with
+        the order it was refused with); an order that could not fill is a result."""
+        if isinstance(response, dict) and response.get('ok'):
+            return self.spec.parse({k: v for k, v in response.items() if k != 'ok'})
+        err = QuantEnergxError.from_wire(response.get('error') if isinstance(response, dict) else None, self.event)
+        err.body = response
+        if isinstance(response, dict) and isinstance(response.get('order'), dict):
+            try:
+                err.order = _build(Order, response['order'])
+            except QuantEnergxError:
+                err.order = None
+        outcome = _outcome(self.spec, err, False)
+        if outcome is not None:
+            return cast(R, outcome)
+        raise err
+
+    def retried_outcome(self, err: QuantEnergxError) -> Optional[R]:
+        """A retry answered "not cancellable, cancelled": the first attempt went through; that is the result."""
+        return cast(Optional[R], _outcome(self.spec, err, True))
+
+
+# ---- the dead-man's switch -----------------------------------------------------------------------
+
+
+class DeadManCore:
+    """What both dead-man's switches share: their settings, checked, and what the gateway answered."""
+
+    def __init__(self, timeout_ms: Any, every_ms: Any = None, on_error: Optional[Callable[[QuantEnergxError], None]] = None) -> None:
+        if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int) or timeout_ms <= 0:
+            raise QuantEnergxError('INVALID_PAYLOAD', 'dead_man_switch: timeout_ms must be a whole number of milliseconds '
+                                                      'above 0, got {!r}'.format(timeout_ms), 'cancel-all-after', 'timeoutMs')
+        every = timeout_ms // 3 if every_ms is None else every_ms
+        if isinstance(every, bool) or not isinstance(every, (int, float)) or not 50 <= every < timeout_ms:
+            raise QuantEnergxError('INVALID_PAYLOAD', 'dead_man_switch: every_ms must be at least 50 and less than timeout_ms '
+                                                      '({}), got {!r}'.format(timeout_ms, every), 'cancel-all-after', 'every')
+        #: cancel all the user's open orders unless re-armed within this time
+        self.timeout_ms: int = timeout_ms
+        #: re-armed this often
+        self.every_ms: float = every
+        #: when the gateway cancels the user's open orders unless re-armed (ISO-8601; None once disarmed)
+        self.fires_at: Optional[str] = None
+        #: times the gateway accepted an arm (the first included)
+        self.arms = 0
+        #: still re-arming
+        self.active = True
+        self._on_error = on_error
+
+    def _armed(self, ack: Mapping[str, Any]) -> None:
+        self.fires_at = ack.get('firesAt')
+        if isinstance(ack.get('timeoutMs'), int) and ack['timeoutMs'] > 0:
+            self.arms += 1
+
+    def _report(self, client: ClientCore, err: QuantEnergxError) -> None:
+        if self._on_error is not None:
+            try:
+                self._on_error(err)
+                return
+            except Exception:  # a callback's bug must not stop the switch
+                logger.exception('dead_man_switch on_error failed')
+        client._emit('error', err)

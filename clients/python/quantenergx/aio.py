@@ -22,15 +22,19 @@ import asyncio
 import inspect
 import logging
 import time
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Set, Tuple, TypeVar, Union
 
 import socketio
 
 from ._core import FATAL_AUTH_CODES, RETRY_CODES, QuantEnergxError, ack_body, connect_error, refresh_delay, request_error, token_unavailable
-from ._session import PRIVATE_REQUESTS, ClientCore, commodity_list
+from ._session import (PRIVATE_REQUESTS, SOCKET_UNUSABLE, ClientCore, DeadManCore, OrderCall, cancel_on_disconnect_payload,
+                       commodity_list)
 from .client import Event, _event, connect_failed
+from .rest import AsyncQuantEnergxRest, Order, _Endpoints, _may_retry, _retry_pause
 
-__all__ = ['AsyncQuantEnergxWebSocket', 'AsyncEventStream']
+__all__ = ['AsyncQuantEnergxWebSocket', 'AsyncEventStream', 'AsyncDeadManSwitch']
+
+R = TypeVar('R')
 
 logger = logging.getLogger('quantenergx')
 
@@ -86,7 +90,8 @@ class AsyncQuantEnergxWebSocket(ClientCore):
     ``request-error`` (a QuantEnergxError), ``disconnect-reason`` (the gateway's notice),
     ``stream-gap`` (stream, first, last: events the gateway no longer holds), ``book`` (a
     :class:`~quantenergx.book.BookView`), ``book-resync`` (commodity, reason), ``market-trade``,
-    ``error``. A handler that awaits the next event through another handler waits forever (that
+    ``market-status``, ``error``. Order calls travel over the socket while it is authenticated,
+    over REST otherwise (see :class:`~quantenergx.client.QuantEnergxWebSocket`). A handler that awaits the next event through another handler waits forever (that
     handler runs after it returns): read ``ws.events(...)`` or ``await ws.wait_for(...)``.
     """
 
@@ -94,9 +99,13 @@ class AsyncQuantEnergxWebSocket(ClientCore):
                  get_token: Optional[Callable[[], Any]] = None, request_timeout: float = 10.0,
                  reconnection_delay: float = 0.5, reconnection_delay_max: float = 10.0, gap_grace: float = 0.3,
                  gap_timeout: float = 3.0, refresh_lead: float = 30.0, refresh_before_expiry: bool = True,
-                 rest_url: Optional[str] = None) -> None:
+                 rest_url: Optional[str] = None, order_retries: int = 2) -> None:
         super().__init__(url, user_id, token, get_token, request_timeout, reconnection_delay, reconnection_delay_max,
-                         gap_grace, gap_timeout, refresh_lead, refresh_before_expiry, rest_url)
+                         gap_grace, gap_timeout, refresh_lead, refresh_before_expiry, rest_url, order_retries)
+        #: clear while cancel-on-disconnect is being (re)applied: socket orders wait for it
+        self._safety_ready = asyncio.Event()
+        self._safety_ready.set()
+        self._dead_man: Optional['AsyncDeadManSwitch'] = None
         # exponential backoff with jitter between reconnection attempts, forever
         self.sio = socketio.AsyncClient(reconnection=True, reconnection_attempts=0, reconnection_delay=reconnection_delay,
                                         reconnection_delay_max=reconnection_delay_max, randomization_factor=0.5)
@@ -130,6 +139,7 @@ class AsyncQuantEnergxWebSocket(ClientCore):
         sio.on('book-snapshot', self._on_book_snapshot)
         sio.on('book-update', self._on_book_delta)
         sio.on('market-trade', self._on_market_trade)
+        sio.on('market-status', self._on_market_status)
 
     def _queue_for_handlers(self, event: str, args: Tuple[Any, ...]) -> None:
         self._queue.put_nowait((event, args))
@@ -250,12 +260,19 @@ class AsyncQuantEnergxWebSocket(ClientCore):
     async def _shut_down(self, drain: bool = False) -> None:
         """Stops everything the client started: socket, tasks, the dispatcher, HTTP sessions."""
         self._closed = True
+        dead_man, self._dead_man = self._dead_man, None
+        if dead_man is not None:
+            dead_man._halt()  # nothing can be sent any more: the last deadline stands
         tasks: List['asyncio.Future[Any]'] = list(self._gap_tasks.values())
         if self._refresh_task is not None:
             tasks.append(self._refresh_task)
         for task in tasks:
             task.cancel()
         self._gap_tasks.clear()
+        # python-socketio 5.7's disconnect() leaves a reconnection that is waiting to run: stop it
+        abort = getattr(self.sio, '_reconnect_abort', None)
+        if abort is not None:
+            abort.set()
         await self.sio.disconnect()
         # a connect that failed leaves python-engineio's aiohttp session open
         eio_http = getattr(self.sio.eio, 'http', None)
@@ -307,15 +324,22 @@ class AsyncQuantEnergxWebSocket(ClientCore):
         self._emit('disconnect', notice)
 
     async def _start_session(self, session: int) -> None:
-        """Every connection is a new session: authenticate, subscribe again, resume every stream."""
+        """Every connection is a new session: authenticate, ask for cancel-on-disconnect again (before
+        any order of the session goes out over it), subscribe again, resume every stream."""
+        if self._cod_scope != 'off':
+            self._safety_ready.clear()
         try:
-            await self._sign_in()
-        except QuantEnergxError as err:
-            if err.code in FATAL_AUTH_CODES or err.code == 'TOKEN_EXPIRED':
-                await self._fail_auth(err)
-            else:
-                self._emit('error', err)
-            return
+            try:
+                await self._sign_in()
+            except QuantEnergxError as err:
+                if err.code in FATAL_AUTH_CODES or err.code == 'TOKEN_EXPIRED':
+                    await self._fail_auth(err)
+                else:
+                    self._emit('error', err)
+                return
+            await self._restore_safety(session)
+        finally:
+            self._safety_ready.set()
         plan = self._restore_plan()
         for event, payload, refused in plan:
             if session != self._session or not self.sio.connected:
@@ -325,8 +349,21 @@ class AsyncQuantEnergxWebSocket(ClientCore):
             except QuantEnergxError as err:
                 refused(err)
         self._restored(plan)
+        if self._dead_man is not None:
+            self._dead_man.rearm_now()
         try:
             await self._resume()
+        except QuantEnergxError as err:
+            if session == self._session:
+                self._emit('error', err)
+
+    async def _restore_safety(self, session: int) -> None:
+        """A new session starts without cancel-on-disconnect (it belongs to a connection): ask again."""
+        scope = self._cod_scope
+        if scope == 'off':
+            return
+        try:
+            await self._call('cancel-on-disconnect', {'scope': scope})
         except QuantEnergxError as err:
             if session == self._session:
                 self._emit('error', err)
@@ -425,15 +462,18 @@ class AsyncQuantEnergxWebSocket(ClientCore):
 
     # ---- requests --------------------------------------------------------------------------
 
-    async def _call(self, event: str, data: Any = None) -> Dict[str, Any]:
-        """Emits with an acknowledgement; returns the confirmation or raises QuantEnergxError."""
+    async def _emit_call(self, event: str, data: Any = None) -> Any:
+        """Emits with an acknowledgement; returns the ack as it came (no answer: REQUEST_TIMEOUT)."""
         try:
-            response = await self.sio.call(event, data, timeout=self.request_timeout)
+            return await self.sio.call(event, data, timeout=self.request_timeout)
         except socketio.exceptions.TimeoutError:
             raise QuantEnergxError('REQUEST_TIMEOUT', '{}: no answer within {} s'.format(event, self.request_timeout), event) from None
         except socketio.exceptions.BadNamespaceError:
             raise QuantEnergxError('NOT_CONNECTED', '{}: not connected'.format(event), event) from None
-        return ack_body(response, event)
+
+    async def _call(self, event: str, data: Any = None) -> Dict[str, Any]:
+        """Emits with an acknowledgement; returns the confirmation or raises QuantEnergxError."""
+        return ack_body(await self._emit_call(event, data), event)
 
     async def _request(self, event: str, data: Any = None) -> Dict[str, Any]:
         """A user request: waits for authentication, and is sent again after a reconnect."""
@@ -526,6 +566,145 @@ class AsyncQuantEnergxWebSocket(ClientCore):
         """``ping``: ``{timestamp}``, the gateway's clock in ms."""
         return await self._request('ping')
 
+    # ---- market status ---------------------------------------------------------------------
+
+    async def subscribe_status(self, commodities: Union[str, Iterable[str]]) -> Dict[str, Any]:
+        """``subscribe-status`` (one symbol or a list): each commodity's current ``market-status`` at
+        once, then every change, as ``market-status`` events and in :meth:`market_status`."""
+        symbols = commodity_list(commodities, 'subscribe-status')
+        fresh = [c for c in symbols if c not in self._wanted['status']]
+        for c in symbols:
+            self._subscribed('status', c)  # wanted before the answer: the snapshot follows at once
+        try:
+            return await self._request('subscribe-status', symbols)
+        except QuantEnergxError:
+            for c in fresh:
+                self._unsubscribed('status', c)
+            raise
+
+    async def unsubscribe_status(self, commodities: Union[str, Iterable[str]]) -> Dict[str, Any]:
+        """``unsubscribe-status``; the statuses held are forgotten."""
+        symbols = commodity_list(commodities, 'unsubscribe-status')
+        for c in symbols:
+            self._unsubscribed('status', c)
+        return await self._request('unsubscribe-status', symbols)
+
+    async def get_market_status(self) -> List[Dict[str, Any]]:
+        """``GET /api/v1/market/status``: every commodity's status (those followed update
+        :meth:`market_status` when newer)."""
+        rows = await self._rest()._call('market_status', _Endpoints.market_status())
+        self._statuses_fetched(rows)
+        return rows
+
+    # ---- order entry -----------------------------------------------------------------------
+
+    async def place_order(self, commodity: str, side: str, quantity: Any, price: Any = None, order_type: Optional[str] = None,
+                          time_in_force: Optional[str] = None, client_order_id: Optional[str] = None) -> Order:
+        """``place-order`` over the socket (REST when it is down); see
+        :meth:`QuantEnergxWebSocket.place_order`. Idempotent by ``client_order_id``."""
+        return await self._send_order(OrderCall.place(commodity, side, quantity, price, order_type, time_in_force,
+                                                      client_order_id))
+
+    async def cancel_order(self, order_id: str) -> Order:
+        """``cancel-order`` (REST when the socket is down): the cancelled order."""
+        return await self._send_order(OrderCall.cancel(order_id))
+
+    async def amend_order(self, order_id: str, price: Any = None, quantity: Any = None) -> Order:
+        """``amend-order`` (REST when the socket is down): a new price and/or a new total quantity."""
+        return await self._send_order(OrderCall.amend(order_id, price, quantity))
+
+    async def cancel_all(self, commodity: Optional[str] = None) -> List[Order]:
+        """``cancel-all-orders`` (REST when the socket is down): the orders cancelled."""
+        return await self._send_order(OrderCall.cancel_all(commodity))
+
+    async def cancel_all_after(self, timeout_ms: int) -> Dict[str, Any]:
+        """``cancel-all-after`` (REST when the socket is down): the dead-man's switch; ``0`` disarms.
+        Returns ``{'timeoutMs', 'firesAt'}``."""
+        return await self._send_order(OrderCall.cancel_all_after(timeout_ms))
+
+    async def cancel_on_disconnect(self, scope: str) -> Dict[str, Any]:
+        """``cancel-on-disconnect`` (``'connection'``, ``'account'`` or ``'off'``); asked again on every
+        new session, before any order of it goes out; see :meth:`QuantEnergxWebSocket.cancel_on_disconnect`."""
+        payload = cancel_on_disconnect_payload(scope)
+        previous, self._cod_scope = self._cod_scope, payload['scope']
+        self._safety_ready.clear()
+        try:
+            return await self._request('cancel-on-disconnect', payload)
+        except QuantEnergxError:
+            if self._cod_scope == payload['scope']:
+                self._cod_scope = previous
+            raise
+        finally:
+            self._safety_ready.set()
+
+    async def dead_man_switch(self, timeout_ms: int, every_ms: Optional[float] = None,
+                              on_error: Optional[Callable[[QuantEnergxError], None]] = None) -> 'AsyncDeadManSwitch':
+        """Arms ``cancel-all-after timeout_ms`` and re-arms it every ``every_ms`` (default a third)
+        in a task, and at once after each reconnect, until ``await stop()`` (or the end of an
+        ``async with`` block); see :meth:`QuantEnergxWebSocket.dead_man_switch`."""
+        switch = AsyncDeadManSwitch(self, timeout_ms, every_ms, on_error)
+        old, self._dead_man = self._dead_man, switch
+        if old is not None:
+            old._halt()
+        try:
+            await switch._start()
+        except BaseException:
+            if self._dead_man is switch:
+                self._dead_man = None
+            raise
+        return switch
+
+    def _rest(self) -> AsyncQuantEnergxRest:
+        import aiohttp
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.request_timeout))
+        return AsyncQuantEnergxRest(self.rest_url, get_token=self._current_token, timeout=self.request_timeout,
+                                    session=self._http, retries=0)
+
+    async def _send_order(self, call: 'OrderCall[R]') -> R:
+        """Sends an order call, again (unchanged) while nothing answered it, up to ``order_retries`` times."""
+        attempt = 0
+        while True:
+            if self._failure is not None:
+                raise QuantEnergxError(self._failure.code, self._failure.message, call.event)
+            if self._closed:
+                raise QuantEnergxError('CLIENT_CLOSED', 'the client was disconnected', call.event)
+            try:
+                return await self._order_transport(call)
+            except QuantEnergxError as err:
+                if attempt > 0:
+                    outcome = call.retried_outcome(err)
+                    if outcome is not None:
+                        return outcome
+                if not _may_retry(call.spec, err, attempt, self.order_retries):
+                    raise
+                attempt += 1
+                if err.code != 'REQUEST_TIMEOUT':
+                    await asyncio.sleep(_retry_pause(attempt))
+
+    async def _order_transport(self, call: 'OrderCall[R]') -> R:
+        """One attempt: over the socket while it is authenticated (once cancel-on-disconnect is in
+        place), over REST otherwise or when the socket turns out unusable before doing anything."""
+        if self.authenticated:
+            try:
+                await asyncio.wait_for(self._safety_ready.wait(), self.request_timeout)
+            except asyncio.TimeoutError:
+                pass
+            if self.authenticated:
+                try:
+                    result = call.answered(await self._emit_call(call.event, call.payload))
+                except QuantEnergxError as err:
+                    if err.code not in SOCKET_UNUSABLE:
+                        raise
+                    if err.code != 'NOT_CONNECTED':
+                        self._authenticated.clear()
+                        self._spawn(self._refresh_after_expiry())
+                else:
+                    self.stats['orders_over_socket'] += 1
+                    return result
+        self.stats['orders_over_rest'] += 1
+        return await self._rest()._call(call.what, call.spec)
+
     # ---- data ------------------------------------------------------------------------------
 
     def _on_book_delta(self, update: Dict[str, Any]) -> None:
@@ -609,3 +788,71 @@ class AsyncQuantEnergxWebSocket(ClientCore):
             return
         if give_up:
             self._give_up(stream)
+
+
+class AsyncDeadManSwitch(DeadManCore):
+    """A running dead-man's switch of an :class:`AsyncQuantEnergxWebSocket` (``await
+    ws.dead_man_switch(...)``): re-arms ``cancel-all-after`` every ``every_ms`` in a task, and at
+    once after a reconnect. ``await stop()`` (or leaving an ``async with`` block) stops it and
+    disarms it at the gateway."""
+
+    def __init__(self, client: AsyncQuantEnergxWebSocket, timeout_ms: Any, every_ms: Any = None,
+                 on_error: Optional[Callable[[QuantEnergxError], None]] = None) -> None:
+        super().__init__(timeout_ms, every_ms, on_error)
+        self._client = client
+        self._wake = asyncio.Event()
+        self._task: Optional['asyncio.Task[None]'] = None
+
+    async def _start(self) -> None:
+        try:
+            self._armed(await self._client.cancel_all_after(self.timeout_ms))
+        except BaseException:
+            self._halt()
+            raise
+        self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.every_ms / 1000.0)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+            if not self.active:
+                return
+            try:
+                ack = await self._client.cancel_all_after(self.timeout_ms)
+            except QuantEnergxError as err:
+                if self.active:
+                    self._report(self._client, err)
+            else:
+                if self.active:
+                    self._armed(ack)
+
+    def rearm_now(self) -> None:
+        """Re-arms at once (right after an arm in flight), then every ``every_ms`` again."""
+        if self.active:
+            self._wake.set()
+
+    def _halt(self) -> None:
+        self.active = False
+        self._wake.set()
+
+    async def stop(self, disarm: bool = True) -> None:
+        """Stops re-arming; with ``disarm`` (default) also disarms the switch at the gateway
+        (``cancel-all-after 0``); without, the last deadline stands."""
+        was_active = self.active
+        self._halt()
+        task = self._task
+        if task is not None and task is not asyncio.current_task():
+            await asyncio.gather(task, return_exceptions=True)  # an arm in flight ends first
+        if self._client._dead_man is self:
+            self._client._dead_man = None
+        if disarm and (was_active or self.fires_at is not None):
+            self._armed(await self._client.cancel_all_after(0))
+
+    async def __aenter__(self) -> 'AsyncDeadManSwitch':
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()

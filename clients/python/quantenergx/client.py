@@ -24,15 +24,19 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, Iterator, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, TypeVar, Union
 
 import requests
 import socketio
 
 from ._core import FATAL_AUTH_CODES, RETRY_CODES, QuantEnergxError, ack_body, connect_error, refresh_delay, request_error, token_unavailable
-from ._session import PRIVATE_REQUESTS, ClientCore, commodity_list, new_lock
+from ._session import (PRIVATE_REQUESTS, SOCKET_UNUSABLE, ClientCore, DeadManCore, OrderCall, cancel_on_disconnect_payload,
+                       commodity_list, new_lock)
+from .rest import Order, QuantEnergxRest, _Endpoints, _may_retry, _retry_pause
 
-__all__ = ['QuantEnergxWebSocket', 'QuantEnergxError', 'Event', 'EventStream']
+__all__ = ['QuantEnergxWebSocket', 'QuantEnergxError', 'Event', 'EventStream', 'DeadManSwitch']
+
+R = TypeVar('R')
 
 logger = logging.getLogger('quantenergx')
 
@@ -91,7 +95,13 @@ class QuantEnergxWebSocket(ClientCore):
     ``request-error`` (a QuantEnergxError), ``disconnect-reason`` (the gateway's notice),
     ``stream-gap`` (stream, first, last: events the gateway no longer holds), ``book`` (a
     :class:`~quantenergx.book.BookView`), ``book-resync`` (commodity, reason), ``market-trade``
-    (one trade of the tape), ``error`` (anything that failed in the background).
+    (one trade of the tape), ``market-status`` (a commodity's status: open, halted, closed),
+    ``error`` (anything that failed in the background).
+
+    Order calls (:meth:`place_order`, :meth:`cancel_order`, :meth:`amend_order`, :meth:`cancel_all`,
+    :meth:`cancel_all_after`) travel over the socket while it is authenticated, over REST otherwise,
+    and return what the REST client returns; an unanswered call is sent again unchanged (the same
+    ``client_order_id``) up to ``order_retries`` times, whichever way each attempt goes.
 
     Handlers run one at a time, in order, on one thread of the client's: a handler that waits for
     the *next* event through another handler waits forever (that handler runs after it returns);
@@ -102,10 +112,15 @@ class QuantEnergxWebSocket(ClientCore):
                  get_token: Optional[Callable[[], str]] = None, request_timeout: float = 10.0,
                  reconnection_delay: float = 0.5, reconnection_delay_max: float = 10.0, gap_grace: float = 0.3,
                  gap_timeout: float = 3.0, refresh_lead: float = 30.0, refresh_before_expiry: bool = True,
-                 rest_url: Optional[str] = None) -> None:
+                 rest_url: Optional[str] = None, order_retries: int = 2) -> None:
         super().__init__(url, user_id, token, get_token, request_timeout, reconnection_delay, reconnection_delay_max,
-                         gap_grace, gap_timeout, refresh_lead, refresh_before_expiry, rest_url)
+                         gap_grace, gap_timeout, refresh_lead, refresh_before_expiry, rest_url, order_retries)
         self._lock = new_lock()
+        #: clear while cancel-on-disconnect is being (re)applied: socket orders wait for it
+        self._safety_ready = threading.Event()
+        self._safety_ready.set()
+        self._rest_api: Optional[QuantEnergxRest] = None
+        self._dead_man: Optional['DeadManSwitch'] = None
         # exponential backoff with jitter between reconnection attempts, forever
         self.sio = socketio.Client(reconnection=True, reconnection_attempts=0, reconnection_delay=reconnection_delay,
                                    reconnection_delay_max=reconnection_delay_max, randomization_factor=0.5)
@@ -138,6 +153,7 @@ class QuantEnergxWebSocket(ClientCore):
         sio.on('book-snapshot', self._on_book_snapshot)
         sio.on('book-update', self._on_book_delta)
         sio.on('market-trade', self._on_market_trade)
+        sio.on('market-status', self._on_market_status)
 
     def _queue_for_handlers(self, event: str, args: Tuple[Any, ...]) -> None:
         self._handler_queue.put((event, args))
@@ -258,9 +274,18 @@ class QuantEnergxWebSocket(ClientCore):
             self._gap_timers.clear()
             if self._refresh_timer:
                 self._refresh_timer.cancel()
+            dead_man, self._dead_man = self._dead_man, None
+        if dead_man is not None:
+            dead_man._halt()  # nothing can be sent any more: the last deadline stands
+        # python-socketio 5.7's disconnect() leaves a reconnection that is waiting to run: stop it
+        abort = getattr(self.sio, '_reconnect_abort', None)
+        if abort is not None:
+            abort.set()
         self.sio.disconnect()
         self._authenticated.clear()
         self._stop_dispatcher()
+        if self._rest_api is not None:
+            self._rest_api.close()
 
     def __enter__(self) -> 'QuantEnergxWebSocket':
         return self.connect()
@@ -288,11 +313,18 @@ class QuantEnergxWebSocket(ClientCore):
         self._emit('disconnect', notice)
 
     def _start_session(self, session: int) -> None:
-        """Every connection is a new session: authenticate, subscribe again, resume every stream."""
+        """Every connection is a new session: authenticate, ask for cancel-on-disconnect again (before
+        any order of the session goes out over it), subscribe again, resume every stream."""
+        if self._cod_scope != 'off':
+            self._safety_ready.clear()
         try:
-            self._sign_in()
-        except QuantEnergxError as err:
-            return self._auth_failed(err) if err.code in FATAL_AUTH_CODES or err.code == 'TOKEN_EXPIRED' else self._emit('error', err)
+            try:
+                self._sign_in()
+            except QuantEnergxError as err:
+                return self._auth_failed(err) if err.code in FATAL_AUTH_CODES or err.code == 'TOKEN_EXPIRED' else self._emit('error', err)
+            self._restore_safety(session)
+        finally:
+            self._safety_ready.set()
         plan = self._restore_plan()
         for event, payload, refused in plan:
             if session != self._session or not self.sio.connected:
@@ -302,8 +334,22 @@ class QuantEnergxWebSocket(ClientCore):
             except QuantEnergxError as err:
                 refused(err)
         self._restored(plan)
+        dead_man = self._dead_man
+        if dead_man is not None:
+            dead_man.rearm_now()
         try:
             self._resume()
+        except QuantEnergxError as err:
+            if session == self._session:
+                self._emit('error', err)
+
+    def _restore_safety(self, session: int) -> None:
+        """A new session starts without cancel-on-disconnect (it belongs to a connection): ask again."""
+        scope = self._cod_scope
+        if scope == 'off':
+            return
+        try:
+            self._call('cancel-on-disconnect', {'scope': scope})
         except QuantEnergxError as err:
             if session == self._session:
                 self._emit('error', err)
@@ -399,15 +445,18 @@ class QuantEnergxWebSocket(ClientCore):
 
     # ---- requests --------------------------------------------------------------------------
 
-    def _call(self, event: str, data: Any = None) -> Dict[str, Any]:
-        """Emits with an acknowledgement; returns the confirmation or raises QuantEnergxError."""
+    def _emit_call(self, event: str, data: Any = None) -> Any:
+        """Emits with an acknowledgement; returns the ack as it came (no answer: REQUEST_TIMEOUT)."""
         try:
-            response = self.sio.call(event, data, timeout=self.request_timeout)
+            return self.sio.call(event, data, timeout=self.request_timeout)
         except socketio.exceptions.TimeoutError:
             raise QuantEnergxError('REQUEST_TIMEOUT', '{}: no answer within {} s'.format(event, self.request_timeout), event) from None
         except socketio.exceptions.BadNamespaceError:
             raise QuantEnergxError('NOT_CONNECTED', '{}: not connected'.format(event), event) from None
-        return ack_body(response, event)
+
+    def _call(self, event: str, data: Any = None) -> Dict[str, Any]:
+        """Emits with an acknowledgement; returns the confirmation or raises QuantEnergxError."""
+        return ack_body(self._emit_call(event, data), event)
 
     def _request(self, event: str, data: Any = None) -> Dict[str, Any]:
         """A user request: waits for authentication, and is sent again after a reconnect."""
@@ -499,6 +548,151 @@ class QuantEnergxWebSocket(ClientCore):
         """``ping``: ``{timestamp}``, the gateway's clock in ms."""
         return self._request('ping')
 
+    # ---- market status ---------------------------------------------------------------------
+
+    def subscribe_status(self, commodities: Union[str, Iterable[str]]) -> Dict[str, Any]:
+        """``subscribe-status`` (one symbol or a list): each commodity's current ``market-status``
+        (open, halted, closed) at once, then every change, as ``market-status`` events and in
+        :meth:`market_status`; followed again after a reconnect."""
+        symbols = commodity_list(commodities, 'subscribe-status')
+        with self._lock:
+            fresh = [c for c in symbols if c not in self._wanted['status']]
+        for c in symbols:
+            self._subscribed('status', c)  # wanted before the answer: the snapshot follows at once
+        try:
+            return self._request('subscribe-status', symbols)
+        except QuantEnergxError:
+            for c in fresh:
+                self._unsubscribed('status', c)
+            raise
+
+    def unsubscribe_status(self, commodities: Union[str, Iterable[str]]) -> Dict[str, Any]:
+        """``unsubscribe-status``; the statuses held are forgotten."""
+        symbols = commodity_list(commodities, 'unsubscribe-status')
+        for c in symbols:
+            self._unsubscribed('status', c)
+        return self._request('unsubscribe-status', symbols)
+
+    def get_market_status(self) -> List[Dict[str, Any]]:
+        """``GET /api/v1/market/status``: every commodity's status (those followed update
+        :meth:`market_status` when newer)."""
+        rows = self._rest()._call('market_status', _Endpoints.market_status())
+        self._statuses_fetched(rows)
+        return rows
+
+    # ---- order entry -----------------------------------------------------------------------
+
+    def place_order(self, commodity: str, side: str, quantity: Any, price: Any = None, order_type: Optional[str] = None,
+                    time_in_force: Optional[str] = None, client_order_id: Optional[str] = None) -> Order:
+        """``place-order`` over the socket (REST ``POST /api/v1/trading/orders`` when it is down): as
+        :meth:`QuantEnergxRest.place_order` — exact prices, the order as the result, refusals raised
+        (``MARKET_HALTED``, ``TRADING_DISABLED``, ...). Idempotent by ``client_order_id`` (generated
+        when not given) across retries and transports: it never trades twice."""
+        return self._send_order(OrderCall.place(commodity, side, quantity, price, order_type, time_in_force, client_order_id))
+
+    def cancel_order(self, order_id: str) -> Order:
+        """``cancel-order`` (REST when the socket is down): the cancelled order."""
+        return self._send_order(OrderCall.cancel(order_id))
+
+    def amend_order(self, order_id: str, price: Any = None, quantity: Any = None) -> Order:
+        """``amend-order`` (REST when the socket is down): a new price (exact) and/or a new total
+        quantity; see :meth:`QuantEnergxRest.amend_order`."""
+        return self._send_order(OrderCall.amend(order_id, price, quantity))
+
+    def cancel_all(self, commodity: Optional[str] = None) -> List[Order]:
+        """``cancel-all-orders`` (REST when the socket is down): cancels your open orders (of
+        ``commodity``); returns them."""
+        return self._send_order(OrderCall.cancel_all(commodity))
+
+    def cancel_all_after(self, timeout_ms: int) -> Dict[str, Any]:
+        """``cancel-all-after`` (REST when the socket is down), the dead-man's switch: unless called
+        again within ``timeout_ms`` (1 000-86 400 000), all your open orders are cancelled; ``0``
+        disarms. Returns ``{'timeoutMs', 'firesAt'}``. :meth:`dead_man_switch` re-arms it for you."""
+        return self._send_order(OrderCall.cancel_all_after(timeout_ms))
+
+    def cancel_on_disconnect(self, scope: str) -> Dict[str, Any]:
+        """``cancel-on-disconnect``: ``'connection'`` cancels the orders placed through this socket
+        when its connection ends, ``'account'`` all your open orders when your last such socket is
+        gone, ``'off'`` neither. Asked again on every new session (before any order of it goes out)."""
+        payload = cancel_on_disconnect_payload(scope)
+        previous, self._cod_scope = self._cod_scope, payload['scope']
+        self._safety_ready.clear()
+        try:
+            return self._request('cancel-on-disconnect', payload)
+        except QuantEnergxError:
+            if self._cod_scope == payload['scope']:
+                self._cod_scope = previous
+            raise
+        finally:
+            self._safety_ready.set()
+
+    def dead_man_switch(self, timeout_ms: int, every_ms: Optional[float] = None,
+                        on_error: Optional[Callable[[QuantEnergxError], None]] = None) -> 'DeadManSwitch':
+        """Arms ``cancel-all-after timeout_ms`` and re-arms it every ``every_ms`` (default a third of
+        it) on a thread, and at once after each reconnect, until ``stop()`` (or the end of a ``with``
+        block). The first arm's refusal raises; later failures go to ``on_error`` (default: the
+        ``error`` event) and re-arming goes on. One per client: a new one replaces the old."""
+        switch = DeadManSwitch(self, timeout_ms, every_ms, on_error)
+        with self._lock:
+            old, self._dead_man = self._dead_man, switch
+        if old is not None:
+            old._halt()
+        try:
+            switch._start()
+        except BaseException:
+            with self._lock:
+                if self._dead_man is switch:
+                    self._dead_man = None
+            raise
+        return switch
+
+    def _rest(self) -> QuantEnergxRest:
+        if self._rest_api is None:
+            self._rest_api = QuantEnergxRest(self.rest_url, get_token=self._current_token, timeout=self.request_timeout, retries=0)
+        self._rest_api.token = None  # ask the client for its current token
+        return self._rest_api
+
+    def _send_order(self, call: 'OrderCall[R]') -> R:
+        """Sends an order call, again (unchanged) while nothing answered it, up to ``order_retries`` times."""
+        attempt = 0
+        while True:
+            if self._failure is not None:
+                raise QuantEnergxError(self._failure.code, self._failure.message, call.event)
+            if self._closed:
+                raise QuantEnergxError('CLIENT_CLOSED', 'the client was disconnected', call.event)
+            try:
+                return self._order_transport(call)
+            except QuantEnergxError as err:
+                if attempt > 0:
+                    outcome = call.retried_outcome(err)
+                    if outcome is not None:
+                        return outcome
+                if not _may_retry(call.spec, err, attempt, self.order_retries):
+                    raise
+                attempt += 1
+                if err.code != 'REQUEST_TIMEOUT':
+                    time.sleep(_retry_pause(attempt))
+
+    def _order_transport(self, call: 'OrderCall[R]') -> R:
+        """One attempt: over the socket while it is authenticated (once cancel-on-disconnect is in
+        place), over REST otherwise or when the socket turns out unusable before doing anything."""
+        if self.authenticated:
+            self._safety_ready.wait(self.request_timeout)
+            if self.authenticated:
+                try:
+                    result = call.answered(self._emit_call(call.event, call.payload))
+                except QuantEnergxError as err:
+                    if err.code not in SOCKET_UNUSABLE:
+                        raise
+                    if err.code != 'NOT_CONNECTED':
+                        self._authenticated.clear()
+                        self.sio.start_background_task(self._refresh_after_expiry)
+                else:
+                    self.stats['orders_over_socket'] += 1
+                    return result
+        self.stats['orders_over_rest'] += 1
+        return self._rest()._call(call.what, call.spec)
+
     # ---- data ------------------------------------------------------------------------------
 
     def _on_book_delta(self, update: Dict[str, Any]) -> None:
@@ -583,3 +777,70 @@ class QuantEnergxWebSocket(ClientCore):
             return
         if give_up:
             self._give_up(stream)
+
+
+class DeadManSwitch(DeadManCore):
+    """A running dead-man's switch of a :class:`QuantEnergxWebSocket` (``ws.dead_man_switch(...)``):
+    re-arms ``cancel-all-after`` every ``every_ms`` on a thread of its own, and at once after a
+    reconnect. ``stop()`` (or leaving a ``with`` block) stops it and disarms it at the gateway.
+    ``fires_at``, ``arms``, ``active``, ``timeout_ms``, ``every_ms`` say where it stands."""
+
+    def __init__(self, client: QuantEnergxWebSocket, timeout_ms: Any, every_ms: Any = None,
+                 on_error: Optional[Callable[[QuantEnergxError], None]] = None) -> None:
+        super().__init__(timeout_ms, every_ms, on_error)
+        self._client = client
+        self._wake = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+
+    def _start(self) -> None:
+        try:
+            self._armed(self._client.cancel_all_after(self.timeout_ms))
+        except BaseException:
+            self._halt()
+            raise
+        self._thread = threading.Thread(target=self._run, name='quantenergx-dead-man', daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.every_ms / 1000.0)
+            self._wake.clear()
+            if not self.active:
+                return
+            try:
+                ack = self._client.cancel_all_after(self.timeout_ms)
+            except QuantEnergxError as err:
+                if self.active:
+                    self._report(self._client, err)
+            else:
+                if self.active:
+                    self._armed(ack)
+
+    def rearm_now(self) -> None:
+        """Re-arms at once (right after an arm in flight), then every ``every_ms`` again."""
+        if self.active:
+            self._wake.set()
+
+    def _halt(self) -> None:
+        self.active = False
+        self._wake.set()
+
+    def stop(self, disarm: bool = True) -> None:
+        """Stops re-arming. With ``disarm`` (default) it also disarms the switch at the gateway
+        (``cancel-all-after 0``); without, the last deadline stands and fires unless re-armed."""
+        was_active = self.active
+        self._halt()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()  # an arm in flight ends first: the disarm is the last word
+        with self._client._lock:
+            if self._client._dead_man is self:
+                self._client._dead_man = None
+        if disarm and (was_active or self.fires_at is not None):
+            self._armed(self._client.cancel_all_after(0))
+
+    def __enter__(self) -> 'DeadManSwitch':
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -295,6 +295,15 @@ class _Endpoints:
                      lambda b: [_build(Order, o) for o in b['cancelled']])
 
     @staticmethod
+    def cancel_all_after(timeout_ms: Any) -> '_Spec[Dict[str, Any]]':
+        return _Spec('POST', '/api/v1/trading/cancel-all-after', None, {'timeoutMs': as_int(timeout_ms, 'timeoutMs')},
+                     lambda b: {'timeoutMs': b['timeoutMs'], 'firesAt': b.get('firesAt')}, retry=True)
+
+    @staticmethod
+    def market_status() -> '_Spec[List[Dict[str, Any]]]':
+        return _Spec('GET', '/api/v1/market/status', None, None, lambda b: [dict(s) for s in b['statuses']])
+
+    @staticmethod
     def flatten(commodity: str, client_order_id: Optional[str] = None) -> '_Spec[Order]':
         body = {'clientOrderId': client_order_id if client_order_id is not None else new_client_order_id('flat')}
         return _Spec('POST', '/api/v1/trading/positions/{}/flatten'.format(quote(commodity, safe='')), None, body, _order,
@@ -375,6 +384,18 @@ def _outcome(spec: '_Spec[Any]', err: QuantEnergxError, retried: bool) -> Option
     return None
 
 
+def _may_retry(spec: '_Spec[Any]', err: QuantEnergxError, attempt: int, retries: int) -> bool:
+    """Whether a call answered by ``err`` is sent again, unchanged: only one the gateway did not answer
+    (an HTTP error below 500 is an answer, a proxy's 404 say), and only ``retries`` times."""
+    return (spec.retry and err.code in UNANSWERED and attempt < retries
+            and (err.code != 'HTTP_ERROR' or err.status is None or err.status >= 500))
+
+
+def _retry_pause(attempt: int) -> float:
+    """Seconds to wait before sending an unanswered call again (not after a timeout: time has passed)."""
+    return min(0.25 * 2.0 ** attempt, 2.0)
+
+
 class _Base:
     def __init__(self, url: str, token: Optional[str] = None, get_token: Optional[Callable[[], Any]] = None,
                  timeout: float = 10.0, retries: int = 2) -> None:
@@ -450,12 +471,11 @@ class QuantEnergxRest(_Base):
                 if err.code == 'TOKEN_EXPIRED' and self.get_token is not None and not fresh:
                     fresh = True
                     continue
-            if not (spec.retry and err.code in UNANSWERED and attempt < self.retries
-                    and (err.code != 'HTTP_ERROR' or err.status is None or err.status >= 500)):
+            if not _may_retry(spec, err, attempt, self.retries):
                 raise err
             attempt += 1
             if err.code != 'REQUEST_TIMEOUT':
-                time.sleep(min(0.25 * 2 ** attempt, 2.0))
+                time.sleep(_retry_pause(attempt))
 
     # ---- endpoints --------------------------------------------------------------------------
 
@@ -482,6 +502,17 @@ class QuantEnergxRest(_Base):
     def cancel_all(self, commodity: Optional[str] = None) -> List[Order]:
         """``DELETE /api/v1/trading/orders``: cancels your open orders (of ``commodity``); returns them."""
         return self._call('cancel_all', _Endpoints.cancel_all(commodity))
+
+    def cancel_all_after(self, timeout_ms: int) -> Dict[str, Any]:
+        """``POST /api/v1/trading/cancel-all-after``, the dead-man's switch: unless called again within
+        ``timeout_ms`` (1 000-86 400 000), all your open orders are cancelled; ``0`` disarms. Returns
+        ``{'timeoutMs', 'firesAt'}`` (ISO-8601, None once disarmed)."""
+        return self._call('cancel_all_after', _Endpoints.cancel_all_after(timeout_ms))
+
+    def market_status(self) -> List[Dict[str, Any]]:
+        """``GET /api/v1/market/status``: every commodity's status, ``{commodity, status ('open',
+        'halted', 'closed'), reason, since, until?, seq}``."""
+        return self._call('market_status', _Endpoints.market_status())
 
     def flatten(self, commodity: str, client_order_id: Optional[str] = None) -> Order:
         """``POST /api/v1/trading/positions/:commodity/flatten``: a market order closing your net
@@ -604,12 +635,11 @@ class AsyncQuantEnergxRest(_Base):
                 if err.code == 'TOKEN_EXPIRED' and self.get_token is not None and not fresh:
                     fresh = True
                     continue
-            if not (spec.retry and err.code in UNANSWERED and attempt < self.retries
-                    and (err.code != 'HTTP_ERROR' or err.status is None or err.status >= 500)):
+            if not _may_retry(spec, err, attempt, self.retries):
                 raise err
             attempt += 1
             if err.code != 'REQUEST_TIMEOUT':
-                await asyncio.sleep(min(0.25 * 2 ** attempt, 2.0))
+                await asyncio.sleep(_retry_pause(attempt))
 
     # ---- endpoints --------------------------------------------------------------------------
 
@@ -631,6 +661,14 @@ class AsyncQuantEnergxRest(_Base):
     async def cancel_all(self, commodity: Optional[str] = None) -> List[Order]:
         """``DELETE /api/v1/trading/orders``: cancels your open orders (of ``commodity``); returns them."""
         return await self._call('cancel_all', _Endpoints.cancel_all(commodity))
+
+    async def cancel_all_after(self, timeout_ms: int) -> Dict[str, Any]:
+        """``POST /api/v1/trading/cancel-all-after``; see :meth:`QuantEnergxRest.cancel_all_after`."""
+        return await self._call('cancel_all_after', _Endpoints.cancel_all_after(timeout_ms))
+
+    async def market_status(self) -> List[Dict[str, Any]]:
+        """``GET /api/v1/market/status``: every commodity's status (open, halted, closed)."""
+        return await self._call('market_status', _Endpoints.market_status())
 
     async def flatten(self, commodity: str, client_order_id: Optional[str] = None) -> Order:
         """``POST /api/v1/trading/positions/:commodity/flatten``; see :meth:`QuantEnergxRest.flatten`."""

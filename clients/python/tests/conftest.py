@@ -116,3 +116,23 @@ async def async_until(predicate, timeout=5.0, what='condition'):
 def run(coro, timeout=60):
     """Runs an async test body on a fresh event loop, bounded in time (no pytest-asyncio needed)."""
     return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def admin(path, body):
+    """An operator's call (kill switch, halts): a JWT with role ``admin``."""
+    return _post(URL + path, body, mint_token('py-admin-' + uuid.uuid4().hex[:6], roles=['admin']))
+
+
+def holds(predicate, duration, what='condition'):
+    """Polls ``predicate`` for ``duration`` seconds: it must hold every time (a negative wait)."""
+    deadline = time.monotonic() + duration
+    while time.monotonic() < deadline:
+        assert predicate(), what + ' stopped holding'
+        time.sleep(0.05)
+
+
+async def async_holds(predicate, duration, what='condition'):
+    deadline = time.monotonic() + duration
+    while time.monotonic() < deadline:
+        assert predicate(), what + ' stopped holding'
+        await asyncio.sleep(0.05)

@@ -78,6 +78,8 @@ EXPECTED = [
       r"TOKEN_UNAVAILABLE OSError\('identity service down'\)\n"], 'demo'),
     ([r'filled 800 at \d+\.\d+', r'execution_time', r'VWAP \d+\.\d+', r'natural_gas\s+800'], 'demo'),
     ([r'positions of quant-1: \[\]'], 'secret'),
+    ([r'crude_oil is open\nplaced new 70 same order: True\namended 70\.05\ndead-man armed: True\ncancelled \[True\]\n'
+      r'over REST: 0\n'], 'demo'),
 ]
 
 

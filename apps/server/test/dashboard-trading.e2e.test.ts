@@ -195,6 +195,13 @@ test('issue 18 trading: lots, words, keyboard, exposure, sorting, cancel all, fi
       assert.equal(await outcome.getAttribute('data-status'), 'filled');
       await note.locator('button[name="dismiss-notification"]').click();
       await note.waitFor({ state: 'detached', timeout: 5000 });
+      // ... and into "cancelled": a working order cancelled elsewhere (over REST) is followed by the ticket too
+      const working = await place(page, { side: 'sell', type: 'limit', quantity: '2', price: '50.20' });
+      assert.match(working.text, /working: sell 2 lots \(1,600 MWh\) @ 50\.20 GTC$/);
+      const cancelled = await srv.http(`/api/v1/trading/orders/${working.orderId}`, { method: 'DELETE', token: tokenA });
+      assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+      await outcome.filter({ hasText: new RegExp(`^${working.orderId} nothing filled: cancelled`) }).waitFor({ timeout: 5000 });
+      assert.equal(await outcome.getAttribute('data-status'), 'cancelled');
     });
 
     await t.test('8. exact P&L with its currency; 13. volume in lots, avg to the tick, an unfilled FOK reads like an unfilled IOC', async () => {

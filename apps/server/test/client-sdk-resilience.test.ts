@@ -127,6 +127,10 @@ test('a gateway restart with a new key: one fresh token from getToken and the cl
     // later requests say why too, not "Call connect() first"
     const { error: again } = await rejection(refused.ping());
     assert.deepEqual([again.code, again.event], ['INVALID_TOKEN', 'ping']);
+    // connect() called again after giving up is a new attempt: it may ask getToken for a fresh token again
+    const { error: retried } = await rejection(refused.connect());
+    assert.equal(retried.code, 'INVALID_TOKEN', authMode);
+    assert.equal(asked, 3, `${authMode}: the token held is refused again, then a new connect() asks for one fresh token (2 without it)`);
     refused.close();
   }
 });

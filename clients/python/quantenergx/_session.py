@@ -688,8 +688,16 @@ class OrderCall(Generic[R]):
 # ---- the dead-man's switch -----------------------------------------------------------------------
 
 
+class _Wake(Protocol):
+    """What both switches wait on between arms (``threading.Event`` or ``asyncio.Event``)."""
+
+    def set(self) -> None: ...
+
+
 class DeadManCore:
     """What both dead-man's switches share: their settings, checked, and what the gateway answered."""
+
+    _wake: _Wake
 
     def __init__(self, timeout_ms: Any, every_ms: Any = None, on_error: Optional[Callable[[QuantEnergxError], None]] = None) -> None:
         if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int) or timeout_ms <= 0:
@@ -710,6 +718,15 @@ class DeadManCore:
         #: still re-arming
         self.active = True
         self._on_error = on_error
+
+    def rearm_now(self) -> None:
+        """Re-arms at once (right after an arm in flight), then every ``every_ms`` again."""
+        if self.active:
+            self._wake.set()
+
+    def _halt(self) -> None:
+        self.active = False
+        self._wake.set()
 
     def _armed(self, ack: Mapping[str, Any]) -> None:
         self.fires_at = ack.get('firesAt')

@@ -800,7 +800,7 @@ class AsyncDeadManSwitch(DeadManCore):
                  on_error: Optional[Callable[[QuantEnergxError], None]] = None) -> None:
         super().__init__(timeout_ms, every_ms, on_error)
         self._client = client
-        self._wake = asyncio.Event()
+        self._wake: asyncio.Event = asyncio.Event()
         self._task: Optional['asyncio.Task[None]'] = None
 
     async def _start(self) -> None:
@@ -828,15 +828,6 @@ class AsyncDeadManSwitch(DeadManCore):
             else:
                 if self.active:
                     self._armed(ack)
-
-    def rearm_now(self) -> None:
-        """Re-arms at once (right after an arm in flight), then every ``every_ms`` again."""
-        if self.active:
-            self._wake.set()
-
-    def _halt(self) -> None:
-        self.active = False
-        self._wake.set()
 
     async def stop(self, disarm: bool = True) -> None:
         """Stops re-arming; with ``disarm`` (default) also disarms the switch at the gateway

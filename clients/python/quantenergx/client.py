@@ -789,7 +789,7 @@ class DeadManSwitch(DeadManCore):
                  on_error: Optional[Callable[[QuantEnergxError], None]] = None) -> None:
         super().__init__(timeout_ms, every_ms, on_error)
         self._client = client
-        self._wake = threading.Event()
+        self._wake: threading.Event = threading.Event()
         self._thread: Optional[threading.Thread] = None
 
     def _start(self) -> None:
@@ -815,15 +815,6 @@ class DeadManSwitch(DeadManCore):
             else:
                 if self.active:
                     self._armed(ack)
-
-    def rearm_now(self) -> None:
-        """Re-arms at once (right after an arm in flight), then every ``every_ms`` again."""
-        if self.active:
-            self._wake.set()
-
-    def _halt(self) -> None:
-        self.active = False
-        self._wake.set()
 
     def stop(self, disarm: bool = True) -> None:
         """Stops re-arming. With ``disarm`` (default) it also disarms the switch at the gateway

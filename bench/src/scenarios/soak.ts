@@ -86,6 +86,7 @@ export function windows(minutes: number): { warmupS: number; windowS: number } {
 const GAUGES = {
   rss: 'qx_process_resident_memory_bytes',
   heapAfterGc: 'qx_heap_after_gc_bytes',
+  majorGcs: 'qx_gc_major_total',
   heapUsed: 'qx_nodejs_heap_size_used_bytes',
   external: 'qx_nodejs_external_memory_bytes',
   lagP99: 'qx_nodejs_eventloop_lag_p99_seconds',

@@ -15,6 +15,7 @@ import { FencedError, type EventToLog, type MarketSnapshot, type Store } from '.
 import type { TapeEntry } from '../src/store/tape.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { PgStore } from '../src/store/postgres/pg-store.js';
+import { PG_MIGRATIONS } from '../src/store/postgres/migrations.js';
 import { testDatabaseOrSkip } from './pg-test-db.js';
 
 interface Harness {
@@ -418,13 +419,52 @@ function contract(kind: 'sqlite' | 'postgres', open: Open): void {
         assert.deepEqual((await writer.commit({ events: [event('orders-w', now)] }, { term: 3 })).map((e) => e.seq), [41]);
       });
 
+      test('a step to streams the writer knows is one statement; another writer numbering in them meanwhile is caught, and both go through', async (t) => {
+        const h = await open(t);
+        if (!h) return;
+        const store = h.store as PgStore;
+        const url = (store.pool.options as { connectionString: string }).connectionString;
+        const client = new pg.Client(PgStore.clientConfig(url));
+        await client.connect();
+        h.cleanup!(() => client.end());
+        const statements: string[] = [];
+        const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+        (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+          statements.push(String(args[0]).trim().split(/\s+/).slice(0, 2).join(' '));
+          return query(...args);
+        };
+        await h.setTerm!(4);
+        const writer = store.withWriter(client);
+        const now = Date.now();
+        const { batches } = tradingDay(now);
+        // first write to these streams: their seqs are read once, then the step goes as one statement
+        await writer.commit({ journal: journalOf(batches), events: [event('orders-k', now), event('system', now)], tape: [print('crude_oil', 1, now)] }, { term: 4 });
+        assert.deepEqual(statements, ['SELECT stream,', 'SELECT qx_commit_step($1::bigint,']);
+        statements.length = 0;
+        await writer.commit({ events: [event('orders-k', now), event('system', now)], tape: [print('crude_oil', 2, now)] }, { term: 4 });
+        assert.deepEqual(statements, ['SELECT qx_commit_step($1::bigint,']);
+        // another node numbers in 'system': the writer's next step is caught, numbered again under the rows' locks
+        assert.deepEqual((await (h.another ? await h.another() : store).commit({ events: [event('system', now, 'other')] })).map((e) => e.seq), [3]);
+        statements.length = 0;
+        const next = await writer.commit({ events: [event('system', now, 'mine'), event('orders-k', now)] }, { term: 4 });
+        assert.deepEqual(next.map((e) => [e.stream, e.seq]), [['system', 4], ['orders-k', 3]]);
+        assert.deepEqual(statements, ['SELECT qx_commit_step($1::bigint,', 'BEGIN', 'SELECT term', 'INSERT INTO', 'SELECT qx_commit_step($1::bigint,', 'COMMIT']);
+        const stored = await store.readEvents('system', 0, 10);
+        assert.deepEqual(stored.map((e) => e.seq), [1, 2, 3, 4]);
+        assert.equal(stored[3]?.envelope, JSON.stringify({ type: 'order-update', seq: 4, tag: 'mine' }));
+        // and the writer is back to one statement
+        statements.length = 0;
+        assert.deepEqual((await writer.commit({ events: [event('system', now)] }, { term: 4 })).map((e) => e.seq), [5]);
+        assert.deepEqual(statements, ['SELECT qx_commit_step($1::bigint,']);
+      });
+
       test('migrations: applied once, under a lock, by nodes starting together', async (t) => {
         const db = await testDatabaseOrSkip(t);
         if (!db) return;
         const stores = await Promise.all(Array.from({ length: 3 }, () => PgStore.open({ connectionString: db.url, max: 2 })));
         for (const s of stores) db.cleanup(() => s.close());
         const { rows } = await stores[0]!.pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-        assert.deepEqual(rows.map((r) => r.version), [1, 2, 3]);
+        assert.deepEqual(rows.map((r) => r.version), PG_MIGRATIONS.map((_, i) => i + 1));
         const leader = await stores[1]!.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM engine_leader');
         assert.equal(leader.rows[0]?.n, 1);
       });

@@ -11,7 +11,7 @@ import { PgMarketTrades } from './pg-market-trades.js';
 import { migratePg } from './migrations.js';
 import { pgTypes } from './pg-types.js';
 import { Mutex } from './mutex.js';
-import { commitOn } from './step-commit.js';
+import { StepCommitter } from './step-commit.js';
 import { readForRestore } from './restore.js';
 import { CountingClient } from './pg-counting-client.js';
 import { backendErrors } from '../../metrics.js';
@@ -47,6 +47,7 @@ const toLogged = (r: EventRow): LoggedEvent => ({ stream: r.stream, seq: r.seq, 
 export class PgStore implements Store {
   readonly kind = 'postgres' as const;
   readonly tape: PgMarketTrades;
+  private readonly steps = new StepCommitter();
   private closed = false;
 
   private constructor(readonly pool: pg.Pool) {
@@ -83,8 +84,9 @@ export class PgStore implements Store {
     return { connectionString, application_name: applicationName, types: pgTypes };
   }
 
+  /** One statement: its own transaction, on any of the pool's connections. */
   commit(write: StepWrite, fence?: Fence): Promise<LoggedEvent[]> {
-    return this.inTransaction(async (client) => commitOn(client, write, fence));
+    return this.steps.commit({ query: this.pool, transaction: (fn) => this.inTransaction(fn) }, write, fence);
   }
 
   /**
@@ -95,17 +97,7 @@ export class PgStore implements Store {
    */
   withWriter(client: pg.ClientBase, mutex = new Mutex()): Store {
     const commit = (write: StepWrite, fence?: Fence): Promise<LoggedEvent[]> =>
-      mutex.run(async () => {
-        await client.query('BEGIN');
-        try {
-          const logged = await commitOn(client, write, fence);
-          await client.query('COMMIT');
-          return logged;
-        } catch (err) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw err;
-        }
-      });
+      mutex.run(() => this.steps.commit({ query: client, transaction: (fn) => transactionOn(client, fn) }, write, fence));
     return {
       kind: 'postgres',
       commit,
@@ -264,6 +256,19 @@ export class PgStore implements Store {
     } finally {
       client.release(broken);
     }
+  }
+}
+
+/** `fn` in a transaction on a connection of its own (the engine leader's). */
+async function transactionOn<T>(client: pg.ClientBase, fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
   }
 }
 

@@ -9,7 +9,7 @@ import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks
 import { getHeapStatistics } from 'node:v8';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DATA_EVENTS } from '@qx/protocol';
-import type { PathTimes } from './backplane/backplane.js';
+import type { PathTimes } from './order-path.js';
 
 export interface GaugeSources {
   connections(): number;

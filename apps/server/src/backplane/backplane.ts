@@ -13,60 +13,22 @@
  */
 import type { Adapter } from 'socket.io-adapter';
 import type { BookView, Exchange, PositionView } from '@qx/engine';
-import type { BusEventName, CancelOnDisconnectScope, MarketStatusPayload, OrderAmendBody, OrderRequestBody, OrderUpdatePayload } from '@qx/protocol';
+import type { CancelOnDisconnectScope, MarketStatusPayload, OrderAmendBody, OrderRequestBody, OrderUpdatePayload } from '@qx/protocol';
 import type { Sqlite } from '../store/sqlite/database.js';
 import type { LoggedEvent, Store } from '../store/store.js';
 import type { TapeStore } from '../store/tape.js';
 import type { QxSocket } from '../realtime/types.js';
-import type { CancelAllOutcome, OrderOrigin, Outcome, SubmitOutcome, TradingService } from '../core/trading-service.js';
+import type { OrderOrigin, TradingService } from '../core/trading-service.js';
+import type { CancelAllOutcome, Outcome, SubmitOutcome } from '../core/outcomes.js';
 import type { EventSink } from '../core/event-committer.js';
 import type { BookState } from '../core/book-ticker.js';
 import type { ControlMessage } from './control-message.js';
+import type { BusEvent } from '../core/bus-event.js';
+import type { PathTimes } from '../order-path.js';
 
-/**
- * When an order's step passed each point of its way (epoch ms, sub-ms precision), carried with its
- * events so the node that writes them to the owner's socket can time each hop.
- */
-export interface PathTimes {
-  /** a gateway received the request */
-  receivedAt?: number | undefined;
-  /** the gateway handed it to the engine (a cluster: pushed onto the command queue) */
-  queuedAt?: number | undefined;
-  /** the engine started it */
-  startedAt?: number | undefined;
-  /** its step was committed */
-  committedAt?: number | undefined;
-  /** its events were handed to the bus */
-  publishedAt?: number | undefined;
-  /**
-   * W3C traceparent of the span the next hop belongs under, while traces are exported (see
-   * tracing/order-tracing.ts); absent otherwise
-   */
-  trace?: string | undefined;
-}
-
-/** One event on its way from the writer to the gateways: numbered in its stream and rendered once. */
-export interface BusEvent {
-  /** where sockets listen: `orders-user-1`, `market-crude_oil`, `authenticated` (system alerts) */
-  room: string;
-  /** the numbered sequence it belongs to (see @qx/protocol streams) */
-  stream: string;
-  seq: number;
-  event: BusEventName;
-  /** the JSON the socket receives (an envelope, a `market-trade`, or between nodes a book delta) */
-  envelope: string;
-  /**
-   * The stream's state after this event, for a bus that keeps each stream's latest (a book: the
-   * whole top of the book, so a node that missed a delta can start again from it)
-   */
-  state?: string | undefined;
-  meta?: PathTimes | undefined;
-}
-
-/** The writer's side of the bus: committed events, to every gateway, in order. */
-export interface EventBus {
-  publish(events: readonly BusEvent[]): void;
-}
+/** What travels on the bus (the trading core's output) and the times an order carries along it. */
+export type { BusEvent, EventBus } from '../core/bus-event.js';
+export type { PathTimes } from '../order-path.js';
 
 /** What a node decided about a user, acted on by every node for its own sockets (see control-message.ts). */
 export type { ControlMessage } from './control-message.js';

@@ -20,7 +20,7 @@ import {
 } from '@qx/protocol';
 import type { Logger } from 'pino';
 import type { PathTimes, TradingApi } from '../backplane/backplane.js';
-import type { SubmitOutcome } from '../core/trading-service.js';
+import type { SubmitOutcome } from '../core/outcomes.js';
 import { wallClock } from '../core/wall-clock.js';
 import { outcomeOf, traceRequest, type TraceSpan } from '../tracing/order-tracing.js';
 import { failure, success, type Outcome } from '../realtime/outcome.js';

@@ -5,7 +5,7 @@
  * gateways keep each book from these deltas and stream the depths their sockets asked for.
  */
 import { BOOK_DELTA, MAX_BOOK_DEPTH, roomOfStream, streams, type BookLevel } from '@qx/protocol';
-import type { BusEvent, EventBus } from '../backplane/backplane.js';
+import type { BusEvent, EventBus } from './bus-event.js';
 
 /** A commodity's book (the top MAX_BOOK_DEPTH levels a side, best first) as of its stream's `seq`. */
 export interface BookState {

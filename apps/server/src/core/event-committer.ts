@@ -24,7 +24,8 @@ import {
   type MarketStatusPayload,
   type MarketUpdatePayload,
 } from '@qx/protocol';
-import type { BusEvent, EventBus, PathTimes } from '../backplane/backplane.js';
+import type { BusEvent, EventBus } from './bus-event.js';
+import type { PathTimes } from '../order-path.js';
 import type { EventToLog, Fence, LoggedEvent, MarketSnapshot, Store } from '../store/store.js';
 import type { TapeEntry } from '../store/tape.js';
 import type { Metrics } from '../metrics.js';

@@ -1,6 +1,6 @@
 /** A print of the public tape as it travels and as sockets receive it (`market-trade`: no user or order ids). */
 import { FeedEvent, roomOfStream, streams, type MarketTrade } from '@qx/protocol';
-import type { BusEvent } from '../backplane/backplane.js';
+import type { BusEvent } from './bus-event.js';
 import type { TapeEntry } from '../store/tape.js';
 
 export function tapeEvent(entry: TapeEntry, priceOf: (commodity: string, ticks: number) => number): BusEvent {

@@ -9,7 +9,7 @@ import { Exchange, MarketSimulator, mulberry32 } from '@qx/engine';
 import type { Config } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { Fence, Store } from '../store/store.js';
-import type { EventBus } from '../backplane/backplane.js';
+import type { EventBus } from './bus-event.js';
 import { EventCommitter } from './event-committer.js';
 import { BookTicker, type BookState } from './book-ticker.js';
 import { TradingService } from './trading-service.js';

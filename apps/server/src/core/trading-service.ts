@@ -8,8 +8,9 @@
  */
 import type { Logger } from 'pino';
 import type { AmendRequest, ConnectionRecord, EngineBatch, Exchange, JournalRecord, MarketSimulator, MarketStatusView, OrderResult } from '@qx/engine';
-import { wireError, type CancelOnDisconnectScope, type MarketStatusPayload, type OrderRequestBody, type OrderUpdatePayload, type WireError } from '@qx/protocol';
-import type { PathTimes } from '../backplane/backplane.js';
+import { wireError, type CancelOnDisconnectScope, type MarketStatusPayload, type OrderRequestBody, type OrderUpdatePayload } from '@qx/protocol';
+import type { PathTimes } from '../order-path.js';
+import type { CancelAllOutcome, Outcome, SubmitOutcome } from './outcomes.js';
 import type { Fence, Store } from '../store/store.js';
 import type { EventCommitter, PublishItem } from './event-committer.js';
 import type { BookTicker } from './book-ticker.js';
@@ -53,13 +54,6 @@ export interface OrderOrigin {
 
 /** How often the nodes that hold connections with cancel-on-disconnect are checked for life. */
 const LIVENESS_CHECK_MS = 1000;
-
-export type SubmitOutcome =
-  | { ok: true; order: OrderUpdatePayload; replayed: boolean }
-  | { ok: false; error: WireError; order?: OrderUpdatePayload | undefined };
-
-export type CancelAllOutcome = { ok: true; cancelled: OrderUpdatePayload[] } | { ok: false; error: WireError };
-export type Outcome<T> = ({ ok: true } & T) | { ok: false; error: WireError };
 
 const STOPPED: SubmitOutcome = { ok: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'Trading is stopped' } };
 

@@ -11,8 +11,8 @@
  * owner's gateway.
  */
 import type { OrderResult } from '@qx/engine';
-import type { PathTimes } from '../backplane/backplane.js';
-import type { SubmitOutcome } from '../core/trading-service.js';
+import type { PathTimes } from '../order-path.js';
+import type { SubmitOutcome } from '../core/outcomes.js';
 import { wallClock } from '../core/wall-clock.js';
 
 /** Where an order request came in. */

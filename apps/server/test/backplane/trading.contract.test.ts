@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { streams, type OrderRequestBody } from '@qx/protocol';
-import type { SubmitOutcome } from '../../src/core/trading-service.js';
+import type { SubmitOutcome } from '../../src/core/outcomes.js';
 import { envelopeOf, followStreams, forEachBackplane, until, type Node } from './backplanes.js';
 
 const limit = (side: 'buy' | 'sell', quantity: number, price: number, extra: Partial<OrderRequestBody> = {}): OrderRequestBody => ({

@@ -2,7 +2,8 @@
 import type { BookView, Exchange, PositionView } from '@qx/engine';
 import type { CancelOnDisconnectScope, MarketStatusPayload, OrderAmendBody, OrderRequestBody } from '@qx/protocol';
 import type { KillSwitchOutcome, PathTimes, TradingApi } from '../backplane.js';
-import type { CancelAllOutcome, OrderOrigin, Outcome, SubmitOutcome, TradingService } from '../../core/trading-service.js';
+import type { OrderOrigin, TradingService } from '../../core/trading-service.js';
+import type { CancelAllOutcome, Outcome, SubmitOutcome } from '../../core/outcomes.js';
 
 export class LocalTrading implements TradingApi {
   constructor(

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { DATA_EVENTS, dataPayloadSchemas, describeStream, orderAmendSchema, orderRequestSchema, describeZodError, roomOfStream, streams, type DataEventName } from '@qx/protocol';
 import type { ClusterConfig, Config } from '../../../config.js';
 import type { Metrics } from '../../../metrics.js';
-import type { SubmitOutcome } from '../../../core/trading-service.js';
+import type { SubmitOutcome } from '../../../core/outcomes.js';
 import { createTradingCore, type TradingCore } from '../../../core/trading-core.js';
 import type { BookState } from '../../../core/book-ticker.js';
 import type { PublishItem } from '../../../core/event-committer.js';

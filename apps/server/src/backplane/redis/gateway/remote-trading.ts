@@ -6,7 +6,8 @@
 import type { Logger } from 'pino';
 import type { BookView, PositionView } from '@qx/engine';
 import { ErrorCode, type CancelOnDisconnectScope, type MarketStatusPayload, type OrderAmendBody, type OrderRequestBody, type WireError } from '@qx/protocol';
-import type { CancelAllOutcome, OrderOrigin, Outcome, SubmitOutcome } from '../../../core/trading-service.js';
+import type { OrderOrigin } from '../../../core/trading-service.js';
+import type { CancelAllOutcome, Outcome, SubmitOutcome } from '../../../core/outcomes.js';
 import type { Published, PublishItem } from '../../../core/event-committer.js';
 import type { KillSwitchOutcome, PathTimes, TradingApi, Unavailable } from '../../backplane.js';
 import { wallClock } from '../../../core/wall-clock.js';

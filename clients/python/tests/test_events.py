@@ -41,6 +41,8 @@ def test_threaded_event_stream_and_waiting_inside_a_handler(url, user):
         with ws.events('order-update', 'trade-update') as events:
             publish('order-update', order(user, 'o1'), user)
             publish('trade-update', trade(user, 't1'), user)
+            # o2 once the handler waits for it (its stream registered beside this one): sent earlier, it passed unseen
+            until(lambda: len(ws._sinks.get('order-update', [])) == 2, what='the handler waiting for o2')
             publish('order-update', order(user, 'o2'), user)
             got = [events.get(timeout=5) for _ in range(3)]
         assert [(e.name, e.data['seq']) for e in got] == [('order-update', 1), ('trade-update', 1), ('order-update', 2)]

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'socket.io-client';
-import { complianceAlert, connected, once, orderUpdate, request, sleep, startServer, tradeUpdate, until, type TestServer } from './helpers.js';
+import { complianceAlert, connected, once, orderUpdate, request, startServer, tradeUpdate, until, type TestServer } from './helpers.js';
 
 let server: TestServer;
 before(async () => {
@@ -100,7 +100,8 @@ test('the full matrix: who may subscribe to what, and who receives what', async 
   // one event of each kind for each user
   for (const target of users) for (const c of channels) assert.equal((await server.publish(c.build(target.id))).status, 202);
   await until(() => users.every((u) => received.get(u.id)!.length >= expected.get(u.id)!.length), 3000, 'deliveries');
-  await sleep(200); // anything extra would have arrived by now
+  // a round trip on each socket: anything extra sent to it before has arrived
+  for (const socket of sockets.values()) assert.equal((await request(socket, 'ping')).ok, true);
   for (const u of users) assert.deepEqual(received.get(u.id)!.sort(), expected.get(u.id), u.id);
   // the trader sees only their own: 3 events; the compliance officer: own 3 + 2 others' compliance alerts; admin: all 9
   assert.deepEqual(
@@ -123,7 +124,7 @@ test('a user without roles receives nothing of another user even when asking for
   const got = channels.map((c) => once(victim, c.event));
   for (const c of channels) await server.publish(c.build('victim'));
   await Promise.all(got);
-  await sleep(150);
+  assert.equal((await request(mallory, 'ping')).ok, true); // anything sent to mallory before it has arrived
   assert.deepEqual(leaks, []);
   // nor through the event log
   const token = await server.sign('mallory');
@@ -149,7 +150,7 @@ test('a refreshed token with fewer roles no longer follows the rooms the old rol
   await server.publish(orderUpdate('someone'));
   await server.publish(orderUpdate('demoted'));
   assert.equal((await own).userId, 'demoted');
-  await sleep(150);
+  assert.equal((await request(socket, 'ping')).ok, true); // anything sent to it before has arrived
   assert.deepEqual(leaks.map((e) => e.userId), ['demoted']);
 });
 
@@ -178,7 +179,7 @@ test("a refresh with fewer roles narrows the user's other sockets too (never wid
   await server.publish(orderUpdate('someone'));
   await server.publish(complianceAlert('someone'));
   await alert;
-  await sleep(150);
+  assert.equal((await request(other, 'ping')).ok, true); // anything sent to it before has arrived
   assert.deepEqual(leaks, []);
   assert.equal((await request(other, 'subscribe-orders', 'someone')).error.code, 'FORBIDDEN');
 });

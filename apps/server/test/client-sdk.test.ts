@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { QuantEnergxClient, QuantEnergxError, type Envelope, type QuantEnergxClientOptions } from '@qx/client';
-import { startServer, until, sleep, marketUpdate, orderUpdate, tradeUpdate, complianceAlert, systemAlert, type TestServer } from './helpers.js';
+import { startServer, until, sleep, request, marketUpdate, orderUpdate, tradeUpdate, complianceAlert, systemAlert, type TestServer } from './helpers.js';
 
 function sdk(server: TestServer, userId: string, opts: Partial<QuantEnergxClientOptions> & { ttlSeconds?: number } = {}): QuantEnergxClient {
   const { ttlSeconds, ...rest } = opts;
@@ -94,7 +94,7 @@ test('subscribes and receives market, order, trade, compliance and system events
   await client.unsubscribeOrders();
   await server.publish(marketUpdate('natural_gas', 3.2));
   await server.publish(orderUpdate('u1', 'o2'));
-  await sleep(150);
+  assert.equal((await request(client.socket, 'ping')).ok, true); // what was sent to the client before the answer has arrived
   assert.equal(seen.orders.length, 1);
   assert.equal(client.market.has('natural_gas'), false);
   assert.deepEqual(seen.errors, []);

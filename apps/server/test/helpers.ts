@@ -142,10 +142,10 @@ export function request<T = any>(socket: Socket, event: string, ...args: unknown
   return socket.timeout(3000).emitWithAck(event, ...args) as Promise<T>;
 }
 
-/** Waits until `predicate` holds, polling; rejects after `ms`. */
-export async function until(predicate: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
+/** Waits until `predicate` holds (it may be async: a metric, a row), polling; rejects after `ms`. */
+export async function until(predicate: () => boolean | Promise<boolean>, ms = 3000, what = 'condition'): Promise<void> {
   const start = Date.now();
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
 import { bookChecksum, type BookSnapshot, type BookUpdate, type MarketTrade, type OrderRequestBody } from '@qx/protocol';
 import { LocalBook, QuantEnergxClient, type BookView } from '@qx/client';
-import { collect, recordAll, request, sleep, startServer, until, type TestServer } from './helpers.js';
+import { collect, recordAll, request, startServer, until, type TestServer } from './helpers.js';
 import { RawClient } from './raw-client.js';
 
 /** a price on the 0.01 grid: sums like 74.9 - 0.05 are 74.85000000000001 in binary, which the engine refuses (PRICE_OFF_TICK) */
@@ -127,12 +127,12 @@ test('book: a snapshot, then deltas numbered by seq whose checksums prove the re
     // nothing changed: no update
     const count = updates.length;
     server.app.bookFeed.tick();
-    await sleep(100);
+    assert.equal((await request(socket, 'ping')).ok, true); // what the tick sent came before the answer
     assert.equal(updates.length, count);
 
-    // the seed client got only what the seed protocol has
-    await sleep(100);
-    assert.deepEqual([...new Set(seedEvents.map(([e]) => e))].sort(), ['auth-success', 'market-subscribed', 'market-update', 'session'].filter((e) => seedEvents.some(([x]) => x === e)).sort());
+    // the seed client got only what the seed protocol has (its ping's answer, pong, too)
+    assert.equal((await request(seed, 'ping')).ok, true);
+    assert.deepEqual([...new Set(seedEvents.map(([e]) => e))].sort(), ['auth-success', 'market-subscribed', 'market-update', 'session', 'pong'].filter((e) => seedEvents.some(([x]) => x === e)).sort());
     assert.ok(!seedEvents.some(([e]) => e.startsWith('book') || e === 'market-trade'));
   } finally {
     await server.close();
@@ -162,7 +162,7 @@ test('trades: market-trade per fill without user ids, numbered per commodity; ca
     assert.ok(Date.parse(trades[0]!.time) > 0);
     assert.equal(taker.filledQuantity, 130);
     await submit(server, 'carol', { commodity: 'crude_oil', side: 'sell', type: 'limit', price: 74.5, quantity: 10, timeInForce: 'ioc' }); // no bid: nothing trades
-    await sleep(100);
+    for (const s of [socket, other]) assert.equal((await request(s, 'ping')).ok, true); // what was sent to them came before the answer
     assert.equal(trades.length, 2);
     assert.equal(brentOnly.length, 0, 'only the commodities subscribed to');
 

@@ -49,7 +49,7 @@ test('place-order: the ack is the REST body; the owner gets its order-update; a 
   assert.equal(again.order.id, order.id);
   const open = await server.http('/api/v1/trading/orders?status=open&commodity=brent', { token });
   assert.equal(open.body.orders.filter((o: any) => o.clientOrderId === 'sock-1').length, 1, 'one order for one clientOrderId');
-  await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await request(socket, 'ping')).ok, true); // anything sent to the socket before it has arrived
   assert.equal(orders.length, before);
 });
 

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { orderUpdatePayloadSchema } from '@qx/protocol';
-import { collect, once, sleep, startServer, until, type TestServer } from './helpers.js';
+import { collect, once, request, startServer, until, type TestServer } from './helpers.js';
 
 async function trader(server: TestServer, userId: string) {
   const socket = await server.authed(userId);
@@ -129,7 +129,7 @@ describe('amend, cancel all and flatten over REST', () => {
       const r = await amend(server, who, id, body);
       assert.deepEqual([r.status, r.body.error?.code], [status, code], JSON.stringify(body));
     }
-    await sleep(200);
+    assert.equal((await request(alice.socket, 'ping')).ok, true); // anything sent to alice before it has arrived
     assert.equal(alice.orders.length, seen, 'no order-update for a refused amend');
     assert.deepEqual(await book(server, alice, 'crude_oil'), depth);
     assert.equal((await call(server, alice, 'GET', `/api/v1/trading/orders/${mine.id}`)).body.order.quantity, 100);

@@ -9,7 +9,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { complianceAlertPayloadSchema, orderUpdatePayloadSchema, tradeUpdatePayloadSchema } from '@qx/protocol';
-import { collect, once, sleep, startServer, until, type TestServer } from './helpers.js';
+import { collect, once, request, startServer, until, type TestServer } from './helpers.js';
 
 type Socket = Awaited<ReturnType<TestServer['authed']>>;
 
@@ -75,7 +75,8 @@ describe('orders over REST', () => {
     );
     assert.deepEqual(alice.orders.map((o) => o.seq), [1, 2], 'seq +1 per stream');
 
-    await sleep(200);
+    // a round trip on carol's socket: whatever the fill sent her came before its answer
+    assert.equal((await request(carol.socket, 'ping')).ok, true);
     assert.equal(carol.orders.length + carol.trades.length + carol.alerts.length, 0, 'a bystander hears nothing');
 
     const positions = await server.http('/api/v1/trading/positions', { token: bob.token });
@@ -132,7 +133,7 @@ describe('orders over REST', () => {
       if (field) assert.equal(res.body.error.field, field);
     }
     assert.equal((await place(server, '', { commodity: 'crude_oil' })).status, 401);
-    await sleep(100);
+    assert.equal((await request(alice.socket, 'ping')).ok, true); // anything sent to alice before it has arrived
     assert.equal(alice.orders.length, before, 'no order-update for refused input');
   });
 
@@ -146,7 +147,7 @@ describe('orders over REST', () => {
     }
     const open = await server.http('/api/v1/trading/orders?status=open&commodity=crude_oil', { token: alice.token });
     assert.equal(open.body.orders.length, 0, 'nothing rests from the refused prices');
-    await sleep(100);
+    assert.equal((await request(alice.socket, 'ping')).ok, true); // anything sent to alice before it has arrived
     assert.equal(alice.orders.length, before, 'no order-update for refused prices');
     const onGrid = await place(server, alice.token, { commodity: 'crude_oil', side: 'buy', type: 'limit', quantity: 1, price: 75.1 });
     assert.equal(onGrid.status, 201, JSON.stringify(onGrid.body));
@@ -208,7 +209,8 @@ describe('post-trade compliance thresholds', () => {
     );
     assert.equal((await place(server, dave.token, { commodity: 'crude_oil', side: 'buy', type: 'market', quantity: 50 })).status, 201);
     await until(() => dave.trades.length === 2, 3000, 'second fill');
-    await sleep(200);
+    // an alert of that fill is committed with it: a round trip after the fill's trade-update would bring it
+    assert.equal((await request(dave.socket, 'ping')).ok, true);
     assert.equal(dave.alerts.length, 1, 'once per crossing, not on every fill');
     const breach = await place(server, dave.token, { commodity: 'crude_oil', side: 'buy', type: 'market', quantity: 500 });
     assert.equal(breach.status, 422);

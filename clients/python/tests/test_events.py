@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from conftest import mint_token, order, publish, publish_orders, run, trade, until
+from conftest import async_until, mint_token, order, publish, publish_orders, run, trade, until
 from quantenergx import AsyncQuantEnergxWebSocket, QuantEnergxError, QuantEnergxRest, QuantEnergxWebSocket
 
 
@@ -41,6 +41,8 @@ def test_threaded_event_stream_and_waiting_inside_a_handler(url, user):
         with ws.events('order-update', 'trade-update') as events:
             publish('order-update', order(user, 'o1'), user)
             publish('trade-update', trade(user, 't1'), user)
+            # o2 once the handler waits for it (its stream registered beside this one): sent earlier, it passed unseen
+            until(lambda: len(ws._sinks.get('order-update', [])) == 2, what='the handler waiting for o2')
             publish('order-update', order(user, 'o2'), user)
             got = [events.get(timeout=5) for _ in range(3)]
         assert [(e.name, e.data['seq']) for e in got] == [('order-update', 1), ('trade-update', 1), ('order-update', 2)]
@@ -65,7 +67,8 @@ def test_async_for_over_events(url, user):
                         break
             assert ids == ['a', 'b', 'c']
             waiter = asyncio.ensure_future(ws.wait_for('order-update', lambda e: e['payload']['id'] == 'd', timeout=5))
-            await asyncio.sleep(0.05)
+            # 'd' is published once the waiter listens (its stream is registered), not after a guessed pause
+            await async_until(lambda: len(ws._sinks.get('order-update', [])) == 1, what='the waiter listening')
             await asyncio.get_running_loop().run_in_executor(None, publish_orders, user, ['d'])
             assert (await waiter)['seq'] == 4
     run(body())

@@ -60,7 +60,8 @@ test('a disconnect-user sent while a gateway’s Redis connections are cut close
   await until(() => !kicked.socket.connected, 20_000, 'the socket on the cut gateway closed after its reconnect');
   t.diagnostic(`closed ${Date.now() - restoredAt} ms after the reconnect could start`);
   assert.deepEqual(kicked.reasons.map((r) => r.code), ['USER_DISCONNECTED']);
-  await new Promise((r) => setTimeout(r, 200));
+  // the same message reached the bystander's gateway: a round trip shows its socket still served
+  assert.equal(((await bystander.socket.timeout(3000).emitWithAck('ping')) as { ok: boolean }).ok, true);
   assert.equal(bystander.socket.connected, true, 'another user is untouched');
   assert.deepEqual(bystander.reasons, []);
 });

@@ -305,7 +305,9 @@ test('the Redis parts on a Redis Cluster', { timeout: 180_000 }, async (t) => {
     await redis.kill(victimMaster);
     const newMaster = await redis.waitForFailover(victimMaster, busKeys.history(victim));
     const failedOverAt = Date.now();
-    await sleep(1000); // events flow on the new master for a while
+    // events flow on the new master for a while: 50 of the failed shard's stream committed since, delivered
+    const seqAtFailover = log.lastSeq(victim);
+    await until(() => delivered.filter((e) => e.stream === victim && e.seq > seqAtFailover).length >= 50, 20_000, "the failed shard's stream flowing on its new master");
     stop = true;
     await producer;
     const total = log.lastSeq(victim);

@@ -122,15 +122,18 @@ test('cluster on a Redis Cluster: cross-node delivery, a Redis master failed ove
     let newMaster: number;
     let failedOverAt: number;
     try {
-      await sleep(1500);
+      // orders flow to every follower before the kill
+      await until(() => followers.every((f) => f.seqs.length >= 5), 20_000, 'order-updates at every follower');
       seqAtKill = followers.find((f) => f.userId === victimUser)!.seqs.at(-1) ?? 0;
       killedAt = Date.now();
       await redis.kill(victimMaster);
       newMaster = await redis.waitForFailover(victimMaster, busKeys.history(`orders-${victimUser}`), 30_000);
       failedOverAt = Date.now();
-      // orders go on on the new master for a while
+      // orders go on on the new master for a while: the failed shard's stream moves on at its followers
       await until(() => placedAfterKill >= 30, 20_000, 'orders accepted again after the failover');
-      await sleep(1000);
+      const victims = followers.filter((f) => f.userId === victimUser);
+      const seqAtFailover = Math.max(...victims.map((f) => f.seqs.at(-1) ?? 0));
+      await until(() => victims.every((f) => (f.seqs.at(-1) ?? 0) >= seqAtFailover + 10), 20_000, `${victimUser}'s order-updates after the failover`);
     } finally {
       stop = true;
       await Promise.all(traders);

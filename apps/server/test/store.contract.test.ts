@@ -116,6 +116,15 @@ function tradingDay(now: number): { exchange: Exchange; batches: EngineBatch[]; 
 
 const journalOf = (batches: EngineBatch[]): JournalRecord[] => batches.flatMap((b) => b.journal);
 
+/** A connection of its own to the store's database, as the engine leader's (closed after the test). */
+async function writerConnection(h: { store: Store; cleanup?: (fn: () => Promise<void>) => void }): Promise<pg.Client> {
+  const url = ((h.store as PgStore).pool.options as { connectionString: string }).connectionString;
+  const client = new pg.Client(PgStore.clientConfig(url));
+  await client.connect();
+  h.cleanup!(() => client.end());
+  return client;
+}
+
 function contract(kind: 'sqlite' | 'postgres', open: Open): void {
   // each test has a store of its own (a folder, a database): PostgreSQL's, slow to create and drop,
   // run three at a time (a few pooled connections each, well under max_connections)
@@ -404,10 +413,7 @@ function contract(kind: 'sqlite' | 'postgres', open: Open): void {
         const h = await open(t);
         if (!h) return;
         const store = h.store as PgStore;
-        const url = (store.pool.options as { connectionString: string }).connectionString;
-        const client = new pg.Client(PgStore.clientConfig(url));
-        await client.connect();
-        h.cleanup!(() => client.end());
+        const client = await writerConnection(h);
         await h.setTerm!(2);
         const writer = store.withWriter(client);
         const now = Date.now();
@@ -423,10 +429,7 @@ function contract(kind: 'sqlite' | 'postgres', open: Open): void {
         const h = await open(t);
         if (!h) return;
         const store = h.store as PgStore;
-        const url = (store.pool.options as { connectionString: string }).connectionString;
-        const client = new pg.Client(PgStore.clientConfig(url));
-        await client.connect();
-        h.cleanup!(() => client.end());
+        const client = await writerConnection(h);
         const statements: string[] = [];
         const query = client.query.bind(client) as (...args: unknown[]) => unknown;
         (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {

@@ -234,21 +234,13 @@ export class PgStore implements Store {
     await this.pool.end();
   }
 
-  private async inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  private async inTransaction<T>(fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
-      try {
-        const result = await fn(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
-          broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
-        });
-        throw err;
-      }
+      return await transactionOn(client, fn, (rollbackErr) => {
+        broken = rollbackErr;
+      });
     } catch (err) {
       // a failed BEGIN/COMMIT may mean the connection is gone: do not hand it out again
       broken ??= err instanceof FencedError ? undefined : asError(err);
@@ -259,15 +251,15 @@ export class PgStore implements Store {
   }
 }
 
-/** `fn` in a transaction on a connection of its own (the engine leader's). */
-async function transactionOn<T>(client: pg.ClientBase, fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+/** `fn` in a transaction on `client`; a ROLLBACK that fails too (the connection is gone) is told to `rollbackFailed`. */
+async function transactionOn<T>(client: pg.ClientBase, fn: (client: pg.ClientBase) => Promise<T>, rollbackFailed?: (err: Error) => void): Promise<T> {
   await client.query('BEGIN');
   try {
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch((rollbackErr: unknown) => rollbackFailed?.(rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr))));
     throw err;
   }
 }

@@ -75,6 +75,8 @@ interface User {
   updated: Map<string, number>;
   /** order id → when it was placed, until its update is timed */
   placedAt: Map<string, number>;
+  /** times this user's socket came back (resuming) */
+  resumes: number;
 }
 
 let config: TradersConfig;
@@ -178,6 +180,7 @@ async function reconnect(user: User): Promise<boolean> {
     try {
       await createSocket(user, true).connect();
       user.ready = true;
+      user.resumes++;
       counters.resumed++;
       return true;
     } catch {
@@ -193,7 +196,7 @@ async function start(c: TradersConfig): Promise<{ ready: number }> {
   agents = c.urls.map(() => keepAliveAgent(64));
   for (let i = 0; i < c.users; i++) {
     const id = `soak-trader-${i}`;
-    users.push({ index: i, id, token: await signUserToken(c.secret, id), socket: null, ready: false, inFlight: false, orders: new StreamSeqs(), trading: new StreamSeqs(), accepted: new Set(), updated: new Map(), placedAt: new Map() });
+    users.push({ index: i, id, token: await signUserToken(c.secret, id), socket: null, ready: false, inFlight: false, orders: new StreamSeqs(), trading: new StreamSeqs(), accepted: new Set(), updated: new Map(), placedAt: new Map(), resumes: 0 });
   }
   await Promise.all(
     users.map(async (u) => {
@@ -309,6 +312,20 @@ async function refresh(): Promise<void> {
   user.socket.emit(ClientEvent.Authenticate, { userId: user.id, token: user.token });
 }
 
+/** Whether the server's event log (GET /api/v1/events) holds `seq` of `stream`, and as what. */
+async function inEventLog(user: User, stream: string, seq: number): Promise<string> {
+  const base = config.urls[user.index % config.urls.length]!;
+  const url = new URL(`/api/v1/events?stream=${encodeURIComponent(stream)}&after=${seq - 1}&limit=1`, base);
+  try {
+    const { status, body } = await getJson(agents[user.index % agents.length]!, url, user.token);
+    const event = (body as { events?: { seq: number; event: string }[] }).events?.[0];
+    if (status !== 200) return `event log answered ${status}`;
+    return event?.seq === seq ? `in the event log as ${event.event}` : 'not in the event log';
+  } catch (err) {
+    return `event log unreadable (${err instanceof Error ? err.message : String(err)})`;
+  }
+}
+
 function getJson(agent: Agent, url: URL, token: string): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
@@ -415,7 +432,14 @@ async function verify(): Promise<TradersVerdict> {
       v.privateMissing += s.missing();
       v.privateDuplicates += s.duplicates;
       v.privateOutOfOrder += s.outOfOrder;
-      if (s.missing() > 0 || s.duplicates > 0 || s.outOfOrder > 0) note(`${name}-${user.id}: seqs up to ${s.max}, ${s.missing()} missing (${s.holes().join(', ')}), ${s.duplicates} duplicated, ${s.outOfOrder} out of order`);
+      if (s.missing() > 0 || s.duplicates > 0 || s.outOfOrder > 0) {
+        // where each hole is: in the server's event log (stored, not delivered) or not (never stored under that seq)
+        const logged = await Promise.all(s.holes().map((seq) => inEventLog(user, `${name}-${user.id}`, seq)));
+        note(
+          `${name}-${user.id}: seqs up to ${s.max}, ${s.missing()} missing (${s.holes().map((seq, i) => `${seq}: ${logged[i]}`).join(', ')}), ` +
+            `${s.duplicates} duplicated, ${s.outOfOrder} out of order; the socket resumed ${user.resumes} times`,
+        );
+      }
     }
   }
   v.restErrors = Object.fromEntries(errors);

@@ -228,13 +228,16 @@ export class LeanSocket {
       const subs = this.options.subscriptions;
       if (this.options.sequential) {
         const current = subs[subs.length - this.pendingConfirms];
-        if (current?.confirm !== event.name) return;
+        if (current?.confirm === event.name) {
+          if (--this.pendingConfirms === 0) this.becomeReady();
+          else this.emitSubscription(subs.length - this.pendingConfirms);
+          return;
+        }
+      } else if (subs.some((s) => s.confirm === event.name)) {
         if (--this.pendingConfirms === 0) this.becomeReady();
-        else this.emitSubscription(subs.length - this.pendingConfirms);
-      } else if (subs.some((s) => s.confirm === event.name) && --this.pendingConfirms === 0) {
-        this.becomeReady();
+        return;
       }
-      return;
+      // not a confirmation: an event of a stream subscribed already (a live trade-update, a replay) is the sink's
     }
     this.sink.otherEvent(this, event.name, event.data);
   }

@@ -74,6 +74,11 @@ export class LeanSocket {
     private readonly sink: Sink,
   ) {}
 
+  /** still waiting for the answers to its subscriptions (a `resume`'s replay arrives in this phase) */
+  get subscribing(): boolean {
+    return this.phase === 'subscribing';
+  }
+
   get isOpen(): boolean {
     return this.phase !== 'closed';
   }

@@ -32,12 +32,18 @@ class StreamSeqs {
   duplicates = 0;
   outOfOrder = 0;
 
-  add(seq: number): void {
+  /**
+   * `replaying`: the socket is still being answered for its subscriptions, `resume` among them. A
+   * resume replays everything after the seq it names (docs/protocol.md), so an event this stream
+   * already received live since the subscribe comes again, and a missed one comes after newer
+   * ones: the documented overlap a client tells apart by seq, not a duplicate or a disorder.
+   */
+  add(seq: number, replaying = false): void {
     if (this.seen.has(seq)) {
-      this.duplicates++;
+      if (!replaying) this.duplicates++;
       return;
     }
-    if (seq < this.max) this.outOfOrder++;
+    if (seq < this.max && !replaying) this.outOfOrder++;
     this.seen.add(seq);
     if (seq > this.max) this.max = seq;
   }
@@ -117,7 +123,7 @@ const sink: Sink = {
     const event = decodeEvent(frame);
     if (!event) return;
     counters.privateEvents++;
-    user.orders.add(seqOf(event.data));
+    user.orders.add(seqOf(event.data), replaying(socket));
     const id = payloadId(event.data);
     if (id) timeUpdate(user, id, nowMs());
   },
@@ -126,7 +132,7 @@ const sink: Sink = {
     if (user.socket !== socket) return;
     if (name === ServerEvent.TradeUpdate) {
       counters.privateEvents++;
-      user.trading.add(seqOf(data));
+      user.trading.add(seqOf(data), replaying(socket));
     } else if (name === ServerEvent.BookUpdate || name === ServerEvent.BookSnapshot) counters.bookEvents++;
     else if (name === ServerEvent.MarketTrade) counters.tapeEvents++;
     else if (name === ServerEvent.AuthSuccess) counters.refreshOk++;
@@ -141,6 +147,14 @@ const sink: Sink = {
     if (!closing) void reconnect(user);
   },
 };
+
+/** sockets that came back with a `resume` among their subscriptions */
+const resuming = new WeakSet<LeanSocket>();
+
+/** A resuming socket still being answered for its subscriptions: its `resume` may be replaying. */
+function replaying(socket: LeanSocket): boolean {
+  return socket.subscribing && resuming.has(socket);
+}
 
 function createSocket(user: User, resume: boolean): LeanSocket {
   const subscriptions: Subscription[] = [
@@ -170,6 +184,7 @@ function createSocket(user: User, resume: boolean): LeanSocket {
     },
     sink,
   );
+  if (resume) resuming.add(socket);
   user.socket = socket;
   return socket;
 }

@@ -118,12 +118,10 @@ export class StepCommitter {
     } catch (err) {
       const { code, detail } = err as PgError;
       if (code === FENCED) throw new FencedError(fence?.term ?? 0, detail ? Number(detail) : null);
-      if (code === SEQS_MOVED && detail) {
-        for (const [stream, last] of Object.entries(JSON.parse(detail) as Record<string, number>)) this.remember(stream, last);
-      } else {
-        // the outcome may be unknown (the connection was lost at the commit): read these streams again next time
-        for (const s of streams) this.known.delete(s);
-      }
+      // a stream moved: the caller numbers again from seqs read under the rows' locks (the function's
+      // DETAIL says where each stream stood, for the log). Otherwise the outcome may be unknown (the
+      // connection was lost at the commit): read these streams again next time.
+      if (code !== SEQS_MOVED) for (const s of streams) this.known.delete(s);
       throw err;
     }
     for (const s of streams) this.remember(s, (next.get(s) as number) - 1);
